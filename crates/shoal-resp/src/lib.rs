@@ -1,0 +1,20 @@
+//! RESP2 and RESP3 framing.
+//!
+//! This crate owns the wire format and nothing else: it turns bytes into [`Frame`]s and
+//! commands, and [`Frame`]s back into bytes for either protocol version. It knows no
+//! commands, no sockets and no other Shoal crate.
+//!
+//! ```text
+//!   socket bytes ──► BytesMut ──► parse_command() ──► Vec<Bytes> (slices of the input, no copy)
+//!                             └─► parse_frame()   ──► Frame        (replies, replication)
+//!   Frame ──► encode(frame, Protocol::Resp2 | Resp3, &mut BytesMut) ──► socket
+//! ```
+//!
+//! "Need more bytes" is never an error: parsers return `Ok(None)` and leave the buffer
+//! untouched until a whole frame is buffered.
+
+mod encode;
+mod frame;
+
+pub use encode::{encode, encode_to_vec, format_double};
+pub use frame::{Frame, Protocol};
