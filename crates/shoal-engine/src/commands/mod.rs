@@ -1,0 +1,28 @@
+//! Every command family, one file each; each file ends with its declarations, and
+//! [`table`] gathers them.
+
+pub mod bitmap;
+pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod string;
+
+use crate::command::{CommandSpec, CommandTable};
+
+/// Every built-in command.
+pub fn builtin() -> impl Iterator<Item = CommandSpec> {
+    [
+        string::COMMANDS,
+        bitmap::COMMANDS,
+        keys::COMMANDS,
+        connection::COMMANDS,
+        server::COMMANDS,
+    ]
+    .into_iter()
+    .flat_map(|family| family.iter().copied())
+}
+
+/// The command table with every built-in command.
+pub fn table() -> CommandTable {
+    CommandTable::new(builtin())
+}

@@ -1,0 +1,300 @@
+//! Configuration parameters under Redis's directive names, as the config file, the command
+//! line and `CONFIG GET/SET` use them.
+//!
+//! A parameter is listed here only once what it controls is built: CONFIG SET of a name
+//! missing from the table answers Redis's unknown-option error instead of pretending.
+
+use crate::util::glob::glob_match;
+use parking_lot::RwLock;
+use std::collections::BTreeMap;
+
+/// The kind of value a parameter takes, with its bounds.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// `yes` / `no`.
+    Bool,
+    /// An integer within bounds (inclusive).
+    Int {
+        /// Smallest value accepted.
+        min: i64,
+        /// Largest value accepted.
+        max: i64,
+    },
+    /// A byte count with optional unit (`1mb`, `64k`), within bounds.
+    Memory {
+        /// Smallest value accepted.
+        min: u64,
+        /// Largest value accepted.
+        max: u64,
+    },
+    /// One of a fixed set of words.
+    Enum(&'static [&'static str]),
+    /// Free text.
+    Str,
+}
+
+/// One parameter.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    /// Directive name.
+    pub name: &'static str,
+    /// Value kind and bounds.
+    pub kind: Kind,
+    /// Default value, as text.
+    pub default: &'static str,
+    /// Settable only at start-up (config file or command line).
+    pub immutable: bool,
+}
+
+const fn int(name: &'static str, min: i64, max: i64, default: &'static str) -> Param {
+    Param {
+        name,
+        kind: Kind::Int { min, max },
+        default,
+        immutable: false,
+    }
+}
+
+const fn mem(name: &'static str, min: u64, max: u64, default: &'static str) -> Param {
+    Param {
+        name,
+        kind: Kind::Memory { min, max },
+        default,
+        immutable: false,
+    }
+}
+
+const fn fixed(p: Param) -> Param {
+    Param {
+        immutable: true,
+        ..p
+    }
+}
+
+const STR: fn(&'static str, &'static str) -> Param = |name, default| Param {
+    name,
+    kind: Kind::Str,
+    default,
+    immutable: false,
+};
+
+/// Every parameter Shoal knows.
+pub fn params() -> Vec<Param> {
+    vec![
+        fixed(STR("bind", "127.0.0.1")),
+        fixed(int("port", 0, 65535, "6379")),
+        fixed(int("tcp-backlog", 0, i32::MAX as i64, "511")),
+        fixed(int("databases", 1, i32::MAX as i64, "16")),
+        int("hz", 0, i32::MAX as i64, "10"),
+        int("active-expire-effort", 1, 10, "1"),
+        int("maxclients", 1, i32::MAX as i64, "10000"),
+        int("timeout", 0, i32::MAX as i64, "0"),
+        int("tcp-keepalive", 0, i32::MAX as i64, "300"),
+        mem(
+            "proto-max-bulk-len",
+            1024 * 1024,
+            i64::MAX as u64,
+            "536870912",
+        ),
+        mem(
+            "client-query-buffer-limit",
+            1024 * 1024,
+            i64::MAX as u64,
+            "1073741824",
+        ),
+    ]
+}
+
+/// Errors of CONFIG SET and start-up configuration, worded as Redis words them.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// The name is not a parameter.
+    #[error("Unknown option or number of arguments for CONFIG SET - '{0}'")]
+    Unknown(String),
+    /// The value does not fit the parameter.
+    #[error("CONFIG SET failed (possibly related to argument '{name}') - {reason}")]
+    Invalid {
+        /// Parameter name.
+        name: String,
+        /// What is wrong with the value.
+        reason: String,
+    },
+}
+
+/// The live configuration.
+pub struct Config {
+    params: Vec<Param>,
+    values: RwLock<BTreeMap<&'static str, String>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+impl Config {
+    /// Every parameter at its default.
+    pub fn new() -> Config {
+        let params = params();
+        let values = params
+            .iter()
+            .map(|p| (p.name, p.default.to_string()))
+            .collect();
+        Config {
+            params,
+            values: RwLock::new(values),
+        }
+    }
+
+    fn param(&self, name: &str) -> Option<&Param> {
+        self.params
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Sets a parameter at start-up (immutable ones included).
+    pub fn set_startup(&self, name: &str, value: &str) -> Result<(), ConfigError> {
+        self.set_inner(name, value, true)
+    }
+
+    /// Sets a parameter at run time (CONFIG SET).
+    pub fn set(&self, name: &str, value: &str) -> Result<(), ConfigError> {
+        self.set_inner(name, value, false)
+    }
+
+    fn set_inner(&self, name: &str, value: &str, startup: bool) -> Result<(), ConfigError> {
+        let p = *self
+            .param(name)
+            .ok_or_else(|| ConfigError::Unknown(name.to_string()))?;
+        let invalid = |reason: String| ConfigError::Invalid {
+            name: p.name.to_string(),
+            reason,
+        };
+        if p.immutable && !startup {
+            return Err(invalid("can't set immutable config".into()));
+        }
+        let normalized = match p.kind {
+            Kind::Bool => match value.to_ascii_lowercase().as_str() {
+                "yes" => "yes".to_string(),
+                "no" => "no".to_string(),
+                _ => return Err(invalid("argument must be 'yes' or 'no'".into())),
+            },
+            Kind::Int { min, max } => {
+                let v: i64 = value
+                    .parse()
+                    .map_err(|_| invalid("argument couldn't be parsed into an integer".into()))?;
+                if v < min || v > max {
+                    return Err(invalid(format!(
+                        "argument must be between {min} and {max} inclusive"
+                    )));
+                }
+                v.to_string()
+            }
+            Kind::Memory { min, max } => {
+                let v = parse_memory(value)
+                    .ok_or_else(|| invalid("argument must be a memory value".into()))?;
+                if v < min || v > max {
+                    return Err(invalid(format!(
+                        "argument must be between {min} and {max} inclusive"
+                    )));
+                }
+                v.to_string()
+            }
+            Kind::Enum(words) => {
+                let lower = value.to_ascii_lowercase();
+                if !words.contains(&lower.as_str()) {
+                    return Err(invalid(format!(
+                        "argument(s) must be one of the following: {}",
+                        words.join(", ")
+                    )));
+                }
+                lower
+            }
+            Kind::Str => value.to_string(),
+        };
+        self.values.write().insert(p.name, normalized);
+        Ok(())
+    }
+
+    /// The value of a parameter, as text.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let p = self.param(name)?;
+        self.values.read().get(p.name).cloned()
+    }
+
+    /// An integer or memory parameter's value (0 if unknown or not numeric).
+    pub fn get_i64(&self, name: &str) -> i64 {
+        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    /// A boolean parameter's value.
+    pub fn get_bool(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| v == "yes")
+    }
+
+    /// Every parameter whose name matches the glob `pattern` (case-insensitive), with values.
+    pub fn matching(&self, pattern: &[u8]) -> Vec<(&'static str, String)> {
+        let values = self.values.read();
+        values
+            .iter()
+            .filter(|(name, _)| glob_match(pattern, name.as_bytes(), true))
+            .map(|(name, v)| (*name, v.clone()))
+            .collect()
+    }
+
+    /// Every parameter declaration.
+    pub fn params(&self) -> &[Param] {
+        &self.params
+    }
+}
+
+/// Parses a memory amount as Redis does: a number with an optional unit, `k`=1000,
+/// `kb`=1024, `m`, `mb`, `g`, `gb` (any case).
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let lower = s.to_ascii_lowercase();
+    let split = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
+    let (num, unit) = lower.split_at(split);
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    num.parse::<u64>().ok()?.checked_mul(mul)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units_follow_redis() {
+        assert_eq!(parse_memory("1kb"), Some(1024));
+        assert_eq!(parse_memory("1k"), Some(1000));
+        assert_eq!(parse_memory("2GB"), Some(2 * 1024 * 1024 * 1024));
+        assert_eq!(parse_memory("12"), Some(12));
+        assert_eq!(parse_memory("1xb"), None);
+        assert_eq!(parse_memory(""), None);
+    }
+
+    #[test]
+    fn set_validates_and_normalizes() {
+        let c = Config::new();
+        assert!(c.set("hz", "20").is_ok());
+        assert_eq!(c.get("HZ").as_deref(), Some("20"));
+        assert_eq!(
+            c.set("databases", "4").map_err(|e| e.to_string()),
+            Err("CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config".into())
+        );
+        assert!(matches!(c.set("nope", "1"), Err(ConfigError::Unknown(_))));
+        assert!(c.set("proto-max-bulk-len", "2mb").is_ok());
+        assert_eq!(c.get_i64("proto-max-bulk-len"), 2 * 1024 * 1024);
+    }
+}

@@ -1,0 +1,226 @@
+//! `Engine`: the one object every way in shares — keyspace, command table, configuration,
+//! clients, statistics and the effects stream.
+
+use crate::clients::{ClientInfo, ClientRegistry};
+use crate::clock::{Clock, SystemClock};
+use crate::command::CommandTable;
+use crate::config::Config;
+use crate::effects::{Effect, EffectBus};
+use crate::keyspace::Keyspace;
+use crate::session::{ReplyMode, Session, SessionState};
+use crate::stats::Stats;
+use crate::util::rng::Rng;
+use parking_lot::Mutex;
+use shoal_resp::Protocol;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+
+type ShutdownHook = Box<dyn Fn() + Send + Sync>;
+
+/// The shared state behind an [`Engine`] handle.
+pub struct Inner {
+    pub(crate) keyspace: Keyspace,
+    pub(crate) table: CommandTable,
+    /// Live configuration.
+    pub config: Config,
+    /// Connected clients.
+    pub clients: ClientRegistry,
+    /// Counters for INFO.
+    pub stats: Stats,
+    pub(crate) effects: EffectBus,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Start time, ms since the epoch.
+    pub start_ms: u64,
+    /// 40 hex characters identifying this run (INFO `run_id`).
+    pub run_id: String,
+    seed: AtomicU64,
+    shutdown_hook: Mutex<Option<ShutdownHook>>,
+    pub(crate) stopping: AtomicBool,
+}
+
+/// A handle to the engine; clones share it.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// How to build an engine.
+pub struct EngineOptions {
+    /// Configuration, with start-up values already applied.
+    pub config: Config,
+    /// Time source; the system clock by default.
+    pub clock: Arc<dyn Clock>,
+    /// Seed of the random source; taken from the clock by default.
+    pub seed: Option<u64>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            config: Config::new(),
+            clock: Arc::new(SystemClock),
+            seed: None,
+        }
+    }
+}
+
+impl Engine {
+    /// An engine with default configuration.
+    pub fn new() -> Engine {
+        Engine::with_options(EngineOptions::default())
+    }
+
+    /// An engine built from `opts`.
+    pub fn with_options(opts: EngineOptions) -> Engine {
+        let databases = opts.config.get_i64("databases").clamp(1, 1 << 20) as usize;
+        let now = opts.clock.now_ms();
+        let now_us = opts.clock.now_us();
+        let seed = opts.seed.unwrap_or(now_us ^ 0x5DEE_CE66_D1CE_4E5B);
+        let mut rng = Rng::new(seed);
+        let run_id: String = (0..40)
+            .map(|_| char::from_digit((rng.next_u64() % 16) as u32, 16).unwrap_or('0'))
+            .collect();
+        let inner = Inner {
+            keyspace: Keyspace::new(databases),
+            table: crate::commands::table(),
+            config: opts.config,
+            clients: ClientRegistry::default(),
+            stats: Stats::default(),
+            effects: EffectBus::default(),
+            clock: opts.clock,
+            start_ms: now,
+            run_id,
+            seed: AtomicU64::new(rng.next_u64()),
+            shutdown_hook: Mutex::new(None),
+            stopping: AtomicBool::new(false),
+        };
+        Engine {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Opens a session for an embedded client.
+    pub fn session(&self) -> Session {
+        self.session_for(ClientInfo::embedded())
+    }
+
+    /// Opens a session for a client described by `info`.
+    pub fn session_for(&self, info: ClientInfo) -> Session {
+        let now = self.inner.clock.now_ms();
+        let handle = self.inner.clients.register(info, now);
+        let seed = self
+            .inner
+            .seed
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        let state = SessionState {
+            db: 0,
+            protocol: Protocol::Resp2,
+            reply_mode: ReplyMode::On,
+            skip_next: false,
+            skip_this: false,
+            no_touch: false,
+            close_after_reply: false,
+            rng: Rng::new(seed),
+            handle,
+        };
+        Session {
+            engine: self.clone(),
+            state,
+        }
+    }
+
+    /// Subscribes to the write-effects stream from now on.
+    pub fn subscribe_effects(&self) -> Receiver<Effect> {
+        self.inner.effects.subscribe()
+    }
+
+    /// The shared state (configuration, clients, statistics).
+    pub fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// Installs the function SHUTDOWN calls to stop the process or server.
+    pub fn on_shutdown(&self, hook: impl Fn() + Send + Sync + 'static) {
+        *self.inner.shutdown_hook.lock() = Some(Box::new(hook));
+    }
+
+    /// Runs one active-expiry cycle now; returns the number of keys it deleted.
+    pub fn active_expire_cycle(&self) -> usize {
+        crate::expire::active_expire_cycle(&self.inner)
+    }
+
+    /// Starts the engine's own background thread (active expiry at `hz`). It stops when every
+    /// handle to the engine is gone.
+    pub fn start_background(&self) {
+        crate::expire::start_background(Arc::downgrade(&self.inner));
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+impl Inner {
+    /// The engine clock.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// The engine clock in microseconds.
+    pub fn now_us(&self) -> u64 {
+        self.clock.now_us()
+    }
+
+    /// The command table.
+    pub fn commands(&self) -> &CommandTable {
+        &self.table
+    }
+
+    /// Asks the process to stop (SHUTDOWN). Returns false if nothing listens.
+    pub fn request_shutdown(&self) -> bool {
+        self.stopping.store(true, Ordering::SeqCst);
+        match self.shutdown_hook.lock().as_ref() {
+            Some(hook) => {
+                hook();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Number of keys and keys with a TTL in database `db`.
+    pub fn db_size(&self, db: usize) -> (usize, usize) {
+        let mut keys = 0;
+        let mut expires = 0;
+        for s in 0..crate::keyspace::SHARDS {
+            let shard = self.keyspace.lock(s);
+            if let Some(d) = shard.dbs.get(db) {
+                keys += d.len();
+                expires += d.expires_len();
+            }
+        }
+        (keys, expires)
+    }
+
+    /// Approximate bytes held by the keyspace.
+    pub fn used_memory(&self) -> usize {
+        (0..crate::keyspace::SHARDS)
+            .map(|s| {
+                self.keyspace
+                    .lock(s)
+                    .dbs
+                    .iter()
+                    .map(|d| d.mem)
+                    .sum::<usize>()
+            })
+            .sum()
+    }
+
+    /// Number of databases.
+    pub fn databases(&self) -> usize {
+        self.keyspace.databases()
+    }
+}

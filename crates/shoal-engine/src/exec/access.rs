@@ -1,0 +1,238 @@
+//! `Access`: a command's view of the keys it locked.
+//!
+//! Every read and write of the keyspace goes through here, so passive expiry, hit/miss
+//! statistics, LRU clocks, memory accounting and write effects happen in one place, under
+//! the shard locks, in execution order.
+
+use crate::engine::Inner;
+use crate::keyspace::db::Db;
+use crate::keyspace::entry::Entry;
+use crate::keyspace::{Keyspace, Shard, SHARDS};
+use crate::types::Value;
+use bytes::Bytes;
+use parking_lot::MutexGuard;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// What happens to a key's TTL when its value is replaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ttl {
+    /// Drop any TTL (plain SET).
+    Clear,
+    /// Keep the existing TTL (`KEEPTTL`, SETRANGE, APPEND, ...).
+    Keep,
+    /// Expire at this Unix time in milliseconds.
+    At(u64),
+}
+
+/// Locked shards and the database a command works in.
+pub struct Access<'c> {
+    pub(crate) inner: &'c Inner,
+    /// Guards sorted by shard index; locked in that order.
+    pub(crate) guards: Vec<(usize, MutexGuard<'c, Shard>)>,
+    /// The database keys are looked up in.
+    pub db: usize,
+    pub(crate) now_ms: u64,
+    pub(crate) no_touch: bool,
+}
+
+impl<'c> Access<'c> {
+    pub(crate) fn lock(
+        inner: &'c Inner,
+        keys: &[&[u8]],
+        db: usize,
+        now_ms: u64,
+        no_touch: bool,
+    ) -> Access<'c> {
+        let mut shards: Vec<usize> = keys.iter().map(|k| Keyspace::shard_of(k)).collect();
+        shards.sort_unstable();
+        shards.dedup();
+        Self::lock_shards(inner, &shards, db, now_ms, no_touch)
+    }
+
+    pub(crate) fn lock_all(inner: &'c Inner, db: usize, now_ms: u64, no_touch: bool) -> Access<'c> {
+        let all: Vec<usize> = (0..SHARDS).collect();
+        Self::lock_shards(inner, &all, db, now_ms, no_touch)
+    }
+
+    /// Locks `shards`, which must be sorted and free of duplicates.
+    pub(crate) fn lock_shards(
+        inner: &'c Inner,
+        shards: &[usize],
+        db: usize,
+        now_ms: u64,
+        no_touch: bool,
+    ) -> Access<'c> {
+        let guards = shards
+            .iter()
+            .map(|&s| (s, inner.keyspace.lock(s)))
+            .collect();
+        Access {
+            inner,
+            guards,
+            db,
+            now_ms,
+            no_touch,
+        }
+    }
+
+    /// The command's `now`.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    pub(crate) fn lru_now(&self) -> u32 {
+        (self.now_ms / 1000) as u32
+    }
+
+    pub(crate) fn db_mut_of(&mut self, key: &[u8]) -> &mut Db {
+        let shard = Keyspace::shard_of(key);
+        let db = self.db;
+        let pos = self.guards.binary_search_by_key(&shard, |(s, _)| *s);
+        match pos {
+            Ok(i) => &mut self.guards[i].1.dbs[db],
+            // Handlers lock every key they touch before touching it; the test suites run
+            // every command, so a missing lock is caught there, never in production.
+            Err(_) => unreachable!("key accessed without locking its shard"),
+        }
+    }
+
+    /// Each locked shard's slice of the current database.
+    pub(crate) fn dbs_mut(&mut self) -> impl Iterator<Item = &mut Db> + use<'_, 'c> {
+        let db = self.db;
+        self.guards.iter_mut().map(move |(_, g)| &mut g.dbs[db])
+    }
+
+    /// Each locked shard, all databases.
+    pub(crate) fn shards_mut(&mut self) -> impl Iterator<Item = &mut Shard> + use<'_, 'c> {
+        self.guards.iter_mut().map(|(_, g)| &mut **g)
+    }
+
+    /// Deletes `key` if its TTL has passed; returns true if it did. Emits the `DEL` that
+    /// replicas and the AOF need to follow.
+    pub(crate) fn expire_if_needed(&mut self, key: &[u8]) -> bool {
+        let now = self.now_ms;
+        let db = self.db_mut_of(key);
+        match db.expire_of_key(key) {
+            Some(at) if at < now => {
+                db.remove(key);
+                self.inner.stats.expired_keys.fetch_add(1, Relaxed);
+                self.emit_for_db(vec![
+                    Bytes::from_static(b"DEL"),
+                    Bytes::copy_from_slice(key),
+                ]);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Looks a key up for reading: expires it if due, counts a hit or miss, and touches its
+    /// access time.
+    pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.expire_if_needed(key);
+        let lru = self.lru_now();
+        let touch = !self.no_touch;
+        let stats = &self.inner.stats;
+        let db = self.db;
+        let shard = Keyspace::shard_of(key);
+        let pos = self.guards.binary_search_by_key(&shard, |(s, _)| *s).ok()?;
+        let found = self.guards[pos].1.dbs[db].get_mut(key);
+        match found {
+            Some(e) => {
+                stats.keyspace_hits.fetch_add(1, Relaxed);
+                if touch {
+                    e.lru = lru;
+                }
+                Some(e)
+            }
+            None => {
+                stats.keyspace_misses.fetch_add(1, Relaxed);
+                None
+            }
+        }
+    }
+
+    /// The value of `key` for reading, or None.
+    pub fn get_value(&mut self, key: &[u8]) -> Option<&Value> {
+        self.get(key).map(|e| &e.value)
+    }
+
+    /// Looks a key up for writing: expires it if due and touches it; no hit/miss counted.
+    pub fn get_for_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.expire_if_needed(key);
+        let lru = self.lru_now();
+        let e = self.db_mut_of(key).get_mut(key)?;
+        e.lru = lru;
+        Some(e)
+    }
+
+    /// True if `key` exists (after passive expiry), without touching or counting it.
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.expire_if_needed(key);
+        self.db_mut_of(key).get(key).is_some()
+    }
+
+    /// Runs `f` over the existing value of `key` (which must exist), re-measuring its memory.
+    pub fn modify<R>(&mut self, key: &[u8], f: impl FnOnce(&mut Value) -> R) -> Option<R> {
+        self.expire_if_needed(key);
+        self.db_mut_of(key).modify(key, f)
+    }
+
+    /// Stores `value` under `key`, creating or replacing it, with `ttl` deciding its TTL.
+    pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) {
+        let lru = self.lru_now();
+        let db = self.db_mut_of(key);
+        if db.get(key).is_some() {
+            db.replace_value(key, value);
+            if let Some(e) = db.get_mut(key) {
+                e.lru = lru;
+            }
+            match ttl {
+                Ttl::Clear => {
+                    db.set_expire(key, None);
+                }
+                Ttl::At(at) => {
+                    db.set_expire(key, Some(at));
+                }
+                Ttl::Keep => {}
+            }
+        } else {
+            let at = match ttl {
+                Ttl::At(at) => Some(at),
+                _ => None,
+            };
+            db.insert_new(key, value, at, lru);
+        }
+    }
+
+    /// Removes `key`, returning its value and deadline.
+    pub fn remove(&mut self, key: &[u8]) -> Option<(Value, Option<u64>)> {
+        self.expire_if_needed(key);
+        self.db_mut_of(key).remove(key)
+    }
+
+    /// The deadline of `key` (ms since the epoch), if it exists and has one.
+    pub fn expire_at(&mut self, key: &[u8]) -> Option<u64> {
+        self.db_mut_of(key).expire_of_key(key)
+    }
+
+    /// Sets or clears the deadline of an existing key; false if the key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], at: Option<u64>) -> bool {
+        self.db_mut_of(key).set_expire(key, at)
+    }
+
+    /// Records a write effect in replication form for the current database.
+    pub fn emit(&mut self, args: Vec<Bytes>) {
+        self.emit_for_db(args);
+    }
+
+    fn emit_for_db(&mut self, args: Vec<Bytes>) {
+        self.inner.stats.dirty.fetch_add(1, Relaxed);
+        self.inner.effects.emit(self.db, args);
+    }
+
+    /// Records a write effect that is not tied to the current database (FLUSHALL, SWAPDB).
+    pub fn emit_global(&mut self, args: Vec<Bytes>) {
+        self.emit_for_db(args);
+    }
+}

@@ -1,0 +1,93 @@
+//! Active expiry: a background cycle that samples keys with a TTL and deletes expired ones,
+//! so their memory comes back even if nobody reads them.
+//!
+//! Like Redis's cycle, each run visits databases shard by shard, samples up to 20 keys with a
+//! TTL at a time, and keeps sampling a shard while more than 10% of a sample was expired,
+//! within a CPU budget of 25% of the interval between runs (more with `active-expire-effort`).
+
+use crate::engine::Inner;
+use crate::keyspace::SHARDS;
+use crate::util::rng::Rng;
+use bytes::Bytes;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Weak;
+use std::time::{Duration, Instant};
+
+const SAMPLE: usize = 20;
+
+pub(crate) fn active_expire_cycle(inner: &Inner) -> usize {
+    let hz = inner.config.get_i64("hz").clamp(1, 500) as u64;
+    let effort = inner.config.get_i64("active-expire-effort").clamp(1, 10) as u64;
+    // 25% of the interval at effort 1, growing with effort as Redis's does.
+    let budget = Duration::from_micros(1_000_000 / hz * (25 + 2 * (effort - 1)) / 100);
+    let sample = SAMPLE + SAMPLE / 4 * (effort as usize - 1);
+    let start = Instant::now();
+    let now = inner.now_ms();
+    let mut rng = Rng::new(now ^ inner.stats.commands.load(Relaxed));
+    let mut deleted = 0;
+    // Start at a random shard so a cycle cut short by its budget does not always favour
+    // the first shards.
+    let first = rng.index(SHARDS);
+    for k in 0..SHARDS {
+        let s = (first + k) % SHARDS;
+        let mut shard = inner.keyspace.lock(s);
+        for (db_index, db) in shard.dbs.iter_mut().enumerate() {
+            loop {
+                if db.expires_len() == 0 {
+                    break;
+                }
+                let mut expired = Vec::new();
+                for _ in 0..sample.min(db.expires_len()) {
+                    if let Some((key, at)) = db.random_volatile(&mut rng) {
+                        if at < now {
+                            expired.push(key.to_vec());
+                        }
+                    }
+                }
+                expired.sort_unstable();
+                expired.dedup();
+                for key in &expired {
+                    if db.remove(key).is_some() {
+                        deleted += 1;
+                        inner.stats.expired_keys.fetch_add(1, Relaxed);
+                        inner.stats.dirty.fetch_add(1, Relaxed);
+                        inner.effects.emit(
+                            db_index,
+                            vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
+                        );
+                    }
+                }
+                if expired.len() * 10 <= sample || start.elapsed() > budget {
+                    break;
+                }
+            }
+        }
+        drop(shard);
+        if start.elapsed() > budget {
+            break;
+        }
+    }
+    inner
+        .stats
+        .expire_cycle_us
+        .fetch_add(start.elapsed().as_micros() as u64, Relaxed);
+    deleted
+}
+
+pub(crate) fn start_background(weak: Weak<Inner>) {
+    let spawned = std::thread::Builder::new()
+        .name("shoal-cron".into())
+        .spawn(move || loop {
+            let Some(inner) = weak.upgrade() else { return };
+            if inner.stopping.load(Relaxed) {
+                return;
+            }
+            let hz = inner.config.get_i64("hz").clamp(1, 500) as u64;
+            active_expire_cycle(&inner);
+            drop(inner);
+            std::thread::sleep(Duration::from_millis(1000 / hz));
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the background thread: {e}");
+    }
+}

@@ -1,0 +1,276 @@
+//! `Dict`: a chained hash table of keys to entries, one per database per shard.
+//!
+//! Chaining over a power-of-two bucket array lets SCAN use Redis's reverse-binary cursor:
+//! a full iteration returns every key present from start to end even when the table grows
+//! or shrinks between calls. Buckets are 8 bytes; entries are allocated once each.
+
+use super::entry::Entry;
+use crate::util::rng::Rng;
+use std::hash::{BuildHasher, RandomState};
+
+const MIN_BUCKETS: usize = 4;
+
+/// A chain link: one entry and the rest of its bucket.
+pub(crate) struct Node {
+    pub(crate) entry: Entry,
+    next: Option<Box<Node>>,
+}
+
+/// A hash table of entries keyed by their key bytes.
+pub(crate) struct Dict {
+    buckets: Vec<Option<Box<Node>>>,
+    len: usize,
+    hasher: RandomState,
+}
+
+impl Dict {
+    /// An empty table; no buckets are allocated until the first insert.
+    pub(crate) fn new(hasher: RandomState) -> Dict {
+        Dict {
+            buckets: Vec::new(),
+            len: 0,
+            hasher,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    fn mask(&self) -> usize {
+        self.buckets.len().wrapping_sub(1)
+    }
+
+    fn bucket_of(&self, key: &[u8]) -> usize {
+        (self.hasher.hash_one(key) as usize) & self.mask()
+    }
+
+    pub(crate) fn get(&self, key: &[u8]) -> Option<&Entry> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut cur = self.buckets[self.bucket_of(key)].as_deref();
+        while let Some(node) = cur {
+            if node.entry.key.as_slice() == key {
+                return Some(&node.entry);
+            }
+            cur = node.next.as_deref();
+        }
+        None
+    }
+
+    pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        if self.len == 0 {
+            return None;
+        }
+        let b = self.bucket_of(key);
+        let mut cur = self.buckets[b].as_deref_mut();
+        while let Some(node) = cur {
+            if node.entry.key.as_slice() == key {
+                return Some(&mut node.entry);
+            }
+            cur = node.next.as_deref_mut();
+        }
+        None
+    }
+
+    /// Inserts an entry whose key is not present (callers check first).
+    pub(crate) fn insert_new(&mut self, entry: Entry) -> &mut Entry {
+        if self.len >= self.buckets.len() {
+            self.resize((self.len + 1).next_power_of_two().max(MIN_BUCKETS));
+        }
+        let b = self.bucket_of(entry.key.as_slice());
+        let next = self.buckets[b].take();
+        self.len += 1;
+        let slot = &mut self.buckets[b];
+        let node = slot.insert(Box::new(Node { entry, next }));
+        &mut node.entry
+    }
+
+    /// Removes and returns the entry for `key`.
+    pub(crate) fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        if self.len == 0 {
+            return None;
+        }
+        let b = self.bucket_of(key);
+        let mut link = &mut self.buckets[b];
+        loop {
+            match link {
+                None => return None,
+                Some(node) if node.entry.key.as_slice() == key => {
+                    let mut node = link.take()?;
+                    *link = node.next.take();
+                    self.len -= 1;
+                    self.maybe_shrink();
+                    return Some(node.entry);
+                }
+                Some(node) => link = &mut node.next,
+            }
+        }
+    }
+
+    fn maybe_shrink(&mut self) {
+        let n = self.buckets.len();
+        if n > MIN_BUCKETS && self.len * 8 < n {
+            self.resize(self.len.next_power_of_two().max(MIN_BUCKETS));
+        }
+    }
+
+    fn resize(&mut self, size: usize) {
+        let old = std::mem::replace(&mut self.buckets, Vec::new());
+        self.buckets.resize_with(size, || None);
+        for mut chain in old {
+            while let Some(mut node) = chain {
+                chain = node.next.take();
+                let b = self.bucket_of(node.entry.key.as_slice());
+                node.next = self.buckets[b].take();
+                self.buckets[b] = Some(node);
+            }
+        }
+    }
+
+    /// Drops every entry and frees the buckets.
+    pub(crate) fn clear(&mut self) {
+        let old = std::mem::take(&mut self.buckets);
+        // Unlink chains iteratively so a long chain cannot overflow the stack on drop.
+        for mut chain in old {
+            while let Some(mut node) = chain {
+                chain = node.next.take();
+            }
+        }
+        self.len = 0;
+    }
+
+    /// Visits the bucket at `cursor` and returns the next cursor (0 when the iteration is
+    /// complete). Redis's reverse-binary cursor: increments happen on the reversed bits, so
+    /// buckets already visited stay visited when the table doubles or halves.
+    pub(crate) fn scan(&self, cursor: u64, mut f: impl FnMut(&Entry)) -> u64 {
+        if self.buckets.is_empty() {
+            return 0;
+        }
+        let mask = self.mask() as u64;
+        let mut cur = self.buckets[(cursor & mask) as usize].as_deref();
+        while let Some(node) = cur {
+            f(&node.entry);
+            cur = node.next.as_deref();
+        }
+        let mut v = cursor | !mask;
+        v = v.reverse_bits();
+        v = v.wrapping_add(1);
+        v.reverse_bits()
+    }
+
+    /// Every entry, in bucket order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.buckets.iter().flat_map(|b| {
+            let mut cur = b.as_deref();
+            std::iter::from_fn(move || {
+                let node = cur?;
+                cur = node.next.as_deref();
+                Some(&node.entry)
+            })
+        })
+    }
+
+    /// A random entry: a random non-empty bucket, then a random link of its chain.
+    pub(crate) fn random(&self, rng: &mut Rng) -> Option<&Entry> {
+        if self.len == 0 {
+            return None;
+        }
+        let n = self.buckets.len();
+        let mut b = rng.index(n);
+        // At least one bucket is non-empty; a linear probe from a random start terminates.
+        while self.buckets[b].is_none() {
+            b = (b + 1) & (n - 1);
+        }
+        let mut chain_len = 0;
+        let mut cur = self.buckets[b].as_deref();
+        while let Some(node) = cur {
+            chain_len += 1;
+            cur = node.next.as_deref();
+        }
+        let mut pick = rng.index(chain_len);
+        let mut cur = self.buckets[b].as_deref();
+        while let Some(node) = cur {
+            if pick == 0 {
+                return Some(&node.entry);
+            }
+            pick -= 1;
+            cur = node.next.as_deref();
+        }
+        None
+    }
+}
+
+impl Drop for Dict {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{StrValue, Value};
+    use std::collections::BTreeSet;
+
+    fn entry(k: &str) -> Entry {
+        Entry::new(k.as_bytes(), Value::Str(StrValue::from_bytes(b"v")), 0)
+    }
+
+    #[test]
+    fn insert_get_remove() {
+        let mut d = Dict::new(RandomState::new());
+        for i in 0..1000 {
+            d.insert_new(entry(&format!("k{i}")));
+        }
+        assert_eq!(d.len(), 1000);
+        assert!(d.get(b"k999").is_some());
+        for i in 0..1000 {
+            assert!(d.remove(format!("k{i}").as_bytes()).is_some());
+        }
+        assert_eq!(d.len(), 0);
+        assert!(d.buckets.len() <= MIN_BUCKETS * 2);
+    }
+
+    #[test]
+    fn scan_returns_every_key_present_throughout_despite_resizes() {
+        let mut d = Dict::new(RandomState::new());
+        for i in 0..100 {
+            d.insert_new(entry(&format!("stable{i}")));
+        }
+        let mut seen = BTreeSet::new();
+        let mut cursor = 0;
+        let mut step = 0;
+        loop {
+            cursor = d.scan(cursor, |e| {
+                seen.insert(e.key.as_slice().to_vec());
+            });
+            // Grow and shrink the table between calls.
+            step += 1;
+            if step % 3 == 0 {
+                for i in 0..200 {
+                    d.insert_new(entry(&format!("tmp{step}-{i}")));
+                }
+            } else if step % 3 == 1 {
+                let tmp: Vec<Vec<u8>> = d
+                    .iter()
+                    .filter(|e| e.key.starts_with(b"tmp"))
+                    .map(|e| e.key.to_vec())
+                    .collect();
+                for k in tmp {
+                    d.remove(&k);
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..100 {
+            assert!(
+                seen.contains(format!("stable{i}").as_bytes()),
+                "missed stable{i}"
+            );
+        }
+    }
+}

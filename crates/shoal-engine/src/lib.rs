@@ -1,0 +1,44 @@
+//! Shoal's engine: everything that is not a socket.
+//!
+//! It owns the keyspace (sharded by hash slot, with expiry and memory accounting), the value
+//! types and their encodings, the command table and every command family, and the stream of
+//! write effects. The RESP server and the embedded API are thin shells over [`Engine`] and
+//! [`Session`]: neither re-implements a command.
+//!
+//! ```text
+//!   Session::execute(args) ──► command table ──► handler(Ctx) ──► Access (shard locks)
+//!                                                    │                 │
+//!                                                    ▼                 ▼
+//!                                                  Frame          effects stream
+//! ```
+//!
+//! What it deliberately does not do: network I/O, an async runtime (an embedded call runs on
+//! the caller's thread), or global allocator and logging set-up; those belong to binaries.
+
+pub mod clients;
+pub mod clock;
+pub mod command;
+pub mod commands;
+pub mod config;
+pub mod effects;
+mod engine;
+pub mod error;
+pub mod exec;
+mod expire;
+pub mod keyspace;
+pub mod session;
+pub mod stats;
+pub mod testing;
+pub mod types;
+pub mod util;
+
+pub use bytes::Bytes;
+pub use clients::{ClientInfo, ClientKind};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use command::{CommandSpec, CommandTable};
+pub use config::Config;
+pub use effects::Effect;
+pub use engine::{Engine, EngineOptions, Inner};
+pub use error::{CmdError, CmdResult};
+pub use session::Session;
+pub use shoal_resp::{Frame, Protocol};

@@ -1,0 +1,118 @@
+//! An in-process harness for command tests: an engine on a manual clock, a session, and
+//! small constructors for expected replies.
+//!
+//! ```
+//! use shoal_engine::testing::{bulk, Harness};
+//! let mut h = Harness::new();
+//! h.run(&["SET", "k", "v"]);
+//! assert_eq!(h.run(&["GET", "k"]), bulk("v"));
+//! ```
+
+use crate::clock::ManualClock;
+use crate::engine::{Engine, EngineOptions};
+use crate::session::Session;
+use bytes::Bytes;
+use shoal_resp::{Frame, Protocol};
+use std::sync::Arc;
+
+/// The manual clock's starting time: 2023-11-14T22:13:20Z.
+pub const START_MS: u64 = 1_700_000_000_000;
+
+/// An engine with a manual clock and one session.
+pub struct Harness {
+    /// The engine.
+    pub engine: Engine,
+    /// Its clock; move it with [`Harness::advance`].
+    pub clock: Arc<ManualClock>,
+    /// The session commands run in.
+    pub session: Session,
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Harness::new()
+    }
+}
+
+impl Harness {
+    /// A fresh engine at [`START_MS`] with a fixed random seed.
+    pub fn new() -> Harness {
+        let clock = Arc::new(ManualClock::new(START_MS));
+        let engine = Engine::with_options(EngineOptions {
+            clock: clock.clone(),
+            seed: Some(42),
+            ..EngineOptions::default()
+        });
+        let session = engine.session();
+        Harness {
+            engine,
+            clock,
+            session,
+        }
+    }
+
+    /// Runs a command given as text arguments.
+    pub fn run(&mut self, args: &[&str]) -> Frame {
+        self.session.call(
+            args.iter()
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect(),
+        )
+    }
+
+    /// Runs a command given as binary arguments.
+    pub fn run_bin(&mut self, args: &[&[u8]]) -> Frame {
+        self.session
+            .call(args.iter().map(|a| Bytes::copy_from_slice(a)).collect())
+    }
+
+    /// Switches the session to RESP3 replies.
+    pub fn resp3(&mut self) {
+        self.session.state_mut().protocol = Protocol::Resp3;
+    }
+
+    /// Moves the clock forward by `ms`.
+    pub fn advance(&self, ms: u64) {
+        self.clock.advance(ms);
+    }
+
+    /// A second session on the same engine.
+    pub fn other_session(&self) -> Session {
+        self.engine.session()
+    }
+}
+
+/// A bulk string reply.
+pub fn bulk(s: impl AsRef<[u8]>) -> Frame {
+    Frame::bulk(s)
+}
+
+/// An integer reply.
+pub fn int(n: i64) -> Frame {
+    Frame::Integer(n)
+}
+
+/// `+OK`.
+pub fn ok() -> Frame {
+    Frame::ok()
+}
+
+/// A simple string reply.
+pub fn simple(s: &str) -> Frame {
+    Frame::Simple(Bytes::copy_from_slice(s.as_bytes()))
+}
+
+/// An error reply with its full text (`"ERR syntax error"`).
+pub fn err(s: &str) -> Frame {
+    Frame::Error(Bytes::copy_from_slice(s.as_bytes()))
+}
+
+/// An array of bulk strings.
+pub fn bulks(items: &[&str]) -> Frame {
+    Frame::Array(items.iter().map(bulk).collect())
+}
+
+/// An array reply.
+pub fn arr(items: Vec<Frame>) -> Frame {
+    Frame::Array(items)
+}

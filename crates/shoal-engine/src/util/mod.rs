@@ -1,0 +1,6 @@
+//! Small pure helpers shared by the command families: number parsing with Redis's exact
+//! rules, and the engine's deterministic random generator.
+
+pub mod glob;
+pub mod num;
+pub mod rng;
