@@ -117,7 +117,7 @@ impl Dict {
     }
 
     fn resize(&mut self, size: usize) {
-        let old = std::mem::replace(&mut self.buckets, Vec::new());
+        let old = std::mem::take(&mut self.buckets);
         self.buckets.resize_with(size, || None);
         for mut chain in old {
             while let Some(mut node) = chain {
