@@ -11,10 +11,17 @@
 //! ```
 //!
 //! "Need more bytes" is never an error: parsers return `Ok(None)` and leave the buffer
-//! untouched until a whole frame is buffered.
+//! untouched until a whole frame is buffered (only [`parse_command`] consumes the empty
+//! requests Redis skips). Malformed input gives a [`ProtocolError`] whose text is the one
+//! Redis replies with. [`parse_command`] applies [`Limits`] to client requests;
+//! [`encode_command`] writes a request for it to read.
 
 mod encode;
 mod frame;
+mod parse;
 
 pub use encode::{encode, encode_to_vec, format_double};
 pub use frame::{Frame, Protocol};
+pub use parse::{
+    encode_command, parse_command, parse_frame, Limits, ProtocolError, MAX_FRAME_DEPTH,
+};
