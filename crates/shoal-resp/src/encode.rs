@@ -7,8 +7,8 @@ use bytes::{BufMut, BytesMut};
 pub fn encode(frame: &Frame, proto: Protocol, out: &mut BytesMut) {
     let resp3 = proto == Protocol::Resp3;
     match frame {
-        Frame::Simple(s) => line(out, b'+', s),
-        Frame::Error(s) => line(out, b'-', s),
+        Frame::Simple(s) => one_line(out, b'+', s),
+        Frame::Error(s) => one_line(out, b'-', s),
         Frame::Integer(n) => int_line(out, b':', *n),
         Frame::Bulk(b) => bulk(out, b'$', b),
         Frame::Array(items) => aggregate(out, b'*', items, proto),
@@ -29,7 +29,7 @@ pub fn encode(frame: &Frame, proto: Protocol, out: &mut BytesMut) {
         Frame::BigNumber(n) if resp3 => line(out, b'(', n),
         Frame::BigNumber(n) => bulk(out, b'$', n),
         Frame::BulkError(e) if resp3 => bulk(out, b'!', e),
-        Frame::BulkError(e) => line(out, b'-', e),
+        Frame::BulkError(e) => one_line(out, b'-', e),
         Frame::Verbatim { format, data } if resp3 => {
             int_line(out, b'=', data.len() as i64 + 4);
             out.put_slice(format);
@@ -139,6 +139,16 @@ fn line(out: &mut BytesMut, prefix: u8, s: &[u8]) {
     out.put_slice(b"\r\n");
 }
 
+/// A line whose text may come from untrusted input: CR and LF become spaces so the reply
+/// stays one protocol line.
+fn one_line(out: &mut BytesMut, prefix: u8, s: &[u8]) {
+    if memchr::memchr2(b'\r', b'\n', s).is_none() {
+        return line(out, prefix, s);
+    }
+    let cleaned: Vec<u8> = s.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }).collect();
+    line(out, prefix, &cleaned);
+}
+
 fn int_line(out: &mut BytesMut, prefix: u8, n: i64) {
     let mut buf = itoa::Buffer::new();
     line(out, prefix, buf.format(n).as_bytes());
@@ -195,6 +205,14 @@ mod tests {
             data: Bytes::from_static(b"hi"),
         };
         assert_eq!(both(&v), ("$2\r\nhi\r\n".into(), "=6\r\ntxt:hi\r\n".into()));
+    }
+
+    #[test]
+    fn line_breaks_in_errors_become_spaces() {
+        let f = Frame::Error(Bytes::from_static(b"ERR bad\r\nthing"));
+        assert_eq!(both(&f).0, "-ERR bad  thing\r\n");
+        let f = Frame::BulkError(Bytes::from_static(b"ERR a\nb"));
+        assert_eq!(both(&f).0, "-ERR a b\r\n");
     }
 
     #[test]

@@ -1,0 +1,87 @@
+//! `shoal-server`: a Redis-compatible server, started the way `redis-server` is:
+//! `shoal-server [config-file] [--port 6380 --bind 127.0.0.1 ...]`.
+
+use shoal_engine::config::Config;
+use shoal_engine::{Engine, EngineOptions};
+use std::process::ExitCode;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-v" || a == "--version") {
+        println!("Shoal server v={}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("Usage: shoal-server [/path/to/shoal.conf] [--directive value ...]");
+        println!("Directives use Redis's names, e.g. --port 6380 --bind 127.0.0.1 --databases 16");
+        return ExitCode::SUCCESS;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config::new();
+    if let Err(e) = shoal_server::apply_args(&config, &args) {
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
+    }
+    match run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shoal-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(config: Config) -> anyhow::Result<()> {
+    let engine = Engine::with_options(EngineOptions { config, ..EngineOptions::default() });
+    engine.start_background();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let (stop, stopped) = watch::channel(false);
+        let hook_stop = stop.clone();
+        engine.on_shutdown(move || {
+            hook_stop.send_replace(true);
+        });
+        let cfg = &engine.inner().config;
+        let port = cfg.get_i64("port");
+        let mut tasks = Vec::new();
+        for addr in cfg.get("bind").unwrap_or_default().split_whitespace() {
+            let (optional, addr) = match addr.strip_prefix('-') {
+                Some(a) => (true, a),
+                None => (false, addr),
+            };
+            let host = if addr.contains(':') { format!("[{addr}]") } else { addr.to_string() };
+            match TcpListener::bind(format!("{host}:{port}")).await {
+                Ok(listener) => {
+                    tracing::info!("Ready to accept connections tcp on {}", listener.local_addr()?);
+                    tasks.push(tokio::spawn(shoal_server::serve(engine.clone(), listener, stopped.clone())));
+                }
+                Err(e) if optional => tracing::warn!("skipping optional bind {addr}: {e}"),
+                Err(e) => anyhow::bail!("Could not create server TCP listening socket {host}:{port}: {e}"),
+            }
+        }
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("Received SIGINT scheduling shutdown..."),
+            _ = async { let mut s = stopped.clone(); let _ = s.wait_for(|v| *v).await; } => {
+                tracing::info!("User requested shutdown...");
+            }
+        }
+        stop.send_replace(true);
+        for t in tasks {
+            let _ = t.await;
+        }
+        tracing::info!("Shoal is now ready to exit, bye bye...");
+        Ok(())
+    })
+}

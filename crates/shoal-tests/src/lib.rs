@@ -1,0 +1,194 @@
+//! Test support for Shoal's integration suites: start a real server on an ephemeral loopback
+//! port, connect real clients to it, talk raw RESP, and find a reference `redis-server`.
+
+use shoal_engine::Engine;
+use shoal_server::ServerHandle;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A Shoal server on `127.0.0.1:0` with default configuration.
+pub struct TestServer {
+    /// The running server; dropped last.
+    pub handle: ServerHandle,
+    /// The engine it serves.
+    pub engine: Engine,
+}
+
+impl TestServer {
+    /// Starts a server with default configuration.
+    pub fn start() -> TestServer {
+        Self::with_engine(Engine::new())
+    }
+
+    /// Starts a server for `engine`.
+    pub fn with_engine(engine: Engine) -> TestServer {
+        let handle = match ServerHandle::start(engine.clone(), "127.0.0.1:0") {
+            Ok(h) => h,
+            Err(e) => panic!("cannot start the test server: {e}"),
+        };
+        TestServer { handle, engine }
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.handle.local_addr()
+    }
+
+    /// A redis-rs client speaking RESP2.
+    pub fn client(&self) -> redis::Connection {
+        connect(&format!("redis://{}/", self.addr()))
+    }
+
+    /// A redis-rs client speaking RESP3.
+    pub fn client3(&self) -> redis::Connection {
+        connect(&format!("redis://{}/?protocol=resp3", self.addr()))
+    }
+
+    /// A raw TCP connection for protocol-level tests.
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.addr())
+    }
+}
+
+fn connect(url: &str) -> redis::Connection {
+    let client = match redis::Client::open(url) {
+        Ok(c) => c,
+        Err(e) => panic!("bad url {url}: {e}"),
+    };
+    match client.get_connection() {
+        Ok(c) => c,
+        Err(e) => panic!("cannot connect to {url}: {e}"),
+    }
+}
+
+/// A raw socket with a read deadline.
+pub struct Raw {
+    /// The socket.
+    pub stream: TcpStream,
+}
+
+impl Raw {
+    /// Connects to `addr`.
+    pub fn connect(addr: SocketAddr) -> Raw {
+        let stream = match TcpStream::connect(addr) {
+            Ok(s) => s,
+            Err(e) => panic!("connect {addr}: {e}"),
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+        Raw { stream }
+    }
+
+    /// Sends bytes.
+    pub fn send(&mut self, bytes: &[u8]) {
+        if let Err(e) = self.stream.write_all(bytes) {
+            panic!("send: {e}");
+        }
+    }
+
+    /// Reads until `expected` bytes arrived, the peer closed, or 5 s passed.
+    pub fn read_at_least(&mut self, expected: usize) -> Vec<u8> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while out.len() < expected && Instant::now() < deadline {
+            match self.stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    /// Sends `request` and reads the reply up to the expected length.
+    pub fn roundtrip(&mut self, request: &[u8], expected: &[u8]) -> Vec<u8> {
+        self.send(request);
+        self.read_at_least(expected.len())
+    }
+
+    /// True once the server closed the connection (polls up to 5 s).
+    pub fn closed(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => return true,
+            }
+        }
+        false
+    }
+}
+
+/// A `redis-server` started for differential tests, killed on drop.
+pub struct RedisServer {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl RedisServer {
+    /// Starts `redis-server` on a free loopback port without persistence, or returns None
+    /// (with a message) when it is not installed.
+    pub fn start() -> Option<RedisServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let child = match child {
+            Ok(c) => c,
+            Err(_) => {
+                eprintln!("redis-server is not installed: skipping the differential test");
+                return None;
+            }
+        };
+        let server = RedisServer { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("redis-server did not start: skipping the differential test");
+        None
+    }
+
+    /// A RESP2 client.
+    pub fn client(&self) -> redis::Connection {
+        connect(&format!("redis://127.0.0.1:{}/", self.port))
+    }
+
+    /// A RESP3 client.
+    pub fn client3(&self) -> redis::Connection {
+        connect(&format!("redis://127.0.0.1:{}/?protocol=resp3", self.port))
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `cond` until it holds or `timeout` passes; returns whether it held.
+pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

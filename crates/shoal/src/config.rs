@@ -1,0 +1,37 @@
+//! `Config`: how an embedded instance is set up, with Redis's directive names.
+
+use crate::Error;
+
+/// Settings for [`crate::Shoal::open`].
+///
+/// ```
+/// let config = shoal::Config::default().databases(4).set("hz", "20");
+/// let db = shoal::Shoal::open(config)?;
+/// # Ok::<(), shoal::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    directives: Vec<(String, String)>,
+}
+
+impl Config {
+    /// Sets any directive by its Redis name (`"hz"`, `"proto-max-bulk-len"`, ...); checked
+    /// when the instance opens.
+    pub fn set(mut self, name: &str, value: &str) -> Config {
+        self.directives.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Number of databases (`databases`, default 16).
+    pub fn databases(self, n: usize) -> Config {
+        self.set("databases", &n.to_string())
+    }
+
+    pub(crate) fn build(&self) -> Result<shoal_engine::Config, Error> {
+        let config = shoal_engine::Config::new();
+        for (name, value) in &self.directives {
+            config.set_startup(name, value).map_err(|e| Error::Config(e.to_string()))?;
+        }
+        Ok(config)
+    }
+}

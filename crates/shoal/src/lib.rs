@@ -1,0 +1,110 @@
+//! Shoal: an in-memory data store that Rust applications embed, and that also speaks the
+//! Redis protocol.
+//!
+//! [`Shoal::open`] gives a typed, synchronous API with no network hop: each call runs the
+//! engine's command on the calling thread. [`Shoal::execute`] runs any command by name, and
+//! [`Shoal::serve`] lets `redis-cli` and every Redis client reach the same data over TCP.
+//!
+//! ```
+//! use shoal::{Config, Shoal};
+//! let db = Shoal::open(Config::default())?;
+//! db.set("greeting", "hello")?;
+//! assert_eq!(db.get("greeting")?.as_deref(), Some(&b"hello"[..]));
+//! assert_eq!(db.incr("visits")?, 1);
+//! # Ok::<(), shoal::Error>(())
+//! ```
+//!
+//! A `Shoal` handle is one client session (its selected database, its protocol). Cloning it
+//! opens another session on the same data: give each thread its own clone.
+//!
+//! Not here: commands themselves (they live in `shoal-engine`), and socket handling (in
+//! `shoal-server`).
+
+mod config;
+mod error;
+mod keys;
+mod options;
+mod strings;
+
+pub use config::Config;
+pub use error::Error;
+pub use options::{Expiry, ScanOptions, SetCondition, SetOptions, Ttl};
+pub use shoal_engine::{Bytes, Effect, Frame};
+pub use shoal_server::ServerHandle;
+
+use parking_lot::Mutex;
+use shoal_engine::{Engine, EngineOptions, Session};
+
+/// An open Shoal instance, seen through one client session.
+pub struct Shoal {
+    engine: Engine,
+    session: Mutex<Session>,
+}
+
+/// The result of a typed call.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Shoal {
+    /// Opens an in-memory instance with `config`.
+    pub fn open(config: Config) -> Result<Shoal> {
+        let engine_config = config.build()?;
+        let engine = Engine::with_options(EngineOptions { config: engine_config, ..EngineOptions::default() });
+        engine.start_background();
+        let session = Mutex::new(engine.session());
+        Ok(Shoal { engine, session })
+    }
+
+    /// Runs any command, e.g. `db.execute(&["SET", "k", "v"])`, and returns its reply in the
+    /// RESP3 shape (maps, sets, doubles). An error reply becomes [`Error::Command`].
+    ///
+    /// ```
+    /// # let db = shoal::Shoal::open(shoal::Config::default())?;
+    /// use shoal::Frame;
+    /// db.execute(&["SET", "k", "1"])?;
+    /// assert_eq!(db.execute(&["INCRBY", "k", "41"])?, Frame::Integer(42));
+    /// # Ok::<(), shoal::Error>(())
+    /// ```
+    pub fn execute<A: AsRef<[u8]>>(&self, args: &[A]) -> Result<Frame> {
+        let args = args.iter().map(|a| Bytes::copy_from_slice(a.as_ref())).collect();
+        self.call(args)
+    }
+
+    pub(crate) fn call(&self, args: Vec<Bytes>) -> Result<Frame> {
+        let mut session = self.session.lock();
+        if session.state().protocol != shoal_engine::Protocol::Resp3 {
+            session.state_mut().protocol = shoal_engine::Protocol::Resp3;
+        }
+        Error::check(session.call(args))
+    }
+
+    /// Serves this instance to Redis clients on `addr` (`"127.0.0.1:6379"`, or port 0 for
+    /// any free port) until the returned handle is dropped.
+    ///
+    /// ```
+    /// # let db = shoal::Shoal::open(shoal::Config::default())?;
+    /// let server = db.serve("127.0.0.1:0")?;
+    /// println!("redis-cli -p {}", server.local_addr().port());
+    /// # Ok::<(), shoal::Error>(())
+    /// ```
+    pub fn serve(&self, addr: &str) -> Result<ServerHandle> {
+        Ok(ServerHandle::start(self.engine.clone(), addr)?)
+    }
+
+    /// Switches this handle to database `index` (SELECT).
+    pub fn select(&self, index: usize) -> Result<()> {
+        self.execute(&["SELECT", &index.to_string()]).map(drop)
+    }
+
+    /// Receives every write from now on, in replication form (what an AOF or a replica
+    /// would apply). Replaying them into an empty instance rebuilds the same data.
+    pub fn subscribe_effects(&self) -> std::sync::mpsc::Receiver<Effect> {
+        self.engine.subscribe_effects()
+    }
+}
+
+impl Clone for Shoal {
+    /// Another session on the same data, starting in database 0.
+    fn clone(&self) -> Shoal {
+        Shoal { engine: self.engine.clone(), session: Mutex::new(self.engine.session()) }
+    }
+}
