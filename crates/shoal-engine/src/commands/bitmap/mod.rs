@@ -303,4 +303,6 @@ pub const COMMANDS: &[CommandSpec] = &[
 #[cfg(test)]
 mod field_tests;
 #[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
 mod tests;
