@@ -145,13 +145,11 @@ fn apply_all(buf: &mut Vec<u8>, ops: &[FieldOp], need: usize) -> (Vec<Frame>, bo
 
 /// The GET-only path: reads the key without creating it.
 fn read_only(a: &mut Access<'_>, key: &[u8], ops: &[FieldOp]) -> CmdResult {
-    let s = match a.get_value(key) {
-        Some(v) => v.as_str()?.as_bytes().into_owned(),
-        None => Vec::new(),
-    };
-    Ok(Frame::Array(
-        ops.iter().map(|op| Frame::Integer(read(&s, op))).collect(),
-    ))
+    let replies = |s: &[u8]| ops.iter().map(|op| Frame::Integer(read(s, op))).collect();
+    Ok(Frame::Array(match a.get_value(key) {
+        Some(v) => replies(&v.as_str()?.as_bytes()),
+        None => replies(&[]),
+    }))
 }
 
 /// The write path: creates or grows the string, runs the subcommands in order, and
