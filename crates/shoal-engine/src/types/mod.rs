@@ -1,6 +1,7 @@
 //! Value types and their encodings. Nothing here knows RESP, clocks or I/O: a type offers
 //! operations over its data, and command handlers shape replies from them.
 
+pub mod bits;
 pub mod small;
 pub mod string;
 
