@@ -276,3 +276,68 @@ fn randomkey_never_returns_an_expired_key() {
     h.run(&["DEL", "live"]);
     assert_eq!(h.run(&["RANDOMKEY"]), Frame::Null);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Model check of SCAN's guarantee: with random SETs and DELs between calls, every
+        /// key present from start to end is returned, and nothing that never existed is.
+        #[test]
+        fn scan_returns_keys_present_throughout(
+            initial in 0usize..200,
+            ops in proptest::collection::vec((any::<bool>(), 0u16..400), 0..300),
+            count in 1usize..20,
+        ) {
+            let mut h = Harness::new();
+            let mut ever = BTreeSet::new();
+            for i in 0..initial {
+                let k = format!("k{i}");
+                h.run(&["SET", &k, "v"]);
+                ever.insert(k);
+            }
+            let mut touched = BTreeSet::new();
+            let mut ops = ops.into_iter();
+            let count = count.to_string();
+            let mut cursor = "0".to_string();
+            let mut seen = BTreeSet::new();
+            loop {
+                let (next, keys) = scan_once(&mut h, &["SCAN", &cursor, "COUNT", &count]);
+                seen.extend(keys);
+                for (add, n) in ops.by_ref().take(5) {
+                    let k = format!("k{n}");
+                    if add {
+                        h.run(&["SET", &k, "v"]);
+                        ever.insert(k);
+                    } else {
+                        h.run(&["DEL", &k]);
+                        touched.insert(k);
+                    }
+                }
+                if next == "0" {
+                    break;
+                }
+                cursor = next;
+            }
+            for i in 0..initial {
+                let k = format!("k{i}");
+                prop_assert!(touched.contains(&k) || seen.contains(&k), "missed {}", k);
+            }
+            prop_assert!(seen.is_subset(&ever));
+        }
+
+        /// Every 64-bit cursor, and its negative spelling, is accepted.
+        #[test]
+        fn scan_accepts_any_u64_cursor(c in any::<u64>(), n in any::<i64>()) {
+            let mut h = Harness::new();
+            h.run(&["SET", "a", "1"]);
+            for arg in [c.to_string(), n.to_string()] {
+                let (next, _) = scan_once(&mut h, &["SCAN", &arg]);
+                prop_assert!(next.parse::<u64>().is_ok());
+            }
+        }
+    }
+}
