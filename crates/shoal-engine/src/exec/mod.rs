@@ -8,6 +8,7 @@
 //! ```
 
 mod access;
+pub(crate) mod access_keys;
 mod args;
 mod dispatch;
 

@@ -1,0 +1,60 @@
+//! DBSIZE, FLUSHDB, FLUSHALL and SWAPDB: whole-database commands.
+
+use super::{check_db, parse_int32};
+use crate::error::{CmdError, CmdResult};
+use crate::exec::{is_word, Ctx};
+use bytes::Bytes;
+use shoal_resp::Frame;
+
+/// `DBSIZE`: keys in the selected database, expired ones not yet reclaimed included.
+pub(super) fn dbsize(ctx: &mut Ctx<'_>) -> CmdResult {
+    let (keys, _) = ctx.engine().db_size(ctx.session.db);
+    Ok(Frame::Integer(keys as i64))
+}
+
+/// Accepts FLUSHDB's and FLUSHALL's optional `ASYNC` or `SYNC`; memory is freed as the
+/// values drop either way.
+fn parse_flush_mode(ctx: &mut Ctx<'_>) -> Result<(), CmdError> {
+    if let Some(w) = ctx.args.next_arg() {
+        if !is_word(&w, "ASYNC") && !is_word(&w, "SYNC") {
+            return Err(CmdError::Syntax);
+        }
+    }
+    ctx.args.finish()
+}
+
+/// `FLUSHDB [ASYNC|SYNC]`.
+pub(super) fn flushdb(ctx: &mut Ctx<'_>) -> CmdResult {
+    parse_flush_mode(ctx)?;
+    let mut a = ctx.lock_all();
+    a.clear_db();
+    a.emit(vec![Bytes::from_static(b"FLUSHDB")]);
+    Ok(Frame::ok())
+}
+
+/// `FLUSHALL [ASYNC|SYNC]`.
+pub(super) fn flushall(ctx: &mut Ctx<'_>) -> CmdResult {
+    parse_flush_mode(ctx)?;
+    let mut a = ctx.lock_all();
+    a.clear_all();
+    a.emit_global(vec![Bytes::from_static(b"FLUSHALL")]);
+    Ok(Frame::ok())
+}
+
+/// `SWAPDB index1 index2`: every shard is locked, so no command sees a half-swapped
+/// keyspace.
+pub(super) fn swapdb(ctx: &mut Ctx<'_>) -> CmdResult {
+    let first = ctx.args.bytes()?;
+    let second = ctx.args.bytes()?;
+    let x = parse_int32(&first, CmdError::Msg("invalid first DB index"))?;
+    let y = parse_int32(&second, CmdError::Msg("invalid second DB index"))?;
+    let (x, y) = (check_db(ctx, x)?, check_db(ctx, y)?);
+    let mut a = ctx.lock_all();
+    a.swap_dbs(x, y);
+    a.emit_global(vec![
+        Bytes::from_static(b"SWAPDB"),
+        Bytes::from(x.to_string()),
+        Bytes::from(y.to_string()),
+    ]);
+    Ok(Frame::ok())
+}
