@@ -1,6 +1,8 @@
 //! Test support for Shoal's integration suites: start a real server on an ephemeral loopback
 //! port, connect real clients to it, talk raw RESP, and find a reference `redis-server`.
 
+pub mod workload;
+
 use shoal_engine::Engine;
 use shoal_server::ServerHandle;
 use std::io::{Read, Write};
@@ -24,6 +26,7 @@ impl TestServer {
 
     /// Starts a server for `engine`.
     pub fn with_engine(engine: Engine) -> TestServer {
+        engine.start_background();
         let handle = match ServerHandle::start(engine.clone(), "127.0.0.1:0") {
             Ok(h) => h,
             Err(e) => panic!("cannot start the test server: {e}"),

@@ -161,8 +161,11 @@ impl<'c> Access<'c> {
     pub fn get_for_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(key);
         let lru = self.lru_now();
+        let touch = !self.no_touch;
         let e = self.db_mut_of(key).get_mut(key)?;
-        e.lru = lru;
+        if touch {
+            e.lru = lru;
+        }
         Some(e)
     }
 

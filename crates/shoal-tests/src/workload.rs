@@ -1,0 +1,64 @@
+//! A reproducible random workload of string, bitmap and key commands.
+
+/// A small deterministic generator: the workload is the same on every run.
+pub struct Gen(pub u64);
+
+impl Gen {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// A value in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+    /// One of `items`.
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// A random write or read over 40 keys and 3 databases, with TTLs an hour or more away
+/// (given relative, so replies do not depend on the clock). Errors are part of the mix.
+pub fn random_command(g: &mut Gen) -> Vec<String> {
+    let key = |g: &mut Gen| format!("k{}", g.below(40));
+    let num = |g: &mut Gen| (g.below(200) as i64 - 100).to_string();
+    let ttl = |g: &mut Gen| (3_600_000 + g.below(1_000_000)).to_string();
+    let w = |s: &str| s.to_string();
+    match g.below(30) {
+        0 => vec![w("SET"), key(g), num(g)],
+        1 => vec![w("SET"), key(g), w("v"), w("PX"), ttl(g), w(g.pick(&["NX", "XX", "GET"]))],
+        2 => vec![w("SET"), key(g), w("kept"), w("KEEPTTL")],
+        3 => vec![w("APPEND"), key(g), w("xy")],
+        4 => vec![w("INCR"), key(g)],
+        5 => vec![w("INCRBY"), key(g), num(g)],
+        6 => vec![w("INCRBYFLOAT"), key(g), w("1.5")],
+        7 => vec![w("SETRANGE"), key(g), g.below(20).to_string(), w("abc")],
+        8 => vec![w("SETBIT"), key(g), g.below(100).to_string(), g.below(2).to_string()],
+        9 => vec![w("BITOP"), w(g.pick(&["AND", "OR", "XOR"])), key(g), key(g), key(g)],
+        10 => vec![w("BITFIELD"), key(g), w("INCRBY"), w("u8"), w("#1"), num(g)],
+        11 => vec![w("DEL"), key(g), key(g)],
+        12 => vec![w("PEXPIRE"), key(g), ttl(g), w(g.pick(&["NX", "XX", "GT", "LT"]))],
+        13 => vec![w("EXPIRE"), key(g), w("-1")],
+        14 => vec![w("PERSIST"), key(g)],
+        15 => vec![w("RENAME"), key(g), key(g)],
+        16 => vec![w("RENAMENX"), key(g), key(g)],
+        17 => vec![w("COPY"), key(g), key(g), w("DB"), g.below(3).to_string(), w("REPLACE")],
+        18 => vec![w("MOVE"), key(g), g.below(3).to_string()],
+        19 => vec![w("GETEX"), key(g), w("PX"), ttl(g)],
+        20 => vec![w("GETEX"), key(g), w("PERSIST")],
+        21 => vec![w("GETDEL"), key(g)],
+        22 => vec![w("MSET"), key(g), w("m1"), key(g), w("m2")],
+        23 => vec![w("MSETNX"), key(g), w("n1"), key(g), w("n2")],
+        24 => vec![w("SETEX"), key(g), w("3600"), w("e")],
+        25 => vec![w("SELECT"), g.below(3).to_string()],
+        26 => vec![w("SWAPDB"), g.below(3).to_string(), g.below(3).to_string()],
+        27 if g.below(20) == 0 => vec![w("FLUSHDB")],
+        28 => vec![w("GETSET"), key(g), w("gs")],
+        _ => vec![w("DECRBY"), key(g), num(g)],
+    }
+}
+
