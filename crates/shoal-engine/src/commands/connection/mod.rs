@@ -13,7 +13,7 @@ use bytes::Bytes;
 use shoal_resp::{Frame, Protocol};
 use std::sync::atomic::Ordering::Relaxed;
 
-pub(crate) use client::validate_name;
+pub(crate) use client::{help_reply, validate_name};
 
 /// The Redis version Shoal reports everywhere (HELLO, INFO).
 pub const REDIS_VERSION: &str = "7.2.4";
