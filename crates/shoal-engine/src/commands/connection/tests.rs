@@ -329,3 +329,30 @@ fn client_help_lists_subcommands() {
     assert!(lines.contains(&simple("SETNAME <name>")));
     assert_eq!(lines.last(), Some(&simple("    Print this help.")));
 }
+
+#[test]
+fn client_kill_by_address_of_a_tcp_client() {
+    let mut h = Harness::new();
+    let tcp = h.engine.session_for(crate::clients::ClientInfo {
+        kind: crate::clients::ClientKind::Tcp,
+        addr: "10.0.0.1:5000".into(),
+        laddr: "127.0.0.1:6379".into(),
+        fd: 9,
+    });
+    let id = tcp.state().id();
+    let list = text(&h.run(&["CLIENT", "LIST", "ID", &id.to_string()]));
+    assert!(
+        list.starts_with(&format!(
+            "id={id} addr=10.0.0.1:5000 laddr=127.0.0.1:6379 fd=9 name= "
+        )),
+        "{list}"
+    );
+    assert!(list.contains(" cmd=NULL "), "{list}");
+    assert_eq!(
+        h.run(&["CLIENT", "KILL", "LADDR", "127.0.0.1:6379"]),
+        int(1)
+    );
+    assert!(tcp.should_close());
+    assert_eq!(h.run(&["CLIENT", "KILL", "10.0.0.1:5000"]), ok());
+    assert_eq!(h.run(&["CLIENT", "KILL", "ADDR", "10.0.0.2:1"]), int(0));
+}

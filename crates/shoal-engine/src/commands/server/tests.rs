@@ -246,7 +246,14 @@ fn info_default_has_every_section_with_crlf() {
     let reply = h.run(&["INFO"]);
     assert!(matches!(reply, Frame::Verbatim { format, .. } if &format == b"txt"));
     let info = text(&reply);
-    for header in ["# Server", "# Clients", "# Memory", "# Stats", "# Keyspace"] {
+    for header in [
+        "# Server",
+        "# Clients",
+        "# Memory",
+        "# Stats",
+        "# CPU",
+        "# Keyspace",
+    ] {
         assert!(info.contains(&format!("{header}\r\n")), "{header}");
     }
     for f in [
@@ -259,6 +266,8 @@ fn info_default_has_every_section_with_crlf() {
         "connected_clients:1\r\n",
         "maxclients:10000\r\n",
         "maxmemory_policy:noeviction\r\n",
+        "used_cpu_user:",
+        "client_recent_max_input_buffer:0\r\n",
         "total_commands_processed:",
         "keyspace_hits:",
         "total_error_replies:0\r\n",
