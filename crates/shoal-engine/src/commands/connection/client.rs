@@ -2,6 +2,7 @@
 //! The LIST/INFO line format lives in `client_list.rs`.
 
 use super::client_list::{client_info, client_list, ClientType};
+use super::client_tracking::{client_caching, client_getredir, client_trackinginfo};
 use crate::command::{acl, flags, CommandSpec, Group};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
@@ -205,6 +206,8 @@ fn client_help(_ctx: &mut Ctx<'_>) -> CmdResult {
             "    Return the name of the current connection.",
             "ID",
             "    Return the ID of the current connection.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
             "INFO",
             "    Return information about the current client connection.",
             "KILL <ip:port>",
@@ -235,6 +238,8 @@ fn client_help(_ctx: &mut Ctx<'_>) -> CmdResult {
             "    Will not touch LRU/LFU stats when this mode is on.",
             "REPLY (ON|OFF|SKIP)",
             "    Control the replies sent to the current connection.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
             "SETINFO <option> <value>",
@@ -277,7 +282,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(1)",
     ),
     sub("client|info", client_info, 2, CLIENT_FLAGS).doc(
-        "Returns information about the connection.",
+        "Describes the calling connection in one CLIENT LIST line.",
         "6.2.0",
         "O(1)",
     ),
@@ -292,12 +297,12 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(N) where N is the number of client connections",
     ),
     sub("client|setname", client_setname, 3, CLIENT_FLAGS).doc(
-        "Sets the connection name.",
+        "Names the connection.",
         "2.6.9",
         "O(1)",
     ),
     sub("client|getname", client_getname, 2, CLIENT_FLAGS).doc(
-        "Returns the connection name.",
+        "Reads back the name given to the connection.",
         "2.6.9",
         "O(1)",
     ),
@@ -321,6 +326,21 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "7.2.0",
         "O(1)",
     ),
+    sub("client|getredir", client_getredir, 2, CLIENT_FLAGS).doc(
+        "Returns the client id that tracking notifications are redirected to.",
+        "6.0.0",
+        "O(1)",
+    ),
+    sub("client|trackinginfo", client_trackinginfo, 2, CLIENT_FLAGS).doc(
+        "Returns the connection's client-side caching tracking state.",
+        "6.2.0",
+        "O(1)",
+    ),
+    sub("client|caching", client_caching, 3, CLIENT_FLAGS).doc(
+        "Tells the server whether to track the keys of the next command.",
+        "6.0.0",
+        "O(1)",
+    ),
     sub("client|help", client_help, 2, flags::LOADING | flags::STALE).doc(
         "Lists the CLIENT subcommands.",
         "5.0.0",
@@ -333,7 +353,7 @@ pub(super) const CLIENT: CommandSpec = CommandSpec::new("client", client_help)
     .arity(-2)
     .group(Group::Connection)
     .doc(
-        "A container for client connection commands.",
+        "Groups the subcommands that inspect and manage connections.",
         "2.4.0",
         "Depends on subcommand.",
     )

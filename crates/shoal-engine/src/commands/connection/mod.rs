@@ -2,6 +2,7 @@
 
 mod client;
 mod client_list;
+mod client_tracking;
 #[cfg(test)]
 mod tests;
 
@@ -211,7 +212,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         .acl(acl::CONNECTION)
         .group(Group::Connection)
         .doc(
-            "Authenticates the connection.",
+            "Checks credentials and logs the connection in.",
             "1.0.0",
             "O(N) where N is the number of passwords defined for the user",
         ),

@@ -356,3 +356,21 @@ fn client_kill_by_address_of_a_tcp_client() {
     assert_eq!(h.run(&["CLIENT", "KILL", "10.0.0.1:5000"]), ok());
     assert_eq!(h.run(&["CLIENT", "KILL", "ADDR", "10.0.0.2:1"]), int(0));
 }
+
+#[test]
+fn client_tracking_queries_report_tracking_off() {
+    let mut h = Harness::new();
+    assert_eq!(h.run(&["CLIENT", "GETREDIR"]), int(-1));
+    assert_eq!(
+        h.run(&["CLIENT", "TRACKINGINFO"]),
+        Frame::Map(vec![
+            (bulk("flags"), Frame::Set(vec![bulk("off")])),
+            (bulk("redirect"), int(-1)),
+            (bulk("prefixes"), Frame::Array(vec![])),
+        ])
+    );
+    assert_eq!(
+        h.run(&["CLIENT", "CACHING", "yes"]),
+        err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
+    );
+}

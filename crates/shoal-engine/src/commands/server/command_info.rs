@@ -207,7 +207,11 @@ const fn sub(name: &'static str, handler: crate::command::Handler, arity: i32) -
 }
 
 const SUBCOMMANDS: &[CommandSpec] = &[
-    sub("command|count", command_count, 2).doc("Returns the number of commands.", "2.8.13", "O(1)"),
+    sub("command|count", command_count, 2).doc(
+        "Counts the commands in the table.",
+        "2.8.13",
+        "O(1)",
+    ),
     sub("command|docs", command_docs, -2).doc(
         "Returns documentation about one, several or all commands.",
         "7.0.0",
@@ -238,7 +242,7 @@ pub(super) const COMMAND: CommandSpec = CommandSpec::new("command", command_all)
     .acl(acl::CONNECTION)
     .group(Group::Server)
     .doc(
-        "Returns detailed information about all commands.",
+        "Describes every command in the table.",
         "2.8.13",
         "O(N) where N is the total number of Redis commands",
     )

@@ -102,7 +102,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         .flags(ADMIN)
         .group(Group::Server)
         .doc(
-            "Returns the values of configuration parameters.",
+            "Reads parameters whose names match glob patterns.",
             "2.0.0",
             "O(N) when N is the number of configuration parameters provided",
         ),
@@ -132,7 +132,7 @@ pub(super) const CONFIG: CommandSpec = CommandSpec::new("config", config_help)
     .arity(-2)
     .group(Group::Server)
     .doc(
-        "A container for server configuration commands.",
+        "Groups the subcommands that read and change the configuration.",
         "2.0.0",
         "Depends on subcommand.",
     )

@@ -123,6 +123,7 @@ fn clients(ctx: &Ctx<'_>, out: &mut String) {
         max_of(|c| c.omem.load(Relaxed)).unwrap_or(0),
     );
     field(out, "blocked_clients", 0);
+    field(out, "tracking_clients", 0);
 }
 
 /// Resident set size of this process, from `/proc/self/status` (Linux only).

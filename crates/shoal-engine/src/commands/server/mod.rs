@@ -80,7 +80,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         .acl(acl::DANGEROUS)
         .group(Group::Server)
         .doc(
-            "Returns information and statistics about the server.",
+            "Reports server state and statistics, by section.",
             "1.0.0",
             "O(1)",
         ),
@@ -88,7 +88,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         .arity(1)
         .flags(flags::LOADING | flags::STALE | flags::FAST)
         .group(Group::Server)
-        .doc("Returns the server time.", "2.6.0", "O(1)"),
+        .doc("Reports the current server clock.", "2.6.0", "O(1)"),
     CommandSpec::new("shutdown", shutdown)
         .arity(-1)
         .flags(
