@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// Writes one section's lines.
-type SectionWriter = fn(&Ctx<'_>, &mut String);
+type SectionWriter = fn(&mut Ctx<'_>, &mut String);
 
 /// The sections Shoal reports, in output order, with their headers.
 const SECTIONS: &[(&str, &str, SectionWriter)] = &[
@@ -42,7 +42,7 @@ pub(super) fn info(ctx: &mut Ctx<'_>) -> CmdResult {
                 out.push_str("\r\n");
             }
             let _ = write!(out, "# {header}\r\n");
-            write(ctx, &mut out);
+            write(&mut *ctx, &mut out);
         }
     }
     Ok(Frame::Verbatim {
@@ -84,7 +84,7 @@ fn os_name() -> String {
     }
 }
 
-fn server(ctx: &Ctx<'_>, out: &mut String) {
+fn server(ctx: &mut Ctx<'_>, out: &mut String) {
     let e = ctx.engine();
     let uptime = ctx.now_ms.saturating_sub(e.start_ms) / 1000;
     field(out, "redis_version", REDIS_VERSION);
@@ -105,7 +105,7 @@ fn server(ctx: &Ctx<'_>, out: &mut String) {
     field(out, "config_file", "");
 }
 
-fn clients(ctx: &Ctx<'_>, out: &mut String) {
+fn clients(ctx: &mut Ctx<'_>, out: &mut String) {
     let e = ctx.engine();
     let all = e.clients.all();
     let max_of = |f: fn(&crate::clients::ClientHandle) -> usize| all.iter().map(|c| f(c)).max();
@@ -141,7 +141,7 @@ fn sample_memory(e: &Inner) -> (u64, u64) {
     (used, peak)
 }
 
-fn memory(ctx: &Ctx<'_>, out: &mut String) {
+fn memory(ctx: &mut Ctx<'_>, out: &mut String) {
     let (used, peak) = sample_memory(ctx.engine());
     let rss = rss_bytes().unwrap_or(0);
     field(out, "used_memory", used);
@@ -161,7 +161,7 @@ fn memory(ctx: &Ctx<'_>, out: &mut String) {
     field(out, "mem_fragmentation_ratio", format!("{ratio:.2}"));
 }
 
-fn stats(ctx: &Ctx<'_>, out: &mut String) {
+fn stats(ctx: &mut Ctx<'_>, out: &mut String) {
     let s = &ctx.engine().stats;
     let get = |c: &std::sync::atomic::AtomicU64| c.load(Relaxed);
     field(out, "total_connections_received", get(&s.connections));
@@ -176,12 +176,50 @@ fn stats(ctx: &Ctx<'_>, out: &mut String) {
     field(out, "total_error_replies", get(&s.error_replies));
 }
 
-fn keyspace(ctx: &Ctx<'_>, out: &mut String) {
+/// Keys sampled per shard for `avg_ttl`.
+const TTL_SAMPLES: usize = 16;
+
+/// Estimated mean remaining TTL (ms) of the keys with one in database `db`: a few random
+/// volatile keys per shard, weighted by the shard's count. Exact when a shard holds at most
+/// one such key; like Redis's figure, an estimate otherwise.
+fn avg_ttl(ctx: &mut Ctx<'_>, db: usize) -> u64 {
+    let inner = ctx.engine();
+    let now = ctx.now_ms;
+    let (mut weighted, mut total) = (0u128, 0u128);
+    for s in 0..crate::keyspace::SHARDS {
+        let shard = inner.keyspace.lock(s);
+        let Some(d) = shard.dbs.get(db) else {
+            continue;
+        };
+        let n = d.expires_len();
+        if n == 0 {
+            continue;
+        }
+        let samples = n.min(TTL_SAMPLES);
+        let sum: u128 = (0..samples)
+            .filter_map(|_| d.random_volatile(ctx.rng()))
+            .map(|(_, at)| u128::from(at.saturating_sub(now)))
+            .sum();
+        weighted += sum * n as u128 / samples as u128;
+        total += n as u128;
+    }
+    if total == 0 {
+        0
+    } else {
+        (weighted / total) as u64
+    }
+}
+
+fn keyspace(ctx: &mut Ctx<'_>, out: &mut String) {
     let e = ctx.engine();
     for db in 0..e.databases() {
         let (keys, expires) = e.db_size(db);
         if keys > 0 {
-            let _ = write!(out, "db{db}:keys={keys},expires={expires},avg_ttl=0\r\n");
+            let ttl = avg_ttl(ctx, db);
+            let _ = write!(
+                out,
+                "db{db}:keys={keys},expires={expires},avg_ttl={ttl}\r\n"
+            );
         }
     }
 }
@@ -198,7 +236,7 @@ fn cpu_seconds() -> Option<(f64, f64)> {
     Some((ticks(11)? / 100.0, ticks(12)? / 100.0))
 }
 
-fn cpu(_ctx: &Ctx<'_>, out: &mut String) {
+fn cpu(_ctx: &mut Ctx<'_>, out: &mut String) {
     let (user, sys) = cpu_seconds().unwrap_or((0.0, 0.0));
     field(out, "used_cpu_sys", format!("{sys:.6}"));
     field(out, "used_cpu_user", format!("{user:.6}"));

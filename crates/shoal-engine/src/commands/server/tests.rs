@@ -271,7 +271,7 @@ fn info_default_has_every_section_with_crlf() {
         "total_commands_processed:",
         "keyspace_hits:",
         "total_error_replies:0\r\n",
-        "db0:keys=2,expires=1,avg_ttl=0\r\n",
+        "db0:keys=2,expires=1,avg_ttl=5000\r\n",
     ] {
         assert!(info.contains(f), "missing {f:?}");
     }
@@ -291,6 +291,7 @@ fn info_selects_sections() {
     h.advance(2 * 86_400_000);
     let server = text(&h.run(&["INFO", "server"]));
     assert!(server.contains("uptime_in_days:2\r\n"));
+    assert_eq!(text(&h.run(&["INFO", "keyspace"])), "# Keyspace\r\n");
     let memory = text(&h.run(&["INFO", "memory"]));
     assert!(memory.contains("used_memory_peak:"));
     assert!(memory.contains("mem_fragmentation_ratio:"));
@@ -361,4 +362,17 @@ fn shutdown_with_hook_closes_without_reply() {
         Bytes::from_static(b"FORCE"),
     ];
     assert_eq!(s2.execute(args), None);
+}
+
+#[test]
+fn info_keyspace_reports_average_ttl_per_db() {
+    let mut h = Harness::new();
+    h.run(&["SELECT", "2"]);
+    h.run(&["SET", "a", "1", "PX", "1000"]);
+    h.run(&["SET", "b", "1", "PX", "2000"]);
+    h.run(&["SET", "c", "1", "PX", "3000"]);
+    h.run(&["SET", "d", "1"]);
+    h.advance(500);
+    let info = text(&h.run(&["INFO", "keyspace"]));
+    assert_eq!(info, "# Keyspace\r\ndb2:keys=4,expires=3,avg_ttl=1500\r\n");
 }
