@@ -203,11 +203,7 @@ fn avg_ttl(ctx: &mut Ctx<'_>, db: usize) -> u64 {
         weighted += sum * n as u128 / samples as u128;
         total += n as u128;
     }
-    if total == 0 {
-        0
-    } else {
-        (weighted / total) as u64
-    }
+    weighted.checked_div(total).unwrap_or(0) as u64
 }
 
 fn keyspace(ctx: &mut Ctx<'_>, out: &mut String) {
