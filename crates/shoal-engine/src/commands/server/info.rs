@@ -150,6 +150,12 @@ fn memory(ctx: &mut Ctx<'_>, out: &mut String) {
     field(out, "used_memory_rss_human", human_bytes(rss));
     field(out, "used_memory_peak", peak);
     field(out, "used_memory_peak_human", human_bytes(peak));
+    let peak_perc = if peak == 0 {
+        100.0
+    } else {
+        used as f64 * 100.0 / peak as f64
+    };
+    field(out, "used_memory_peak_perc", format!("{peak_perc:.2}%"));
     field(out, "maxmemory", 0);
     field(out, "maxmemory_human", "0B");
     field(out, "maxmemory_policy", "noeviction");
@@ -170,6 +176,11 @@ fn stats(ctx: &mut Ctx<'_>, out: &mut String) {
     field(out, "total_net_output_bytes", get(&s.net_output_bytes));
     field(out, "rejected_connections", get(&s.rejected_connections));
     field(out, "expired_keys", get(&s.expired_keys));
+    field(
+        out,
+        "expire_cycle_cpu_milliseconds",
+        get(&s.expire_cycle_us) / 1000,
+    );
     field(out, "evicted_keys", get(&s.evicted_keys));
     field(out, "keyspace_hits", get(&s.keyspace_hits));
     field(out, "keyspace_misses", get(&s.keyspace_misses));
