@@ -1,5 +1,6 @@
 //! The CONFIG container: GET, SET (all or nothing), RESETSTAT, HELP.
 
+use super::config_rewrite::{describe, rewrite_file};
 use crate::command::{flags, CommandSpec, Group};
 use crate::commands::connection::help_reply;
 use crate::error::{CmdError, CmdResult};
@@ -14,7 +15,7 @@ fn config_get(ctx: &mut Ctx<'_>) -> CmdResult {
     let mut out = Vec::new();
     for pattern in ctx.args.rest() {
         for (name, value) in config.matching(&pattern) {
-            if !seen.contains(&name) {
+            if name != "config-file" && !seen.contains(&name) {
                 seen.push(name);
                 out.push((Frame::bulk(name), Frame::bulk(value)));
             }
@@ -57,6 +58,18 @@ fn config_set(ctx: &mut Ctx<'_>) -> CmdResult {
     Ok(Frame::ok())
 }
 
+/// `CONFIG REWRITE`: saves the live configuration into the file the server started from.
+fn config_rewrite(ctx: &mut Ctx<'_>) -> CmdResult {
+    let config = &ctx.engine().config;
+    let path = config.get("config-file").unwrap_or_default();
+    if path.is_empty() {
+        return Err(CmdError::Msg("The server is running without a config file"));
+    }
+    rewrite_file(config, std::path::Path::new(&path))
+        .map_err(|e| CmdError::text(format!("Rewriting config file: {}", describe(&e))))?;
+    Ok(Frame::ok())
+}
+
 /// `CONFIG RESETSTAT`: zeroes the INFO statistics.
 fn config_resetstat(ctx: &mut Ctx<'_>) -> CmdResult {
     let s = &ctx.engine().stats;
@@ -88,6 +101,8 @@ fn config_help(_ctx: &mut Ctx<'_>) -> CmdResult {
             "    Return parameters matching the glob-like <pattern> and their values.",
             "SET <directive> <value>",
             "    Set the configuration <directive> to <value>.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
             "RESETSTAT",
             "    Reset statistics reported by the INFO command.",
         ],
@@ -114,6 +129,15 @@ const SUBCOMMANDS: &[CommandSpec] = &[
             "Sets configuration parameters at run time.",
             "2.0.0",
             "O(N) when N is the number of configuration parameters provided",
+        ),
+    CommandSpec::new("config|rewrite", config_rewrite)
+        .arity(2)
+        .flags(ADMIN)
+        .group(Group::Server)
+        .doc(
+            "Saves the live configuration into the configuration file.",
+            "2.8.0",
+            "O(1)",
         ),
     CommandSpec::new("config|resetstat", config_resetstat)
         .arity(2)

@@ -102,7 +102,11 @@ fn server(ctx: &mut Ctx<'_>, out: &mut String) {
     field(out, "uptime_in_days", uptime / 86_400);
     field(out, "hz", e.config.get_i64("hz"));
     field(out, "configured_hz", e.config.get_i64("hz"));
-    field(out, "config_file", "");
+    field(
+        out,
+        "config_file",
+        e.config.get("config-file").unwrap_or_default(),
+    );
 }
 
 fn clients(ctx: &mut Ctx<'_>, out: &mut String) {

@@ -3,6 +3,7 @@
 mod command_docs;
 mod command_info;
 mod config_cmd;
+mod config_rewrite;
 mod info;
 #[cfg(test)]
 mod tests;
