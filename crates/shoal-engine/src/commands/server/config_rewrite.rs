@@ -159,6 +159,41 @@ mod tests {
         );
     }
 
+    fn line_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(String::new()),
+            Just("# comment".to_string()),
+            Just(SIGNATURE.to_string()),
+            (
+                prop::sample::select(vec!["hz", "HZ", "port", "timeout", "other"]),
+                0u32..100
+            )
+                .prop_map(|(d, v)| format!("{d} {v}")),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rewrite_is_idempotent_and_sets_each_directive_once(
+            lines in proptest::collection::vec(line_strategy(), 0..12),
+            hz in 1i64..500,
+        ) {
+            let c = Config::new();
+            proptest::prop_assert!(c.set("hz", &hz.to_string()).is_ok());
+            let old = lines.join("\n");
+            let once = rewritten(&c, &old);
+            proptest::prop_assert_eq!(&rewritten(&c, &once), &once);
+            for name in ["hz", "port", "timeout"] {
+                let n = once.lines().filter(|l| directive_of(l).as_deref() == Some(name)).count();
+                proptest::prop_assert!(n <= 1);
+            }
+            let hz_line = format!("hz {hz}");
+            let has_hz = once.lines().any(|l| l == hz_line);
+            proptest::prop_assert_eq!(has_hz, hz != 10 || old.to_ascii_lowercase().contains("hz "));
+        }
+    }
+
     #[test]
     fn strings_are_quoted() {
         assert_eq!(quote("a \"b\"\n"), "\"a \\\"b\\\"\\n\"");
