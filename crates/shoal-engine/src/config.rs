@@ -82,6 +82,9 @@ const STR: fn(&'static str, &'static str) -> Param = |name, default| Param {
 pub fn params() -> Vec<Param> {
     vec![
         fixed(STR("bind", "127.0.0.1")),
+        // Where the configuration was loaded from, set by the server at start-up; CONFIG
+        // REWRITE writes there. Like Redis, CONFIG GET does not list it.
+        fixed(STR("config-file", "")),
         fixed(int("port", 0, 65535, "6379")),
         fixed(int("tcp-backlog", 0, i32::MAX as i64, "511")),
         fixed(int("databases", 1, i32::MAX as i64, "16")),

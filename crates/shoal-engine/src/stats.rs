@@ -29,4 +29,6 @@ pub struct Stats {
     pub error_replies: AtomicU64,
     /// `expire_cycle_cpu_milliseconds`
     pub expire_cycle_us: AtomicU64,
+    /// `used_memory_peak`: the largest `used_memory` seen (raised when INFO samples it).
+    pub peak_memory: AtomicU64,
 }

@@ -1,0 +1,236 @@
+//! Connection commands: PING, ECHO, SELECT, HELLO, AUTH, QUIT, RESET and the CLIENT container.
+
+mod client;
+mod client_list;
+mod client_tracking;
+#[cfg(test)]
+mod tests;
+
+use crate::command::{acl, flags, CommandSpec, Group};
+use crate::error::{CmdError, CmdResult};
+use crate::exec::Ctx;
+use crate::session::ReplyMode;
+use bytes::Bytes;
+use shoal_resp::{Frame, Protocol};
+use std::sync::atomic::Ordering::Relaxed;
+
+pub(crate) use client::{help_reply, validate_name};
+
+/// The Redis version Shoal reports everywhere (HELLO, INFO).
+pub const REDIS_VERSION: &str = "7.2.4";
+
+/// `PING [message]`: PONG, or the message as a bulk string.
+fn ping(ctx: &mut Ctx<'_>) -> CmdResult {
+    if ctx.args.remaining() > 1 {
+        return Err(CmdError::WrongArity("ping".into()));
+    }
+    Ok(match ctx.args.next_arg() {
+        Some(msg) => Frame::Bulk(msg),
+        None => Frame::simple("PONG"),
+    })
+}
+
+/// `ECHO message`.
+fn echo(ctx: &mut Ctx<'_>) -> CmdResult {
+    Ok(Frame::Bulk(ctx.args.bytes()?))
+}
+
+/// `SELECT index`.
+fn select(ctx: &mut Ctx<'_>) -> CmdResult {
+    let arg = ctx.args.bytes()?;
+    let index = crate::util::num::parse_i64(&arg)
+        .ok_or(CmdError::Msg("value is not an integer or out of range"))?;
+    if index < 0 || index as usize >= ctx.databases() {
+        return Err(CmdError::DbIndexOutOfRange);
+    }
+    set_db(ctx, index as usize);
+    Ok(Frame::ok())
+}
+
+fn set_db(ctx: &mut Ctx<'_>, db: usize) {
+    ctx.session.db = db;
+    ctx.session.handle.db.store(db, Relaxed);
+}
+
+fn set_protocol(ctx: &mut Ctx<'_>, proto: Protocol) {
+    ctx.session.protocol = proto;
+    ctx.session
+        .handle
+        .resp
+        .store(proto.version() as u8, Relaxed);
+}
+
+/// The authentication error Redis gives for a bad user or password.
+fn wrongpass() -> CmdError {
+    CmdError::Coded {
+        code: "WRONGPASS",
+        msg: "invalid username-password pair or user is disabled.".into(),
+    }
+}
+
+/// Checks credentials. Without ACL users configured the only user is `default`, which has
+/// no password (`nopass`): any password is accepted for it, every other name is refused.
+fn authenticate(user: &[u8], _password: &[u8]) -> Result<(), CmdError> {
+    if user == b"default" {
+        Ok(())
+    } else {
+        Err(wrongpass())
+    }
+}
+
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`.
+fn hello(ctx: &mut Ctx<'_>) -> CmdResult {
+    let mut proto = None;
+    if let Some(v) = ctx.args.next_arg() {
+        let ver = crate::util::num::parse_i64(&v).ok_or(CmdError::Msg(
+            "Protocol version is not an integer or out of range",
+        ))?;
+        proto = match ver {
+            2 => Some(Protocol::Resp2),
+            3 => Some(Protocol::Resp3),
+            _ => {
+                return Err(CmdError::Coded {
+                    code: "NOPROTO",
+                    msg: "unsupported protocol version".into(),
+                })
+            }
+        };
+    }
+    let mut auth: Option<(Bytes, Bytes)> = None;
+    let mut name: Option<Bytes> = None;
+    while let Some(opt) = ctx.args.next_arg() {
+        let more = ctx.args.remaining();
+        if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+            auth = Some((ctx.args.bytes()?, ctx.args.bytes()?));
+        } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
+            let n = ctx.args.bytes()?;
+            validate_name(&n)?;
+            name = Some(n);
+        } else {
+            return Err(CmdError::text(format!(
+                "Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(&opt)
+            )));
+        }
+    }
+    if let Some((user, pass)) = auth {
+        authenticate(&user, &pass)?;
+    }
+    if let Some(n) = name {
+        *ctx.session.handle.name.lock() = (!n.is_empty()).then_some(n);
+    }
+    if let Some(p) = proto {
+        set_protocol(ctx, p);
+    }
+    Ok(hello_map(ctx))
+}
+
+fn hello_map(ctx: &Ctx<'_>) -> Frame {
+    let pair = |k: &str, v: Frame| (Frame::bulk(k), v);
+    Frame::Map(vec![
+        pair("server", Frame::bulk("redis")),
+        pair("version", Frame::bulk(REDIS_VERSION)),
+        pair("proto", Frame::Integer(ctx.session.protocol.version())),
+        pair("id", Frame::Integer(ctx.session.id() as i64)),
+        pair("mode", Frame::bulk("standalone")),
+        pair("role", Frame::bulk("master")),
+        pair("modules", Frame::Array(Vec::new())),
+    ])
+}
+
+/// `AUTH [username] password`.
+fn auth(ctx: &mut Ctx<'_>) -> CmdResult {
+    let args = ctx.args.rest();
+    match args.as_slice() {
+        [_password] => Err(CmdError::Msg(
+            "AUTH <password> called without any password configured for the default user. \
+             Are you sure your configuration is correct?",
+        )),
+        [user, password] => authenticate(user, password).map(|()| Frame::ok()),
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+/// `QUIT`: OK, then the connection closes.
+fn quit(ctx: &mut Ctx<'_>) -> CmdResult {
+    ctx.session.close_after_reply = true;
+    Ok(Frame::ok())
+}
+
+/// `RESET`: the connection back to its initial state.
+fn reset(ctx: &mut Ctx<'_>) -> CmdResult {
+    set_db(ctx, 0);
+    set_protocol(ctx, Protocol::Resp2);
+    ctx.session.reply_mode = ReplyMode::On;
+    ctx.session.skip_next = false;
+    ctx.session.no_touch = false;
+    ctx.session.handle.no_evict.store(false, Relaxed);
+    *ctx.session.handle.name.lock() = None;
+    Ok(Frame::simple("RESET"))
+}
+
+const HANDSHAKE: u32 = flags::NOSCRIPT
+    | flags::LOADING
+    | flags::STALE
+    | flags::FAST
+    | flags::NO_AUTH
+    | flags::ALLOW_BUSY;
+
+/// The connection family's declarations.
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("ping", ping)
+        .arity(-1)
+        .flags(flags::FAST)
+        .acl(acl::CONNECTION)
+        .group(Group::Connection)
+        .doc("Returns the server's liveliness response.", "1.0.0", "O(1)"),
+    CommandSpec::new("echo", echo)
+        .arity(2)
+        .flags(flags::FAST | flags::LOADING | flags::STALE)
+        .acl(acl::CONNECTION)
+        .group(Group::Connection)
+        .doc("Returns the given string.", "1.0.0", "O(1)"),
+    CommandSpec::new("select", select)
+        .arity(2)
+        .flags(flags::LOADING | flags::STALE | flags::FAST)
+        .acl(acl::CONNECTION)
+        .group(Group::Connection)
+        .doc("Changes the selected database.", "1.0.0", "O(1)"),
+    CommandSpec::new("hello", hello)
+        .arity(-1)
+        .flags(HANDSHAKE)
+        .acl(acl::CONNECTION)
+        .group(Group::Connection)
+        .doc(
+            "Performs the connection handshake: protocol version, credentials, name.",
+            "6.0.0",
+            "O(1)",
+        ),
+    CommandSpec::new("auth", auth)
+        .arity(-2)
+        .flags(HANDSHAKE)
+        .acl(acl::CONNECTION)
+        .group(Group::Connection)
+        .doc(
+            "Checks credentials and logs the connection in.",
+            "1.0.0",
+            "O(N) where N is the number of passwords defined for the user",
+        ),
+    CommandSpec::new("quit", quit)
+        .arity(-1)
+        .flags(HANDSHAKE)
+        .acl(acl::CONNECTION)
+        .group(Group::Connection)
+        .doc("Closes the connection after replying.", "1.0.0", "O(1)"),
+    CommandSpec::new("reset", reset)
+        .arity(1)
+        .flags(HANDSHAKE)
+        .acl(acl::CONNECTION)
+        .group(Group::Connection)
+        .doc(
+            "Returns the connection to its initial state.",
+            "6.2.0",
+            "O(1)",
+        ),
+    client::CLIENT,
+];

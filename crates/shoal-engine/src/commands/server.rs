@@ -1,6 +1,0 @@
-//! Server commands.
-
-use crate::command::CommandSpec;
-
-/// The server family's declarations.
-pub const COMMANDS: &[CommandSpec] = &[];
