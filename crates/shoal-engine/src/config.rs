@@ -7,6 +7,7 @@
 use crate::util::glob::glob_match;
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// The kind of value a parameter takes, with its bounds.
 #[derive(Clone, Copy, Debug)]
@@ -128,6 +129,8 @@ pub enum ConfigError {
 pub struct Config {
     params: Vec<Param>,
     values: RwLock<BTreeMap<&'static str, String>>,
+    /// Numeric view of each parameter (same index as `params`), kept in step with `values`.
+    numbers: Vec<AtomicI64>,
 }
 
 impl Default for Config {
@@ -144,16 +147,28 @@ impl Config {
             .iter()
             .map(|p| (p.name, p.default.to_string()))
             .collect();
+        let numbers = params
+            .iter()
+            .map(|p| AtomicI64::new(numeric(p.default)))
+            .collect();
         Config {
             params,
             values: RwLock::new(values),
+            numbers,
         }
     }
 
+    fn index(&self, name: &str) -> Option<usize> {
+        // Callers on hot paths pass the exact lower-case name: try that first.
+        self.params.iter().position(|p| p.name == name).or_else(|| {
+            self.params
+                .iter()
+                .position(|p| p.name.eq_ignore_ascii_case(name))
+        })
+    }
+
     fn param(&self, name: &str) -> Option<&Param> {
-        self.params
-            .iter()
-            .find(|p| p.name.eq_ignore_ascii_case(name))
+        self.index(name).map(|i| &self.params[i])
     }
 
     /// Sets a parameter at start-up (immutable ones included).
@@ -216,6 +231,9 @@ impl Config {
             }
             Kind::Str => value.to_string(),
         };
+        if let Some(i) = self.index(p.name) {
+            self.numbers[i].store(numeric(&normalized), Ordering::Relaxed);
+        }
         self.values.write().insert(p.name, normalized);
         Ok(())
     }
@@ -226,14 +244,17 @@ impl Config {
         self.values.read().get(p.name).cloned()
     }
 
-    /// An integer or memory parameter's value (0 if unknown or not numeric).
+    /// An integer or memory parameter's value (0 if unknown or not numeric). Lock-free: hot
+    /// paths (every read of a connection, every bit offset) call it.
     pub fn get_i64(&self, name: &str) -> i64 {
-        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+        self.index(name)
+            .map(|i| self.numbers[i].load(Ordering::Relaxed))
+            .unwrap_or(0)
     }
 
     /// A boolean parameter's value.
     pub fn get_bool(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|v| v == "yes")
+        self.get_i64(name) == 1
     }
 
     /// Every parameter whose name matches the glob `pattern` (case-insensitive), with values.
@@ -249,6 +270,15 @@ impl Config {
     /// Every parameter declaration.
     pub fn params(&self) -> &[Param] {
         &self.params
+    }
+}
+
+/// The number a normalized value stands for: integers as themselves, `yes` as 1, else 0.
+fn numeric(value: &str) -> i64 {
+    match value {
+        "yes" => 1,
+        "no" => 0,
+        v => v.parse().unwrap_or(0),
     }
 }
 

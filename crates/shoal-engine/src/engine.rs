@@ -181,9 +181,9 @@ impl Inner {
 
     /// Asks the process to stop (SHUTDOWN). Returns false if nothing listens.
     pub fn request_shutdown(&self) -> bool {
-        self.stopping.store(true, Ordering::SeqCst);
         match self.shutdown_hook.lock().as_ref() {
             Some(hook) => {
+                self.stopping.store(true, Ordering::SeqCst);
                 hook();
                 true
             }

@@ -145,7 +145,10 @@ fn one_line(out: &mut BytesMut, prefix: u8, s: &[u8]) {
     if memchr::memchr2(b'\r', b'\n', s).is_none() {
         return line(out, prefix, s);
     }
-    let cleaned: Vec<u8> = s.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }).collect();
+    let cleaned: Vec<u8> = s
+        .iter()
+        .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c })
+        .collect();
     line(out, prefix, &cleaned);
 }
 

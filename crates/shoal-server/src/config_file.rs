@@ -32,8 +32,13 @@ pub fn apply_args(config: &Config, args: &[String]) -> Result<(), ConfigFileErro
     let mut rest = args;
     if let Some(first) = args.first() {
         if !first.starts_with("--") {
-            text = std::fs::read_to_string(first)
-                .map_err(|source| ConfigFileError::Read { path: first.clone(), source })?;
+            text = std::fs::read_to_string(first).map_err(|source| ConfigFileError::Read {
+                path: first.clone(),
+                source,
+            })?;
+            // CONFIG REWRITE writes back to this file; Redis keeps it as an absolute path.
+            let path = std::fs::canonicalize(first).unwrap_or_else(|_| first.into());
+            let _ = config.set_startup("config-file", &path.to_string_lossy());
             text.push('\n');
             rest = &args[1..];
         }
@@ -63,8 +68,11 @@ pub fn apply_text(config: &Config, text: &str) -> Result<(), ConfigFileError> {
             text: trimmed.to_string(),
             reason,
         };
-        let words = split_line(trimmed).ok_or_else(|| err("Unbalanced quotes in configuration line".into()))?;
-        let Some((name, values)) = words.split_first() else { continue };
+        let words = split_line(trimmed)
+            .ok_or_else(|| err("Unbalanced quotes in configuration line".into()))?;
+        let Some((name, values)) = words.split_first() else {
+            continue;
+        };
         if values.is_empty() {
             return Err(err("wrong number of arguments".into()));
         }
@@ -96,7 +104,9 @@ fn split_line(line: &str) -> Option<Vec<String>> {
         while chars.peek().is_some_and(|c| c.is_whitespace()) {
             chars.next();
         }
-        let Some(&first) = chars.peek() else { return Some(words) };
+        let Some(&first) = chars.peek() else {
+            return Some(words);
+        };
         let mut word = String::new();
         if first == '"' || first == '\'' {
             chars.next();
@@ -131,7 +141,9 @@ mod tests {
     #[test]
     fn command_line_overrides_apply() {
         let c = Config::new();
-        apply_args(&c, &args(&["--port", "7000", "--databases", "4"])).map_err(|e| e.to_string()).ok();
+        apply_args(&c, &args(&["--port", "7000", "--databases", "4"]))
+            .map_err(|e| e.to_string())
+            .ok();
         assert_eq!(c.get("port").as_deref(), Some("7000"));
         assert_eq!(c.get("databases").as_deref(), Some("4"));
     }
@@ -143,7 +155,10 @@ mod tests {
         let path = dir.join("shoal.conf");
         std::fs::write(&path, "# comment\nport 7001\nbind \"127.0.0.1\"\nhz 20\n").ok();
         let c = Config::new();
-        let r = apply_args(&c, &args(&[path.to_str().unwrap_or_default(), "--hz", "30"]));
+        let r = apply_args(
+            &c,
+            &args(&[path.to_str().unwrap_or_default(), "--hz", "30"]),
+        );
         assert!(r.is_ok(), "{r:?}");
         assert_eq!(c.get("port").as_deref(), Some("7001"));
         assert_eq!(c.get("hz").as_deref(), Some("30"));
@@ -153,10 +168,16 @@ mod tests {
     #[test]
     fn unknown_directive_is_fatal_with_line() {
         let c = Config::new();
-        let e = apply_text(&c, "port 1\nnosuch thing\n").err().map(|e| e.to_string()).unwrap_or_default();
+        let e = apply_text(&c, "port 1\nnosuch thing\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("at line 2"), "{e}");
         assert!(e.contains("Bad directive"), "{e}");
-        let e = apply_text(&c, "port abc\n").err().map(|e| e.to_string()).unwrap_or_default();
+        let e = apply_text(&c, "port abc\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("integer"), "{e}");
     }
 }

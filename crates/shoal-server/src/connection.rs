@@ -34,7 +34,10 @@ impl Connection {
         peer: SocketAddr,
         shutdown: watch::Receiver<bool>,
     ) -> Connection {
-        let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let laddr = stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         let fd = raw_fd(&stream);
         let _ = stream.set_nodelay(true);
         let keepalive = engine.inner().config.get_i64("tcp-keepalive");
@@ -42,12 +45,22 @@ impl Connection {
             let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive as u64));
             let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
         }
-        let info = ClientInfo { kind: ClientKind::Tcp, addr: peer.to_string(), laddr, fd };
+        let info = ClientInfo {
+            kind: ClientKind::Tcp,
+            addr: peer.to_string(),
+            laddr,
+            fd,
+        };
         let session = engine.session_for(info);
         let killed = Arc::new(Notify::new());
         let waker = killed.clone();
         session.state().handle.on_kill(move || waker.notify_one());
-        Connection { stream, session, killed, shutdown }
+        Connection {
+            stream,
+            session,
+            killed,
+            shutdown,
+        }
     }
 
     /// Answers a connection that may not be served (too many clients) and closes it.
@@ -59,7 +72,10 @@ impl Connection {
     pub(crate) async fn run(mut self) {
         let end = self.serve().await;
         if let Close::Error = end {
-            tracing::debug!(client = self.session.state().id(), "connection closed on error");
+            tracing::debug!(
+                client = self.session.state().id(),
+                "connection closed on error"
+            );
         }
         let _ = self.stream.shutdown().await;
     }
@@ -75,7 +91,9 @@ impl Connection {
             let outcome = self.execute_buffered(&mut input, &mut output);
             if !output.is_empty() {
                 let stats = &self.session.engine().inner().stats;
-                stats.net_output_bytes.fetch_add(output.len() as u64, Relaxed);
+                stats
+                    .net_output_bytes
+                    .fetch_add(output.len() as u64, Relaxed);
                 if self.stream.write_all(&output).await.is_err() {
                     return Close::Peer;
                 }
@@ -90,9 +108,17 @@ impl Connection {
             if self.session.should_close() {
                 return Close::Quit;
             }
-            let limit = self.session.engine().inner().config.get_i64("client-query-buffer-limit");
+            let limit = self
+                .session
+                .engine()
+                .inner()
+                .config
+                .get_i64("client-query-buffer-limit");
             if input.len() as i64 > limit {
-                tracing::warn!(client = self.session.state().id(), "closing client that exceeded the query buffer limit");
+                tracing::warn!(
+                    client = self.session.state().id(),
+                    "closing client that exceeded the query buffer limit"
+                );
                 return Close::Error;
             }
         }

@@ -33,7 +33,10 @@ pub async fn serve(engine: Engine, listener: TcpListener, mut shutdown: watch::R
         stats.connections.fetch_add(1, Relaxed);
         if backlog_full(&engine) {
             stats.rejected_connections.fetch_add(1, Relaxed);
-            tokio::spawn(Connection::refuse(stream, "ERR max number of clients reached"));
+            tokio::spawn(Connection::refuse(
+                stream,
+                "ERR max number of clients reached",
+            ));
             continue;
         }
         let conn = Connection::new(engine.clone(), stream, peer, shutdown.clone());
@@ -66,17 +69,23 @@ impl ServerHandle {
         engine.on_shutdown(move || {
             hook_stop.send_replace(true);
         });
-        let thread = std::thread::Builder::new().name("shoal-server".into()).spawn(move || {
-            runtime.block_on(async move {
-                match TcpListener::from_std(std_listener) {
-                    Ok(listener) => serve(engine, listener, stopped).await,
-                    Err(e) => tracing::error!("cannot listen: {e}"),
-                }
-            });
-            // Connection tasks end on their own once they see the stop signal.
-            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-        })?;
-        Ok(ServerHandle { local_addr, stop, thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("shoal-server".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match TcpListener::from_std(std_listener) {
+                        Ok(listener) => serve(engine, listener, stopped).await,
+                        Err(e) => tracing::error!("cannot listen: {e}"),
+                    }
+                });
+                // Connection tasks end on their own once they see the stop signal.
+                runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            })?;
+        Ok(ServerHandle {
+            local_addr,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     /// The address the server listens on.

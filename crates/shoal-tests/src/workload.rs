@@ -30,23 +30,53 @@ pub fn random_command(g: &mut Gen) -> Vec<String> {
     let w = |s: &str| s.to_string();
     match g.below(30) {
         0 => vec![w("SET"), key(g), num(g)],
-        1 => vec![w("SET"), key(g), w("v"), w("PX"), ttl(g), w(g.pick(&["NX", "XX", "GET"]))],
+        1 => vec![
+            w("SET"),
+            key(g),
+            w("v"),
+            w("PX"),
+            ttl(g),
+            w(g.pick(&["NX", "XX", "GET"])),
+        ],
         2 => vec![w("SET"), key(g), w("kept"), w("KEEPTTL")],
         3 => vec![w("APPEND"), key(g), w("xy")],
         4 => vec![w("INCR"), key(g)],
         5 => vec![w("INCRBY"), key(g), num(g)],
         6 => vec![w("INCRBYFLOAT"), key(g), w("1.5")],
         7 => vec![w("SETRANGE"), key(g), g.below(20).to_string(), w("abc")],
-        8 => vec![w("SETBIT"), key(g), g.below(100).to_string(), g.below(2).to_string()],
-        9 => vec![w("BITOP"), w(g.pick(&["AND", "OR", "XOR"])), key(g), key(g), key(g)],
+        8 => vec![
+            w("SETBIT"),
+            key(g),
+            g.below(100).to_string(),
+            g.below(2).to_string(),
+        ],
+        9 => vec![
+            w("BITOP"),
+            w(g.pick(&["AND", "OR", "XOR"])),
+            key(g),
+            key(g),
+            key(g),
+        ],
         10 => vec![w("BITFIELD"), key(g), w("INCRBY"), w("u8"), w("#1"), num(g)],
         11 => vec![w("DEL"), key(g), key(g)],
-        12 => vec![w("PEXPIRE"), key(g), ttl(g), w(g.pick(&["NX", "XX", "GT", "LT"]))],
+        12 => vec![
+            w("PEXPIRE"),
+            key(g),
+            ttl(g),
+            w(g.pick(&["NX", "XX", "GT", "LT"])),
+        ],
         13 => vec![w("EXPIRE"), key(g), w("-1")],
         14 => vec![w("PERSIST"), key(g)],
         15 => vec![w("RENAME"), key(g), key(g)],
         16 => vec![w("RENAMENX"), key(g), key(g)],
-        17 => vec![w("COPY"), key(g), key(g), w("DB"), g.below(3).to_string(), w("REPLACE")],
+        17 => vec![
+            w("COPY"),
+            key(g),
+            key(g),
+            w("DB"),
+            g.below(3).to_string(),
+            w("REPLACE"),
+        ],
         18 => vec![w("MOVE"), key(g), g.below(3).to_string()],
         19 => vec![w("GETEX"), key(g), w("PX"), ttl(g)],
         20 => vec![w("GETEX"), key(g), w("PERSIST")],
@@ -61,4 +91,3 @@ pub fn random_command(g: &mut Gen) -> Vec<String> {
         _ => vec![w("DECRBY"), key(g), num(g)],
     }
 }
-

@@ -5,7 +5,11 @@ use shoal_engine::{Engine, Frame, Session};
 use shoal_tests::workload::{random_command, Gen};
 
 fn run(s: &mut Session, args: &[String]) -> Frame {
-    s.call(args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect())
+    s.call(
+        args.iter()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect(),
+    )
 }
 
 /// Everything observable about each key of the first three databases.
@@ -19,7 +23,10 @@ fn snapshot(engine: &Engine) -> Vec<String> {
         };
         let mut names: Vec<String> = keys
             .iter()
-            .filter_map(|k| k.as_bytes().map(|b| String::from_utf8_lossy(b).into_owned()))
+            .filter_map(|k| {
+                k.as_bytes()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+            })
             .collect();
         names.sort();
         for k in names {
@@ -51,7 +58,11 @@ fn replaying_effects_into_an_empty_engine_gives_the_same_data() {
             current_db = effect.db;
         }
         let reply = replayer.call(effect.args.clone());
-        assert!(!reply.is_error(), "replaying {:?} failed: {reply:?}", effect.args);
+        assert!(
+            !reply.is_error(),
+            "replaying {:?} failed: {reply:?}",
+            effect.args
+        );
         count += 1;
     }
     assert!(count > 1_000, "only {count} effects were emitted");

@@ -8,7 +8,14 @@ fn pipelined_requests_are_answered_in_order_in_one_batch() {
     let mut raw = s.raw();
     let mut req = Vec::new();
     for i in 0..100 {
-        req.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n$2\r\nk{}\r\n$1\r\n{}\r\n", i % 10, i % 10).as_bytes());
+        req.extend_from_slice(
+            format!(
+                "*3\r\n$3\r\nSET\r\n$2\r\nk{}\r\n$1\r\n{}\r\n",
+                i % 10,
+                i % 10
+            )
+            .as_bytes(),
+        );
     }
     req.extend_from_slice(b"*2\r\n$3\r\nGET\r\n$2\r\nk7\r\n");
     let expected: Vec<u8> = [b"+OK\r\n".repeat(100), b"$1\r\n7\r\n".to_vec()].concat();
@@ -20,7 +27,10 @@ fn inline_commands_work_like_telnet() {
     let s = TestServer::start();
     let mut raw = s.raw();
     let expected = b"+PONG\r\n+OK\r\n$3\r\na b\r\n";
-    assert_eq!(raw.roundtrip(b"PING\r\nSET k \"a b\"\nGET k\r\n\r\n", expected), expected);
+    assert_eq!(
+        raw.roundtrip(b"PING\r\nSET k \"a b\"\nGET k\r\n\r\n", expected),
+        expected
+    );
 }
 
 #[test]
@@ -63,7 +73,8 @@ fn unbalanced_quotes_are_a_protocol_error() {
 fn unknown_command_lists_its_arguments_and_keeps_the_connection() {
     let s = TestServer::start();
     let mut raw = s.raw();
-    let expected = b"-ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' \r\n+PONG\r\n";
+    let expected =
+        b"-ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' \r\n+PONG\r\n";
     assert_eq!(raw.roundtrip(b"NOSUCH a b\r\nPING\r\n", expected), expected);
 }
 
@@ -71,8 +82,15 @@ fn unknown_command_lists_its_arguments_and_keeps_the_connection() {
 fn arity_errors_name_the_command() {
     let s = TestServer::start();
     let mut c = s.client();
-    let err = redis::cmd("GET").query::<()>(&mut c).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(err.contains("wrong number of arguments for 'get' command"), "{err}");
+    let err = redis::cmd("GET")
+        .query::<()>(&mut c)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("wrong number of arguments for 'get' command"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -108,7 +126,14 @@ fn binary_keys_and_values_round_trip() {
     let mut c = s.client();
     let key: Vec<u8> = (0..=255u8).collect();
     let value: Vec<u8> = b"\r\n\0\xff\r\n".to_vec();
-    let _: () = redis::cmd("SET").arg(&key).arg(&value).query(&mut c).unwrap_or_default();
-    let got: Vec<u8> = redis::cmd("GET").arg(&key).query(&mut c).unwrap_or_default();
+    let _: () = redis::cmd("SET")
+        .arg(&key)
+        .arg(&value)
+        .query(&mut c)
+        .unwrap_or_default();
+    let got: Vec<u8> = redis::cmd("GET")
+        .arg(&key)
+        .query(&mut c)
+        .unwrap_or_default();
     assert_eq!(got, value);
 }

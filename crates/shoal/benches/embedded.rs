@@ -50,7 +50,9 @@ fn single_thread(c: &mut Criterion) {
 
 /// Runs `op` on every core for `iters` operations in total and reports the wall time.
 fn parallel(db: &Shoal, iters: u64, op: fn(&Shoal, u64)) -> Duration {
-    let threads = std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(2);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get() as u64)
+        .unwrap_or(2);
     let per = iters.div_ceil(threads);
     let start = Instant::now();
     std::thread::scope(|s| {
@@ -76,9 +78,15 @@ fn all_cores(c: &mut Criterion) {
     g.bench_function("set", |b| {
         b.iter_custom(|n| parallel(&db, n, |d, i| drop(black_box(d.set(key(i), "xxx")))))
     });
-    g.bench_function("get", |b| b.iter_custom(|n| parallel(&db, n, |d, i| drop(black_box(d.get(key(i)))))));
+    g.bench_function("get", |b| {
+        b.iter_custom(|n| parallel(&db, n, |d, i| drop(black_box(d.get(key(i))))))
+    });
     g.bench_function("incr", |b| {
-        b.iter_custom(|n| parallel(&db, n, |d, i| drop(black_box(d.incr(format!("counter:{}", i % 1000))))))
+        b.iter_custom(|n| {
+            parallel(&db, n, |d, i| {
+                drop(black_box(d.incr(format!("counter:{}", i % 1000))))
+            })
+        })
     });
     g.finish();
 }

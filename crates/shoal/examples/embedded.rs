@@ -7,7 +7,11 @@ use std::time::Duration;
 fn run() -> Result<(), shoal::Error> {
     let db = Shoal::open(Config::default())?;
     db.set("app:name", "inventory")?;
-    db.set_with("session:42", "alice", SetOptions::default().expiry(Expiry::After(Duration::from_secs(30))))?;
+    db.set_with(
+        "session:42",
+        "alice",
+        SetOptions::default().expiry(Expiry::After(Duration::from_secs(30))),
+    )?;
     let visits = db.incr("visits")?;
     println!("visits = {visits}, ttl = {:?}", db.ttl("session:42")?);
 

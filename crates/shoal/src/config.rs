@@ -30,7 +30,9 @@ impl Config {
     pub(crate) fn build(&self) -> Result<shoal_engine::Config, Error> {
         let config = shoal_engine::Config::new();
         for (name, value) in &self.directives {
-            config.set_startup(name, value).map_err(|e| Error::Config(e.to_string()))?;
+            config
+                .set_startup(name, value)
+                .map_err(|e| Error::Config(e.to_string()))?;
         }
         Ok(config)
     }

@@ -31,7 +31,10 @@ impl Error {
             Frame::Error(b) | Frame::BulkError(b) => {
                 let text = String::from_utf8_lossy(&b);
                 let (code, message) = text.split_once(' ').unwrap_or((&text, ""));
-                Err(Error::Command { code: code.to_string(), message: message.to_string() })
+                Err(Error::Command {
+                    code: code.to_string(),
+                    message: message.to_string(),
+                })
             }
             other => Ok(other),
         }

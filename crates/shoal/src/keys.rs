@@ -93,7 +93,12 @@ impl Shoal {
     /// # Ok::<(), shoal::Error>(())
     /// ```
     pub fn scan(&self, opts: ScanOptions) -> Scan<'_> {
-        Scan { db: self, opts, cursor: Some(Bytes::from_static(b"0")), batch: Vec::new() }
+        Scan {
+            db: self,
+            opts,
+            cursor: Some(Bytes::from_static(b"0")),
+            batch: Vec::new(),
+        }
     }
 }
 

@@ -48,7 +48,10 @@ impl Shoal {
     /// Opens an in-memory instance with `config`.
     pub fn open(config: Config) -> Result<Shoal> {
         let engine_config = config.build()?;
-        let engine = Engine::with_options(EngineOptions { config: engine_config, ..EngineOptions::default() });
+        let engine = Engine::with_options(EngineOptions {
+            config: engine_config,
+            ..EngineOptions::default()
+        });
         engine.start_background();
         let session = Mutex::new(engine.session());
         Ok(Shoal { engine, session })
@@ -65,7 +68,10 @@ impl Shoal {
     /// # Ok::<(), shoal::Error>(())
     /// ```
     pub fn execute<A: AsRef<[u8]>>(&self, args: &[A]) -> Result<Frame> {
-        let args = args.iter().map(|a| Bytes::copy_from_slice(a.as_ref())).collect();
+        let args = args
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_ref()))
+            .collect();
         self.call(args)
     }
 
@@ -105,6 +111,9 @@ impl Shoal {
 impl Clone for Shoal {
     /// Another session on the same data, starting in database 0.
     fn clone(&self) -> Shoal {
-        Shoal { engine: self.engine.clone(), session: Mutex::new(self.engine.session()) }
+        Shoal {
+            engine: self.engine.clone(),
+            session: Mutex::new(self.engine.session()),
+        }
     }
 }

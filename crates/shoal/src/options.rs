@@ -30,7 +30,10 @@ impl Expiry {
         match self {
             Expiry::After(d) => vec!["PX".into(), d.as_millis().to_string()],
             Expiry::At(t) => {
-                let ms = t.duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+                let ms = t
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_millis())
+                    .unwrap_or(0);
                 vec!["PXAT".into(), ms.to_string()]
             }
             Expiry::KeepTtl => vec!["KEEPTTL".into()],

@@ -55,7 +55,12 @@ impl Shoal {
     /// assert!(!db.set_with("lock", "you", nx)?);
     /// # Ok::<(), shoal::Error>(())
     /// ```
-    pub fn set_with(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>, opts: SetOptions) -> Result<bool> {
+    pub fn set_with(
+        &self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+        opts: SetOptions,
+    ) -> Result<bool> {
         let mut a = args!["SET", key, value];
         a.extend(opts.args().into_iter().map(Bytes::from));
         Ok(!matches!(self.call(a)?, Frame::Null))
@@ -101,8 +106,12 @@ impl Shoal {
     /// `INCRBYFLOAT key delta`.
     pub fn incr_by_float(&self, key: impl AsRef<[u8]>, delta: f64) -> Result<f64> {
         let reply = opt_bytes(self.call(args!["INCRBYFLOAT", key, delta.to_string()])?)?;
-        let text = reply.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
-        text.parse().map_err(|_| Error::UnexpectedReply(Frame::bulk(text.as_bytes())))
+        let text = reply
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        text.parse()
+            .map_err(|_| Error::UnexpectedReply(Frame::bulk(text.as_bytes())))
     }
 
     /// `APPEND key value`: the new length.
@@ -117,12 +126,19 @@ impl Shoal {
 
     /// `GETRANGE key start end` (inclusive, negative counts from the end).
     pub fn get_range(&self, key: impl AsRef<[u8]>, start: i64, end: i64) -> Result<Bytes> {
-        Ok(opt_bytes(self.call(args!["GETRANGE", key, start.to_string(), end.to_string()])?)?
-            .unwrap_or_default())
+        Ok(
+            opt_bytes(self.call(args!["GETRANGE", key, start.to_string(), end.to_string()])?)?
+                .unwrap_or_default(),
+        )
     }
 
     /// `SETRANGE key offset value`: the new length.
-    pub fn set_range(&self, key: impl AsRef<[u8]>, offset: u64, value: impl AsRef<[u8]>) -> Result<i64> {
+    pub fn set_range(
+        &self,
+        key: impl AsRef<[u8]>,
+        offset: u64,
+        value: impl AsRef<[u8]>,
+    ) -> Result<i64> {
         int(self.call(args!["SETRANGE", key, offset.to_string(), value])?)
     }
 
@@ -133,7 +149,13 @@ impl Shoal {
 
     /// `SETBIT key offset bit`: the previous bit.
     pub fn setbit(&self, key: impl AsRef<[u8]>, offset: u64, bit: bool) -> Result<bool> {
-        Ok(int(self.call(args!["SETBIT", key, offset.to_string(), if bit { "1" } else { "0" }])?)? == 1)
+        Ok(int(self.call(args![
+            "SETBIT",
+            key,
+            offset.to_string(),
+            if bit { "1" } else { "0" }
+        ])?)?
+            == 1)
     }
 
     /// `GETBIT key offset`.

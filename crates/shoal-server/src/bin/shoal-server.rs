@@ -44,9 +44,14 @@ fn main() -> ExitCode {
 }
 
 fn run(config: Config) -> anyhow::Result<()> {
-    let engine = Engine::with_options(EngineOptions { config, ..EngineOptions::default() });
+    let engine = Engine::with_options(EngineOptions {
+        config,
+        ..EngineOptions::default()
+    });
     engine.start_background();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let (stop, stopped) = watch::channel(false);
         let hook_stop = stop.clone();
@@ -61,14 +66,27 @@ fn run(config: Config) -> anyhow::Result<()> {
                 Some(a) => (true, a),
                 None => (false, addr),
             };
-            let host = if addr.contains(':') { format!("[{addr}]") } else { addr.to_string() };
+            let host = if addr.contains(':') {
+                format!("[{addr}]")
+            } else {
+                addr.to_string()
+            };
             match TcpListener::bind(format!("{host}:{port}")).await {
                 Ok(listener) => {
-                    tracing::info!("Ready to accept connections tcp on {}", listener.local_addr()?);
-                    tasks.push(tokio::spawn(shoal_server::serve(engine.clone(), listener, stopped.clone())));
+                    tracing::info!(
+                        "Ready to accept connections tcp on {}",
+                        listener.local_addr()?
+                    );
+                    tasks.push(tokio::spawn(shoal_server::serve(
+                        engine.clone(),
+                        listener,
+                        stopped.clone(),
+                    )));
                 }
                 Err(e) if optional => tracing::warn!("skipping optional bind {addr}: {e}"),
-                Err(e) => anyhow::bail!("Could not create server TCP listening socket {host}:{port}: {e}"),
+                Err(e) => {
+                    anyhow::bail!("Could not create server TCP listening socket {host}:{port}: {e}")
+                }
             }
         }
         tokio::select! {
