@@ -90,6 +90,11 @@ impl Raw {
         }
     }
 
+    /// Writes bytes, reporting failure (the server may have closed the connection).
+    pub fn stream_write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
     /// Reads until `expected` bytes arrived, the peer closed, or 5 s passed.
     pub fn read_at_least(&mut self, expected: usize) -> Vec<u8> {
         let deadline = Instant::now() + Duration::from_secs(5);
