@@ -24,7 +24,7 @@ pub(super) fn mget(ctx: &mut Ctx<'_>) -> CmdResult {
 /// The key/value pairs of MSET and MSETNX; an odd count is an arity error.
 fn pairs(ctx: &mut Ctx<'_>) -> Result<Vec<Bytes>, CmdError> {
     let rest = ctx.args.rest();
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity(ctx.name.to_string()));
     }
     Ok(rest)

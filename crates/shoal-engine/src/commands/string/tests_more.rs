@@ -441,12 +441,15 @@ fn lcs_refuses_bad_options() {
     );
 }
 
+/// Name, arity, key positions and flags of one command.
+type Decl = (&'static str, i32, (i32, i32, i32), &'static [&'static str]);
+
 #[test]
 fn declarations_match_redis() {
     let h = Harness::new();
     let t = h.engine.inner().commands();
     let spec = |n: &str| t.get(n.as_bytes()).copied();
-    let expect: &[(&str, i32, (i32, i32, i32), &[&str])] = &[
+    let expect: &[Decl] = &[
         ("get", 2, (1, 1, 1), &["readonly", "fast"]),
         ("set", -3, (1, 1, 1), &["write", "denyoom"]),
         ("setnx", 3, (1, 1, 1), &["write", "denyoom", "fast"]),
