@@ -1,9 +1,9 @@
 //! INCR, DECR, INCRBY, DECRBY and INCRBYFLOAT.
 
+use super::ldouble::{self, Parsed};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Ctx, Ttl};
 use crate::types::{StrValue, Value};
-use crate::util::num::{format_humanized_f64, parse_f64};
 use bytes::Bytes;
 use shoal_resp::Frame;
 
@@ -52,12 +52,8 @@ pub(super) fn decrby(ctx: &mut Ctx<'_>) -> CmdResult {
 }
 
 /// Parses a stored value or an increment as INCRBYFLOAT accepts it.
-fn float_of(text: &[u8]) -> Result<f64, CmdError> {
-    // Redis refuses texts of 5120 bytes or more (its long double buffer size).
-    if text.len() >= 5 * 1024 {
-        return Err(CmdError::NotFloat);
-    }
-    parse_f64(text).ok_or(CmdError::NotFloat)
+fn float_of(text: &[u8]) -> Result<Parsed, CmdError> {
+    ldouble::parse(text).ok_or(CmdError::NotFloat)
 }
 
 /// `INCRBYFLOAT key increment`: the result is stored as text (never `int`), keeps the TTL,
@@ -68,14 +64,15 @@ pub(super) fn incrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
     let mut a = ctx.lock1(&key);
     let current = match a.get_for_write(&key) {
         Some(e) => float_of(&e.value.as_str()?.as_bytes())?,
-        None => 0.0,
+        None => Parsed::Finite(ldouble::Ext::ZERO),
     };
     let incr = float_of(&incr_text)?;
-    let sum = current + incr;
-    if !sum.is_finite() {
-        return Err(CmdError::NanOrInfinity);
-    }
-    let text = Bytes::from(format_humanized_f64(sum));
+    let sum = match (current, incr) {
+        (Parsed::Finite(x), Parsed::Finite(y)) => x.add(y),
+        _ => None,
+    };
+    let sum = sum.ok_or(CmdError::NanOrInfinity)?;
+    let text = Bytes::from(sum.humanized());
     a.set(
         &key,
         Value::Str(StrValue::from_bytes_no_int(&text)),

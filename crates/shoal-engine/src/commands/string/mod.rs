@@ -4,7 +4,7 @@
 //! [`Access`](crate::exec::Access), and emit the replication form of what they changed.
 //!
 //! - `mod.rs`: SET and its relatives (SETNX, SETEX, PSETEX, GETSET, GETDEL, GETEX), GET.
-//! - `incr.rs`: INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT.
+//! - `incr.rs`: INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT (`ldouble.rs`: its arithmetic).
 //! - `range.rs`: APPEND, STRLEN, GETRANGE/SUBSTR, SETRANGE.
 //! - `multi.rs`: MGET, MSET, MSETNX.
 //! - `lcs.rs`: LCS.
@@ -13,11 +13,14 @@
 mod decl;
 mod incr;
 mod lcs;
+mod ldouble;
 mod multi;
 mod range;
 
 #[cfg(test)]
 mod tests_basic;
+#[cfg(test)]
+mod tests_ldouble;
 #[cfg(test)]
 mod tests_more;
 #[cfg(test)]

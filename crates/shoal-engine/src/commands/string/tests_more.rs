@@ -129,11 +129,8 @@ fn incrbyfloat_refuses_bad_floats_and_infinity() {
     assert_eq!(h.run(&["INCRBYFLOAT", "z", "1"]), not_float);
     let nan_inf = err("ERR increment would produce NaN or Infinity");
     assert_eq!(h.run(&["INCRBYFLOAT", "k", "+inf"]), nan_inf);
-    assert_eq!(
-        h.run(&["INCRBYFLOAT", "k", "1.7e308"]),
-        bulk(format!("{}", 1.7e308 + 1.0))
-    );
-    assert_eq!(h.run(&["INCRBYFLOAT", "k", "1.7e308"]), nan_inf);
+    h.run(&["SET", "k", "1e4932"]);
+    assert_eq!(h.run(&["INCRBYFLOAT", "k", "1e4932"]), nan_inf);
     h.run(&["SET", "k", "1"]);
     assert_eq!(h.run(&["GET", "k"]), bulk("1"));
 }
