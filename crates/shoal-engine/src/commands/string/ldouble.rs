@@ -445,3 +445,59 @@ fn parse_hex(neg: bool, body: &[u8]) -> Option<Ext> {
     }
     Ext::round(neg, &v, exp2 - 4 * frac, false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sum(a: &str, b: &str) -> Option<String> {
+        match (parse(a.as_bytes())?, parse(b.as_bytes())?) {
+            (Parsed::Finite(x), Parsed::Finite(y)) => x.add(y).map(|s| s.humanized()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn redis_documented_examples() {
+        assert_eq!(sum("10.50", "0.1").as_deref(), Some("10.6"));
+        assert_eq!(sum("10.6", "-5").as_deref(), Some("5.6"));
+        assert_eq!(sum("5.0e3", "2.0e2").as_deref(), Some("5200"));
+        assert_eq!(sum("0.1", "0.2").as_deref(), Some("0.3"));
+    }
+
+    #[test]
+    fn refuses_what_strtold_refuses() {
+        for bad in [
+            "", " 1", "1 ", "nan", "1e", "0x", "1.2.3", "e5", ".", "1e-5000", "2e4932",
+        ] {
+            assert_eq!(parse(bad.as_bytes()), None, "{bad:?}");
+        }
+        assert_eq!(parse(b"-inf"), Some(Parsed::Infinite));
+        assert_eq!(parse(b"INFINITY"), Some(Parsed::Infinite));
+    }
+
+    proptest! {
+        #[test]
+        fn integer_sums_are_exact(a in -(1i64 << 62)..(1i64 << 62), b in -(1i64 << 62)..(1i64 << 62)) {
+            prop_assert_eq!(sum(&a.to_string(), &b.to_string()), Some((a + b).to_string()));
+        }
+
+        /// Below 10, the long double error stays far under the 17th decimal, so any
+        /// decimal with at most 17 places prints back as written (trailing zeros trimmed).
+        #[test]
+        fn short_decimals_print_back_unchanged(raw in 1u64..u64::MAX, d in 0usize..=17, neg: bool) {
+            let m = raw % 10u64.pow(d as u32 + 1);
+            prop_assume!(m > 0);
+            let digits = format!("{m:0>width$}", width = d + 1);
+            let (int_part, frac) = digits.split_at(digits.len() - d);
+            let frac = frac.trim_end_matches('0');
+            let mut want = if frac.is_empty() { int_part.to_string() } else { format!("{int_part}.{frac}") };
+            if neg {
+                want = format!("-{want}");
+            }
+            let text = if d == 0 { want.clone() } else { format!("{}{}.{}", if neg { "-" } else { "" }, int_part, &digits[digits.len() - d..]) };
+            prop_assert_eq!(sum(&text, "0"), Some(want));
+        }
+    }
+}

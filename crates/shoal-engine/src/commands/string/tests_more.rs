@@ -566,3 +566,71 @@ mod model {
         }
     }
 }
+
+mod lcs_model {
+    use crate::testing::*;
+    use proptest::prelude::*;
+    use shoal_resp::Frame;
+
+    fn is_subsequence(s: &[u8], of: &[u8]) -> bool {
+        let mut it = of.iter();
+        s.iter().all(|c| it.any(|x| x == c))
+    }
+
+    /// Plain O(n*m) LCS length.
+    fn lcs_len(a: &[u8], b: &[u8]) -> usize {
+        let mut row = vec![0usize; b.len() + 1];
+        for &x in a {
+            let mut diag = 0;
+            for j in 1..=b.len() {
+                let up = row[j];
+                row[j] = if x == b[j - 1] {
+                    diag + 1
+                } else {
+                    up.max(row[j - 1])
+                };
+                diag = up;
+            }
+        }
+        row[b.len()]
+    }
+
+    fn ints(f: &Frame) -> Vec<i64> {
+        match f {
+            Frame::Integer(n) => vec![*n],
+            Frame::Array(v) => v.iter().flat_map(ints).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn lcs_agrees_with_model(a in "[abc]{0,12}", b in "[abc]{0,12}") {
+            let mut h = Harness::new();
+            h.run(&["MSET", "a", &a, "b", &b]);
+            let want = lcs_len(a.as_bytes(), b.as_bytes());
+            let Frame::Bulk(s) = h.run(&["LCS", "a", "b"]) else {
+                return Err(TestCaseError::fail("not a bulk reply"));
+            };
+            prop_assert_eq!(s.len(), want);
+            prop_assert!(is_subsequence(&s, a.as_bytes()) && is_subsequence(&s, b.as_bytes()));
+            prop_assert_eq!(h.run(&["LCS", "a", "b", "LEN"]), int(want as i64));
+            let Frame::Map(pairs) = h.run(&["LCS", "a", "b", "IDX", "WITHMATCHLEN"]) else {
+                return Err(TestCaseError::fail("not a map reply"));
+            };
+            prop_assert_eq!(&pairs[1], &(bulk("len"), int(want as i64)));
+            let Frame::Array(blocks) = &pairs[0].1 else {
+                return Err(TestCaseError::fail("matches is not an array"));
+            };
+            let mut total = 0;
+            for block in blocks {
+                let n = ints(block);
+                prop_assert_eq!(n[1] - n[0] + 1, n[4]);
+                prop_assert_eq!(n[3] - n[2] + 1, n[4]);
+                prop_assert_eq!(&a.as_bytes()[n[0] as usize..=n[1] as usize], &b.as_bytes()[n[2] as usize..=n[3] as usize]);
+                total += n[4];
+            }
+            prop_assert_eq!(total, want as i64);
+        }
+    }
+}
