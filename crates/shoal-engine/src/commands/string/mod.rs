@@ -20,6 +20,8 @@ mod range;
 #[cfg(test)]
 mod tests_basic;
 #[cfg(test)]
+mod tests_lcs;
+#[cfg(test)]
 mod tests_ldouble;
 #[cfg(test)]
 mod tests_more;
