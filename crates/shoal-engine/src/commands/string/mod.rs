@@ -266,6 +266,9 @@ fn set_with_ttl(ctx: &mut Ctx<'_>, unit: Unit, cmd: &'static str) -> CmdResult {
     let value = ctx.args.bytes()?;
     let at = deadline(ttl, unit, false, ctx.now_ms, cmd)?;
     let mut a = ctx.lock1(&key);
+    // A write lookup first, as Redis does: a key past its deadline is deleted (and its
+    // DEL emitted) before being replaced.
+    a.exists(&key);
     store_and_emit(&mut a, key, value, Ttl::At(at));
     Ok(Frame::ok())
 }

@@ -34,7 +34,10 @@ fn pairs(ctx: &mut Ctx<'_>) -> Result<Vec<Bytes>, CmdError> {
 fn write_pairs(ctx: &Ctx<'_>, rest: Vec<Bytes>, only_if_none_exist: bool) -> bool {
     let keys: Vec<&[u8]> = rest.iter().step_by(2).map(|k| k.as_ref()).collect();
     let mut a = ctx.lock(&keys);
-    if only_if_none_exist && keys.iter().any(|k| a.exists(k)) {
+    // Every key gets a write lookup first, as in Redis: keys past their deadline are
+    // deleted (and their DEL emitted) before being replaced.
+    let existing = keys.iter().filter(|k| a.exists(k)).count();
+    if only_if_none_exist && existing > 0 {
         return false;
     }
     for pair in rest.chunks_exact(2) {

@@ -336,6 +336,30 @@ fn msetnx_is_all_or_nothing() {
     assert_eq!(h.run(&["MSETNX", "t", "w"]), int(1));
 }
 
+#[test]
+fn writes_over_expired_keys_emit_their_del_first() {
+    let mut h = Harness::new();
+    h.run(&["SET", "a", "1", "PX", "5"]);
+    h.run(&["SET", "b", "1", "PX", "5"]);
+    h.advance(6);
+    let rx = h.engine.subscribe_effects();
+    h.run(&["MSET", "a", "2"]);
+    h.run(&["SETEX", "b", "10", "2"]);
+    let at = (NOW + 6 + 10_000).to_string();
+    assert_eq!(
+        effects(&rx),
+        eff(&[
+            &["DEL", "a"],
+            &["MSET", "a", "2"],
+            &["DEL", "b"],
+            &["SET", "b", "2", "PXAT", &at],
+        ])
+    );
+    assert_eq!(encoding(&h, "b"), Some("int"));
+    h.run(&["PSETEX", "c", "10", &"x".repeat(45)]);
+    assert_eq!(encoding(&h, "c"), Some("raw"));
+}
+
 /// Name, arity, key positions and flags of one command.
 type Decl = (&'static str, i32, (i32, i32, i32), &'static [&'static str]);
 
