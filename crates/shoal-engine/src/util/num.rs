@@ -79,24 +79,26 @@ pub fn i64_to_bytes(v: i64) -> Vec<u8> {
     itoa::Buffer::new().format(v).as_bytes().to_vec()
 }
 
-/// Formats a float the way Redis stores the result of INCRBYFLOAT: up to 17 significant
-/// digits, no exponent, trailing zeros removed (Redis's `%.17Lf`-then-trim humanized form).
+/// Formats a float the way Redis stores the result of INCRBYFLOAT: no exponent, at most 17
+/// digits after the point, trailing zeros removed (Redis's `%.17Lf`-then-trim humanized
+/// form), and never `-0`.
+///
+/// Redis computes in `long double`; with `f64` the shortest text that reads back as the
+/// same value is the closest match (`10.5 + 0.1` gives `10.6`, not `10.59999999999999964`).
 pub fn format_humanized_f64(v: f64) -> String {
     if v.is_infinite() {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    // Shortest round-trip digits first; fall back to fixed notation when they use an
-    // exponent, since Redis's humanized form never does.
+    // Rust's `Display` for floats writes the shortest round-trip digits, never an exponent.
     let mut s = format!("{v}");
-    if s.contains('e') || s.contains('E') {
+    let decimals = s.find('.').map_or(0, |dot| s.len() - dot - 1);
+    if decimals > 17 {
         s = format!("{v:.17}");
-        if s.contains('.') {
-            while s.ends_with('0') {
-                s.pop();
-            }
-            if s.ends_with('.') {
-                s.pop();
-            }
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
         }
     }
     if s == "-0" {
@@ -149,6 +151,13 @@ mod tests {
         assert_eq!(format_humanized_f64(3.0), "3");
         assert_eq!(format_humanized_f64(5.0e3), "5000");
         assert_eq!(format_humanized_f64(1e20), "100000000000000000000");
+        assert_eq!(format_humanized_f64(10.5 + 0.1), "10.6");
+        assert_eq!(format_humanized_f64(5.0e3 + 2.0e2), "5200");
+        assert_eq!(format_humanized_f64(1e-20), "0");
+        assert_eq!(format_humanized_f64(-1e-20), "0");
+        assert_eq!(format_humanized_f64(-0.0), "0");
+        assert_eq!(format_humanized_f64(1.5e-7), "0.00000015");
+        assert_eq!(format_humanized_f64(17179869185.5), "17179869185.5");
     }
 
     proptest! {
