@@ -183,6 +183,8 @@ impl<'c> Access<'c> {
 
     /// Stores `value` under `key`, creating or replacing it, with `ttl` deciding its TTL.
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) {
+        // A key past its deadline must not lend its TTL to the new value (Ttl::Keep).
+        self.expire_if_needed(key);
         let lru = self.lru_now();
         let db = self.db_mut_of(key);
         if db.get(key).is_some() {
