@@ -17,12 +17,23 @@ fn client_kill_by_id_closes_the_other_connection() {
     let s = TestServer::start();
     let mut victim = s.raw();
     let id_reply = victim.roundtrip(b"CLIENT ID\r\n", b":1\r\n");
-    let id = String::from_utf8_lossy(&id_reply).trim().trim_start_matches(':').to_string();
+    let id = String::from_utf8_lossy(&id_reply)
+        .trim()
+        .trim_start_matches(':')
+        .to_string();
     let mut c = s.client();
-    let killed: i64 = redis::cmd("CLIENT").arg("KILL").arg("ID").arg(&id).query(&mut c).unwrap_or(0);
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(&id)
+        .query(&mut c)
+        .unwrap_or(0);
     assert_eq!(killed, 1);
     assert!(victim.closed());
-    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut c).unwrap_or_default();
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query(&mut c)
+        .unwrap_or_default();
     assert!(!list.contains(&format!("id={id} ")), "{list}");
 }
 
@@ -30,8 +41,15 @@ fn client_kill_by_id_closes_the_other_connection() {
 fn client_list_shows_the_peer_address_and_name() {
     let s = TestServer::start();
     let mut c = s.client();
-    let _: () = redis::cmd("CLIENT").arg("SETNAME").arg("worker-1").query(&mut c).unwrap_or_default();
-    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut c).unwrap_or_default();
+    let _: () = redis::cmd("CLIENT")
+        .arg("SETNAME")
+        .arg("worker-1")
+        .query(&mut c)
+        .unwrap_or_default();
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query(&mut c)
+        .unwrap_or_default();
     assert!(list.contains("name=worker-1"), "{list}");
     assert!(list.contains("addr=127.0.0.1:"), "{list}");
     assert!(list.contains(&format!("laddr={}", s.addr())), "{list}");
@@ -44,7 +62,9 @@ fn shutdown_stops_the_server() {
     raw.send(b"SHUTDOWN NOSAVE\r\n");
     assert!(raw.closed());
     let addr = s.addr();
-    let stopped = eventually(Duration::from_secs(5), || std::net::TcpStream::connect(addr).is_err());
+    let stopped = eventually(Duration::from_secs(5), || {
+        std::net::TcpStream::connect(addr).is_err()
+    });
     assert!(stopped, "server still accepts connections after SHUTDOWN");
 }
 
@@ -52,7 +72,12 @@ fn shutdown_stops_the_server() {
 fn maxclients_refuses_the_extra_client_with_redis_error() {
     let s = TestServer::start();
     let mut c = s.client();
-    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxclients").arg(1).query(&mut c).unwrap_or_default();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxclients")
+        .arg(1)
+        .query(&mut c)
+        .unwrap_or_default();
     let mut extra = s.raw();
     let expected = b"-ERR max number of clients reached\r\n";
     assert_eq!(extra.read_at_least(expected.len()), expected);
@@ -86,7 +111,12 @@ fn query_buffer_limit_closes_a_flooding_client() {
 fn idle_clients_are_closed_after_timeout() {
     let s = TestServer::start();
     let mut c = s.client();
-    let _: () = redis::cmd("CONFIG").arg("SET").arg("timeout").arg(1).query(&mut c).unwrap_or_default();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("timeout")
+        .arg(1)
+        .query(&mut c)
+        .unwrap_or_default();
     let mut idle = s.raw();
     assert!(eventually(Duration::from_secs(5), || idle.closed()));
 }
@@ -96,10 +126,18 @@ fn hello_3_switches_to_resp3_maps() {
     let s = TestServer::start();
     let mut raw = s.raw();
     let reply = raw.roundtrip(b"HELLO 3\r\n", b"%7\r\n");
-    assert!(reply.starts_with(b"%7\r\n"), "{}", String::from_utf8_lossy(&reply));
+    assert!(
+        reply.starts_with(b"%7\r\n"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
     let reply = raw.roundtrip(b"CONFIG GET hz\r\n", b"%1\r\n$2\r\nhz\r\n$2\r\n10\r\n");
     assert_eq!(reply, b"%1\r\n$2\r\nhz\r\n$2\r\n10\r\n");
     let mut c3 = s.client3();
-    let v: redis::Value = redis::cmd("CONFIG").arg("GET").arg("port").query(&mut c3).unwrap_or(redis::Value::Nil);
+    let v: redis::Value = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("port")
+        .query(&mut c3)
+        .unwrap_or(redis::Value::Nil);
     assert!(matches!(v, redis::Value::Map(_)), "{v:?}");
 }
