@@ -1,3 +1,5 @@
+#![allow(clippy::print_stdout)] // An example talks to its user on stdout.
+
 //! Embeds Shoal in an application, uses it through the typed API, and serves the same data
 //! to Redis clients: `cargo run --example embedded`, then `redis-cli -p <port> GET visits`.
 

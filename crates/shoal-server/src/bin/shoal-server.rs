@@ -1,6 +1,8 @@
 //! `shoal-server`: a Redis-compatible server, started the way `redis-server` is:
 //! `shoal-server [config-file] [--port 6380 --bind 127.0.0.1 ...]`.
 
+#![allow(clippy::print_stdout)] // --version and --help answer on stdout, as redis-server does.
+
 use shoal_engine::config::Config;
 use shoal_engine::{Engine, EngineOptions};
 use std::process::ExitCode;
