@@ -1,5 +1,5 @@
 //! Bitmap commands over string values: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, and
-//! BITFIELD / BITFIELD_RO (in [`field`]).
+//! BITFIELD / BITFIELD_RO (in `field.rs`).
 //!
 //! The bit work itself lives in [`crate::types::bits`]; handlers here parse arguments, read
 //! or modify the string under the key's lock, and emit the replication effect when they

@@ -1,7 +1,7 @@
 //! String commands.
 //!
 //! Handlers parse their options into a `*Options` struct, do the data work through
-//! [`Access`](crate::exec::Access), and emit the replication form of what they changed.
+//! [`crate::exec::Access`], and emit the replication form of what they changed.
 //!
 //! - `mod.rs`: SET and its relatives (SETNX, SETEX, PSETEX, GETSET, GETDEL, GETEX), GET.
 //! - `incr.rs`: INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT (`ldouble.rs`: its arithmetic).
