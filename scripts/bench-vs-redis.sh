@@ -25,12 +25,19 @@ done
 cargo build --release --quiet --bin shoal-server
 SHOAL_BIN=target/release/shoal-server
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
-  >/tmp/bench-redis.log 2>&1 &
-REDIS_PID=$!
-RUST_LOG=warn "$SHOAL_BIN" --port "$SHOAL_PORT" --bind 127.0.0.1 >/tmp/bench-shoal.log 2>&1 &
-SHOAL_PID=$!
-trap 'kill $REDIS_PID $SHOAL_PID 2>/dev/null || true' EXIT
+start_servers() {
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+    >/tmp/bench-redis.log 2>&1 &
+  REDIS_PID=$!
+  RUST_LOG=warn "$SHOAL_BIN" --port "$SHOAL_PORT" --bind 127.0.0.1 >/tmp/bench-shoal.log 2>&1 &
+  SHOAL_PID=$!
+  wait_port "$REDIS_PORT"; wait_port "$SHOAL_PORT"
+}
+stop_servers() {
+  kill "$REDIS_PID" "$SHOAL_PID" 2>/dev/null || true
+  wait "$REDIS_PID" "$SHOAL_PID" 2>/dev/null || true
+}
+trap stop_servers EXIT
 
 wait_port() {
   for _ in $(seq 1 200); do
@@ -39,7 +46,7 @@ wait_port() {
   done
   echo "server on port $1 did not start" >&2; exit 1
 }
-wait_port "$REDIS_PORT"; wait_port "$SHOAL_PORT"
+start_servers
 
 rps() { # port test pipeline -> requests per second
   redis-benchmark -p "$1" -t "$2" -c "$CLIENTS" -n "$N" -P "$3" -r 1000000 -q --csv 2>/dev/null \
@@ -69,11 +76,13 @@ for i in range(n):
     out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$3\r\nxxx\r\n" % (len(k), k))
 PY
 }
+# Memory on fresh processes: earlier rows leave allocator caches behind that would hide growth.
+stop_servers
+start_servers
 echo
 printf '%-8s %12s %12s %12s\n' server keys rss_growth bytes/key
 for pair in "redis:$REDIS_PORT:$REDIS_PID" "shoal:$SHOAL_PORT:$SHOAL_PID"; do
   IFS=: read -r name port pid <<<"$pair"
-  redis-cli -p "$port" flushall >/dev/null
   before=$(rss_kb "$pid")
   load_keys "$port"
   after=$(rss_kb "$pid")

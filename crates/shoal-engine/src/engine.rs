@@ -29,6 +29,7 @@ pub struct Inner {
     /// Counters for INFO.
     pub stats: Stats,
     pub(crate) effects: EffectBus,
+    pub(crate) blocking: crate::blocking::BlockingRegistry,
     pub(crate) clock: Arc<dyn Clock>,
     /// Start time, ms since the epoch.
     pub start_ms: u64,
@@ -88,6 +89,7 @@ impl Engine {
             clients: ClientRegistry::default(),
             stats: Stats::default(),
             effects: EffectBus::default(),
+            blocking: Default::default(),
             clock: opts.clock,
             start_ms: now,
             run_id,

@@ -67,6 +67,18 @@ pub enum CmdError {
     /// A generic `ERR` with a composed message.
     #[error("{0}")]
     Text(String),
+    /// Not an error: the command found nothing and must wait (BLPOP, BZPOPMIN, ...).
+    /// Dispatch parks the client on `keys` and runs the same command again when one of them
+    /// receives data, or answers `on_timeout` once `deadline_ms` passes (0: wait forever).
+    #[error("blocked")]
+    Block {
+        /// Keys whose writes wake the client, in the session's database.
+        keys: Vec<Bytes>,
+        /// Absolute deadline in ms since the epoch; 0 waits forever.
+        deadline_ms: u64,
+        /// The reply when the deadline passes (a null, or a null array).
+        on_timeout: Frame,
+    },
     /// An error with its own code and message (`NOPERM ...`, `BUSYKEY ...`).
     #[error("{msg}")]
     Coded {

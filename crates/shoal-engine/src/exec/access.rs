@@ -5,6 +5,7 @@
 //! the shard locks, in execution order.
 
 use crate::engine::Inner;
+use crate::error::CmdError;
 use crate::keyspace::db::Db;
 use crate::keyspace::entry::Entry;
 use crate::keyspace::{Keyspace, Shard, SHARDS};
@@ -207,6 +208,46 @@ impl<'c> Access<'c> {
                 _ => None,
             };
             db.insert_new(key, value, at, lru);
+        }
+    }
+
+    /// Runs `f` on the value of `key` for writing. A missing key is first created with
+    /// `create()` (return None to leave it missing, and get `Ok(None)`). Memory is re-measured
+    /// afterwards, and a collection that `f` left empty is deleted, as Redis never keeps
+    /// empty collections. Effects are the caller's to emit.
+    pub fn update<R>(
+        &mut self,
+        key: &[u8],
+        create: impl FnOnce() -> Option<Value>,
+        f: impl FnOnce(&mut Value) -> Result<R, CmdError>,
+    ) -> Result<Option<R>, CmdError> {
+        self.expire_if_needed(key);
+        let lru = self.lru_now();
+        let touch = !self.no_touch;
+        let db = self.db_mut_of(key);
+        if db.get(key).is_none() {
+            match create() {
+                Some(v) => db.insert_new(key, v, None, lru),
+                None => return Ok(None),
+            }
+        } else if touch {
+            if let Some(e) = db.get_mut(key) {
+                e.lru = lru;
+            }
+        }
+        let result = db.modify(key, f);
+        if db.get(key).is_some_and(|e| e.value.is_empty_collection()) {
+            db.remove(key);
+        }
+        result.transpose()
+    }
+
+    /// Notes that `key` received elements a blocked client may be waiting for (a push to a
+    /// list, an add to a sorted set). Clients blocked on it are served, in arrival order,
+    /// once the current command finishes.
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        if self.inner.blocking.has_waiters() {
+            self.inner.blocking.mark_ready(self.db, key);
         }
     }
 

@@ -63,6 +63,26 @@ impl Args {
         parse_f64(&b).ok_or(CmdError::NotFloat)
     }
 
+    /// The next argument as a blocking timeout in seconds (fractions allowed), turned into an
+    /// absolute deadline in ms; 0 means wait forever. Errors as Redis words them.
+    pub fn block_timeout(&mut self, now_ms: u64) -> Result<u64, CmdError> {
+        let b = self.bytes()?;
+        let secs = parse_f64(&b).ok_or(CmdError::Msg("timeout is not a float or out of range"))?;
+        let ms = (secs * 1000.0).ceil();
+        if ms > i64::MAX as f64 {
+            return Err(CmdError::Msg("timeout is out of range"));
+        }
+        if ms < 0.0 {
+            return Err(CmdError::Msg("timeout is negative"));
+        }
+        let ms = ms as u64;
+        Ok(if ms == 0 {
+            0
+        } else {
+            now_ms.saturating_add(ms)
+        })
+    }
+
     /// Consumes the next argument if it equals `word`, ignoring case.
     pub fn eat(&mut self, word: &str) -> bool {
         match self.v.get(self.pos) {

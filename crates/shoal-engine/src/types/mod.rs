@@ -2,11 +2,19 @@
 //! operations over its data, and command handlers shape replies from them.
 
 pub mod bits;
+pub mod hash;
+pub mod list;
+pub mod set;
 pub mod small;
 pub mod string;
+pub mod zset;
 
+pub use hash::HashValue;
+pub use list::ListValue;
+pub use set::SetValue;
 pub use small::SmallBytes;
 pub use string::StrValue;
+pub use zset::ZSetValue;
 
 use crate::error::CmdError;
 
@@ -15,6 +23,47 @@ use crate::error::CmdError;
 pub enum Value {
     /// A string (also integers and bitmaps).
     Str(StrValue),
+    /// A list.
+    List(Box<ListValue>),
+    /// A hash.
+    Hash(Box<HashValue>),
+    /// A set.
+    Set(Box<SetValue>),
+    /// A sorted set.
+    ZSet(Box<ZSetValue>),
+}
+
+/// Generates the accessor pair (`as_x`, `as_x_mut`) that yields a variant or WRONGTYPE.
+macro_rules! accessors {
+    ($($variant:ident, $ty:ty, $get:ident, $get_mut:ident);* $(;)?) => {
+        impl Value {
+            $(
+                /// The value as this type, or WRONGTYPE.
+                pub fn $get(&self) -> Result<&$ty, CmdError> {
+                    match self {
+                        Value::$variant(v) => Ok(v),
+                        _ => Err(CmdError::WrongType),
+                    }
+                }
+
+                /// The value as this type, mutably, or WRONGTYPE.
+                pub fn $get_mut(&mut self) -> Result<&mut $ty, CmdError> {
+                    match self {
+                        Value::$variant(v) => Ok(v),
+                        _ => Err(CmdError::WrongType),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+accessors! {
+    Str, StrValue, as_str, as_str_mut;
+    List, ListValue, as_list, as_list_mut;
+    Hash, HashValue, as_hash, as_hash_mut;
+    Set, SetValue, as_set, as_set_mut;
+    ZSet, ZSetValue, as_zset, as_zset_mut;
 }
 
 /// The type names `TYPE` answers and `SCAN ... TYPE` filters on.
@@ -67,6 +116,10 @@ impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Str(_) => ValueType::String,
+            Value::List(_) => ValueType::List,
+            Value::Hash(_) => ValueType::Hash,
+            Value::Set(_) => ValueType::Set,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -74,6 +127,10 @@ impl Value {
     pub fn encoding_name(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding_name(),
+            Value::List(v) => v.encoding_name(),
+            Value::Hash(v) => v.encoding_name(),
+            Value::Set(v) => v.encoding_name(),
+            Value::ZSet(v) => v.encoding_name(),
         }
     }
 
@@ -81,20 +138,21 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::List(v) => v.heap_size() + std::mem::size_of::<ListValue>(),
+            Value::Hash(v) => v.heap_size() + std::mem::size_of::<HashValue>(),
+            Value::Set(v) => v.heap_size() + std::mem::size_of::<SetValue>(),
+            Value::ZSet(v) => v.heap_size() + std::mem::size_of::<ZSetValue>(),
         }
     }
 
-    /// The string inside, or WRONGTYPE.
-    pub fn as_str(&self) -> Result<&StrValue, CmdError> {
+    /// True for a collection with no elements left: its key must be deleted.
+    pub fn is_empty_collection(&self) -> bool {
         match self {
-            Value::Str(s) => Ok(s),
-        }
-    }
-
-    /// The string inside, mutably, or WRONGTYPE.
-    pub fn as_str_mut(&mut self) -> Result<&mut StrValue, CmdError> {
-        match self {
-            Value::Str(s) => Ok(s),
+            Value::Str(_) => false,
+            Value::List(v) => v.is_empty(),
+            Value::Hash(v) => v.is_empty(),
+            Value::Set(v) => v.is_empty(),
+            Value::ZSet(v) => v.is_empty(),
         }
     }
 }
