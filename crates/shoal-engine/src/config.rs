@@ -102,6 +102,9 @@ pub fn params() -> Vec<Param> {
         int("set-max-listpack-value", 0, i64::MAX, "64"),
         int("zset-max-listpack-entries", 0, i64::MAX, "128"),
         int("zset-max-listpack-value", 0, i64::MAX, "64"),
+        // Threads serving clients; 0 picks one less than the number of cores (at least one),
+        // leaving a core for clients and background work on small machines.
+        fixed(int("io-threads", 0, 128, "0")),
         int("hz", 0, i32::MAX as i64, "10"),
         int("active-expire-effort", 1, 10, "1"),
         int("maxclients", 1, i32::MAX as i64, "10000"),

@@ -7,11 +7,10 @@ use crate::command::CommandTable;
 use crate::config::Config;
 use crate::effects::{Effect, EffectBus};
 use crate::keyspace::Keyspace;
-use crate::session::{ReplyMode, Session, SessionState};
+use crate::session::{Session, SessionState};
 use crate::stats::Stats;
 use crate::util::rng::Rng;
 use parking_lot::Mutex;
-use shoal_resp::Protocol;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -115,17 +114,7 @@ impl Engine {
             .inner
             .seed
             .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-        let state = SessionState {
-            db: 0,
-            protocol: Protocol::Resp2,
-            reply_mode: ReplyMode::On,
-            skip_next: false,
-            skip_this: false,
-            no_touch: false,
-            close_after_reply: false,
-            rng: Rng::new(seed),
-            handle,
-        };
+        let state = SessionState::detached(handle, 0, seed);
         Session {
             engine: self.clone(),
             state,
@@ -219,6 +208,11 @@ impl Inner {
                     .sum::<usize>()
             })
             .sum()
+    }
+
+    /// Number of clients blocked on keys (INFO `blocked_clients`).
+    pub fn blocked_clients(&self) -> usize {
+        self.blocking.blocked_clients()
     }
 
     /// Number of databases.

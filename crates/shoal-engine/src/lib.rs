@@ -15,7 +15,7 @@
 //! What it deliberately does not do: network I/O, an async runtime (an embedded call runs on
 //! the caller's thread), or global allocator and logging set-up; those belong to binaries.
 
-mod blocking;
+pub mod blocking;
 pub mod clients;
 pub mod clock;
 pub mod command;
@@ -33,6 +33,7 @@ pub mod testing;
 pub mod types;
 pub mod util;
 
+pub use blocking::Deliver;
 pub use bytes::Bytes;
 pub use clients::{ClientInfo, ClientKind};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -41,5 +42,5 @@ pub use config::Config;
 pub use effects::Effect;
 pub use engine::{Engine, EngineOptions, Inner};
 pub use error::{CmdError, CmdResult};
-pub use session::Session;
+pub use session::{Outcome, Pending, Session};
 pub use shoal_resp::{Frame, Protocol};

@@ -1,15 +1,15 @@
 //! One client connection: read, parse every complete request, execute, write once.
 
 use bytes::BytesMut;
-use shoal_engine::{ClientInfo, ClientKind, Engine, Session};
-use shoal_resp::{encode, parse_command, Limits, Protocol};
+use shoal_engine::{ClientInfo, ClientKind, Engine, Outcome, Pending, Session};
+use shoal_resp::{encode, parse_command, Frame, Limits, Protocol};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{oneshot, watch, Notify};
 
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -88,21 +88,28 @@ impl Connection {
                 Ok(0) | Err(_) => return Close::Peer,
                 Ok(_) => {}
             }
-            let outcome = self.execute_buffered(&mut input, &mut output);
-            if !output.is_empty() {
-                let stats = &self.session.engine().inner().stats;
-                stats
-                    .net_output_bytes
-                    .fetch_add(output.len() as u64, Relaxed);
-                if self.stream.write_all(&output).await.is_err() {
-                    return Close::Peer;
+            let end = loop {
+                match self.execute_buffered(&mut input, &mut output) {
+                    Batch::NeedMore => break None,
+                    Batch::Close(close) => break Some(close),
+                    Batch::Blocked(pending) => {
+                        // Replies before the blocking command go out before it waits.
+                        if !self.flush(&mut output).await {
+                            return Close::Peer;
+                        }
+                        match self.wait_blocked(pending, &mut input).await {
+                            Some(reply) => {
+                                encode(&reply, self.session.state().protocol, &mut output)
+                            }
+                            None => return Close::Peer,
+                        }
+                    }
                 }
-                output.clear();
-                if output.capacity() > 4 * READ_CHUNK * 16 {
-                    output = BytesMut::with_capacity(READ_CHUNK);
-                }
+            };
+            if !self.flush(&mut output).await {
+                return Close::Peer;
             }
-            if let Some(close) = outcome {
+            if let Some(close) = end {
                 return close;
             }
             if self.session.should_close() {
@@ -120,6 +127,70 @@ impl Connection {
                     "closing client that exceeded the query buffer limit"
                 );
                 return Close::Error;
+            }
+        }
+    }
+
+    /// Writes what is buffered; false if the peer is gone.
+    async fn flush(&mut self, output: &mut BytesMut) -> bool {
+        if output.is_empty() {
+            return true;
+        }
+        let stats = &self.session.engine().inner().stats;
+        stats
+            .net_output_bytes
+            .fetch_add(output.len() as u64, Relaxed);
+        if self.stream.write_all(output).await.is_err() {
+            return false;
+        }
+        output.clear();
+        if output.capacity() > 64 * READ_CHUNK {
+            *output = BytesMut::with_capacity(READ_CHUNK);
+        }
+        true
+    }
+
+    /// Parks a blocked command and waits for its reply, its deadline, or the end of the
+    /// connection. Input that arrives meanwhile is buffered for after the reply, as Redis
+    /// does; a peer that hangs up stops the wait so nothing is served to a dead client.
+    async fn wait_blocked(&mut self, pending: Pending, input: &mut BytesMut) -> Option<Frame> {
+        let (tx, mut rx) = oneshot::channel();
+        let engine = self.session.engine().clone();
+        let (deadline, on_timeout) = (pending.deadline_ms, pending.on_timeout.clone());
+        self.session
+            .park(pending, Box::new(move |f| drop(tx.send(f))));
+        let timeout = async {
+            if deadline == 0 {
+                std::future::pending::<()>().await
+            }
+            let left = deadline.saturating_sub(engine.inner().now_ms());
+            tokio::time::sleep(Duration::from_millis(left)).await
+        };
+        tokio::pin!(timeout);
+        loop {
+            tokio::select! {
+                reply = &mut rx => return reply.ok(),
+                _ = &mut timeout => {
+                    if self.session.cancel_block() {
+                        return Some(on_timeout);
+                    }
+                    // Being served right now: its reply is on the way.
+                    return rx.await.ok();
+                }
+                read = self.stream.read_buf(input) => {
+                    if matches!(read, Ok(0) | Err(_)) {
+                        self.session.cancel_block();
+                        return None;
+                    }
+                }
+                _ = self.killed.notified() => {
+                    self.session.cancel_block();
+                    return None;
+                }
+                _ = self.shutdown.changed() => {
+                    self.session.cancel_block();
+                    return None;
+                }
             }
         }
     }
@@ -151,8 +222,9 @@ impl Connection {
         Ok(n)
     }
 
-    /// Executes every complete request in `input`, encoding replies into `output`.
-    fn execute_buffered(&mut self, input: &mut BytesMut, output: &mut BytesMut) -> Option<Close> {
+    /// Executes every complete request in `input`, encoding replies into `output`, until the
+    /// input runs out, the connection must close, or a command blocks.
+    fn execute_buffered(&mut self, input: &mut BytesMut, output: &mut BytesMut) -> Batch {
         let config = &self.session.engine().inner().config;
         let limits = Limits {
             max_bulk_len: config.get_i64("proto-max-bulk-len").max(0) as usize,
@@ -164,22 +236,36 @@ impl Connection {
                     if args.is_empty() {
                         continue;
                     }
-                    if let Some(reply) = self.session.execute(args) {
-                        encode(&reply, self.session.state().protocol, output);
+                    match self.session.run(args) {
+                        Outcome::Reply(Some(reply)) => {
+                            encode(&reply, self.session.state().protocol, output)
+                        }
+                        Outcome::Reply(None) => {}
+                        Outcome::Blocked(pending) => return Batch::Blocked(pending),
                     }
                     if self.session.should_close() {
-                        return Some(Close::Quit);
+                        return Batch::Close(Close::Quit);
                     }
                 }
-                Ok(None) => return None,
+                Ok(None) => return Batch::NeedMore,
                 Err(e) => {
-                    let reply = shoal_resp::Frame::error(format!("ERR {e}"));
+                    let reply = Frame::error(format!("ERR {e}"));
                     encode(&reply, Protocol::Resp2, output);
-                    return Some(Close::Error);
+                    return Batch::Close(Close::Error);
                 }
             }
         }
     }
+}
+
+/// How far a batch of buffered requests got.
+enum Batch {
+    /// Every complete request ran; more input is needed.
+    NeedMore,
+    /// The connection must close after what was written.
+    Close(Close),
+    /// A command blocked; the rest of the input waits for its reply.
+    Blocked(Pending),
 }
 
 #[cfg(unix)]

@@ -18,4 +18,4 @@ mod connection;
 mod listener;
 
 pub use config_file::{apply_args, ConfigFileError};
-pub use listener::{serve, ServerHandle};
+pub use listener::{io_threads, serve, ServerHandle};

@@ -44,6 +44,20 @@ pub async fn serve(engine: Engine, listener: TcpListener, mut shutdown: watch::R
     }
 }
 
+/// The number of threads serving clients: `io-threads`, or for 0 one less than the number
+/// of cores (at least one).
+pub fn io_threads(engine: &Engine) -> usize {
+    match engine.inner().config.get_i64("io-threads") {
+        n if n > 0 => n as usize,
+        _ => {
+            let cores = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1);
+            cores.saturating_sub(1).max(1)
+        }
+    }
+}
+
 /// A server running on threads of its own, for embedding and tests. Dropping the handle
 /// stops it.
 pub struct ServerHandle {
@@ -60,7 +74,7 @@ impl ServerHandle {
         std_listener.set_nonblocking(true)?;
         let local_addr = std_listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(io_threads(&engine))
             .thread_name("shoal-net")
             .enable_all()
             .build()?;

@@ -8,22 +8,12 @@ use crate::engine::Inner;
 use crate::error::CmdError;
 use crate::keyspace::db::Db;
 use crate::keyspace::entry::Entry;
+pub use crate::keyspace::Ttl;
 use crate::keyspace::{Keyspace, Shard, SHARDS};
 use crate::types::Value;
 use bytes::Bytes;
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering::Relaxed;
-
-/// What happens to a key's TTL when its value is replaced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ttl {
-    /// Drop any TTL (plain SET).
-    Clear,
-    /// Keep the existing TTL (`KEEPTTL`, SETRANGE, APPEND, ...).
-    Keep,
-    /// Expire at this Unix time in milliseconds.
-    At(u64),
-}
 
 /// Locked shards and the database a command works in.
 pub struct Access<'c> {
@@ -113,6 +103,10 @@ impl<'c> Access<'c> {
     pub(crate) fn expire_if_needed(&mut self, key: &[u8]) -> bool {
         let now = self.now_ms;
         let db = self.db_mut_of(key);
+        // Most databases hold no key with a TTL: skip the lookup entirely then.
+        if db.expires_len() == 0 {
+            return false;
+        }
         match db.expire_of_key(key) {
             Some(at) if at < now => {
                 db.remove(key);
@@ -187,28 +181,7 @@ impl<'c> Access<'c> {
         // A key past its deadline must not lend its TTL to the new value (Ttl::Keep).
         self.expire_if_needed(key);
         let lru = self.lru_now();
-        let db = self.db_mut_of(key);
-        if db.get(key).is_some() {
-            db.replace_value(key, value);
-            if let Some(e) = db.get_mut(key) {
-                e.lru = lru;
-            }
-            match ttl {
-                Ttl::Clear => {
-                    db.set_expire(key, None);
-                }
-                Ttl::At(at) => {
-                    db.set_expire(key, Some(at));
-                }
-                Ttl::Keep => {}
-            }
-        } else {
-            let at = match ttl {
-                Ttl::At(at) => Some(at),
-                _ => None,
-            };
-            db.insert_new(key, value, at, lru);
-        }
+        self.db_mut_of(key).upsert(key, value, ttl, lru);
     }
 
     /// Runs `f` on the value of `key` for writing. A missing key is first created with

@@ -17,6 +17,11 @@ impl Args {
         Args { v, pos }
     }
 
+    /// Gives the arguments back, the command name included.
+    pub fn into_vec(self) -> Vec<Bytes> {
+        self.v
+    }
+
     /// Every argument, the command name included.
     pub fn all(&self) -> &[Bytes] {
         &self.v

@@ -3,6 +3,7 @@
 
 use super::dict::Dict;
 use super::entry::{Entry, NO_TTL};
+use super::Ttl;
 use crate::types::{SmallBytes, Value};
 use crate::util::rng::Rng;
 use std::hash::RandomState;
@@ -66,14 +67,48 @@ impl Db {
         }
     }
 
-    /// Replaces the value of an existing key, keeping its TTL; returns the old value.
-    pub(crate) fn replace_value(&mut self, key: &[u8], value: Value) -> Option<Value> {
-        let e = self.dict.get_mut(key)?;
-        let before = e.mem_usage();
-        let old = std::mem::replace(&mut e.value, value);
-        let after = e.mem_usage();
-        self.mem = self.mem + after - before;
-        Some(old)
+    /// Stores `value` under `key`, creating or replacing it, hashing the key once: the SET
+    /// path every write of a whole value takes.
+    pub(crate) fn upsert(&mut self, key: &[u8], value: Value, ttl: Ttl, lru: u32) {
+        let hash = self.dict.hash(key);
+        if let Some(e) = self.dict.get_mut_hashed(hash, key) {
+            let before = e.mem_usage();
+            e.value = value;
+            e.lru = lru;
+            self.mem = self.mem + e.mem_usage() - before;
+            let idx = e.vol_idx;
+            match ttl {
+                Ttl::Keep => {}
+                Ttl::Clear if idx == NO_TTL => {}
+                Ttl::Clear => {
+                    e.vol_idx = NO_TTL;
+                    self.volatile_remove(idx as usize);
+                }
+                Ttl::At(at) if idx != NO_TTL => {
+                    if let Some(slot) = self.volatile.get_mut(idx as usize) {
+                        slot.1 = at;
+                    }
+                }
+                Ttl::At(at) => {
+                    e.vol_idx = self.volatile.len() as u32;
+                    self.volatile_push(key, at);
+                }
+            }
+            return;
+        }
+        let mut entry = Entry::new(key, value, lru);
+        if let Ttl::At(at) = ttl {
+            entry.vol_idx = self.volatile.len() as u32;
+            self.volatile_push(key, at);
+        }
+        self.mem += entry.mem_usage();
+        self.dict.insert_new_hashed(hash, entry);
+    }
+
+    fn volatile_push(&mut self, key: &[u8], at: u64) {
+        let k = SmallBytes::new(key);
+        self.mem += std::mem::size_of::<(SmallBytes, u64)>() + k.heap_size();
+        self.volatile.push((k, at));
     }
 
     /// Runs `f` on the value of `key` and re-measures its memory afterwards.
@@ -107,9 +142,7 @@ impl Db {
             (NO_TTL, None) => {}
             (NO_TTL, Some(at)) => {
                 e.vol_idx = self.volatile.len() as u32;
-                let k = SmallBytes::new(key);
-                self.mem += std::mem::size_of::<(SmallBytes, u64)>() + k.heap_size();
-                self.volatile.push((k, at));
+                self.volatile_push(key, at);
             }
             (idx, Some(at)) => {
                 if let Some(slot) = self.volatile.get_mut(idx as usize) {
@@ -152,5 +185,64 @@ impl Db {
         self.dict.clear();
         self.volatile = Vec::new();
         self.mem = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::StrValue;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Upsert(u8, u8),
+        Remove(u8),
+        Expire(u8, Option<u64>),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0u8..16, 0u8..3).prop_map(|(k, t)| Op::Upsert(k, t)),
+            (0u8..16).prop_map(Op::Remove),
+            (0u8..16, proptest::option::of(1u64..1000)).prop_map(|(k, at)| Op::Expire(k, at)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn ttl_index_matches_a_plain_model(ops in proptest::collection::vec(op(), 1..200)) {
+            let mut db = Db::new(RandomState::new());
+            let mut model: HashMap<Vec<u8>, Option<u64>> = HashMap::new();
+            for (i, op) in ops.into_iter().enumerate() {
+                match op {
+                    Op::Upsert(k, t) => {
+                        let key = vec![k];
+                        let ttl = match t { 0 => Ttl::Clear, 1 => Ttl::Keep, _ => Ttl::At(i as u64 + 1) };
+                        db.upsert(&key, Value::Str(StrValue::from_bytes(b"v")), ttl, 0);
+                        let old = model.get(&key).copied().flatten();
+                        let new = match ttl { Ttl::Clear => None, Ttl::Keep => old, Ttl::At(at) => Some(at) };
+                        model.insert(key, new);
+                    }
+                    Op::Remove(k) => {
+                        let key = vec![k];
+                        prop_assert_eq!(db.remove(&key).map(|(_, at)| at), model.remove(&key));
+                    }
+                    Op::Expire(k, at) => {
+                        let key = vec![k];
+                        prop_assert_eq!(db.set_expire(&key, at), model.contains_key(&key));
+                        if let Some(slot) = model.get_mut(&key) {
+                            *slot = at;
+                        }
+                    }
+                }
+                prop_assert_eq!(db.len(), model.len());
+                prop_assert_eq!(db.expires_len(), model.values().filter(|a| a.is_some()).count());
+                for (key, at) in &model {
+                    prop_assert_eq!(db.expire_of_key(key), *at);
+                }
+            }
+        }
     }
 }

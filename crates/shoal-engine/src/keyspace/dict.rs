@@ -45,11 +45,20 @@ impl Dict {
         (self.hasher.hash_one(key) as usize) & self.mask()
     }
 
+    /// The keyed hash of `key`; pass it to the `*_hashed` methods to hash a key only once.
+    pub(crate) fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
     pub(crate) fn get(&self, key: &[u8]) -> Option<&Entry> {
+        self.get_hashed(self.hash(key), key)
+    }
+
+    pub(crate) fn get_hashed(&self, hash: u64, key: &[u8]) -> Option<&Entry> {
         if self.len == 0 {
             return None;
         }
-        let mut cur = self.buckets[self.bucket_of(key)].as_deref();
+        let mut cur = self.buckets[(hash as usize) & self.mask()].as_deref();
         while let Some(node) = cur {
             if node.entry.key.as_slice() == key {
                 return Some(&node.entry);
@@ -60,10 +69,14 @@ impl Dict {
     }
 
     pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.get_mut_hashed(self.hash(key), key)
+    }
+
+    pub(crate) fn get_mut_hashed(&mut self, hash: u64, key: &[u8]) -> Option<&mut Entry> {
         if self.len == 0 {
             return None;
         }
-        let b = self.bucket_of(key);
+        let b = (hash as usize) & self.mask();
         let mut cur = self.buckets[b].as_deref_mut();
         while let Some(node) = cur {
             if node.entry.key.as_slice() == key {
@@ -76,10 +89,16 @@ impl Dict {
 
     /// Inserts an entry whose key is not present (callers check first).
     pub(crate) fn insert_new(&mut self, entry: Entry) -> &mut Entry {
+        let hash = self.hash(entry.key.as_slice());
+        self.insert_new_hashed(hash, entry)
+    }
+
+    /// Inserts an entry whose key is not present, given the key's hash.
+    pub(crate) fn insert_new_hashed(&mut self, hash: u64, entry: Entry) -> &mut Entry {
         if self.len >= self.buckets.len() {
             self.resize((self.len + 1).next_power_of_two().max(MIN_BUCKETS));
         }
-        let b = self.bucket_of(entry.key.as_slice());
+        let b = (hash as usize) & self.mask();
         let next = self.buckets[b].take();
         self.len += 1;
         let slot = &mut self.buckets[b];

@@ -18,6 +18,17 @@ use db::Db;
 use parking_lot::{Mutex, MutexGuard};
 use std::hash::RandomState;
 
+/// What happens to a key's TTL when its value is replaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ttl {
+    /// Drop any TTL (plain SET).
+    Clear,
+    /// Keep the existing TTL (`KEEPTTL`, SETRANGE, APPEND, ...).
+    Keep,
+    /// Expire at this Unix time in milliseconds.
+    At(u64),
+}
+
 /// Number of shards; a power of two well above the core count.
 pub const SHARDS: usize = 64;
 

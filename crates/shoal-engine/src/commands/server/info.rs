@@ -126,7 +126,7 @@ fn clients(ctx: &mut Ctx<'_>, out: &mut String) {
         "client_recent_max_output_buffer",
         max_of(|c| c.omem.load(Relaxed)).unwrap_or(0),
     );
-    field(out, "blocked_clients", 0);
+    field(out, "blocked_clients", e.blocked_clients());
     field(out, "tracking_clients", 0);
 }
 
