@@ -9,10 +9,13 @@
 //! ```
 
 use crate::clock::ManualClock;
+use crate::effects::Effect;
 use crate::engine::{Engine, EngineOptions};
+use crate::keyspace::Keyspace;
 use crate::session::Session;
 use bytes::Bytes;
 use shoal_resp::{Frame, Protocol};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 /// The manual clock's starting time: 2023-11-14T22:13:20Z.
@@ -76,10 +79,38 @@ impl Harness {
         self.clock.advance(ms);
     }
 
+    /// The encoding of `key` in database 0, read directly (no expiry, no access-time touch).
+    pub fn encoding(&self, key: &str) -> Option<&'static str> {
+        let inner = self.engine.inner();
+        let shard = inner.keyspace.lock(Keyspace::shard_of(key.as_bytes()));
+        shard.dbs[0]
+            .get(key.as_bytes())
+            .map(|e| e.value.encoding_name())
+    }
+
+    /// The stored deadline of `key` in database 0 (ms since the epoch), without expiring it.
+    pub fn deadline(&self, key: &str) -> Option<u64> {
+        let inner = self.engine.inner();
+        let shard = inner.keyspace.lock(Keyspace::shard_of(key.as_bytes()));
+        shard.dbs[0].expire_of_key(key.as_bytes())
+    }
+
     /// A second session on the same engine.
     pub fn other_session(&self) -> Session {
         self.engine.session()
     }
+}
+
+/// Every effect received on `rx` so far, each as its arguments in lossy text.
+pub fn effect_texts(rx: &Receiver<Effect>) -> Vec<Vec<String>> {
+    rx.try_iter()
+        .map(|e| {
+            e.args
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .collect()
 }
 
 /// A bulk string reply.

@@ -2,26 +2,12 @@
 
 use crate::testing::*;
 use shoal_resp::Frame;
-use std::sync::mpsc::Receiver;
 
-pub(super) fn effects(rx: &Receiver<crate::effects::Effect>) -> Vec<Vec<String>> {
-    rx.try_iter()
-        .map(|e| {
-            e.args
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
-        })
-        .collect()
-}
+pub(super) use crate::testing::effect_texts as effects;
 
 /// The encoding of `key` in db 0, or "none".
 pub(super) fn encoding(h: &Harness, key: &str) -> &'static str {
-    let ks = &h.engine.inner().keyspace;
-    let shard = ks.lock(crate::keyspace::Keyspace::shard_of(key.as_bytes()));
-    shard.dbs[0]
-        .get(key.as_bytes())
-        .map_or("none", |e| e.value.encoding_name())
+    h.encoding(key).unwrap_or("none")
 }
 
 /// The length of the string under `key` in db 0 (0 if missing).

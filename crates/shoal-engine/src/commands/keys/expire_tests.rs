@@ -3,16 +3,7 @@
 use crate::testing::*;
 use shoal_resp::Frame;
 
-fn effect_args(rx: &std::sync::mpsc::Receiver<crate::effects::Effect>) -> Vec<Vec<String>> {
-    rx.try_iter()
-        .map(|e| {
-            e.args
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
-        })
-        .collect()
-}
+use crate::testing::effect_texts as effect_args;
 
 fn strs(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
