@@ -77,17 +77,51 @@ pub(crate) fn active_expire_cycle(inner: &Inner) -> usize {
 pub(crate) fn start_background(weak: Weak<Inner>) {
     let spawned = std::thread::Builder::new()
         .name("shoal-cron".into())
-        .spawn(move || loop {
-            let Some(inner) = weak.upgrade() else { return };
-            if inner.stopping.load(Relaxed) {
-                return;
+        .spawn(move || {
+            let mut ops = OpsSampler::default();
+            loop {
+                let Some(inner) = weak.upgrade() else { return };
+                if inner.stopping.load(Relaxed) {
+                    return;
+                }
+                let hz = inner.config.get_i64("hz").clamp(1, 500) as u64;
+                active_expire_cycle(&inner);
+                ops.sample(&inner);
+                drop(inner);
+                std::thread::sleep(Duration::from_millis(1000 / hz));
             }
-            let hz = inner.config.get_i64("hz").clamp(1, 500) as u64;
-            active_expire_cycle(&inner);
-            drop(inner);
-            std::thread::sleep(Duration::from_millis(1000 / hz));
         });
     if let Err(e) = spawned {
         tracing::error!("cannot start the background thread: {e}");
+    }
+}
+
+/// INFO's `instantaneous_ops_per_sec`: the command rate averaged over the last 16 samples
+/// taken at least 100 ms apart, as Redis computes it.
+#[derive(Default)]
+struct OpsSampler {
+    last: Option<(Instant, u64)>,
+    rates: [u64; 16],
+    next: usize,
+}
+
+impl OpsSampler {
+    fn sample(&mut self, inner: &Inner) {
+        let now = Instant::now();
+        let count = inner.stats.commands.load(Relaxed);
+        let Some((at, before)) = self.last else {
+            self.last = Some((now, count));
+            return;
+        };
+        let elapsed = now.duration_since(at);
+        if elapsed < Duration::from_millis(100) {
+            return;
+        }
+        let rate = (count.saturating_sub(before) as f64 / elapsed.as_secs_f64()) as u64;
+        self.rates[self.next] = rate;
+        self.next = (self.next + 1) % self.rates.len();
+        self.last = Some((now, count));
+        let avg = self.rates.iter().sum::<u64>() / self.rates.len() as u64;
+        inner.stats.ops_per_sec.store(avg, Relaxed);
     }
 }

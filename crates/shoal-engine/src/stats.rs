@@ -27,6 +27,8 @@ pub struct Stats {
     pub net_output_bytes: AtomicU64,
     /// `total_error_replies`
     pub error_replies: AtomicU64,
+    /// `instantaneous_ops_per_sec`, kept by the background thread.
+    pub ops_per_sec: AtomicU64,
     /// `expire_cycle_cpu_milliseconds`
     pub expire_cycle_us: AtomicU64,
     /// `used_memory_peak`: the largest `used_memory` seen (raised when INFO samples it).

@@ -141,3 +141,23 @@ fn hello_3_switches_to_resp3_maps() {
         .unwrap_or(redis::Value::Nil);
     assert!(matches!(v, redis::Value::Map(_)), "{v:?}");
 }
+
+#[test]
+fn info_reports_the_instantaneous_command_rate() {
+    let s = TestServer::start();
+    let mut c = s.client();
+    let busy = eventually(Duration::from_secs(10), || {
+        for _ in 0..200 {
+            let _: String = redis::cmd("PING").query(&mut c).unwrap_or_default();
+        }
+        let info: String = redis::cmd("INFO")
+            .arg("stats")
+            .query(&mut c)
+            .unwrap_or_default();
+        info.lines()
+            .find_map(|l| l.strip_prefix("instantaneous_ops_per_sec:"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .is_some_and(|v| v > 0)
+    });
+    assert!(busy, "instantaneous_ops_per_sec stayed at 0 under load");
+}

@@ -176,6 +176,7 @@ fn stats(ctx: &mut Ctx<'_>, out: &mut String) {
     let get = |c: &std::sync::atomic::AtomicU64| c.load(Relaxed);
     field(out, "total_connections_received", get(&s.connections));
     field(out, "total_commands_processed", get(&s.commands));
+    field(out, "instantaneous_ops_per_sec", get(&s.ops_per_sec));
     field(out, "total_net_input_bytes", get(&s.net_input_bytes));
     field(out, "total_net_output_bytes", get(&s.net_output_bytes));
     field(out, "rejected_connections", get(&s.rejected_connections));
