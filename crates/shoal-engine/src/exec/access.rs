@@ -34,6 +34,10 @@ impl<'c> Access<'c> {
         now_ms: u64,
         no_touch: bool,
     ) -> Access<'c> {
+        if let [key] = keys {
+            // The common single-key case: no list of shards to build.
+            return Self::lock_shards(inner, &[Keyspace::shard_of(key)], db, now_ms, no_touch);
+        }
         let mut shards: Vec<usize> = keys.iter().map(|k| Keyspace::shard_of(k)).collect();
         shards.sort_unstable();
         shards.dedup();
