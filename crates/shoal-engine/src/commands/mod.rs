@@ -4,6 +4,7 @@
 pub mod bitmap;
 pub mod connection;
 pub mod keys;
+pub mod list;
 pub mod server;
 pub mod string;
 
@@ -15,6 +16,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         string::COMMANDS,
         bitmap::COMMANDS,
         keys::COMMANDS,
+        list::COMMANDS,
         connection::COMMANDS,
         server::COMMANDS,
     ]

@@ -1,0 +1,66 @@
+//! Helpers shared by the list family's tests: encodings, effects, and running a handler
+//! directly to see the error variant it returns (a parked client is dispatch's business).
+
+use crate::clock::Clock;
+use crate::effects::Effect;
+use crate::error::CmdResult;
+use crate::exec::{Args, Ctx};
+use crate::keyspace::Keyspace;
+use crate::testing::Harness;
+use bytes::Bytes;
+use std::sync::mpsc::Receiver;
+
+/// The stored encoding of `key` in db 0, as `OBJECT ENCODING` would name it.
+pub(super) fn encoding(h: &Harness, key: &str) -> Option<&'static str> {
+    let inner = h.engine.inner();
+    let shard = inner.keyspace.lock(Keyspace::shard_of(key.as_bytes()));
+    shard.dbs[0]
+        .get(key.as_bytes())
+        .map(|e| e.value.encoding_name())
+}
+
+/// Every effect emitted since the last call, as lossy text.
+pub(super) fn effects(rx: &Receiver<Effect>) -> Vec<Vec<String>> {
+    rx.try_iter()
+        .map(|e| {
+            e.args
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// Builds an expected effect list from text.
+pub(super) fn eff(items: &[&[&str]]) -> Vec<Vec<String>> {
+    items
+        .iter()
+        .map(|e| e.iter().map(|s| s.to_string()).collect())
+        .collect()
+}
+
+/// Runs the handler of `args[0]` directly, returning its raw result (arity unchecked).
+pub(super) fn exec(h: &mut Harness, args: &[&str]) -> CmdResult {
+    let argv: Vec<Bytes> = args
+        .iter()
+        .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+        .collect();
+    let inner = h.engine.inner();
+    let Some(spec) = inner.table.get(&argv[0]) else {
+        panic!("no command {}", args[0]);
+    };
+    let mut ctx = Ctx {
+        inner,
+        session: h.session.state_mut(),
+        args: Args::new(argv, 1),
+        now_ms: h.clock.now_ms(),
+        name: spec.name,
+    };
+    (spec.handler)(&mut ctx)
+}
+
+/// Sets `list-max-listpack-size`.
+pub(super) fn set_fill(h: &mut Harness, v: i64) {
+    let r = h.run(&["CONFIG", "SET", "list-max-listpack-size", &v.to_string()]);
+    assert_eq!(r, crate::testing::ok());
+}

@@ -1,0 +1,306 @@
+//! The large-list encoding: a deque of packed nodes, each bounded by `list-max-listpack-size`
+//! the way Redis bounds its quicklist nodes, so a push or pop at either end touches one
+//! small buffer.
+
+use super::pack::{entry_len, Needle, Pack};
+use std::collections::VecDeque;
+
+/// Node size limits for negative `list-max-listpack-size` values -1..-5.
+const SIZE_LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
+/// With a count limit, nodes still never exceed this many bytes.
+const SIZE_SAFETY_LIMIT: usize = 8192;
+/// Allowance for entry overhead when estimating a node's size after an insert.
+const SIZE_ESTIMATE_OVERHEAD: usize = 8;
+
+/// The `list-max-listpack-size` setting: negative is a byte limit per node, otherwise an
+/// element count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fill(pub i64);
+
+impl Fill {
+    /// (byte limit, count limit) of one node; `usize::MAX` when that side is unbounded.
+    pub fn limits(self) -> (usize, usize) {
+        if self.0 >= 0 {
+            let count = if self.0 == 0 {
+                1
+            } else {
+                self.0.min(u32::MAX as i64) as usize
+            };
+            (usize::MAX, count)
+        } else {
+            (self.neg_size(), usize::MAX)
+        }
+    }
+
+    fn neg_size(self) -> usize {
+        let level = (self.0.unsigned_abs() - 1).min(SIZE_LEVELS.len() as u64 - 1);
+        SIZE_LEVELS[level as usize]
+    }
+
+    /// True if a node of `bytes` bytes and `count` elements is over the limit.
+    pub fn exceeds(self, bytes: usize, count: usize) -> bool {
+        let (size, limit) = self.limits();
+        if size != usize::MAX {
+            bytes > size
+        } else {
+            bytes > SIZE_SAFETY_LIMIT || count > limit
+        }
+    }
+
+    /// True if an element of `len` bytes gets a node of its own.
+    pub fn is_large(self, len: usize) -> bool {
+        if self.0 >= 0 {
+            len > SIZE_SAFETY_LIMIT
+        } else {
+            len > self.neg_size()
+        }
+    }
+}
+
+/// One node: packed elements, or a single large element on its own.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Node {
+    /// The elements.
+    pub pack: Pack,
+    /// True for a node holding one large element, never merged or extended.
+    pub plain: bool,
+}
+
+impl Node {
+    fn with(s: &[u8], fill: Fill) -> Node {
+        let mut pack = Pack::default();
+        pack.push_back(s);
+        Node {
+            pack,
+            plain: fill.is_large(s.len()),
+        }
+    }
+
+    /// True if `s` may join this node.
+    fn allows(&self, s: &[u8], fill: Fill) -> bool {
+        if self.plain || fill.is_large(s.len()) {
+            return false;
+        }
+        let bytes = self.pack.redis_bytes() + s.len() + SIZE_ESTIMATE_OVERHEAD;
+        !fill.exceeds(bytes, self.pack.len() + 1)
+    }
+}
+
+/// A list as a deque of nodes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Quick {
+    /// The nodes, head first; none is empty.
+    pub nodes: VecDeque<Node>,
+    count: usize,
+}
+
+impl Quick {
+    /// A quicklist holding one node made of `pack` (if it has elements).
+    pub fn from_pack(pack: Pack) -> Quick {
+        let count = pack.len();
+        let mut nodes = VecDeque::new();
+        if count > 0 {
+            nodes.push_back(Node { pack, plain: false });
+        }
+        Quick { nodes, count }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Heap bytes held.
+    pub fn heap_size(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.nodes.iter().map(|n| n.pack.heap_size()).sum::<usize>()
+    }
+
+    /// If this is a single packed node, takes its pack out.
+    pub fn single_pack(&self) -> Option<&Pack> {
+        match self.nodes.front() {
+            Some(n) if self.nodes.len() == 1 && !n.plain => Some(&n.pack),
+            _ => None,
+        }
+    }
+
+    /// Consumes the quicklist into its single node's pack.
+    pub fn into_pack(mut self) -> Pack {
+        self.nodes.pop_front().map(|n| n.pack).unwrap_or_default()
+    }
+
+    /// Adds `s` at the head.
+    pub fn push_front(&mut self, s: &[u8], fill: Fill) {
+        match self.nodes.front_mut() {
+            Some(n) if n.allows(s, fill) => n.pack.push_front(s),
+            _ => self.nodes.push_front(Node::with(s, fill)),
+        }
+        self.count += 1;
+    }
+
+    /// Adds `s` at the tail.
+    pub fn push_back(&mut self, s: &[u8], fill: Fill) {
+        match self.nodes.back_mut() {
+            Some(n) if n.allows(s, fill) => n.pack.push_back(s),
+            _ => self.nodes.push_back(Node::with(s, fill)),
+        }
+        self.count += 1;
+    }
+
+    /// Removes the head element.
+    pub fn pop_front(&mut self) -> Option<bytes::Bytes> {
+        let n = self.nodes.front_mut()?;
+        let v = n.pack.pop_front();
+        if n.pack.is_empty() {
+            self.nodes.pop_front();
+        }
+        self.count -= 1;
+        v
+    }
+
+    /// Removes the tail element.
+    pub fn pop_back(&mut self) -> Option<bytes::Bytes> {
+        let n = self.nodes.back_mut()?;
+        let v = n.pack.pop_back();
+        if n.pack.is_empty() {
+            self.nodes.pop_back();
+        }
+        self.count -= 1;
+        v
+    }
+
+    /// (node, index within the node) of element `i`, walking from the nearer end.
+    pub fn locate(&self, i: usize) -> Option<(usize, usize)> {
+        if i >= self.count {
+            return None;
+        }
+        if i < self.count / 2 {
+            let mut rest = i;
+            for (k, n) in self.nodes.iter().enumerate() {
+                if rest < n.pack.len() {
+                    return Some((k, rest));
+                }
+                rest -= n.pack.len();
+            }
+            None
+        } else {
+            let mut from_end = self.count - i;
+            for (k, n) in self.nodes.iter().enumerate().rev() {
+                if from_end <= n.pack.len() {
+                    return Some((k, n.pack.len() - from_end));
+                }
+                from_end -= n.pack.len();
+            }
+            None
+        }
+    }
+
+    /// Replaces element `i` with `s`; false if out of range.
+    pub fn set(&mut self, i: usize, s: &[u8], fill: Fill) -> bool {
+        let Some((k, local)) = self.locate(i) else {
+            return false;
+        };
+        let node = &mut self.nodes[k];
+        let fits = !node.plain
+            && !fill.is_large(s.len())
+            && !fill.exceeds(
+                node.pack.redis_bytes() + entry_len(s),
+                node.pack.len().max(1),
+            );
+        if fits || (node.plain && fill.is_large(s.len())) {
+            if let Some(off) = node.pack.seek(local) {
+                node.pack.replace_at(off, s);
+            }
+            return true;
+        }
+        self.remove_range(i, 1);
+        self.insert(i, s, fill);
+        true
+    }
+
+    /// Inserts `s` so that it becomes element `i` (`i == len` appends).
+    pub fn insert(&mut self, i: usize, s: &[u8], fill: Fill) {
+        if i == 0 {
+            return self.push_front(s, fill);
+        }
+        if i >= self.count {
+            return self.push_back(s, fill);
+        }
+        let Some((k, local)) = self.locate(i) else {
+            return;
+        };
+        self.count += 1;
+        if self.nodes[k].allows(s, fill) {
+            let node = &mut self.nodes[k];
+            if let Some(off) = node.pack.seek(local) {
+                node.pack.insert_at(off, s);
+            }
+            return;
+        }
+        if local == 0 && k > 0 && self.nodes[k - 1].allows(s, fill) {
+            self.nodes[k - 1].pack.push_back(s);
+            return;
+        }
+        // Split the full node around the insertion point.
+        let mut at = k;
+        if local > 0 {
+            let tail = self.nodes[k].pack.split_off(local);
+            let plain = self.nodes[k].plain;
+            self.nodes.insert(k + 1, Node { pack: tail, plain });
+            at = k + 1;
+        }
+        match self.nodes.get_mut(at) {
+            Some(n) if n.allows(s, fill) => n.pack.push_front(s),
+            _ => self.nodes.insert(at, Node::with(s, fill)),
+        }
+    }
+
+    /// Removes `n` elements starting at element `start`.
+    pub fn remove_range(&mut self, start: usize, n: usize) {
+        let Some((mut k, mut local)) = self.locate(start) else {
+            return;
+        };
+        let mut left = n.min(self.count - start);
+        self.count -= left;
+        while left > 0 && k < self.nodes.len() {
+            let node = &mut self.nodes[k];
+            let take = left.min(node.pack.len() - local);
+            if let Some(off) = node.pack.seek(local) {
+                node.pack.remove_at(off, take);
+            }
+            left -= take;
+            if node.pack.is_empty() {
+                self.nodes.remove(k);
+            } else {
+                k += 1;
+            }
+            local = 0;
+        }
+    }
+
+    /// Removes up to `limit` elements equal to `needle` (0: all), scanning from the tail
+    /// when `from_back`; returns how many went.
+    pub fn remove_matching(&mut self, needle: &Needle<'_>, limit: usize, from_back: bool) -> usize {
+        let mut removed = 0;
+        let order: Vec<usize> = if from_back {
+            (0..self.nodes.len()).rev().collect()
+        } else {
+            (0..self.nodes.len()).collect()
+        };
+        for k in order {
+            let want = if limit == 0 { 0 } else { limit - removed };
+            removed += self.nodes[k].pack.remove_matching(needle, want, from_back);
+            if limit != 0 && removed >= limit {
+                break;
+            }
+        }
+        self.nodes.retain(|n| !n.pack.is_empty());
+        self.count -= removed;
+        removed
+    }
+}
