@@ -30,6 +30,8 @@ pub(crate) struct Parked {
     pub(crate) args: Vec<Bytes>,
     pub(crate) keys: Vec<Bytes>,
     pub(crate) handle: Arc<ClientHandle>,
+    /// The reply for a timeout, or for CLIENT UNBLOCK ... TIMEOUT.
+    pub(crate) on_timeout: Frame,
     pub(crate) deliver: Deliver,
 }
 

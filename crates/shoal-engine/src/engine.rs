@@ -11,6 +11,7 @@ use crate::session::{Session, SessionState};
 use crate::stats::Stats;
 use crate::util::rng::Rng;
 use parking_lot::Mutex;
+use shoal_resp::Frame;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -208,6 +209,23 @@ impl Inner {
                     .sum::<usize>()
             })
             .sum()
+    }
+
+    /// Ends the wait of blocked client `id` (CLIENT UNBLOCK): it gets its timeout reply, or
+    /// the UNBLOCKED error. False if the client is not blocked.
+    pub fn unblock_client(&self, id: u64, error: bool) -> bool {
+        match self.blocking.cancel(id) {
+            Some(p) => {
+                let reply = if error {
+                    Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+                } else {
+                    p.on_timeout
+                };
+                (p.deliver)(reply);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Number of clients blocked on keys (INFO `blocked_clients`).

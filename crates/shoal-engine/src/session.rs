@@ -121,6 +121,7 @@ impl Session {
             args: p.args,
             keys: p.keys,
             handle: self.state.handle.clone(),
+            on_timeout: p.on_timeout,
             deliver,
         });
         // Data may have arrived between the command's attempt and the parking.

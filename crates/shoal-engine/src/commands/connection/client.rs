@@ -21,6 +21,25 @@ pub(crate) fn validate_name(name: &[u8]) -> Result<(), CmdError> {
     }
 }
 
+/// `CLIENT UNBLOCK client-id [TIMEOUT|ERROR]`: answers a client blocked on keys as if it
+/// timed out, or with the UNBLOCKED error; 1 if it was blocked.
+fn client_unblock(ctx: &mut Ctx<'_>) -> CmdResult {
+    let id = ctx.args.int()?;
+    let error = match ctx.args.next_arg() {
+        None => false,
+        Some(w) if w.eq_ignore_ascii_case(b"TIMEOUT") => false,
+        Some(w) if w.eq_ignore_ascii_case(b"ERROR") => true,
+        Some(_) => {
+            return Err(CmdError::Msg(
+                "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    ctx.args.finish()?;
+    let unblocked = id > 0 && ctx.engine().unblock_client(id as u64, error);
+    Ok(Frame::Integer(i64::from(unblocked)))
+}
+
 /// `CLIENT ID`.
 fn client_id(ctx: &mut Ctx<'_>) -> CmdResult {
     Ok(Frame::Integer(ctx.session.id() as i64))
@@ -340,6 +359,11 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Tells the server whether to track the keys of the next command.",
         "6.0.0",
         "O(1)",
+    ),
+    sub("client|unblock", client_unblock, -3, CLIENT_ADMIN).doc(
+        "Ends the wait of a client blocked on keys.",
+        "5.0.0",
+        "O(log N) where N is the number of client connections",
     ),
     sub("client|help", client_help, 2, flags::LOADING | flags::STALE).doc(
         "Lists the CLIENT subcommands.",
