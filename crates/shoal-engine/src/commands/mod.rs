@@ -5,6 +5,7 @@ pub mod bitmap;
 pub mod connection;
 pub mod keys;
 pub mod server;
+pub mod set;
 pub mod string;
 
 use crate::command::{CommandSpec, CommandTable};
@@ -17,6 +18,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         keys::COMMANDS,
         connection::COMMANDS,
         server::COMMANDS,
+        set::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())
