@@ -19,7 +19,15 @@ struct Node {
 pub(super) struct Table {
     buckets: Vec<Option<Box<Node>>>,
     len: usize,
+    /// Bytes held by the nodes and their out-of-line members, kept up to date so memory
+    /// accounting after each write costs O(1).
+    node_bytes: usize,
     hasher: RandomState,
+}
+
+/// Heap bytes one node holding `m` takes.
+fn node_bytes(m: &SmallBytes) -> usize {
+    std::mem::size_of::<Node>() + m.heap_size()
 }
 
 impl std::fmt::Debug for Table {
@@ -34,6 +42,7 @@ impl Table {
         let mut t = Table {
             buckets: Vec::new(),
             len: 0,
+            node_bytes: 0,
             hasher: RandomState::new(),
         };
         if cap > 0 {
@@ -78,10 +87,9 @@ impl Table {
         }
         let b = self.bucket_of(m);
         let next = self.buckets[b].take();
-        self.buckets[b] = Some(Box::new(Node {
-            member: SmallBytes::new(m),
-            next,
-        }));
+        let member = SmallBytes::new(m);
+        self.node_bytes += node_bytes(&member);
+        self.buckets[b] = Some(Box::new(Node { member, next }));
         self.len += 1;
         true
     }
@@ -97,6 +105,7 @@ impl Table {
             match link {
                 None => return false,
                 Some(node) if node.member.as_slice() == m => {
+                    self.node_bytes -= node_bytes(&node.member);
                     let rest = node.next.take();
                     *link = rest;
                     break;
@@ -162,33 +171,35 @@ impl Table {
         while self.buckets[b].is_none() {
             b = (b + 1) & (n - 1);
         }
-        let chain: Vec<&[u8]> = {
-            let mut v = Vec::new();
+        let chain = || {
             let mut cur = self.buckets[b].as_deref();
-            while let Some(node) = cur {
-                v.push(node.member.as_slice());
+            std::iter::from_fn(move || {
+                let node = cur?;
                 cur = node.next.as_deref();
-            }
-            v
+                Some(node.member.as_slice())
+            })
         };
-        chain.get(rng.index(chain.len())).copied()
+        let pick = rng.index(chain().count());
+        chain().nth(pick)
     }
 
     /// Heap bytes: the bucket array, the nodes and their out-of-line members.
     pub(super) fn heap_size(&self) -> usize {
-        let nodes: usize = self
-            .buckets
-            .iter()
-            .flat_map(|b| {
-                let mut cur = b.as_deref();
-                std::iter::from_fn(move || {
-                    let node = cur?;
-                    cur = node.next.as_deref();
-                    Some(std::mem::size_of::<Node>() + node.member.heap_size())
-                })
-            })
-            .sum();
-        self.buckets.capacity() * std::mem::size_of::<Option<Box<Node>>>() + nodes
+        self.buckets.capacity() * std::mem::size_of::<Option<Box<Node>>>() + self.node_bytes
+    }
+
+    /// The node bytes counted from scratch, to check the running count.
+    #[cfg(test)]
+    pub(super) fn recount_node_bytes(&self) -> (usize, usize) {
+        let mut n = 0;
+        for b in &self.buckets {
+            let mut cur = b.as_deref();
+            while let Some(node) = cur {
+                n += node_bytes(&node.member);
+                cur = node.next.as_deref();
+            }
+        }
+        (n, self.node_bytes)
     }
 }
 

@@ -92,6 +92,10 @@ proptest! {
                 }
             }
             prop_assert_eq!(s.len(), model.len());
+            if let Enc::Table(t) = &s.enc {
+                let (counted, kept) = t.recount_node_bytes();
+                prop_assert_eq!(counted, kept);
+            }
             if only_grew {
                 check_encoding_fits(&s, &lim);
             }
