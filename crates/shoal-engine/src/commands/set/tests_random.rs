@@ -187,3 +187,21 @@ fn spop_keeps_an_intset_an_intset() {
     assert_eq!(encoding(&mut h, "s"), "intset");
     assert_eq!(h.run(&["SCARD", "s"]), int(1));
 }
+
+#[test]
+fn srandmember_is_fair_on_a_hashtable() {
+    let mut h = filled("s", 200);
+    assert_eq!(encoding(&mut h, "s"), "hashtable");
+    let mut hist = BTreeMap::new();
+    for m in sorted(h.run(&["SRANDMEMBER", "s", "-100000"])) {
+        *hist.entry(m).or_insert(0u32) += 1;
+    }
+    assert_eq!(hist.len(), 200);
+    // Expected 500 each; a chi-square over 199 degrees of freedom stays well under 300
+    // for a fair draw, while a bucket-then-link draw lands far above.
+    let chi: f64 = hist
+        .values()
+        .map(|&c| (f64::from(c) - 500.0).powi(2) / 500.0)
+        .sum();
+    assert!(chi < 300.0, "chi-square {chi}");
+}

@@ -7,6 +7,12 @@ use std::hash::{BuildHasher, RandomState};
 
 const MIN_BUCKETS: usize = 4;
 
+/// Chain positions a fair random draw considers.
+const FAIR_DEPTH: usize = 8;
+
+/// Draws before a random pick gives up on exact fairness.
+const FAIR_TRIES: usize = 2048;
+
 /// A chain link: one member and the rest of its bucket.
 #[derive(Clone)]
 struct Node {
@@ -161,26 +167,38 @@ impl Table {
         v.reverse_bits()
     }
 
-    /// A random member: a random non-empty bucket, then a random link of its chain.
+    /// A uniformly random member. Draws a bucket and a chain position up to
+    /// [`FAIR_DEPTH`] and retries when that position is empty, so every member of a chain no
+    /// longer than that is equally likely (chains are short at our load factors); after
+    /// many misses it settles for a random link of a random non-empty bucket.
     pub(super) fn random(&self, rng: &mut Rng) -> Option<&[u8]> {
         if self.len == 0 {
             return None;
         }
         let n = self.buckets.len();
+        for _ in 0..FAIR_TRIES {
+            let b = rng.index(n);
+            let i = rng.index(FAIR_DEPTH);
+            if let Some(m) = self.chain(b).nth(i) {
+                return Some(m);
+            }
+        }
         let mut b = rng.index(n);
         while self.buckets[b].is_none() {
             b = (b + 1) & (n - 1);
         }
-        let chain = || {
-            let mut cur = self.buckets[b].as_deref();
-            std::iter::from_fn(move || {
-                let node = cur?;
-                cur = node.next.as_deref();
-                Some(node.member.as_slice())
-            })
-        };
-        let pick = rng.index(chain().count());
-        chain().nth(pick)
+        let pick = rng.index(self.chain(b).count());
+        self.chain(b).nth(pick)
+    }
+
+    /// The members of bucket `b`.
+    fn chain(&self, b: usize) -> impl Iterator<Item = &[u8]> {
+        let mut cur = self.buckets[b].as_deref();
+        std::iter::from_fn(move || {
+            let node = cur?;
+            cur = node.next.as_deref();
+            Some(node.member.as_slice())
+        })
     }
 
     /// Heap bytes: the bucket array, the nodes and their out-of-line members.
