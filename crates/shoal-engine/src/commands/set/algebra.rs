@@ -86,16 +86,44 @@ fn union_or_diff(a: &mut Access<'_>, keys: &[Bytes], op: Op, lim: &Limits) -> Cm
         }
         _ => {
             if let Some(Some(first)) = all.first() {
-                let others: Vec<&SetValue> = all[1..].iter().flatten().copied().collect();
-                first.for_each(|m| {
-                    if !others.iter().any(|s| s.contains(m)) {
-                        out.insert(m, lim);
-                    }
-                });
+                diff_into(&mut out, first, &all[1..], lim);
             }
         }
     }
     Ok(out)
+}
+
+/// The difference `first - others` added into `out`. Like Redis, it either walks `first`
+/// testing each member against the others, or (when that looks costlier) copies `first`
+/// and then removes the others' members; the two differ only in the encoding the result
+/// may end up with.
+fn diff_into(out: &mut SetValue, first: &SetValue, others: &[Option<&SetValue>], lim: &Limits) {
+    let present: Vec<&SetValue> = others.iter().flatten().copied().collect();
+    let walk_cost = first.len() * (present.len() + 1) / 2;
+    let copy_cost = first.len() + present.iter().map(|s| s.len()).sum::<usize>();
+    let same = present.iter().any(|s| std::ptr::eq(*s, first));
+    if same {
+        return;
+    }
+    if walk_cost <= copy_cost {
+        first.for_each(|m| {
+            if !present.iter().any(|s| s.contains(m)) {
+                out.insert(m, lim);
+            }
+        });
+        return;
+    }
+    first.for_each(|m| {
+        out.insert(m, lim);
+    });
+    for s in present {
+        if out.is_empty() {
+            break;
+        }
+        s.for_each(|m| {
+            out.remove(m);
+        });
+    }
 }
 
 fn compute(a: &mut Access<'_>, keys: &[Bytes], op: Op, lim: &Limits) -> CmdResultSet {

@@ -164,3 +164,28 @@ fn store_effects_replay_and_empty_results_emit_del() {
         assert_eq!(members(&mut r, k), members(&mut h, k), "{k}");
     }
 }
+
+#[test]
+fn sdiffstore_encoding_follows_the_chosen_algorithm() {
+    let mut h = Harness::new();
+    let big: Vec<String> = (0..200).map(|i| format!("w{i}")).collect();
+    let mut cmd = vec!["SADD", "big"];
+    cmd.extend(big.iter().map(String::as_str));
+    h.run(&cmd);
+    let mut cmd = vec!["SADD", "most"];
+    cmd.extend(big[10..].iter().map(String::as_str));
+    h.run(&cmd);
+    for k in ["p", "q", "r"] {
+        h.run(&["SADD", k, "other"]);
+    }
+    // Two sets: walking the first is cheaper; the small result is built compact.
+    assert_eq!(h.run(&["SDIFFSTORE", "d1", "big", "most"]), int(10));
+    assert_eq!(encoding(&mut h, "d1"), "listpack");
+    // Five sets: copying the first and removing is cheaper; the copy was a hashtable.
+    assert_eq!(
+        h.run(&["SDIFFSTORE", "d2", "big", "most", "p", "q", "r"]),
+        int(10)
+    );
+    assert_eq!(encoding(&mut h, "d2"), "hashtable");
+    assert_eq!(members(&mut h, "d1"), members(&mut h, "d2"));
+}
