@@ -65,7 +65,6 @@ fn intersect(a: &mut Access<'_>, keys: &[Bytes], lim: &Limits) -> CmdResultSet {
             out.insert(m, lim);
         }
     });
-    out.compact_integers(lim);
     Ok(out)
 }
 
@@ -150,7 +149,11 @@ fn store_form(ctx: &mut Ctx<'_>, op: Op, name: &'static str) -> CmdResult {
     };
     let lim = limits(ctx);
     let mut a = lock_keys(ctx, &all);
-    let out = compute(&mut a, keys, op, &lim)?;
+    let mut out = compute(&mut a, keys, op, &lim)?;
+    if op == Op::Inter {
+        // A stored intersection of integers becomes an intset when small enough.
+        out.compact_integers(&lim);
+    }
     let n = out.len();
     if n == 0 {
         if a.remove(dst).is_some() {

@@ -189,3 +189,23 @@ fn sdiffstore_encoding_follows_the_chosen_algorithm() {
     assert_eq!(encoding(&mut h, "d2"), "hashtable");
     assert_eq!(members(&mut h, "d1"), members(&mut h, "d2"));
 }
+
+#[test]
+fn sinter_replies_in_the_smallest_sets_order() {
+    let mut h = Harness::new();
+    h.run(&["SADD", "a", "b", "3", "1"]);
+    h.run(&["SADD", "c", "1", "3", "b", "z"]);
+    assert_eq!(
+        h.run(&["SINTER", "a", "c"]),
+        super::tests_util::set_of(&["b", "3", "1"])
+    );
+    h.run(&["SINTERSTORE", "d", "a", "c"]);
+    assert_eq!(encoding(&mut h, "d"), "listpack");
+    h.run(&["SREM", "a", "b"]);
+    h.run(&["SINTERSTORE", "d", "a", "c"]);
+    assert_eq!(encoding(&mut h, "d"), "intset");
+    assert_eq!(
+        h.run(&["SMEMBERS", "d"]),
+        super::tests_util::set_of(&["1", "3"])
+    );
+}
