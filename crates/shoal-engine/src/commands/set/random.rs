@@ -109,10 +109,15 @@ pub(super) fn spop(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(Frame::Set(Vec::new()));
     }
     if count >= size {
-        let members = match a.remove(&key) {
-            Some((Value::Set(s), _)) => s.members(),
-            _ => Vec::new(),
-        };
+        // Answered as Redis does, through a union of the one set (which orders the
+        // integers of a listpack first, ascending).
+        let mut all = SetValue::default();
+        if let Some((Value::Set(s), _)) = a.remove(&key) {
+            s.for_each(|m| {
+                all.insert(m, &lim);
+            });
+        }
+        let members = all.members();
         a.emit(effect("DEL", [key]));
         return Ok(set_reply(members));
     }

@@ -205,3 +205,19 @@ fn srandmember_is_fair_on_a_hashtable() {
         .sum();
     assert!(chi < 300.0, "chi-square {chi}");
 }
+
+#[test]
+fn spop_of_everything_answers_like_a_union() {
+    let mut h = Harness::new();
+    h.run(&["SADD", "s", "3", "x", "1"]);
+    h.run(&["SADD", "t", "3", "1", "x"]);
+    assert_eq!(encoding(&mut h, "s"), "listpack");
+    assert_eq!(
+        h.run(&["SPOP", "s", "3"]),
+        super::tests_util::set_of(&["3", "x", "1"])
+    );
+    assert_eq!(
+        h.run(&["SPOP", "t", "5"]),
+        super::tests_util::set_of(&["1", "3", "x"])
+    );
+}
