@@ -155,6 +155,8 @@ pub enum Group {
     Server,
     /// `list`.
     List,
+    /// `set`.
+    Set,
 }
 
 impl Group {
@@ -167,6 +169,7 @@ impl Group {
             Group::Connection => "connection",
             Group::Server => "server",
             Group::List => "list",
+            Group::Set => "set",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod keys;
 pub mod list;
 pub mod server;
+pub mod set;
 pub mod string;
 
 use crate::command::{CommandSpec, CommandTable};
@@ -19,6 +20,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         list::COMMANDS,
         connection::COMMANDS,
         server::COMMANDS,
+        set::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())

@@ -9,6 +9,7 @@
 
 mod access;
 pub(crate) mod access_keys;
+mod access_set;
 mod args;
 mod dispatch;
 
