@@ -6,10 +6,43 @@
 
 use crate::error::CmdResult;
 use crate::exec::Ctx;
+use bytes::Bytes;
 use std::collections::HashMap;
 
 /// A command handler: reads its arguments from the context and returns the reply.
 pub type Handler = fn(&mut Ctx<'_>) -> CmdResult;
+
+/// Finds the key arguments of a command whose keys move with its arguments (`numkeys`):
+/// given every argument (the name included), the indexes of the keys.
+pub type KeyFinder = fn(&[Bytes]) -> Vec<usize>;
+
+/// Keys counted by a `numkeys` argument at `at`, followed by that many keys; `also` lists
+/// fixed key positions before it (ZUNIONSTORE's destination).
+fn numkeys_keys(args: &[Bytes], at: usize, also: &[usize]) -> Vec<usize> {
+    let n = args
+        .get(at)
+        .and_then(|b| crate::util::num::parse_i64(b))
+        .filter(|&n| n > 0)
+        .unwrap_or(0) as usize;
+    let mut out: Vec<usize> = also.iter().copied().filter(|&i| i < args.len()).collect();
+    out.extend((at + 1..at + 1 + n).take_while(|&i| i < args.len()));
+    out
+}
+
+/// `CMD numkeys key...` (SINTERCARD, LMPOP, ZMPOP, ZUNION, ZINTERCARD, EVAL-like).
+pub fn keys_after_numkeys_at_1(args: &[Bytes]) -> Vec<usize> {
+    numkeys_keys(args, 1, &[])
+}
+
+/// `CMD x numkeys key...` (BLMPOP and BZMPOP with their timeout first).
+pub fn keys_after_numkeys_at_2(args: &[Bytes]) -> Vec<usize> {
+    numkeys_keys(args, 2, &[])
+}
+
+/// `CMD destination numkeys key...` (ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE).
+pub fn destination_and_numkeys_keys(args: &[Bytes]) -> Vec<usize> {
+    numkeys_keys(args, 2, &[1])
+}
 
 /// Command flags, as Redis names them in `COMMAND INFO`.
 pub mod flags {
@@ -47,6 +80,8 @@ pub mod flags {
     pub const MAY_REPLICATE: u32 = 1 << 15;
     /// Random output.
     pub const RANDOM: u32 = 1 << 16;
+    /// Key positions depend on the arguments (`numkeys`); a key finder locates them.
+    pub const MOVABLE_KEYS: u32 = 1 << 17;
 
     /// Names as `COMMAND INFO` lists them, in order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -66,6 +101,7 @@ pub mod flags {
         (MAY_REPLICATE, "may_replicate"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
+        (MOVABLE_KEYS, "movablekeys"),
     ];
 }
 
@@ -204,6 +240,8 @@ pub struct CommandSpec {
     pub handler: Handler,
     /// Subcommands (`CLIENT LIST`, ...), empty for plain commands.
     pub subcommands: &'static [CommandSpec],
+    /// Locates the keys of a command with `MOVABLE_KEYS`.
+    pub key_finder: Option<KeyFinder>,
 }
 
 impl CommandSpec {
@@ -223,6 +261,23 @@ impl CommandSpec {
             complexity: "O(1)",
             handler,
             subcommands: &[],
+            key_finder: None,
+        }
+    }
+
+    /// Declares keys located by `finder` (and sets `MOVABLE_KEYS`); the legacy first/last/step
+    /// positions stay as Redis reports them.
+    pub const fn key_finder(mut self, finder: KeyFinder) -> Self {
+        self.key_finder = Some(finder);
+        self.flags |= flags::MOVABLE_KEYS;
+        self
+    }
+
+    /// Indexes of the key arguments of this invocation (`args` includes the name).
+    pub fn keys_of(&self, args: &[Bytes]) -> Vec<usize> {
+        match self.key_finder {
+            Some(find) => find(args),
+            None => self.key_indexes(args.len()),
         }
     }
 
@@ -396,4 +451,48 @@ pub fn find_subcommand<'a>(container: &'a CommandSpec, name: &[u8]) -> Option<&'
         let own = s.name.rsplit('|').next().unwrap_or(s.name);
         own.as_bytes().eq_ignore_ascii_case(name)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::*;
+
+    #[test]
+    fn getkeys_follows_numkeys_for_movable_key_commands() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run(&[
+                "COMMAND",
+                "GETKEYS",
+                "SINTERCARD",
+                "2",
+                "a",
+                "b",
+                "LIMIT",
+                "1"
+            ]),
+            bulks(&["a", "b"])
+        );
+        assert_eq!(
+            h.run(&["COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"]),
+            bulks(&["a", "b"])
+        );
+        assert_eq!(
+            h.run(&["COMMAND", "GETKEYS", "BLMPOP", "0", "1", "a", "LEFT"]),
+            bulks(&["a"])
+        );
+        assert_eq!(
+            h.run(&["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"]),
+            bulks(&["a", "b"])
+        );
+    }
+
+    #[test]
+    fn numkeys_beyond_the_arguments_stops_at_the_end() {
+        let args: Vec<bytes::Bytes> = ["ZUNIONSTORE", "d", "5", "a"]
+            .iter()
+            .map(|s| bytes::Bytes::from(*s))
+            .collect();
+        assert_eq!(super::destination_and_numkeys_keys(&args), vec![1, 3]);
+    }
 }

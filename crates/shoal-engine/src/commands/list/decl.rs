@@ -111,7 +111,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         "1.2.0",
         "O(1)",
     ),
-    cmd("lmpop", lmpop, -4, W, (0, 0, 0)).doc(
+    cmd("lmpop", lmpop, -4, W, (0, 0, 0))
+        .key_finder(crate::command::keys_after_numkeys_at_1)
+        .doc(
         "Pops elements from the first non-empty list among several keys.",
         "7.0.0",
         MPOP_COMPLEXITY,
@@ -136,7 +138,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         "2.2.0",
         "O(1)",
     ),
-    cmd("blmpop", blmpop, -5, W | BLOCKING, (0, 0, 0)).doc(
+    cmd("blmpop", blmpop, -5, W | BLOCKING, (0, 0, 0))
+        .key_finder(crate::command::keys_after_numkeys_at_2)
+        .doc(
         "Pops elements from the first non-empty list among several keys, waiting if all are empty.",
         "7.0.0",
         MPOP_COMPLEXITY,

@@ -156,7 +156,7 @@ fn command_getkeys(ctx: &mut Ctx<'_>) -> CmdResult {
     } else {
         find_subcommand(top, &line[1]).ok_or(invalid)?
     };
-    if spec.first_key <= 0 {
+    if spec.first_key <= 0 && spec.key_finder.is_none() {
         return Err(CmdError::Msg("The command has no key arguments"));
     }
     if !spec.arity_ok(line.len()) {
@@ -165,7 +165,7 @@ fn command_getkeys(ctx: &mut Ctx<'_>) -> CmdResult {
         ));
     }
     let keys: Vec<Frame> = spec
-        .key_indexes(line.len())
+        .keys_of(&line)
         .into_iter()
         .map(|i| Frame::Bulk(line[i].clone()))
         .collect();

@@ -77,11 +77,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
     ),
-    spec("sintercard", algebra::sintercard, -3, R, 0, 0).doc(
-        "Returns how many members several sets have in common, optionally stopping at a limit.",
-        "7.0.0",
-        "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-    ),
+    spec("sintercard", algebra::sintercard, -3, R, 0, 0)
+        .key_finder(crate::command::keys_after_numkeys_at_1)
+        .doc(
+            "Returns how many members several sets have in common, optionally stopping at a limit.",
+            "7.0.0",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        ),
     spec("sinterstore", algebra::sinterstore, -3, W | DENYOOM, 1, -1).doc(
         "Stores the members common to several sets in a key.",
         "1.0.0",
