@@ -21,9 +21,100 @@ impl Gen {
     }
 }
 
-/// A random write or read over 40 keys and 3 databases, with TTLs an hour or more away
-/// (given relative, so replies do not depend on the clock). Errors are part of the mix.
+/// A random command of any family, random ones (SPOP, SRANDMEMBER, ...) included.
 pub fn random_command(g: &mut Gen) -> Vec<String> {
+    if g.below(5) < 2 {
+        collection_command(g, false)
+    } else {
+        string_or_key_command(g)
+    }
+}
+
+/// A random command whose reply does not depend on random choices or on hash-table
+/// order, so two servers given the same sequence answer the same.
+pub fn deterministic_command(g: &mut Gen) -> Vec<String> {
+    if g.below(5) < 2 {
+        collection_command(g, true)
+    } else {
+        string_or_key_command(g)
+    }
+}
+
+/// A list or set command over the same 40 keys (so type clashes happen), small members.
+fn collection_command(g: &mut Gen, deterministic: bool) -> Vec<String> {
+    let key = |g: &mut Gen| format!("k{}", g.below(40));
+    let member = |g: &mut Gen| {
+        if g.below(2) == 0 {
+            g.below(30).to_string()
+        } else {
+            format!("m{}", g.below(30))
+        }
+    };
+    let w = |s: &str| s.to_string();
+    let n = if deterministic { 16 } else { 19 };
+    match g.below(n) {
+        0 => vec![w(g.pick(&["LPUSH", "RPUSH"])), key(g), member(g), member(g)],
+        1 => vec![w(g.pick(&["LPUSHX", "RPUSHX"])), key(g), member(g)],
+        2 => vec![w(g.pick(&["LPOP", "RPOP"])), key(g), g.below(3).to_string()],
+        3 => vec![w("LRANGE"), key(g), w("0"), w("-1")],
+        4 => vec![
+            w("LREM"),
+            key(g),
+            (g.below(5) as i64 - 2).to_string(),
+            member(g),
+        ],
+        5 => vec![
+            w("LTRIM"),
+            key(g),
+            g.below(3).to_string(),
+            (g.below(6) as i64 - 3).to_string(),
+        ],
+        6 => vec![
+            w("LINSERT"),
+            key(g),
+            w(g.pick(&["BEFORE", "AFTER"])),
+            member(g),
+            member(g),
+        ],
+        7 => vec![
+            w("LMOVE"),
+            key(g),
+            key(g),
+            w(g.pick(&["LEFT", "RIGHT"])),
+            w(g.pick(&["LEFT", "RIGHT"])),
+        ],
+        8 => vec![
+            w("LSET"),
+            key(g),
+            (g.below(6) as i64 - 3).to_string(),
+            member(g),
+        ],
+        9 => vec![w("SADD"), key(g), member(g), member(g), member(g)],
+        10 => vec![w("SREM"), key(g), member(g), member(g)],
+        11 => vec![w("SMOVE"), key(g), key(g), member(g)],
+        12 => vec![
+            w(g.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"])),
+            key(g),
+            key(g),
+            key(g),
+        ],
+        13 => vec![w("SCARD"), key(g)],
+        14 => vec![w("SMISMEMBER"), key(g), member(g), member(g)],
+        15 => vec![w("LPOS"), key(g), member(g), w("COUNT"), w("0")],
+        16 => vec![w("SPOP"), key(g), g.below(3).to_string()],
+        17 => vec![
+            w("SRANDMEMBER"),
+            key(g),
+            (g.below(7) as i64 - 3).to_string(),
+        ],
+        _ => vec![w("SMEMBERS"), key(g)],
+    }
+}
+
+/// A random string, bitmap or key command over 40 keys and 3 databases, with TTLs an hour
+/// or more away (given relative, so replies do not depend on the clock). Errors are part
+/// of the mix.
+fn string_or_key_command(g: &mut Gen) -> Vec<String> {
     let key = |g: &mut Gen| format!("k{}", g.below(40));
     let num = |g: &mut Gen| (g.below(200) as i64 - 100).to_string();
     let ttl = |g: &mut Gen| (3_600_000 + g.below(1_000_000)).to_string();

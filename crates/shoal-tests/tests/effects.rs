@@ -4,6 +4,23 @@ use bytes::Bytes;
 use shoal_engine::{Engine, Frame, Session};
 use shoal_tests::workload::{random_command, Gen};
 
+/// The value of `key` whatever its type, in a form that does not depend on table order.
+fn contents(s: &mut Session, key: &str) -> Frame {
+    let ty = run(s, &["TYPE".into(), key.into()]);
+    let cmd: Vec<String> = match ty.as_bytes().map(|b| b.as_ref()) {
+        Some(b"list") => vec!["LRANGE".into(), key.into(), "0".into(), "-1".into()],
+        Some(b"set") => vec!["SMEMBERS".into(), key.into()],
+        _ => vec!["GET".into(), key.into()],
+    };
+    match run(s, &cmd) {
+        Frame::Array(mut items) | Frame::Set(mut items) if cmd[0] == "SMEMBERS" => {
+            items.sort_by(|a, b| a.as_bytes().cmp(&b.as_bytes()));
+            Frame::Array(items)
+        }
+        other => other,
+    }
+}
+
 fn run(s: &mut Session, args: &[String]) -> Frame {
     s.call(
         args.iter()
@@ -30,7 +47,7 @@ fn snapshot(engine: &Engine) -> Vec<String> {
             .collect();
         names.sort();
         for k in names {
-            let get = run(&mut s, &["GET".into(), k.clone()]);
+            let get = contents(&mut s, &k);
             let at = run(&mut s, &["PEXPIRETIME".into(), k.clone()]);
             let ty = run(&mut s, &["TYPE".into(), k.clone()]);
             // Encodings are left out on purpose: INCRBYFLOAT keeps "3" as embstr on the
