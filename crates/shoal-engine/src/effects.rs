@@ -34,6 +34,11 @@ impl EffectBus {
         rx
     }
 
+    /// True if anyone listens.
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn emit(&self, db: usize, args: Vec<Bytes>) {
         if !self.active.load(Ordering::Relaxed) {
             return;

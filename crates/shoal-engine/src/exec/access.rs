@@ -249,6 +249,15 @@ impl<'c> Access<'c> {
         self.emit_for_db(args);
     }
 
+    /// Like [`Access::emit`], building the effect only when something listens: for the
+    /// hottest writes (SET, MSET), whose effect would otherwise be built for nothing.
+    pub fn emit_with(&mut self, build: impl FnOnce() -> Vec<Bytes>) {
+        self.inner.stats.dirty.fetch_add(1, Relaxed);
+        if self.inner.effects.is_active() {
+            self.inner.effects.emit(self.db, build());
+        }
+    }
+
     fn emit_for_db(&mut self, args: Vec<Bytes>) {
         self.inner.stats.dirty.fetch_add(1, Relaxed);
         self.inner.effects.emit(self.db, args);

@@ -180,16 +180,18 @@ impl ExtOptions {
 /// `SET key value [PXAT ms|KEEPTTL]`.
 fn store_and_emit(a: &mut Access<'_>, key: Bytes, value: Bytes, ttl: Ttl) {
     a.set(&key, Value::Str(StrValue::from_bytes(&value)), ttl);
-    let mut effect = vec![Bytes::from_static(b"SET"), key, value];
-    match ttl {
-        Ttl::At(at) => {
-            effect.push(Bytes::from_static(b"PXAT"));
-            effect.push(Bytes::from(at.to_string()));
+    a.emit_with(|| {
+        let mut effect = vec![Bytes::from_static(b"SET"), key, value];
+        match ttl {
+            Ttl::At(at) => {
+                effect.push(Bytes::from_static(b"PXAT"));
+                effect.push(Bytes::from(at.to_string()));
+            }
+            Ttl::Keep => effect.push(Bytes::from_static(b"KEEPTTL")),
+            Ttl::Clear => {}
         }
-        Ttl::Keep => effect.push(Bytes::from_static(b"KEEPTTL")),
-        Ttl::Clear => {}
-    }
-    a.emit(effect);
+        effect
+    });
 }
 
 /// A bulk reply of `v`, or the null reply.

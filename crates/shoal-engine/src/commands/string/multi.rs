@@ -44,10 +44,12 @@ fn write_pairs(ctx: &Ctx<'_>, rest: Vec<Bytes>, only_if_none_exist: bool) -> boo
         let value = Value::Str(StrValue::from_bytes(&pair[1]));
         a.set(&pair[0], value, Ttl::Clear);
     }
-    let mut effect = Vec::with_capacity(rest.len() + 1);
-    effect.push(Bytes::from_static(b"MSET"));
-    effect.extend(rest.iter().cloned());
-    a.emit(effect);
+    a.emit_with(|| {
+        let mut effect = Vec::with_capacity(rest.len() + 1);
+        effect.push(Bytes::from_static(b"MSET"));
+        effect.extend(rest.iter().cloned());
+        effect
+    });
     true
 }
 
