@@ -92,6 +92,8 @@ pub struct Quick {
     /// The nodes, head first; none is empty.
     pub nodes: VecDeque<Node>,
     count: usize,
+    /// Heap bytes of the node buffers, kept up to date so measuring is O(1).
+    heap: usize,
 }
 
 impl Quick {
@@ -102,7 +104,27 @@ impl Quick {
         if count > 0 {
             nodes.push_back(Node { pack, plain: false });
         }
-        Quick { nodes, count }
+        let heap = nodes.iter().map(|n| n.pack.heap_size()).sum();
+        Quick { nodes, count, heap }
+    }
+
+    /// Re-measures the node buffers after an operation that touched many nodes.
+    fn recount(&mut self) {
+        self.heap = self.nodes.iter().map(|n| n.pack.heap_size()).sum();
+    }
+
+    /// Runs `f` on one node, keeping the heap total in step.
+    fn on_node<R>(&mut self, k: usize, f: impl FnOnce(&mut Node) -> R) -> Option<R> {
+        let n = self.nodes.get_mut(k)?;
+        let before = n.pack.heap_size();
+        let r = f(n);
+        self.heap = self.heap - before + n.pack.heap_size();
+        Some(r)
+    }
+
+    fn add_node(&mut self, at: usize, node: Node) {
+        self.heap += node.pack.heap_size();
+        self.nodes.insert(at, node);
     }
 
     /// Number of elements.
@@ -117,8 +139,7 @@ impl Quick {
 
     /// Heap bytes held.
     pub fn heap_size(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>()
-            + self.nodes.iter().map(|n| n.pack.heap_size()).sum::<usize>()
+        self.nodes.capacity() * std::mem::size_of::<Node>() + self.heap
     }
 
     /// If this is a single packed node, takes its pack out.
@@ -136,42 +157,43 @@ impl Quick {
 
     /// Adds `s` at the head.
     pub fn push_front(&mut self, s: &[u8], fill: Fill) {
-        match self.nodes.front_mut() {
-            Some(n) if n.allows(s, fill) => n.pack.push_front(s),
-            _ => self.nodes.push_front(Node::with(s, fill)),
+        if self.nodes.front().is_some_and(|n| n.allows(s, fill)) {
+            self.on_node(0, |n| n.pack.push_front(s));
+        } else {
+            self.add_node(0, Node::with(s, fill));
         }
         self.count += 1;
     }
 
     /// Adds `s` at the tail.
     pub fn push_back(&mut self, s: &[u8], fill: Fill) {
-        match self.nodes.back_mut() {
-            Some(n) if n.allows(s, fill) => n.pack.push_back(s),
-            _ => self.nodes.push_back(Node::with(s, fill)),
+        if self.nodes.back().is_some_and(|n| n.allows(s, fill)) {
+            self.on_node(self.nodes.len() - 1, |n| n.pack.push_back(s));
+        } else {
+            self.add_node(self.nodes.len(), Node::with(s, fill));
         }
         self.count += 1;
     }
 
     /// Removes the head element.
     pub fn pop_front(&mut self) -> Option<bytes::Bytes> {
-        let n = self.nodes.front_mut()?;
-        let v = n.pack.pop_front();
-        if n.pack.is_empty() {
+        let v = self.on_node(0, |n| n.pack.pop_front())??;
+        if self.nodes.front().is_some_and(|n| n.pack.is_empty()) {
             self.nodes.pop_front();
         }
         self.count -= 1;
-        v
+        Some(v)
     }
 
     /// Removes the tail element.
     pub fn pop_back(&mut self) -> Option<bytes::Bytes> {
-        let n = self.nodes.back_mut()?;
-        let v = n.pack.pop_back();
-        if n.pack.is_empty() {
+        let last = self.nodes.len().checked_sub(1)?;
+        let v = self.on_node(last, |n| n.pack.pop_back())??;
+        if self.nodes.back().is_some_and(|n| n.pack.is_empty()) {
             self.nodes.pop_back();
         }
         self.count -= 1;
-        v
+        Some(v)
     }
 
     /// (node, index within the node) of element `i`, walking from the nearer end.
@@ -205,17 +227,20 @@ impl Quick {
         let Some((k, local)) = self.locate(i) else {
             return false;
         };
-        let node = &mut self.nodes[k];
+        let node = &self.nodes[k];
+        let large = fill.is_large(s.len());
         let fits = !node.plain
-            && !fill.is_large(s.len())
+            && !large
             && !fill.exceeds(
                 node.pack.redis_bytes() + entry_len(s),
                 node.pack.len().max(1),
             );
-        if fits || (node.plain && fill.is_large(s.len())) {
-            if let Some(off) = node.pack.seek(local) {
-                node.pack.replace_at(off, s);
-            }
+        if fits || (node.plain && large) {
+            self.on_node(k, |n| {
+                if let Some(off) = n.pack.seek(local) {
+                    n.pack.replace_at(off, s);
+                }
+            });
             return true;
         }
         self.remove_range(i, 1);
@@ -231,6 +256,12 @@ impl Quick {
         if i >= self.count {
             return self.push_back(s, fill);
         }
+        self.insert_middle(i, s, fill);
+        self.recount();
+    }
+
+    /// Inserts `s` strictly inside the list, splitting a full node if needed.
+    fn insert_middle(&mut self, i: usize, s: &[u8], fill: Fill) {
         let Some((k, local)) = self.locate(i) else {
             return;
         };
@@ -281,6 +312,7 @@ impl Quick {
             }
             local = 0;
         }
+        self.recount();
     }
 
     /// Removes up to `limit` elements equal to `needle` (0: all), scanning from the tail
@@ -301,6 +333,15 @@ impl Quick {
         }
         self.nodes.retain(|n| !n.pack.is_empty());
         self.count -= removed;
+        self.recount();
         removed
+    }
+}
+
+#[cfg(test)]
+impl Quick {
+    /// True if the running heap total equals a fresh measurement.
+    pub fn heap_is_consistent(&self) -> bool {
+        self.heap == self.nodes.iter().map(|n| n.pack.heap_size()).sum::<usize>()
     }
 }

@@ -113,6 +113,10 @@ fn apply(l: &mut ListValue, m: &mut VecDeque<Vec<u8>>, op: &Op, fill: Fill) {
 
 fn check(l: &ListValue, m: &VecDeque<Vec<u8>>) {
     assert_eq!(l.len(), m.len());
+    if let Enc::Quick(q) = &l.enc {
+        assert!(q.heap_is_consistent());
+        assert!(q.nodes.iter().all(|n| !n.pack.is_empty()));
+    }
     let fwd: Vec<Vec<u8>> = l.iter(0, false).map(|e| e.to_bytes().to_vec()).collect();
     assert_eq!(fwd, m.iter().cloned().collect::<Vec<_>>());
     if !m.is_empty() {
@@ -181,4 +185,27 @@ fn byte_limit_counts_listpack_bytes() {
     assert_eq!(l.encoding_name(), "listpack");
     l.grow_check(100, 1, fill);
     assert_eq!(l.encoding_name(), "quicklist");
+}
+
+#[test]
+fn quicklist_heap_total_tracks_its_nodes() {
+    let fill = Fill(3);
+    let mut l = ListValue::default();
+    for i in 0..50 {
+        let s = i.to_string().repeat(i % 7 + 1);
+        l.grow_check(s.len(), 1, fill);
+        l.push(
+            if i % 2 == 0 { End::Front } else { End::Back },
+            s.as_bytes(),
+            fill,
+        );
+    }
+    l.pop(End::Front);
+    l.pop(End::Back);
+    l.insert(10, b"mid", fill);
+    l.remove_range(3, 4);
+    let Enc::Quick(q) = &l.enc else {
+        panic!("expected a quicklist");
+    };
+    assert!(q.heap_is_consistent());
 }
