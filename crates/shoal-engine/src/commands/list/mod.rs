@@ -14,6 +14,8 @@ mod pop;
 #[cfg(test)]
 mod tests_basic;
 #[cfg(test)]
+mod tests_model;
+#[cfg(test)]
 mod tests_pop;
 #[cfg(test)]
 mod tests_util;
