@@ -258,7 +258,7 @@ fn linsert(ctx: &mut Ctx<'_>) -> CmdResult {
             let Some(i) = l.position(&Needle::new(&pivot)) else {
                 return Ok(None);
             };
-            l.insert(i + usize::from(after), &elem, fill);
+            l.insert_next_to(i, after, &elem, fill);
             Ok(Some(l.len()))
         },
     )?;

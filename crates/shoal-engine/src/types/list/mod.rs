@@ -157,6 +157,14 @@ impl ListValue {
         }
     }
 
+    /// Inserts `s` just before (or, with `after`, just after) element `pivot`.
+    pub fn insert_next_to(&mut self, pivot: usize, after: bool, s: &[u8], fill: Fill) {
+        match &mut self.enc {
+            Enc::Pack(_) => self.insert(pivot + usize::from(after), s, fill),
+            Enc::Quick(q) => q.insert_next_to(pivot, after, s, fill),
+        }
+    }
+
     /// Removes `n` elements starting at element `start`.
     pub fn remove_range(&mut self, start: usize, n: usize) {
         if n == 0 {

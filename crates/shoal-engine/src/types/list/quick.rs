@@ -251,44 +251,106 @@ impl Quick {
     /// Inserts `s` so that it becomes element `i` (`i == len` appends).
     pub fn insert(&mut self, i: usize, s: &[u8], fill: Fill) {
         if i == 0 {
-            return self.push_front(s, fill);
+            self.push_front(s, fill);
+        } else if i >= self.count {
+            self.push_back(s, fill);
+        } else {
+            self.insert_next_to(i, false, s, fill);
         }
-        if i >= self.count {
-            return self.push_back(s, fill);
+    }
+
+    /// Inserts `s` just before or after element `pivot`, placing it the way Redis's
+    /// quicklist does: in the pivot's node if it has room, else at the near end of the
+    /// neighbouring node, else in a node of its own, splitting the pivot's node when the
+    /// pivot sits inside it (then merging small neighbours).
+    pub fn insert_next_to(&mut self, pivot: usize, after: bool, s: &[u8], fill: Fill) {
+        let Some((k, local)) = self.locate(pivot) else {
+            return;
+        };
+        let node = &self.nodes[k];
+        let full = !node.allows(s, fill);
+        let at_tail = after && local + 1 == node.pack.len();
+        let at_head = !after && local == 0;
+        let plain = node.plain;
+        let large = fill.is_large(s.len());
+        let allows = |j: Option<usize>| {
+            j.and_then(|j| self.nodes.get(j))
+                .is_some_and(|n| n.allows(s, fill))
+        };
+        let avail_next = at_tail && allows(Some(k + 1));
+        let avail_prev = at_head && allows(k.checked_sub(1));
+        self.count += 1;
+        let at = if after { local + 1 } else { local };
+        if large && (plain || at_tail || at_head) {
+            self.add_node(if after { k + 1 } else { k }, Node::with(s, fill));
+        } else if !large && !full {
+            self.on_node(k, |n| match n.pack.seek(at) {
+                Some(off) => n.pack.insert_at(off, s),
+                None => n.pack.push_back(s),
+            });
+        } else if !large && avail_next {
+            self.on_node(k + 1, |n| n.pack.push_front(s));
+        } else if !large && avail_prev {
+            self.on_node(k - 1, |n| n.pack.push_back(s));
+        } else if at_tail || at_head {
+            self.add_node(if after { k + 1 } else { k }, Node::with(s, fill));
+        } else {
+            self.split_insert(k, at, after, s, fill);
         }
-        self.insert_middle(i, s, fill);
+    }
+
+    /// Splits node `k` before its element `at` and puts `s` between the halves: appended to
+    /// the left half when inserting before the pivot, prepended to the right half when
+    /// inserting after it. Then merges neighbours around the half without `s`, as Redis does.
+    fn split_insert(&mut self, k: usize, at: usize, after: bool, s: &[u8], fill: Fill) {
+        let tail = self.nodes[k].pack.split_off(at);
+        let plain = self.nodes[k].plain;
+        let mut right = Node { pack: tail, plain };
+        if fill.is_large(s.len()) {
+            self.add_node(k + 1, Node::with(s, fill));
+            self.add_node(k + 2, right);
+            self.recount();
+            return;
+        }
+        if after {
+            right.pack.push_front(s);
+        } else {
+            self.nodes[k].pack.push_back(s);
+        }
+        self.add_node(k + 1, right);
+        self.merge_around(if after { k } else { k + 1 }, fill);
         self.recount();
     }
 
-    /// Inserts `s` strictly inside the list, splitting a full node if needed.
-    fn insert_middle(&mut self, i: usize, s: &[u8], fill: Fill) {
-        let Some((k, local)) = self.locate(i) else {
-            return;
+    /// Merges node `j` and `j + 1` if both are packed and fit in one node.
+    fn try_merge(&mut self, j: usize, fill: Fill) -> bool {
+        let (Some(a), Some(b)) = (self.nodes.get(j), self.nodes.get(j + 1)) else {
+            return false;
         };
-        self.count += 1;
-        if self.nodes[k].allows(s, fill) {
-            let node = &mut self.nodes[k];
-            if let Some(off) = node.pack.seek(local) {
-                node.pack.insert_at(off, s);
-            }
-            return;
+        if a.plain || b.plain {
+            return false;
         }
-        if local == 0 && k > 0 && self.nodes[k - 1].allows(s, fill) {
-            self.nodes[k - 1].pack.push_back(s);
-            return;
+        let bytes = a.pack.redis_bytes() + b.pack.redis_bytes() - 7;
+        if fill.exceeds(bytes, a.pack.len() + b.pack.len()) {
+            return false;
         }
-        // Split the full node around the insertion point.
-        let mut at = k;
-        if local > 0 {
-            let tail = self.nodes[k].pack.split_off(local);
-            let plain = self.nodes[k].plain;
-            self.nodes.insert(k + 1, Node { pack: tail, plain });
-            at = k + 1;
+        if let Some(b) = self.nodes.remove(j + 1) {
+            self.nodes[j].pack.append(b.pack);
         }
-        match self.nodes.get_mut(at) {
-            Some(n) if n.allows(s, fill) => n.pack.push_front(s),
-            _ => self.nodes.insert(at, Node::with(s, fill)),
+        true
+    }
+
+    /// Redis's merge pass after a split: the pair before `center`, the pair after it,
+    /// then `center` with each neighbour.
+    fn merge_around(&mut self, mut center: usize, fill: Fill) {
+        if center >= 2 && self.try_merge(center - 2, fill) {
+            center -= 1;
         }
+        self.try_merge(center + 1, fill);
+        if center >= 1 && self.try_merge(center - 1, fill) {
+            center -= 1;
+        }
+        self.try_merge(center, fill);
     }
 
     /// Removes `n` elements starting at element `start`.

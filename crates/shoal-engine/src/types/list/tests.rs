@@ -9,6 +9,7 @@ enum Op {
     Push(bool, Vec<u8>),
     Pop(bool),
     Insert(usize, Vec<u8>),
+    InsertNextTo(usize, bool, Vec<u8>),
     Set(usize, Vec<u8>),
     RemoveRange(usize, usize),
     RemoveMatching(Vec<u8>, usize, bool),
@@ -36,6 +37,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (any::<bool>(), elem()).prop_map(|(f, e)| Op::Push(f, e)),
         2 => any::<bool>().prop_map(Op::Pop),
         2 => (0usize..40, elem()).prop_map(|(i, e)| Op::Insert(i, e)),
+        2 => (0usize..40, any::<bool>(), elem()).prop_map(|(i, a, e)| Op::InsertNextTo(i, a, e)),
         1 => (0usize..40, elem()).prop_map(|(i, e)| Op::Set(i, e)),
         1 => (0usize..40, 0usize..6).prop_map(|(i, n)| Op::RemoveRange(i, n)),
         1 => (elem(), 0usize..3, any::<bool>()).prop_map(|(e, n, b)| Op::RemoveMatching(e, n, b)),
@@ -68,6 +70,13 @@ fn apply(l: &mut ListValue, m: &mut VecDeque<Vec<u8>>, op: &Op, fill: Fill) {
             l.grow_check(e.len(), 1, fill);
             l.insert(i, e, fill);
             m.insert(i, e.clone());
+        }
+        Op::InsertNextTo(i, after, e) => {
+            if *i < m.len() {
+                l.grow_check(e.len(), 1, fill);
+                l.insert_next_to(*i, *after, e, fill);
+                m.insert(*i + usize::from(*after), e.clone());
+            }
         }
         Op::Set(i, e) => {
             l.grow_check(e.len(), 1, fill);
