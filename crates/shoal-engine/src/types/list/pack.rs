@@ -335,8 +335,15 @@ impl Pack {
         if self.buf.is_empty() {
             self.buf.reserve_exact(PREFIX + add);
             self.buf.extend_from_slice(&[0; PREFIX]);
-        } else {
-            self.buf.reserve_exact(add);
+        } else if self.buf.capacity() - self.buf.len() < add {
+            // Exact growth keeps small lists tight; past that, grow by a quarter (like an
+            // allocator's size classes) so long runs of pushes do not copy on every one.
+            let slack = if self.buf.len() < 256 {
+                0
+            } else {
+                self.buf.len() / 4
+            };
+            self.buf.reserve_exact(add + slack);
         }
         let off = off.max(PREFIX);
         let old_len = self.buf.len();
