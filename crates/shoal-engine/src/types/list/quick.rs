@@ -2,7 +2,7 @@
 //! the way Redis bounds its quicklist nodes, so a push or pop at either end touches one
 //! small buffer.
 
-use super::pack::{entry_len, Needle, Pack};
+use super::pack::{Needle, Pack};
 use std::collections::VecDeque;
 
 /// Node size limits for negative `list-max-listpack-size` values -1..-5.
@@ -222,29 +222,28 @@ impl Quick {
         }
     }
 
-    /// Replaces element `i` with `s`; false if out of range.
+    /// Replaces element `i` with `s`; false if out of range. As in Redis, a small value
+    /// replaces in place in a packed node (whatever its size), a large one in a large-value
+    /// node; otherwise the value goes in next to the old one, which is then deleted.
     pub fn set(&mut self, i: usize, s: &[u8], fill: Fill) -> bool {
         let Some((k, local)) = self.locate(i) else {
             return false;
         };
-        let node = &self.nodes[k];
+        let plain = self.nodes[k].plain;
         let large = fill.is_large(s.len());
-        let fits = !node.plain
-            && !large
-            && !fill.exceeds(
-                node.pack.redis_bytes() + entry_len(s),
-                node.pack.len().max(1),
-            );
-        if fits || (node.plain && large) {
+        if plain == large {
             self.on_node(k, |n| {
                 if let Some(off) = n.pack.seek(local) {
                     n.pack.replace_at(off, s);
                 }
             });
-            return true;
+        } else if plain {
+            self.insert_next_to(i, true, s, fill);
+            self.remove_range(i, 1);
+        } else {
+            self.remove_range(i, 1);
+            self.insert(i, s, fill);
         }
-        self.remove_range(i, 1);
-        self.insert(i, s, fill);
         true
     }
 
