@@ -14,7 +14,7 @@ const SIZE_ESTIMATE_OVERHEAD: usize = 8;
 
 /// The `list-max-listpack-size` setting: negative is a byte limit per node, otherwise an
 /// element count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Fill(pub i64);
 
 impl Fill {
@@ -94,18 +94,26 @@ pub struct Quick {
     count: usize,
     /// Heap bytes of the node buffers, kept up to date so measuring is O(1).
     heap: usize,
+    /// The node limit, fixed when the quicklist is made (as Redis fixes it).
+    fill: Fill,
 }
 
 impl Quick {
-    /// A quicklist holding one node made of `pack` (if it has elements).
-    pub fn from_pack(pack: Pack) -> Quick {
+    /// A quicklist with node limit `fill`, holding one node made of `pack` (if it has
+    /// elements).
+    pub fn from_pack(pack: Pack, fill: Fill) -> Quick {
         let count = pack.len();
         let mut nodes = VecDeque::new();
         if count > 0 {
             nodes.push_back(Node { pack, plain: false });
         }
         let heap = nodes.iter().map(|n| n.pack.heap_size()).sum();
-        Quick { nodes, count, heap }
+        Quick {
+            nodes,
+            count,
+            heap,
+            fill,
+        }
     }
 
     /// Re-measures the node buffers after an operation that touched many nodes.
@@ -156,7 +164,8 @@ impl Quick {
     }
 
     /// Adds `s` at the head.
-    pub fn push_front(&mut self, s: &[u8], fill: Fill) {
+    pub fn push_front(&mut self, s: &[u8]) {
+        let fill = self.fill;
         if self.nodes.front().is_some_and(|n| n.allows(s, fill)) {
             self.on_node(0, |n| n.pack.push_front(s));
         } else {
@@ -166,7 +175,8 @@ impl Quick {
     }
 
     /// Adds `s` at the tail.
-    pub fn push_back(&mut self, s: &[u8], fill: Fill) {
+    pub fn push_back(&mut self, s: &[u8]) {
+        let fill = self.fill;
         if self.nodes.back().is_some_and(|n| n.allows(s, fill)) {
             self.on_node(self.nodes.len() - 1, |n| n.pack.push_back(s));
         } else {
@@ -225,7 +235,8 @@ impl Quick {
     /// Replaces element `i` with `s`; false if out of range. As in Redis, a small value
     /// replaces in place in a packed node (whatever its size), a large one in a large-value
     /// node; otherwise the value goes in next to the old one, which is then deleted.
-    pub fn set(&mut self, i: usize, s: &[u8], fill: Fill) -> bool {
+    pub fn set(&mut self, i: usize, s: &[u8]) -> bool {
+        let fill = self.fill;
         let Some((k, local)) = self.locate(i) else {
             return false;
         };
@@ -238,23 +249,23 @@ impl Quick {
                 }
             });
         } else if plain {
-            self.insert_next_to(i, true, s, fill);
+            self.insert_next_to(i, true, s);
             self.remove_range(i, 1);
         } else {
             self.remove_range(i, 1);
-            self.insert(i, s, fill);
+            self.insert(i, s);
         }
         true
     }
 
     /// Inserts `s` so that it becomes element `i` (`i == len` appends).
-    pub fn insert(&mut self, i: usize, s: &[u8], fill: Fill) {
+    pub fn insert(&mut self, i: usize, s: &[u8]) {
         if i == 0 {
-            self.push_front(s, fill);
+            self.push_front(s);
         } else if i >= self.count {
-            self.push_back(s, fill);
+            self.push_back(s);
         } else {
-            self.insert_next_to(i, false, s, fill);
+            self.insert_next_to(i, false, s);
         }
     }
 
@@ -262,7 +273,8 @@ impl Quick {
     /// quicklist does: in the pivot's node if it has room, else at the near end of the
     /// neighbouring node, else in a node of its own, splitting the pivot's node when the
     /// pivot sits inside it (then merging small neighbours).
-    pub fn insert_next_to(&mut self, pivot: usize, after: bool, s: &[u8], fill: Fill) {
+    pub fn insert_next_to(&mut self, pivot: usize, after: bool, s: &[u8]) {
+        let fill = self.fill;
         let Some((k, local)) = self.locate(pivot) else {
             return;
         };

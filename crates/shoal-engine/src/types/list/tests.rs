@@ -49,7 +49,7 @@ fn apply(l: &mut ListValue, m: &mut VecDeque<Vec<u8>>, op: &Op, fill: Fill) {
         Op::Push(front, e) => {
             l.grow_check(e.len(), 1, fill);
             let end = if *front { End::Front } else { End::Back };
-            l.push(end, e, fill);
+            l.push(end, e);
             if *front {
                 m.push_front(e.clone());
             } else {
@@ -68,19 +68,19 @@ fn apply(l: &mut ListValue, m: &mut VecDeque<Vec<u8>>, op: &Op, fill: Fill) {
         Op::Insert(i, e) => {
             let i = (*i).min(m.len());
             l.grow_check(e.len(), 1, fill);
-            l.insert(i, e, fill);
+            l.insert(i, e);
             m.insert(i, e.clone());
         }
         Op::InsertNextTo(i, after, e) => {
             if *i < m.len() {
                 l.grow_check(e.len(), 1, fill);
-                l.insert_next_to(*i, *after, e, fill);
+                l.insert_next_to(*i, *after, e);
                 m.insert(*i + usize::from(*after), e.clone());
             }
         }
         Op::Set(i, e) => {
             l.grow_check(e.len(), 1, fill);
-            let ok = l.set(*i, e, fill);
+            let ok = l.set(*i, e);
             assert_eq!(ok, *i < m.len());
             if ok {
                 m[*i] = e.clone();
@@ -164,11 +164,11 @@ fn grows_into_quicklist_and_shrinks_back() {
     let mut l = ListValue::default();
     for i in 0..4 {
         l.grow_check(1, 1, fill);
-        l.push(End::Back, i.to_string().as_bytes(), fill);
+        l.push(End::Back, i.to_string().as_bytes());
     }
     assert_eq!(l.encoding_name(), "listpack");
     l.grow_check(1, 1, fill);
-    l.push(End::Back, b"x", fill);
+    l.push(End::Back, b"x");
     assert_eq!(l.encoding_name(), "quicklist");
     l.pop(End::Front);
     l.shrink_check(fill);
@@ -190,7 +190,7 @@ fn byte_limit_counts_listpack_bytes() {
     let mut l = ListValue::default();
     let big = vec![b'q'; 4000];
     l.grow_check(big.len(), 1, fill);
-    l.push(End::Back, &big, fill);
+    l.push(End::Back, &big);
     assert_eq!(l.encoding_name(), "listpack");
     l.grow_check(100, 1, fill);
     assert_eq!(l.encoding_name(), "quicklist");
@@ -206,12 +206,11 @@ fn quicklist_heap_total_tracks_its_nodes() {
         l.push(
             if i % 2 == 0 { End::Front } else { End::Back },
             s.as_bytes(),
-            fill,
         );
     }
     l.pop(End::Front);
     l.pop(End::Back);
-    l.insert(10, b"mid", fill);
+    l.insert(10, b"mid");
     l.remove_range(3, 4);
     let Enc::Quick(q) = &l.enc else {
         panic!("expected a quicklist");
