@@ -14,6 +14,8 @@ mod pop;
 #[cfg(test)]
 mod tests_basic;
 #[cfg(test)]
+mod tests_model;
+#[cfg(test)]
 mod tests_pop;
 #[cfg(test)]
 mod tests_util;
@@ -131,7 +133,7 @@ fn push_generic(
         let bytes = elems.iter().map(|e| e.len()).sum();
         l.grow_check(bytes, elems.len(), fill);
         for e in &elems {
-            l.push(end, e, fill);
+            l.push(end, e);
         }
         Ok(l.len())
     })?;
@@ -218,7 +220,7 @@ fn lset(ctx: &mut Ctx<'_>) -> CmdResult {
             let i = parse_i64(&index).ok_or(CmdError::NotInteger)?;
             l.grow_check(elem.len(), 1, fill);
             let i = resolve_index(i, l.len()).ok_or(CmdError::Msg("index out of range"))?;
-            l.set(i, &elem, fill);
+            l.set(i, &elem);
             l.shrink_check(fill);
             Ok(())
         },
@@ -256,7 +258,7 @@ fn linsert(ctx: &mut Ctx<'_>) -> CmdResult {
             let Some(i) = l.position(&Needle::new(&pivot)) else {
                 return Ok(None);
             };
-            l.insert(i + usize::from(after), &elem, fill);
+            l.insert_next_to(i, after, &elem);
             Ok(Some(l.len()))
         },
     )?;

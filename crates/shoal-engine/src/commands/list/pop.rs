@@ -245,7 +245,7 @@ fn move_one(
                 let l = v.as_list_mut()?;
                 let value = l.pop(from).unwrap_or_default();
                 l.grow_check(value.len(), 1, fill);
-                l.push(to, &value, fill);
+                l.push(to, &value);
                 l.shrink_check(fill);
                 Ok(value)
             },
@@ -265,7 +265,7 @@ fn move_one(
             a.update(dst, new_list, |v| {
                 let l = v.as_list_mut()?;
                 l.grow_check(value.len(), 1, fill);
-                l.push(to, value, fill);
+                l.push(to, value);
                 Ok(())
             })?;
         }

@@ -375,3 +375,31 @@ fn linsert_and_lset_work_across_quicklist_nodes() {
     assert_eq!(h.run(&["LRANGE", "l", "0", "-1"]), bulks(&want));
     assert_eq!(h.run(&["LINDEX", "l", "-1"]), bulk("19"));
 }
+
+#[test]
+fn default_limit_is_eight_kilobytes_and_shrinking_needs_half() {
+    let mut h = Harness::new();
+    // A 62-byte string takes 64 listpack bytes; the header and terminator take 7.
+    let v = "v".repeat(62);
+    for _ in 0..127 {
+        h.run(&["RPUSH", "l", &v]);
+    }
+    assert_eq!(encoding(&h, "l"), Some("listpack"));
+    h.run(&["RPUSH", "l", &v]);
+    assert_eq!(encoding(&h, "l"), Some("quicklist"));
+    // Back to one node, but 64 elements (4103 bytes) is above half the limit.
+    h.run(&["RPOP", "l", "64"]);
+    assert_eq!(h.run(&["LLEN", "l"]), int(64));
+    assert_eq!(encoding(&h, "l"), Some("quicklist"));
+    h.run(&["RPOP", "l"]);
+    assert_eq!(encoding(&h, "l"), Some("listpack"));
+}
+
+#[test]
+fn resp3_null_replies() {
+    let mut h = Harness::new();
+    h.resp3();
+    assert_eq!(h.run(&["LPOP", "l"]), Frame::Null);
+    assert_eq!(h.run(&["LPOP", "l", "1"]), Frame::NullArray);
+    assert_eq!(h.run(&["LMPOP", "1", "l", "LEFT"]), Frame::NullArray);
+}

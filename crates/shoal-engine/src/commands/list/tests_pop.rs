@@ -223,3 +223,51 @@ fn pops_convert_back_to_listpack() {
     assert_eq!(h.run(&["LPOP", "l", "4"]), bulks(&["1", "2", "3", "4"]));
     assert_eq!(super::tests_util::encoding(&h, "l"), Some("listpack"));
 }
+
+/// Keys marked ready for blocked clients after running `args`, with one client parked on
+/// every key in `watch`.
+fn ready_after(h: &mut Harness, watch: &[&str], args: &[&str]) -> Vec<String> {
+    let keys: Vec<Bytes> = watch
+        .iter()
+        .map(|k| Bytes::copy_from_slice(k.as_bytes()))
+        .collect();
+    h.engine.inner().blocking.park(999, 0, &keys);
+    h.run(args);
+    let ready = h.engine.inner().blocking.take_ready();
+    h.engine.inner().blocking.unpark(999, 0, &keys);
+    ready
+        .into_iter()
+        .map(|((_, k), _)| String::from_utf8_lossy(&k).into_owned())
+        .collect()
+}
+
+#[test]
+fn additions_signal_blocked_clients_and_removals_do_not() {
+    let mut h = Harness::new();
+    assert_eq!(ready_after(&mut h, &["l"], &["LPUSH", "l", "a"]), vec!["l"]);
+    assert_eq!(ready_after(&mut h, &["l"], &["RPUSH", "l", "b"]), vec!["l"]);
+    assert_eq!(
+        ready_after(&mut h, &["l"], &["LPUSHX", "l", "c"]),
+        vec!["l"]
+    );
+    assert_eq!(
+        ready_after(&mut h, &["l"], &["RPUSHX", "l", "d"]),
+        vec!["l"]
+    );
+    assert_eq!(
+        ready_after(&mut h, &["l"], &["LINSERT", "l", "AFTER", "a", "e"]),
+        vec!["l"]
+    );
+    assert!(ready_after(&mut h, &["l"], &["LINSERT", "l", "AFTER", "zz", "e"]).is_empty());
+    assert!(ready_after(&mut h, &["x"], &["LPUSHX", "x", "a"]).is_empty());
+    assert_eq!(
+        ready_after(&mut h, &["l", "d"], &["LMOVE", "l", "d", "LEFT", "LEFT"]),
+        vec!["d"]
+    );
+    assert_eq!(
+        ready_after(&mut h, &["l", "d"], &["RPOPLPUSH", "l", "d"]),
+        vec!["d"]
+    );
+    assert!(ready_after(&mut h, &["l"], &["LPOP", "l"]).is_empty());
+    assert!(ready_after(&mut h, &["l"], &["LSET", "l", "0", "z"]).is_empty());
+}

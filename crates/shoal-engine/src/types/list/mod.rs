@@ -85,7 +85,7 @@ impl ListValue {
         if let Enc::Pack(p) = &mut self.enc {
             if fill.exceeds(p.redis_bytes() + add_bytes, p.len() + add_count) {
                 let pack = std::mem::take(p);
-                self.enc = Enc::Quick(Box::new(Quick::from_pack(pack)));
+                self.enc = Enc::Quick(Box::new(Quick::from_pack(pack, fill)));
             }
         }
     }
@@ -108,12 +108,12 @@ impl ListValue {
     }
 
     /// Adds `s` at `end`.
-    pub fn push(&mut self, end: End, s: &[u8], fill: Fill) {
+    pub fn push(&mut self, end: End, s: &[u8]) {
         match (&mut self.enc, end) {
             (Enc::Pack(p), End::Front) => p.push_front(s),
             (Enc::Pack(p), End::Back) => p.push_back(s),
-            (Enc::Quick(q), End::Front) => q.push_front(s, fill),
-            (Enc::Quick(q), End::Back) => q.push_back(s, fill),
+            (Enc::Quick(q), End::Front) => q.push_front(s),
+            (Enc::Quick(q), End::Back) => q.push_back(s),
         }
     }
 
@@ -133,7 +133,7 @@ impl ListValue {
     }
 
     /// Replaces element `i`; false if out of range.
-    pub fn set(&mut self, i: usize, s: &[u8], fill: Fill) -> bool {
+    pub fn set(&mut self, i: usize, s: &[u8]) -> bool {
         match &mut self.enc {
             Enc::Pack(p) => match p.seek(i) {
                 Some(off) => {
@@ -142,18 +142,26 @@ impl ListValue {
                 }
                 None => false,
             },
-            Enc::Quick(q) => q.set(i, s, fill),
+            Enc::Quick(q) => q.set(i, s),
         }
     }
 
     /// Inserts `s` so it becomes element `i` (`i >= len` appends).
-    pub fn insert(&mut self, i: usize, s: &[u8], fill: Fill) {
+    pub fn insert(&mut self, i: usize, s: &[u8]) {
         match &mut self.enc {
             Enc::Pack(p) => match p.seek(i) {
                 Some(off) => p.insert_at(off, s),
                 None => p.push_back(s),
             },
-            Enc::Quick(q) => q.insert(i, s, fill),
+            Enc::Quick(q) => q.insert(i, s),
+        }
+    }
+
+    /// Inserts `s` just before (or, with `after`, just after) element `pivot`.
+    pub fn insert_next_to(&mut self, pivot: usize, after: bool, s: &[u8]) {
+        match &mut self.enc {
+            Enc::Pack(_) => self.insert(pivot + usize::from(after), s),
+            Enc::Quick(q) => q.insert_next_to(pivot, after, s),
         }
     }
 

@@ -327,18 +327,30 @@ impl Pack {
         }
     }
 
-    /// Inserts `s` at byte offset `off` (an entry start, or the end of the buffer).
+    /// Inserts `s` at byte offset `off` (an entry start, or the end of the buffer). The entry
+    /// is encoded in place at the end and rotated into position: no temporary buffer.
     pub fn insert_at(&mut self, off: usize, s: &[u8]) {
         let n = self.len();
+        let add = entry_len(s);
         if self.buf.is_empty() {
-            self.buf.reserve_exact(PREFIX + entry_len(s));
+            self.buf.reserve_exact(PREFIX + add);
             self.buf.extend_from_slice(&[0; PREFIX]);
+        } else if self.buf.capacity() - self.buf.len() < add {
+            // Exact growth keeps small lists tight; past that, grow by a quarter (like an
+            // allocator's size classes) so long runs of pushes do not copy on every one.
+            let slack = if self.buf.len() < 256 {
+                0
+            } else {
+                self.buf.len() / 4
+            };
+            self.buf.reserve_exact(add + slack);
         }
         let off = off.max(PREFIX);
-        let mut enc = Vec::with_capacity(entry_len(s));
-        encode(s, &mut enc);
-        self.buf.reserve_exact(enc.len());
-        self.buf.splice(off..off, enc);
+        let old_len = self.buf.len();
+        encode(s, &mut self.buf);
+        if off < old_len {
+            self.buf[off..].rotate_right(add);
+        }
         self.set_len(n + 1);
     }
 
@@ -431,6 +443,21 @@ impl Pack {
         self.set_len(at);
         self.buf.shrink_to_fit();
         tail
+    }
+
+    /// Appends every element of `other`.
+    pub fn append(&mut self, other: Pack) {
+        let (a, b) = (self.len(), other.len());
+        if b == 0 {
+            return;
+        }
+        if a == 0 {
+            *self = other;
+            return;
+        }
+        self.buf.reserve_exact(other.buf.len() - PREFIX);
+        self.buf.extend_from_slice(&other.buf[PREFIX..]);
+        self.set_len(a + b);
     }
 }
 

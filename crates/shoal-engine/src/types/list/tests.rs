@@ -9,6 +9,7 @@ enum Op {
     Push(bool, Vec<u8>),
     Pop(bool),
     Insert(usize, Vec<u8>),
+    InsertNextTo(usize, bool, Vec<u8>),
     Set(usize, Vec<u8>),
     RemoveRange(usize, usize),
     RemoveMatching(Vec<u8>, usize, bool),
@@ -36,6 +37,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (any::<bool>(), elem()).prop_map(|(f, e)| Op::Push(f, e)),
         2 => any::<bool>().prop_map(Op::Pop),
         2 => (0usize..40, elem()).prop_map(|(i, e)| Op::Insert(i, e)),
+        2 => (0usize..40, any::<bool>(), elem()).prop_map(|(i, a, e)| Op::InsertNextTo(i, a, e)),
         1 => (0usize..40, elem()).prop_map(|(i, e)| Op::Set(i, e)),
         1 => (0usize..40, 0usize..6).prop_map(|(i, n)| Op::RemoveRange(i, n)),
         1 => (elem(), 0usize..3, any::<bool>()).prop_map(|(e, n, b)| Op::RemoveMatching(e, n, b)),
@@ -47,7 +49,7 @@ fn apply(l: &mut ListValue, m: &mut VecDeque<Vec<u8>>, op: &Op, fill: Fill) {
         Op::Push(front, e) => {
             l.grow_check(e.len(), 1, fill);
             let end = if *front { End::Front } else { End::Back };
-            l.push(end, e, fill);
+            l.push(end, e);
             if *front {
                 m.push_front(e.clone());
             } else {
@@ -66,12 +68,19 @@ fn apply(l: &mut ListValue, m: &mut VecDeque<Vec<u8>>, op: &Op, fill: Fill) {
         Op::Insert(i, e) => {
             let i = (*i).min(m.len());
             l.grow_check(e.len(), 1, fill);
-            l.insert(i, e, fill);
+            l.insert(i, e);
             m.insert(i, e.clone());
+        }
+        Op::InsertNextTo(i, after, e) => {
+            if *i < m.len() {
+                l.grow_check(e.len(), 1, fill);
+                l.insert_next_to(*i, *after, e);
+                m.insert(*i + usize::from(*after), e.clone());
+            }
         }
         Op::Set(i, e) => {
             l.grow_check(e.len(), 1, fill);
-            let ok = l.set(*i, e, fill);
+            let ok = l.set(*i, e);
             assert_eq!(ok, *i < m.len());
             if ok {
                 m[*i] = e.clone();
@@ -113,6 +122,10 @@ fn apply(l: &mut ListValue, m: &mut VecDeque<Vec<u8>>, op: &Op, fill: Fill) {
 
 fn check(l: &ListValue, m: &VecDeque<Vec<u8>>) {
     assert_eq!(l.len(), m.len());
+    if let Enc::Quick(q) = &l.enc {
+        assert!(q.heap_is_consistent());
+        assert!(q.nodes.iter().all(|n| !n.pack.is_empty()));
+    }
     let fwd: Vec<Vec<u8>> = l.iter(0, false).map(|e| e.to_bytes().to_vec()).collect();
     assert_eq!(fwd, m.iter().cloned().collect::<Vec<_>>());
     if !m.is_empty() {
@@ -151,11 +164,11 @@ fn grows_into_quicklist_and_shrinks_back() {
     let mut l = ListValue::default();
     for i in 0..4 {
         l.grow_check(1, 1, fill);
-        l.push(End::Back, i.to_string().as_bytes(), fill);
+        l.push(End::Back, i.to_string().as_bytes());
     }
     assert_eq!(l.encoding_name(), "listpack");
     l.grow_check(1, 1, fill);
-    l.push(End::Back, b"x", fill);
+    l.push(End::Back, b"x");
     assert_eq!(l.encoding_name(), "quicklist");
     l.pop(End::Front);
     l.shrink_check(fill);
@@ -177,8 +190,30 @@ fn byte_limit_counts_listpack_bytes() {
     let mut l = ListValue::default();
     let big = vec![b'q'; 4000];
     l.grow_check(big.len(), 1, fill);
-    l.push(End::Back, &big, fill);
+    l.push(End::Back, &big);
     assert_eq!(l.encoding_name(), "listpack");
     l.grow_check(100, 1, fill);
     assert_eq!(l.encoding_name(), "quicklist");
+}
+
+#[test]
+fn quicklist_heap_total_tracks_its_nodes() {
+    let fill = Fill(3);
+    let mut l = ListValue::default();
+    for i in 0..50 {
+        let s = i.to_string().repeat(i % 7 + 1);
+        l.grow_check(s.len(), 1, fill);
+        l.push(
+            if i % 2 == 0 { End::Front } else { End::Back },
+            s.as_bytes(),
+        );
+    }
+    l.pop(End::Front);
+    l.pop(End::Back);
+    l.insert(10, b"mid");
+    l.remove_range(3, 4);
+    let Enc::Quick(q) = &l.enc else {
+        panic!("expected a quicklist");
+    };
+    assert!(q.heap_is_consistent());
 }
