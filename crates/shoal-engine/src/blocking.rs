@@ -48,6 +48,9 @@ pub(crate) struct BlockingRegistry {
     any_ready: AtomicBool,
     /// Number of parked clients; lets writes skip all of this when nobody waits.
     count: AtomicUsize,
+    /// Every key marked ready, for tests that check which writes wake clients.
+    #[cfg(test)]
+    pub(crate) signalled: Mutex<Vec<Bytes>>,
 }
 
 impl BlockingRegistry {
@@ -70,6 +73,8 @@ impl BlockingRegistry {
     pub(crate) fn mark_ready(&self, db: usize, key: &[u8]) {
         let slot = (db, Bytes::copy_from_slice(key));
         if self.queues.lock().contains_key(&slot) {
+            #[cfg(test)]
+            self.signalled.lock().push(slot.1.clone());
             self.ready.lock().push(slot);
             self.any_ready.store(true, Ordering::Release);
         }

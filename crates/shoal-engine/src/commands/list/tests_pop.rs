@@ -224,20 +224,35 @@ fn pops_convert_back_to_listpack() {
     assert_eq!(super::tests_util::encoding(&h, "l"), Some("listpack"));
 }
 
-/// Keys marked ready for blocked clients after running `args`, with one client parked on
-/// every key in `watch`.
+/// Keys marked ready for blocked clients by running `args`, with one client parked on every
+/// key in `watch` (its command never finds data, so it stays parked and consumes nothing).
 fn ready_after(h: &mut Harness, watch: &[&str], args: &[&str]) -> Vec<String> {
     let keys: Vec<Bytes> = watch
         .iter()
         .map(|k| Bytes::copy_from_slice(k.as_bytes()))
         .collect();
-    h.engine.inner().blocking.park(999, 0, &keys);
+    let blocking = &h.engine.inner().blocking;
+    blocking.park(crate::blocking::Parked {
+        id: 999,
+        db: 0,
+        args: ["BLPOP", "never-filled", "0"]
+            .iter()
+            .map(|a| Bytes::from(*a))
+            .collect(),
+        keys,
+        handle: h.session.state().handle.clone(),
+        on_timeout: Frame::Null,
+        deliver: Box::new(|_| {}),
+    });
+    blocking.take_ready();
+    blocking.signalled.lock().clear();
     h.run(args);
-    let ready = h.engine.inner().blocking.take_ready();
-    h.engine.inner().blocking.unpark(999, 0, &keys);
+    let blocking = &h.engine.inner().blocking;
+    let ready = std::mem::take(&mut *blocking.signalled.lock());
+    blocking.cancel(999);
     ready
         .into_iter()
-        .map(|((_, k), _)| String::from_utf8_lossy(&k).into_owned())
+        .map(|k| String::from_utf8_lossy(&k).into_owned())
         .collect()
 }
 
