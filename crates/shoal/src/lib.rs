@@ -20,6 +20,7 @@
 //! Not here: commands themselves (they live in `shoal-engine`), and socket handling (in
 //! `shoal-server`).
 
+mod collections;
 mod config;
 mod error;
 mod keys;
@@ -81,6 +82,15 @@ impl Shoal {
             session.state_mut().protocol = shoal_engine::Protocol::Resp3;
         }
         Error::check(session.call(args))
+    }
+
+    /// Runs a command that may block (BLPOP, ...), waiting on this thread for its reply.
+    pub(crate) fn call_blocking(&self, args: Vec<Bytes>) -> Result<Frame> {
+        let mut session = self.session.lock();
+        if session.state().protocol != shoal_engine::Protocol::Resp3 {
+            session.state_mut().protocol = shoal_engine::Protocol::Resp3;
+        }
+        Error::check(session.call_blocking(args))
     }
 
     /// Serves this instance to Redis clients on `addr` (`"127.0.0.1:6379"`, or port 0 for
