@@ -80,6 +80,16 @@ impl BlockingRegistry {
         }
     }
 
+    /// Keys of database `db` that some client waits on.
+    pub(crate) fn waited_keys(&self, db: usize) -> Vec<Bytes> {
+        self.queues
+            .lock()
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
     /// Parks a client behind the clients already waiting on its keys, and marks its keys
     /// ready so data that arrived while it was deciding to block is not missed.
     pub(crate) fn park(&self, p: Parked) {

@@ -169,3 +169,94 @@ fn commands_pipelined_after_a_blocking_one_run_after_it_is_served() {
     let expected = b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n+PONG\r\n";
     assert_eq!(raw.read_at_least(expected.len()), expected);
 }
+
+#[test]
+fn rename_and_swapdb_onto_a_waited_key_serve_the_waiter() {
+    let s = TestServer::start();
+    let mut c = s.client();
+    let mut w1 = s.client();
+    let t1 = std::thread::spawn(move || {
+        redis::cmd("BLPOP")
+            .arg("dst")
+            .arg(0)
+            .query::<(String, String)>(&mut w1)
+            .ok()
+    });
+    wait_blocked(&mut c, 1);
+    let _: i64 = redis::cmd("RPUSH")
+        .arg("src")
+        .arg("r")
+        .query(&mut c)
+        .unwrap_or(0);
+    let _: () = redis::cmd("RENAME")
+        .arg("src")
+        .arg("dst")
+        .query(&mut c)
+        .unwrap_or_default();
+    assert_eq!(
+        t1.join().ok().flatten().map(|(_, v)| v).as_deref(),
+        Some("r")
+    );
+
+    let mut w2 = s.client();
+    let t2 = std::thread::spawn(move || {
+        let _: () = redis::cmd("SELECT")
+            .arg(1)
+            .query(&mut w2)
+            .unwrap_or_default();
+        redis::cmd("BLPOP")
+            .arg("q")
+            .arg(0)
+            .query::<(String, String)>(&mut w2)
+            .ok()
+    });
+    wait_blocked(&mut c, 1);
+    let _: i64 = redis::cmd("RPUSH")
+        .arg("q")
+        .arg("swapped")
+        .query(&mut c)
+        .unwrap_or(0);
+    let _: () = redis::cmd("SWAPDB")
+        .arg(0)
+        .arg(1)
+        .query(&mut c)
+        .unwrap_or_default();
+    assert_eq!(
+        t2.join().ok().flatten().map(|(_, v)| v).as_deref(),
+        Some("swapped")
+    );
+}
+
+#[test]
+fn client_unblock_answers_the_timeout_reply_or_an_error() {
+    let s = TestServer::start();
+    let mut c = s.client();
+    let mut w = s.client();
+    let id: i64 = redis::cmd("CLIENT").arg("ID").query(&mut w).unwrap_or(0);
+    let t = std::thread::spawn(move || {
+        redis::cmd("BLPOP")
+            .arg("q")
+            .arg(0)
+            .query::<redis::Value>(&mut w)
+            .map_err(|e| e.to_string())
+    });
+    wait_blocked(&mut c, 1);
+    let n: i64 = redis::cmd("CLIENT")
+        .arg("UNBLOCK")
+        .arg(id)
+        .arg("ERROR")
+        .query(&mut c)
+        .unwrap_or(0);
+    assert_eq!(n, 1);
+    let reply = t.join().ok();
+    assert!(
+        matches!(&reply, Some(Err(e)) if e.contains("UNBLOCKED")),
+        "{reply:?}"
+    );
+    let n: i64 = redis::cmd("CLIENT")
+        .arg("UNBLOCK")
+        .arg(id)
+        .query(&mut c)
+        .unwrap_or(-1);
+    assert_eq!(n, 0);
+}

@@ -49,9 +49,34 @@ impl<'c> Access<'c> {
     /// Stores a taken entry under `key`, replacing whatever is there, keeping its deadline
     /// and access time.
     pub(crate) fn put(&mut self, key: &[u8], t: Taken) {
+        // A list or sorted set arriving under a key (RENAME, COPY, MOVE) can serve clients
+        // blocked on that key, as a push would.
+        let wakes = matches!(t.value, Value::List(_) | Value::ZSet(_));
         let db = self.db_mut_of(key);
         db.remove(key);
         db.insert_new(key, t.value, t.expire, t.lru);
+        if wakes {
+            self.signal_ready(key);
+        }
+    }
+
+    /// Marks ready every key of database `db` that clients wait on and that now holds a list
+    /// or sorted set (after SWAPDB brought in other data). Needs every shard locked.
+    pub(crate) fn signal_waited_keys(&mut self, db: usize) {
+        if !self.inner.blocking.has_waiters() {
+            return;
+        }
+        let saved = std::mem::replace(&mut self.db, db);
+        for key in self.inner.blocking.waited_keys(db) {
+            let wakes = self
+                .db_mut_of(&key)
+                .get(&key)
+                .is_some_and(|e| matches!(e.value, Value::List(_) | Value::ZSet(_)));
+            if wakes {
+                self.inner.blocking.mark_ready(db, &key);
+            }
+        }
+        self.db = saved;
     }
 
     /// The only locked shard's slice of the current database (for one-shard work).

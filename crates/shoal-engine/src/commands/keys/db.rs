@@ -51,6 +51,8 @@ pub(super) fn swapdb(ctx: &mut Ctx<'_>) -> CmdResult {
     let (x, y) = (check_db(ctx, x)?, check_db(ctx, y)?);
     let mut a = ctx.lock_all();
     a.swap_dbs(x, y);
+    a.signal_waited_keys(x);
+    a.signal_waited_keys(y);
     a.emit_global(vec![
         Bytes::from_static(b"SWAPDB"),
         Bytes::from(x.to_string()),
