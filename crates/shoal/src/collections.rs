@@ -13,6 +13,15 @@ fn bytes_list(f: Frame) -> Result<Vec<Bytes>> {
         .collect()
 }
 
+/// BLPOP's reply: `[key, element]`, or None on timeout.
+fn popped_pair(reply: Frame) -> Result<Option<(Bytes, Bytes)>> {
+    if matches!(reply, Frame::Null | Frame::NullArray) {
+        return Ok(None);
+    }
+    let mut pair = bytes_list(reply)?.into_iter();
+    Ok(pair.next().zip(pair.next()))
+}
+
 fn push_all<I: AsRef<[u8]>>(a: &mut Vec<Bytes>, items: &[I]) {
     a.extend(items.iter().map(|i| Bytes::copy_from_slice(i.as_ref())));
 }
@@ -74,12 +83,37 @@ impl Shoal {
         let mut a = args!["BLPOP"];
         push_all(&mut a, keys);
         a.push(Bytes::from(format!("{}", timeout.as_secs_f64())));
-        let reply = self.call_blocking(a)?;
-        if matches!(reply, Frame::Null | Frame::NullArray) {
-            return Ok(None);
-        }
-        let mut pair = bytes_list(reply)?.into_iter();
-        Ok(pair.next().zip(pair.next()))
+        popped_pair(self.call_blocking(a)?)
+    }
+
+    /// [`Shoal::blpop`] for async code: waits without blocking a thread, on any executor.
+    ///
+    /// ```
+    /// # let db = shoal::Shoal::open(shoal::Config::default())?;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let waker = std::task::Waker::noop();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+    /// #         std::thread::yield_now();
+    /// #     }
+    /// # }
+    /// use std::time::Duration;
+    /// db.rpush("jobs", &["deploy"])?;
+    /// let got = block_on(db.blpop_async(&["jobs"], Duration::from_secs(1)))?;
+    /// assert_eq!(got.map(|(_, v)| v), Some("deploy".into()));
+    /// # Ok::<(), shoal::Error>(())
+    /// ```
+    pub async fn blpop_async<K: AsRef<[u8]>>(
+        &self,
+        keys: &[K],
+        timeout: Duration,
+    ) -> Result<Option<(Bytes, Bytes)>> {
+        let mut a = args!["BLPOP"];
+        push_all(&mut a, keys);
+        a.push(Bytes::from(format!("{}", timeout.as_secs_f64())));
+        popped_pair(self.call_async(a).await?)
     }
 
     /// `SADD key member...`: how many were added.

@@ -25,11 +25,13 @@ mod config;
 mod error;
 mod keys;
 mod options;
+mod reply_future;
 mod strings;
 
 pub use config::Config;
 pub use error::Error;
 pub use options::{Expiry, ScanOptions, SetCondition, SetOptions, Ttl};
+pub use reply_future::ReplyFuture;
 pub use shoal_engine::{Bytes, Effect, Frame};
 pub use shoal_server::ServerHandle;
 
@@ -91,6 +93,38 @@ impl Shoal {
             session.state_mut().protocol = shoal_engine::Protocol::Resp3;
         }
         Error::check(session.call_blocking(args))
+    }
+
+    /// Runs a command that may block (BLPOP, ...) without blocking a thread: the returned
+    /// future completes when the command is served or its timeout passes. Issue nothing
+    /// else on this handle until it completes (use a clone meanwhile).
+    pub(crate) fn call_async(&self, args: Vec<Bytes>) -> ReplyFuture {
+        let mut session = self.session.lock();
+        session.state_mut().protocol = shoal_engine::Protocol::Resp3;
+        let pending = match session.run(args) {
+            shoal_engine::Outcome::Reply(reply) => {
+                return ReplyFuture::ready(reply.unwrap_or(Frame::Null))
+            }
+            shoal_engine::Outcome::Blocked(p) => p,
+        };
+        let slot = std::sync::Arc::new(parking_lot::Mutex::new(reply_future::Slot::default()));
+        let filled = slot.clone();
+        let deadline = pending.deadline_ms;
+        session.park(pending, Box::new(move |f| reply_future::fill(&filled, f)));
+        if deadline != 0 {
+            // No runtime to set a timer on: a short-lived thread ends the wait at the deadline
+            // (a no-op if the command was served first).
+            let engine = self.engine.clone();
+            let id = session.state().id();
+            let wait = deadline.saturating_sub(engine.inner().now_ms());
+            let _ = std::thread::Builder::new()
+                .name("shoal-block-timer".into())
+                .spawn(move || {
+                    std::thread::sleep(std::time::Duration::from_millis(wait));
+                    engine.inner().unblock_client(id, false);
+                });
+        }
+        ReplyFuture { slot }
     }
 
     /// Serves this instance to Redis clients on `addr` (`"127.0.0.1:6379"`, or port 0 for

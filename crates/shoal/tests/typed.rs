@@ -85,3 +85,46 @@ fn scan_iterates_every_key_and_clones_are_separate_sessions() -> Result<(), shoa
     assert_eq!(other.dbsize()?, 1);
     Ok(())
 }
+
+/// Drives a future on this thread; enough for the engine's runtime-free futures.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
+fn blocked_clients(db: &Shoal) -> bool {
+    match db.execute(&["INFO", "clients"]) {
+        Ok(shoal::Frame::Verbatim { data, .. }) | Ok(shoal::Frame::Bulk(data)) => {
+            String::from_utf8_lossy(&data).contains("blocked_clients:1")
+        }
+        _ => false,
+    }
+}
+
+#[test]
+fn blpop_async_waits_for_a_push_and_times_out_without_one() -> Result<(), shoal::Error> {
+    let db = open();
+    let producer = db.clone();
+    let t = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !blocked_clients(&producer) && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        producer.rpush("jobs", &["late"])
+    });
+    let got = block_on(db.blpop_async(&["jobs"], Duration::ZERO))?;
+    assert_eq!(got.map(|(_, v)| v), Some("late".into()));
+    assert!(t.join().is_ok());
+    assert_eq!(
+        block_on(db.blpop_async(&["none"], Duration::from_millis(20)))?,
+        None
+    );
+    Ok(())
+}
