@@ -3,6 +3,7 @@
 #
 #   scripts/bench-vs-redis.sh            # full run: -n 1000000 per test, 1,000,000 keys for memory
 #   N=200000 KEYS=200000 scripts/bench-vs-redis.sh   # quicker
+#   SUITE=collections scripts/bench-vs-redis.sh      # list/set/hash/zset rows and memory
 #
 # Throughput: redis-benchmark -t <test> -c 50 -n N at -P 1 and -P 16, alternating Redis and Shoal
 # for each row, prints requests/s for each and the ratio Shoal/Redis.
@@ -13,7 +14,14 @@ cd "$(dirname "$0")/.."
 
 N=${N:-1000000}
 KEYS=${KEYS:-1000000}
-TESTS=${TESTS:-set,get,incr,mset}
+SUITE=${SUITE:-strings}
+if [ "$SUITE" = collections ]; then
+  TESTS=${TESTS:-lpush,lpop,rpush,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600}
+  SCENARIOS=${SCENARIOS:-hashes zset lists}
+else
+  TESTS=${TESTS:-set,get,incr,mset}
+  SCENARIOS=${SCENARIOS:-strings}
+fi
 CLIENTS=${CLIENTS:-50}
 REDIS_PORT=${REDIS_PORT:-17379}
 SHOAL_PORT=${SHOAL_PORT:-17380}
@@ -66,27 +74,60 @@ for P in 1 16; do
 done
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-load_keys() { # port
-  python3 - "$KEYS" <<'PY' | redis-cli -p "$1" --pipe >/dev/null
+
+# Writes the RESP commands of a memory scenario to stdout; prints nothing else.
+# strings: KEYS keys "key:%012d" -> "xxx"; hashes: 1,000 hashes of 1,000 fields;
+# zset: 1,000,000 members in one sorted set; lists: 100,000 lists of 5 small elements.
+scenario() {
+  python3 - "$1" "$KEYS" <<'PY'
 import sys
-n = int(sys.argv[1])
+name, keys = sys.argv[1], int(sys.argv[2])
 out = sys.stdout.buffer
-for i in range(n):
-    k = b"key:%012d" % i
-    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$3\r\nxxx\r\n" % (len(k), k))
+def cmd(*args):
+    out.write(b"*%d\r\n" % len(args))
+    for a in args:
+        out.write(b"$%d\r\n%s\r\n" % (len(a), a))
+if name == "strings":
+    for i in range(keys):
+        cmd(b"SET", b"key:%012d" % i, b"xxx")
+elif name == "hashes":
+    for h in range(1000):
+        for f in range(0, 1000, 100):
+            args = [b"HSET", b"hash:%d" % h]
+            for j in range(f, f + 100):
+                args += [b"field:%d" % j, b"value:%d" % j]
+            cmd(*args)
+elif name == "zset":
+    for i in range(0, 1000000, 100):
+        args = [b"ZADD", b"zset"]
+        for j in range(i, i + 100):
+            args += [b"%d" % j, b"member:%d" % j]
+        cmd(*args)
+elif name == "lists":
+    for i in range(100000):
+        cmd(b"RPUSH", b"list:%d" % i, b"a", b"b", b"c", b"d", b"e")
 PY
 }
-# Memory on fresh processes: earlier rows leave allocator caches behind that would hide growth.
-stop_servers
-start_servers
+
+elements() {
+  case "$1" in
+    strings) echo "$KEYS" ;; hashes) echo 1000000 ;; zset) echo 1000000 ;; lists) echo 500000 ;;
+  esac
+}
+
 echo
-printf '%-8s %12s %12s %12s\n' server keys rss_growth bytes/key
-for pair in "redis:$REDIS_PORT:$REDIS_PID" "shoal:$SHOAL_PORT:$SHOAL_PID"; do
-  IFS=: read -r name port pid <<<"$pair"
-  before=$(rss_kb "$pid")
-  load_keys "$port"
-  after=$(rss_kb "$pid")
-  count=$(redis-cli -p "$port" dbsize)
-  growth=$(( (after - before) * 1024 ))
-  printf '%-8s %12s %12s %12s\n' "$name" "$count" "$growth" "$(( growth / (count > 0 ? count : 1) ))"
+printf '%-8s %-8s %12s %14s %14s\n' scenario server elements rss_growth bytes/element
+for sc in $SCENARIOS; do
+  # Fresh processes per scenario: earlier work leaves allocator caches behind.
+  stop_servers
+  start_servers
+  for pair in "redis:$REDIS_PORT:$REDIS_PID" "shoal:$SHOAL_PORT:$SHOAL_PID"; do
+    IFS=: read -r name port pid <<<"$pair"
+    before=$(rss_kb "$pid")
+    scenario "$sc" | redis-cli -p "$port" --pipe >/dev/null
+    after=$(rss_kb "$pid")
+    n=$(elements "$sc")
+    growth=$(( (after - before) * 1024 ))
+    printf '%-8s %-8s %12s %14s %14s\n' "$sc" "$name" "$n" "$growth" "$(( growth / n ))"
+  done
 done
