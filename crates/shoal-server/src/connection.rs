@@ -3,7 +3,9 @@
 use bytes::BytesMut;
 use shoal_engine::{ClientInfo, ClientKind, Engine, Outcome, Pending, Session};
 use shoal_resp::{encode, parse_command, Frame, Limits, Protocol};
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +15,24 @@ use tokio::sync::{oneshot, watch, Notify};
 
 const READ_CHUNK: usize = 16 * 1024;
 
+/// Resolves once the connection must end (CLIENT KILL or server shutdown). Made once per
+/// connection and polled by every read: registering a fresh waiter per read would put a
+/// lock shared by all connections (the shutdown channel's) on the path of every request.
+type Closing = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 pub(crate) struct Connection {
     stream: TcpStream,
     session: Session,
-    killed: Arc<Notify>,
-    shutdown: watch::Receiver<bool>,
+    closing: Closing,
+}
+
+fn closing_signal(killed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) -> Closing {
+    Box::pin(async move {
+        tokio::select! {
+            _ = killed.notified() => {}
+            _ = shutdown.wait_for(|stop| *stop) => {}
+        }
+    })
 }
 
 /// Why a connection ends.
@@ -58,8 +73,7 @@ impl Connection {
         Connection {
             stream,
             session,
-            killed,
-            shutdown,
+            closing: closing_signal(killed, shutdown),
         }
     }
 
@@ -183,11 +197,7 @@ impl Connection {
                         return None;
                     }
                 }
-                _ = self.killed.notified() => {
-                    self.session.cancel_block();
-                    return None;
-                }
-                _ = self.shutdown.changed() => {
+                _ = &mut self.closing => {
                     self.session.cancel_block();
                     return None;
                 }
@@ -212,8 +222,7 @@ impl Connection {
         };
         let n = tokio::select! {
             r = read => r?,
-            _ = self.killed.notified() => 0,
-            _ = self.shutdown.changed() => 0,
+            _ = &mut self.closing => 0,
             _ = timeout => 0,
         };
         let stats = &self.session.engine().inner().stats;
