@@ -3,6 +3,7 @@
 
 pub mod bitmap;
 pub mod connection;
+pub mod hash;
 pub mod keys;
 pub mod server;
 pub mod string;
@@ -14,6 +15,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
     [
         string::COMMANDS,
         bitmap::COMMANDS,
+        hash::COMMANDS,
         keys::COMMANDS,
         connection::COMMANDS,
         server::COMMANDS,

@@ -1,34 +1,249 @@
-//! A hash: a map from field to value.
+//! A hash: a map from field to value, with optional per-field deadlines.
+//!
+//! Two encodings, named as `OBJECT ENCODING` names Redis's:
+//! - `listpack`: a compact vector of (field, value) pairs searched linearly, while the hash
+//!   is small (at most `hash-max-listpack-entries` fields, every field and value at most
+//!   `hash-max-listpack-value` bytes). Once a field TTL command touches it, Redis calls it
+//!   `listpackex`.
+//! - `hashtable`: a hash map keyed with a per-process random hasher (fields are chosen by
+//!   clients). A hash never converts back to a listpack.
+//!
+//! Field deadlines live in a side table that exists only once some field got a TTL, so a
+//! hash without field TTLs pays one pointer for the feature.
 
-use bytes::Bytes;
+#[cfg(test)]
+mod tests;
+mod ttl;
+
+use crate::types::SmallBytes;
+use std::collections::HashMap;
+
+pub(crate) use ttl::expire_fields;
+
+/// The encoding thresholds in force when a hash grows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// `hash-max-listpack-entries`.
+    pub entries: usize,
+    /// `hash-max-listpack-value`.
+    pub value: usize,
+}
+
+impl Limits {
+    /// True if a field or value of `len` bytes fits a listpack.
+    pub fn fits(&self, len: usize) -> bool {
+        len <= self.value
+    }
+}
+
+/// A borrowed (field, value).
+pub type Pair<'a> = (&'a [u8], &'a [u8]);
+
+/// Slot size of a `(field, value)` pair.
+const PAIR: usize = 2 * std::mem::size_of::<SmallBytes>();
+
+#[derive(Clone, Debug, PartialEq)]
+enum Enc {
+    Pack(Vec<(SmallBytes, SmallBytes)>),
+    Table(HashMap<SmallBytes, SmallBytes>),
+}
 
 /// A hash: a map from field to value.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HashValue {
-    items: Vec<Bytes>,
+    enc: Enc,
+    /// Field deadlines (ms since the epoch); None until a field TTL command touched the hash.
+    ttl: Option<Box<ttl::Ttls>>,
+    /// Heap bytes of long fields and values (those not stored inline).
+    heap: usize,
+}
+
+impl Default for HashValue {
+    fn default() -> Self {
+        HashValue {
+            enc: Enc::Pack(Vec::new()),
+            ttl: None,
+            heap: 0,
+        }
+    }
+}
+
+/// Approximate bytes a std hash map of `cap` slots of `slot` bytes allocates.
+pub(crate) fn table_bytes(cap: usize, slot: usize) -> usize {
+    if cap == 0 {
+        return 0;
+    }
+    let buckets = (cap * 8 / 7).max(1).next_power_of_two();
+    buckets * (slot + 1)
 }
 
 impl HashValue {
-    /// Number of elements.
+    /// Number of fields.
     pub fn len(&self) -> usize {
-        self.items.len()
+        match &self.enc {
+            Enc::Pack(v) => v.len(),
+            Enc::Table(m) => m.len(),
+        }
     }
 
-    /// True when there are no elements; the key is then deleted.
+    /// True when there are no fields; the key is then deleted.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len() == 0
     }
 
     /// The encoding name `OBJECT ENCODING` answers.
     pub fn encoding_name(&self) -> &'static str {
-        "listpack"
+        match (&self.enc, &self.ttl) {
+            (Enc::Pack(_), None) => "listpack",
+            (Enc::Pack(_), Some(_)) => "listpackex",
+            (Enc::Table(_), _) => "hashtable",
+        }
     }
 
-    /// Heap bytes held, for memory accounting.
+    /// Heap bytes held, for memory accounting (constant time).
     pub fn heap_size(&self) -> usize {
-        self.items
-            .iter()
-            .map(|b| b.len() + std::mem::size_of::<Bytes>())
-            .sum()
+        let main = match &self.enc {
+            Enc::Pack(v) => v.capacity() * PAIR,
+            Enc::Table(m) => table_bytes(m.capacity(), PAIR),
+        };
+        main + self.heap + self.ttl.as_ref().map_or(0, |t| t.heap_size())
+    }
+
+    /// True while the hash uses the hashtable encoding.
+    pub fn is_table(&self) -> bool {
+        matches!(self.enc, Enc::Table(_))
+    }
+
+    /// The value of `field`.
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match &self.enc {
+            Enc::Pack(v) => v
+                .iter()
+                .find(|(f, _)| f.as_slice() == field)
+                .map(|(_, v)| v.as_slice()),
+            Enc::Table(m) => m.get(field).map(|v| v.as_slice()),
+        }
+    }
+
+    /// True if `field` exists.
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Converts to a hashtable if `pairs` more fields would exceed the entry limit, or one of
+    /// `lens` (field and value lengths about to be written) exceeds the value limit.
+    pub fn prepare(&mut self, pairs: usize, lens: impl IntoIterator<Item = usize>, l: Limits) {
+        if self.is_table() {
+            return;
+        }
+        if pairs > l.entries || lens.into_iter().any(|n| !l.fits(n)) {
+            self.convert();
+        }
+    }
+
+    /// Sets `field` to `value`; returns true if the field is new. `keep_ttl` keeps an existing
+    /// field's deadline (HINCRBY), otherwise an overwrite drops it (HSET).
+    pub fn insert(&mut self, field: &[u8], value: &[u8], keep_ttl: bool, l: Limits) -> bool {
+        self.prepare(0, [field.len(), value.len()], l);
+        let new_value = SmallBytes::new(value);
+        self.heap += new_value.heap_size();
+        let old = match &mut self.enc {
+            Enc::Pack(v) => match v.iter_mut().find(|(f, _)| f.as_slice() == field) {
+                Some((_, slot)) => Some(std::mem::replace(slot, new_value)),
+                None => {
+                    let f = SmallBytes::new(field);
+                    self.heap += f.heap_size();
+                    v.push((f, new_value));
+                    None
+                }
+            },
+            Enc::Table(m) => match m.get_mut(field) {
+                Some(slot) => Some(std::mem::replace(slot, new_value)),
+                None => {
+                    let f = SmallBytes::new(field);
+                    self.heap += f.heap_size();
+                    m.insert(f, new_value);
+                    None
+                }
+            },
+        };
+        match old {
+            Some(old) => {
+                self.heap -= old.heap_size();
+                if !keep_ttl {
+                    self.persist(field);
+                }
+                false
+            }
+            None => {
+                if self.len() > l.entries {
+                    self.convert();
+                }
+                true
+            }
+        }
+    }
+
+    /// Removes `field`; true if it existed.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        let removed = match &mut self.enc {
+            Enc::Pack(v) => v
+                .iter()
+                .position(|(f, _)| f.as_slice() == field)
+                .map(|i| v.remove(i)),
+            Enc::Table(m) => m.remove_entry(field),
+        };
+        match removed {
+            Some((f, v)) => {
+                self.heap -= f.heap_size() + v.heap_size();
+                self.persist(field);
+                self.shrink_if_sparse();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Gives memory back when a table is mostly empty, as Redis resizes its dicts.
+    fn shrink_if_sparse(&mut self) {
+        if let Enc::Table(m) = &mut self.enc {
+            if m.capacity() > 64 && m.len() * 8 < m.capacity() {
+                m.shrink_to(m.len() * 2);
+            }
+        }
+    }
+
+    fn convert(&mut self) {
+        if let Enc::Pack(v) = &mut self.enc {
+            let pairs = std::mem::take(v);
+            let mut m = HashMap::with_capacity(pairs.len());
+            m.extend(pairs);
+            self.enc = Enc::Table(m);
+        }
+    }
+
+    /// Every (field, value), in storage order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
+        match &self.enc {
+            Enc::Pack(v) => Box::new(v.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))),
+            Enc::Table(m) => Box::new(m.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))),
+        }
+    }
+
+    /// Up to `count` pairs from position `cursor` of the storage order, and the next cursor
+    /// (0 once the walk is complete). A listpack is returned whole, as Redis does.
+    pub fn scan_page(&self, cursor: u64, count: usize) -> (u64, Vec<Pair<'_>>) {
+        if !self.is_table() {
+            return (0, self.iter().collect());
+        }
+        let start = usize::try_from(cursor).unwrap_or(usize::MAX);
+        let page: Vec<_> = self.iter().skip(start).take(count).collect();
+        let end = start.saturating_add(page.len());
+        let next = if page.len() < count || end >= self.len() {
+            0
+        } else {
+            end as u64
+        };
+        (next, page)
     }
 }
