@@ -279,3 +279,43 @@ fn declarations_match_redis() {
         assert_eq!(s.group.name(), "hash");
     }
 }
+
+#[test]
+fn increments_parse_like_redis() {
+    // Replies checked against a real Redis 7.0.
+    let mut h = Harness::new();
+    h.run(&[
+        "HSET", "h", "a", "1", "sp", " 1", "f", " 12", "z", "0x10", "e", "1e3",
+    ]);
+    assert_eq!(
+        h.run(&["HINCRBYFLOAT", "h", "a", " 1"]),
+        err("ERR value is not a valid float")
+    );
+    assert_eq!(
+        h.run(&["HINCRBYFLOAT", "h", "a", "1 "]),
+        err("ERR value is not a valid float")
+    );
+    assert_eq!(
+        h.run(&["HINCRBYFLOAT", "h", "sp", "1"]),
+        err("ERR hash value is not a float")
+    );
+    assert_eq!(
+        h.run(&["HINCRBY", "h", "f", "1"]),
+        err("ERR hash value is not an integer")
+    );
+    assert_eq!(h.run(&["HINCRBYFLOAT", "h", "z", "1"]), bulk("17"));
+    assert_eq!(
+        h.run(&["HINCRBY", "h", "e", "1"]),
+        err("ERR hash value is not an integer")
+    );
+    assert_eq!(h.run(&["HINCRBYFLOAT", "h", "e", "1"]), bulk("1001"));
+    h.run(&["HSET", "h", "ib", "10"]);
+    assert_eq!(
+        h.run(&["HINCRBY", "h", "ib", "9223372036854775807"]),
+        err("ERR increment or decrement would overflow")
+    );
+    assert_eq!(
+        h.run(&["HINCRBY", "h", "ib", "-9223372036854775808"]),
+        int(-9223372036854775798)
+    );
+}

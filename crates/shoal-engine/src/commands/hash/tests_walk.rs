@@ -97,7 +97,7 @@ fn hrandfield_counts_edge_cases_and_errors() {
     );
     assert_eq!(
         h.run(&["HRANDFIELD", "h", "-9223372036854775808"]),
-        err("ERR value is out of range, must be between -9223372036854775807 and 9223372036854775807")
+        err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
     );
     assert_eq!(
         h.run(&["HRANDFIELD", "h", "-9223372036854775807", "WITHVALUES"]),

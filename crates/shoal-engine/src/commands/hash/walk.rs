@@ -20,7 +20,7 @@ fn parse_rand_count(ctx: &mut Ctx<'_>) -> Result<RandCount, CmdError> {
     let l = parse_i64(&ctx.args.bytes()?).ok_or(CmdError::NotInteger)?;
     if l == i64::MIN {
         return Err(CmdError::text(format!(
-            "value is out of range, must be between {} and {}",
+            "value is out of range, value must between {} and {}",
             -i64::MAX,
             i64::MAX
         )));

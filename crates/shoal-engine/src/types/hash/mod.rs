@@ -11,12 +11,14 @@
 //! Field deadlines live in a side table that exists only once some field got a TTL, so a
 //! hash without field TTLs pays one pointer for the feature.
 
+mod pair;
 #[cfg(test)]
 mod tests;
 mod ttl;
 
 use crate::types::SmallBytes;
-use std::collections::HashMap;
+use pair::Pair;
+use std::collections::HashSet;
 
 pub(crate) use ttl::expire_fields;
 
@@ -37,19 +39,19 @@ impl Limits {
 }
 
 /// A borrowed (field, value).
-pub type Pair<'a> = (&'a [u8], &'a [u8]);
+pub type FieldValue<'a> = (&'a [u8], &'a [u8]);
 
 /// Slot size of a `(field, value)` pair.
 const PAIR: usize = 2 * std::mem::size_of::<SmallBytes>();
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 enum Enc {
     Pack(Vec<(SmallBytes, SmallBytes)>),
-    Table(HashMap<SmallBytes, SmallBytes>),
+    Table(HashSet<Pair>),
 }
 
 /// A hash: a map from field to value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct HashValue {
     enc: Enc,
     /// Field deadlines (ms since the epoch); None until a field TTL command touched the hash.
@@ -75,6 +77,16 @@ pub(crate) fn table_bytes(cap: usize, slot: usize) -> usize {
     }
     let buckets = (cap * 8 / 7).max(1).next_power_of_two();
     buckets * (slot + 1)
+}
+
+impl PartialEq for HashValue {
+    /// Same fields, values and field deadlines, whatever the encodings.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .all(|(f, v)| other.get(f) == Some(v) && self.field_ttl(f) == other.field_ttl(f))
+    }
 }
 
 impl HashValue {
@@ -104,7 +116,7 @@ impl HashValue {
     pub fn heap_size(&self) -> usize {
         let main = match &self.enc {
             Enc::Pack(v) => v.capacity() * PAIR,
-            Enc::Table(m) => table_bytes(m.capacity(), PAIR),
+            Enc::Table(m) => table_bytes(m.capacity(), std::mem::size_of::<Pair>()),
         };
         main + self.heap + self.ttl.as_ref().map_or(0, |t| t.heap_size())
     }
@@ -121,7 +133,7 @@ impl HashValue {
                 .iter()
                 .find(|(f, _)| f.as_slice() == field)
                 .map(|(_, v)| v.as_slice()),
-            Enc::Table(m) => m.get(field).map(|v| v.as_slice()),
+            Enc::Table(m) => m.get(field).map(|p| p.value()),
         }
     }
 
@@ -145,57 +157,60 @@ impl HashValue {
     /// field's deadline (HINCRBY), otherwise an overwrite drops it (HSET).
     pub fn insert(&mut self, field: &[u8], value: &[u8], keep_ttl: bool, l: Limits) -> bool {
         self.prepare(0, [field.len(), value.len()], l);
-        let new_value = SmallBytes::new(value);
-        self.heap += new_value.heap_size();
-        let old = match &mut self.enc {
-            Enc::Pack(v) => match v.iter_mut().find(|(f, _)| f.as_slice() == field) {
-                Some((_, slot)) => Some(std::mem::replace(slot, new_value)),
-                None => {
-                    let f = SmallBytes::new(field);
-                    self.heap += f.heap_size();
-                    v.push((f, new_value));
-                    None
+        let existed = match &mut self.enc {
+            Enc::Pack(v) => {
+                let new_value = SmallBytes::new(value);
+                self.heap += new_value.heap_size();
+                match v.iter_mut().find(|(f, _)| f.as_slice() == field) {
+                    Some((_, slot)) => {
+                        self.heap -= std::mem::replace(slot, new_value).heap_size();
+                        true
+                    }
+                    None => {
+                        let f = SmallBytes::new(field);
+                        self.heap += f.heap_size();
+                        v.push((f, new_value));
+                        false
+                    }
                 }
-            },
-            Enc::Table(m) => match m.get_mut(field) {
-                Some(slot) => Some(std::mem::replace(slot, new_value)),
-                None => {
-                    let f = SmallBytes::new(field);
-                    self.heap += f.heap_size();
-                    m.insert(f, new_value);
-                    None
+            }
+            Enc::Table(m) => {
+                let p = Pair::new(field, value);
+                self.heap += p.heap_size();
+                match m.replace(p) {
+                    Some(old) => {
+                        self.heap -= old.heap_size();
+                        true
+                    }
+                    None => false,
                 }
-            },
+            }
         };
-        match old {
-            Some(old) => {
-                self.heap -= old.heap_size();
-                if !keep_ttl {
-                    self.persist(field);
-                }
-                false
+        if existed {
+            if !keep_ttl {
+                self.persist(field);
             }
-            None => {
-                if self.len() > l.entries {
-                    self.convert();
-                }
-                true
-            }
+            return false;
         }
+        if self.len() > l.entries {
+            self.convert();
+        }
+        true
     }
 
     /// Removes `field`; true if it existed.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        let removed = match &mut self.enc {
+        let freed = match &mut self.enc {
             Enc::Pack(v) => v
                 .iter()
                 .position(|(f, _)| f.as_slice() == field)
-                .map(|i| v.remove(i)),
-            Enc::Table(m) => m.remove_entry(field),
+                .map(|i| v.remove(i))
+                .map(|(f, v)| f.heap_size() + v.heap_size()),
+            Enc::Table(m) => m.take(field).map(|p| p.heap_size()),
         };
-        match removed {
-            Some((f, v)) => {
-                self.heap -= f.heap_size() + v.heap_size();
+        match freed {
+            Some(n) => {
+                self.heap -= n;
                 self.persist(field);
                 self.shrink_if_sparse();
                 true
@@ -216,8 +231,14 @@ impl HashValue {
     fn convert(&mut self) {
         if let Enc::Pack(v) = &mut self.enc {
             let pairs = std::mem::take(v);
-            let mut m = HashMap::with_capacity(pairs.len());
-            m.extend(pairs);
+            let mut m = HashSet::with_capacity(pairs.len());
+            let mut heap = 0;
+            for (f, v) in pairs {
+                let p = Pair::new(&f, &v);
+                heap += p.heap_size();
+                m.insert(p);
+            }
+            self.heap = heap;
             self.enc = Enc::Table(m);
         }
     }
@@ -226,13 +247,13 @@ impl HashValue {
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match &self.enc {
             Enc::Pack(v) => Box::new(v.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))),
-            Enc::Table(m) => Box::new(m.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))),
+            Enc::Table(m) => Box::new(m.iter().map(|p| (p.field(), p.value()))),
         }
     }
 
     /// Up to `count` pairs from position `cursor` of the storage order, and the next cursor
     /// (0 once the walk is complete). A listpack is returned whole, as Redis does.
-    pub fn scan_page(&self, cursor: u64, count: usize) -> (u64, Vec<Pair<'_>>) {
+    pub fn scan_page(&self, cursor: u64, count: usize) -> (u64, Vec<FieldValue<'_>>) {
         if !self.is_table() {
             return (0, self.iter().collect());
         }
