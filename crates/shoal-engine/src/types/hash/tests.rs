@@ -169,3 +169,26 @@ fn memory_of_fields_without_ttl_stays_small() {
     }
     assert!(h.heap_size() / 1000 < 120, "{}", h.heap_size());
 }
+
+#[test]
+fn listpackex_keeps_fields_with_deadlines_first_in_deadline_order() {
+    let l = Limits {
+        entries: 16,
+        value: 64,
+    };
+    let mut h = HashValue::default();
+    for f in ["a", "b", "c", "d"] {
+        h.insert(f.as_bytes(), b"v", false, l);
+    }
+    let order = |h: &HashValue| -> Vec<u8> { h.iter().map(|(f, _)| f[0]).collect() };
+    h.set_field_ttl(b"c", 50);
+    assert_eq!(order(&h), b"cabd");
+    h.set_field_ttl(b"d", 20);
+    h.set_field_ttl(b"b", 50);
+    assert_eq!(order(&h), b"dcba");
+    h.persist(b"d");
+    assert_eq!(order(&h), b"cbad");
+    h.insert(b"e", b"v", false, l);
+    h.insert(b"c", b"w", false, l);
+    assert_eq!(order(&h), b"badec");
+}

@@ -1,6 +1,6 @@
 //! Per-field deadlines of a hash.
 
-use super::{table_bytes, HashValue};
+use super::{table_bytes, Enc, HashValue};
 use crate::types::SmallBytes;
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -72,7 +72,27 @@ impl HashValue {
             }
             t.min = t.min.min(at);
         }
+        self.reposition(field, Some(at));
         true
+    }
+
+    /// Keeps a listpack in Redis's `listpackex` order: fields with a deadline first, by
+    /// deadline (a field goes after those with the same deadline), then the others; a field
+    /// that loses its deadline moves to the end.
+    fn reposition(&mut self, field: &[u8], at: Option<u64>) {
+        let Enc::Pack(v) = &mut self.enc else { return };
+        let Some(from) = v.iter().position(|(f, _)| f.as_slice() == field) else {
+            return;
+        };
+        let entry = v.remove(from);
+        let to = match (at, self.ttl.as_ref()) {
+            (Some(at), Some(t)) => v
+                .iter()
+                .position(|(f, _)| t.at.get(f.as_slice()).is_none_or(|&other| other > at))
+                .unwrap_or(v.len()),
+            _ => v.len(),
+        };
+        v.insert(to, entry);
     }
 
     /// Drops the deadline of `field`; true if it had one.
@@ -87,6 +107,7 @@ impl HashValue {
                     t.min = u64::MAX;
                     t.at.shrink_to(0);
                 }
+                self.reposition(field, None);
                 true
             }
             None => false,
