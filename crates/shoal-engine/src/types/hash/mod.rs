@@ -19,6 +19,7 @@ mod ttl;
 use crate::types::SmallBytes;
 use pair::Pair;
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 
 pub(crate) use ttl::expire_fields;
 
@@ -251,20 +252,47 @@ impl HashValue {
         }
     }
 
-    /// Up to `count` pairs from position `cursor` of the storage order, and the next cursor
-    /// (0 once the walk is complete). A listpack is returned whole, as Redis does.
+    /// Up to `count` pairs from `cursor` on, and the next cursor (0 once the walk is
+    /// complete). A listpack is returned whole, as Redis does. A hashtable is walked in the
+    /// order of its fields' keyed hashes, which no insertion, deletion or resize changes: a
+    /// field present for the whole walk is returned exactly once.
     pub fn scan_page(&self, cursor: u64, count: usize) -> (u64, Vec<FieldValue<'_>>) {
-        if !self.is_table() {
+        let Enc::Table(m) = &self.enc else {
             return (0, self.iter().collect());
-        }
-        let start = usize::try_from(cursor).unwrap_or(usize::MAX);
-        let page: Vec<_> = self.iter().skip(start).take(count).collect();
-        let end = start.saturating_add(page.len());
-        let next = if page.len() < count || end >= self.len() {
-            0
-        } else {
-            end as u64
         };
-        (next, page)
+        let hasher = m.hasher();
+        // Positions are 1..=2^63, so a cursor of 0 starts the walk and means "done".
+        let pos = |p: &Pair| (hasher.hash_one(p.field()) >> 1) + 1;
+        let mut rest: Vec<(u64, &Pair)> = m
+            .iter()
+            .map(|p| (pos(p), p))
+            .filter(|(k, _)| *k >= cursor)
+            .collect();
+        let count = count.max(1);
+        if rest.len() <= count {
+            rest.sort_unstable_by_key(|c| c.0);
+            return (
+                0,
+                rest.iter().map(|(_, p)| (p.field(), p.value())).collect(),
+            );
+        }
+        rest.select_nth_unstable_by_key(count, |c| c.0);
+        let mut page: Vec<(u64, &Pair)> = rest[..count].to_vec();
+        let mut next = rest[count].0;
+        // Equal positions never straddle two pages.
+        if page.iter().any(|c| c.0 == next) {
+            page.extend(rest[count..].iter().filter(|c| c.0 == next));
+            next = rest[count..]
+                .iter()
+                .map(|c| c.0)
+                .filter(|&k| k > next)
+                .min()
+                .unwrap_or(0);
+        }
+        page.sort_unstable_by_key(|c| c.0);
+        (
+            next,
+            page.iter().map(|(_, p)| (p.field(), p.value())).collect(),
+        )
     }
 }

@@ -192,3 +192,40 @@ fn listpackex_keeps_fields_with_deadlines_first_in_deadline_order() {
     h.insert(b"c", b"w", false, l);
     assert_eq!(order(&h), b"badec");
 }
+
+#[test]
+fn scan_survives_growth_and_deletions_between_pages() {
+    let l = Limits {
+        entries: 4,
+        value: 64,
+    };
+    let mut h = HashValue::default();
+    for i in 0..100 {
+        h.insert(format!("keep{i}").as_bytes(), b"v", false, l);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = 0;
+    let mut round = 0;
+    loop {
+        let (next, page) = h.scan_page(cursor, 7);
+        for (f, _) in page {
+            assert!(seen.insert(f.to_vec()), "returned twice");
+        }
+        // Grow the table a lot and delete other fields between calls.
+        for j in 0..5 {
+            h.insert(format!("new{round}-{j}").as_bytes(), b"v", false, l);
+        }
+        h.remove(format!("new{}-0", round.max(1) - 1).as_bytes());
+        round += 1;
+        cursor = next;
+        if cursor == 0 {
+            break;
+        }
+    }
+    for i in 0..100 {
+        assert!(
+            seen.contains(format!("keep{i}").as_bytes()),
+            "keep{i} missed"
+        );
+    }
+}
