@@ -45,7 +45,7 @@ fn stored_float(text: &[u8]) -> Result<Option<Ext>, CmdError> {
 }
 
 /// `HINCRBYFLOAT key field increment`: long double arithmetic as Redis; replicated as
-/// `HSET key field result`.
+/// `HSET key field result` (and `HPEXPIREAT` to restore a field deadline HSET would drop).
 pub(super) fn hincrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
     let key = ctx.args.key()?;
     let field = ctx.args.bytes()?;
@@ -68,9 +68,14 @@ pub(super) fn hincrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
             .ok_or(CmdError::NanOrInfinity)?;
         let text = Bytes::from(sum.humanized());
         h.insert(&field, &text, true, l);
-        Ok(text)
+        Ok((text, h.field_ttl(&field)))
     })?;
-    let text = text.unwrap_or_default();
-    a.emit(effect(b"HSET", &key, [field, text.clone()]));
+    let (text, ttl) = text.unwrap_or_default();
+    a.emit(effect(b"HSET", &key, [field.clone(), text.clone()]));
+    if let Some(at) = ttl {
+        // HSET drops a field's deadline where it is replayed; restore it there.
+        let args = [at.to_string().into(), "FIELDS".into(), "1".into(), field];
+        a.emit(effect(b"HPEXPIREAT", &key, args));
+    }
     Ok(Frame::Bulk(text))
 }

@@ -299,3 +299,20 @@ fn active_expiry_works_on_hashtables() {
     h.engine.active_expire_cycle();
     assert_eq!(h.run(&["HLEN", "h"]), int(25));
 }
+
+#[test]
+fn hincrbyfloat_replicates_the_field_deadline_it_keeps() {
+    let mut h = Harness::new();
+    h.run(&["HSET", "h", "n", "1"]);
+    h.run(&["HPEXPIRE", "h", "5000", "FIELDS", "1", "n"]);
+    let rx = h.engine.subscribe_effects();
+    assert_eq!(h.run(&["HINCRBYFLOAT", "h", "n", "1.5"]), bulk("2.5"));
+    let at = (START_MS + 5000).to_string();
+    assert_eq!(
+        effects(&rx),
+        eff(&[
+            &["HSET", "h", "n", "2.5"],
+            &["HPEXPIREAT", "h", &at, "FIELDS", "1", "n"],
+        ])
+    );
+}
