@@ -107,6 +107,10 @@ fn hrandfield_counts_edge_cases_and_errors() {
         h.run(&["HRANDFIELD", "h", "9223372036854775807", "WITHVALUES"]),
         err("ERR value is out of range")
     );
+    assert_eq!(
+        h.run(&["HRANDFIELD", "h", "-9223372036854775807"]),
+        err("ERR value is out of range")
+    );
     let all = strings(&h.run(&["HRANDFIELD", "h", "9223372036854775807"]));
     assert_eq!(all.len(), 3);
 }

@@ -9,6 +9,9 @@ use crate::util::rng::Rng;
 use bytes::Bytes;
 use shoal_resp::{Frame, Protocol};
 
+/// The largest count of repeated draws (negative count) answered.
+const MAX_DRAWS: i64 = 1 << 31;
+
 /// HRANDFIELD's count form, parsed.
 struct RandCount {
     count: u64,
@@ -31,6 +34,11 @@ fn parse_rand_count(ctx: &mut Ctx<'_>) -> Result<RandCount, CmdError> {
         _ => return Err(CmdError::Syntax),
     };
     if with_values && !(-i64::MAX / 2..=i64::MAX / 2).contains(&l) {
+        return Err(CmdError::Msg("value is out of range"));
+    }
+    // Redis would stream such a reply until the client or the server gives up; refuse a
+    // repeated-draw count whose reply cannot be built instead.
+    if l < -MAX_DRAWS {
         return Err(CmdError::Msg("value is out of range"));
     }
     Ok(RandCount {
@@ -79,11 +87,11 @@ pub(super) fn hrandfield(ctx: &mut Ctx<'_>) -> CmdResult {
         });
     };
     let h = v.as_hash()?;
-    let pairs: Vec<(&[u8], &[u8])> = h.iter().collect();
     let Some(c) = c else {
-        let i = ctx.rng().index(pairs.len());
-        return Ok(Frame::bulk(pairs[i].0));
+        let i = ctx.rng().index(h.len());
+        return Ok(h.iter().nth(i).map_or(Frame::Null, |(f, _)| Frame::bulk(f)));
     };
+    let pairs: Vec<(&[u8], &[u8])> = h.iter().collect();
     if c.count == 0 || pairs.is_empty() {
         return Ok(Frame::Array(Vec::new()));
     }
