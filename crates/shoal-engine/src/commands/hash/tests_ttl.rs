@@ -316,3 +316,70 @@ fn hincrbyfloat_replicates_the_field_deadline_it_keeps() {
         ])
     );
 }
+
+#[test]
+fn active_expiry_finds_a_renamed_hash_by_sampling() {
+    let mut h = Harness::new();
+    h.run(&["HSET", "h", "a", "1", "b", "2"]);
+    h.run(&["HPEXPIRE", "h", "10", "FIELDS", "1", "a"]);
+    h.run(&["RENAME", "h", "h2"]);
+    h.advance(20);
+    let rx = h.engine.subscribe_effects();
+    for _ in 0..5 {
+        h.engine.active_expire_cycle();
+    }
+    assert_eq!(effects(&rx), eff(&[&["HDEL", "h2", "a"]]));
+    assert_eq!(h.run(&["HLEN", "h2"]), int(1));
+}
+
+#[test]
+fn field_deadlines_survive_conversion_to_hashtable() {
+    let mut h = Harness::new();
+    h.run(&["CONFIG", "SET", "hash-max-listpack-entries", "4"]);
+    h.run(&["HSET", "h", "a", "1", "b", "2"]);
+    h.run(&["HPEXPIRE", "h", "1000", "FIELDS", "1", "a"]);
+    assert_eq!(h.run(&["OBJECT", "ENCODING", "h"]), bulk("listpackex"));
+    h.run(&["HSET", "h", "c", "3", "d", "4", "e", "5"]);
+    assert_eq!(h.run(&["OBJECT", "ENCODING", "h"]), bulk("hashtable"));
+    assert_eq!(
+        h.run(&["HPTTL", "h", "FIELDS", "2", "a", "b"]),
+        ints(&[1000, -1])
+    );
+    h.advance(1001);
+    assert_eq!(h.run(&["HEXISTS", "h", "a"]), int(0));
+    assert_eq!(h.run(&["HLEN", "h"]), int(4));
+}
+
+#[test]
+fn every_read_hides_expired_fields() {
+    let mut h = Harness::new();
+    h.run(&["HSET", "h", "a", "1", "b", "2"]);
+    h.run(&["HPEXPIRE", "h", "10", "FIELDS", "1", "a"]);
+    h.advance(11);
+    let reads: &[(&[&str], Frame)] = &[
+        (&["HEXISTS", "h", "a"], int(0)),
+        (&["HSTRLEN", "h", "a"], int(0)),
+        (&["HMGET", "h", "a", "b"], arr(vec![Frame::Null, bulk("2")])),
+        (&["HKEYS", "h"], arr(vec![bulk("b")])),
+        (&["HVALS", "h"], arr(vec![bulk("2")])),
+        (&["HRANDFIELD", "h", "5"], arr(vec![bulk("b")])),
+        (
+            &["HSCAN", "h", "0"],
+            arr(vec![bulk("0"), arr(vec![bulk("b"), bulk("2")])]),
+        ),
+        (&["HTTL", "h", "FIELDS", "1", "a"], ints(&[-2])),
+        (&["HPERSIST", "h", "FIELDS", "1", "a"], ints(&[-2])),
+    ];
+    for (args, want) in reads {
+        assert_eq!(&h.run(args), want, "{args:?}");
+    }
+    // A write over an expired field creates it afresh.
+    h.run(&["HSET", "h", "c", "3"]);
+    h.run(&["HPEXPIRE", "h", "10", "FIELDS", "1", "c"]);
+    h.advance(11);
+    assert_eq!(h.run(&["HSETNX", "h", "c", "new"]), int(1));
+    assert_eq!(h.run(&["HTTL", "h", "FIELDS", "1", "c"]), ints(&[-1]));
+    h.run(&["HPEXPIRE", "h", "10", "FIELDS", "1", "c"]);
+    h.advance(11);
+    assert_eq!(h.run(&["HINCRBY", "h", "c", "7"]), int(7));
+}

@@ -178,3 +178,22 @@ fn hscan_errors_and_missing_keys() {
         arr(vec![bulk("0"), arr(vec![bulk("a")])])
     );
 }
+
+#[test]
+fn hscan_of_a_hashtable_filters_by_pattern_and_drops_values() {
+    let mut h = Harness::new();
+    filled(&mut h, "h", 300);
+    let mut cursor = "0".to_string();
+    let mut seen = Vec::new();
+    loop {
+        let got = strings(&h.run(&["HSCAN", "h", &cursor, "MATCH", "f1?", "NOVALUES"]));
+        seen.extend(got[1..].iter().cloned());
+        cursor = got[0].clone();
+        if cursor == "0" {
+            break;
+        }
+    }
+    seen.sort();
+    let want: Vec<String> = (10..20).map(|i| format!("f{i}")).collect();
+    assert_eq!(seen, want);
+}
