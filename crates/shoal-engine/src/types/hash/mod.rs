@@ -11,12 +11,13 @@
 //! Field deadlines live in a side table that exists only once some field got a TTL, so a
 //! hash without field TTLs pays one pointer for the feature.
 
+mod pack;
 mod pair;
 #[cfg(test)]
 mod tests;
 mod ttl;
 
-use crate::types::SmallBytes;
+use pack::Pack;
 use pair::Pair;
 use std::collections::HashSet;
 use std::hash::BuildHasher;
@@ -42,12 +43,9 @@ impl Limits {
 /// A borrowed (field, value).
 pub type FieldValue<'a> = (&'a [u8], &'a [u8]);
 
-/// Slot size of a `(field, value)` pair.
-const PAIR: usize = 2 * std::mem::size_of::<SmallBytes>();
-
 #[derive(Clone, Debug)]
 enum Enc {
-    Pack(Vec<(SmallBytes, SmallBytes)>),
+    Pack(Pack),
     Table(HashSet<Pair>),
 }
 
@@ -57,14 +55,14 @@ pub struct HashValue {
     enc: Enc,
     /// Field deadlines (ms since the epoch); None until a field TTL command touched the hash.
     ttl: Option<Box<ttl::Ttls>>,
-    /// Heap bytes of long fields and values (those not stored inline).
+    /// Heap bytes of the hashtable's entries.
     heap: usize,
 }
 
 impl Default for HashValue {
     fn default() -> Self {
         HashValue {
-            enc: Enc::Pack(Vec::new()),
+            enc: Enc::Pack(Pack::default()),
             ttl: None,
             heap: 0,
         }
@@ -116,7 +114,7 @@ impl HashValue {
     /// Heap bytes held, for memory accounting (constant time).
     pub fn heap_size(&self) -> usize {
         let main = match &self.enc {
-            Enc::Pack(v) => v.capacity() * PAIR,
+            Enc::Pack(v) => v.heap_size(),
             Enc::Table(m) => table_bytes(m.capacity(), std::mem::size_of::<Pair>()),
         };
         main + self.heap + self.ttl.as_ref().map_or(0, |t| t.heap_size())
@@ -130,10 +128,7 @@ impl HashValue {
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.enc {
-            Enc::Pack(v) => v
-                .iter()
-                .find(|(f, _)| f.as_slice() == field)
-                .map(|(_, v)| v.as_slice()),
+            Enc::Pack(v) => v.get(field),
             Enc::Table(m) => m.get(field).map(|p| p.value()),
         }
     }
@@ -159,22 +154,7 @@ impl HashValue {
     pub fn insert(&mut self, field: &[u8], value: &[u8], keep_ttl: bool, l: Limits) -> bool {
         self.prepare(0, [field.len(), value.len()], l);
         let existed = match &mut self.enc {
-            Enc::Pack(v) => {
-                let new_value = SmallBytes::new(value);
-                self.heap += new_value.heap_size();
-                match v.iter_mut().find(|(f, _)| f.as_slice() == field) {
-                    Some((_, slot)) => {
-                        self.heap -= std::mem::replace(slot, new_value).heap_size();
-                        true
-                    }
-                    None => {
-                        let f = SmallBytes::new(field);
-                        self.heap += f.heap_size();
-                        v.push((f, new_value));
-                        false
-                    }
-                }
-            }
+            Enc::Pack(v) => v.set(field, value),
             Enc::Table(m) => {
                 let p = Pair::new(field, value);
                 self.heap += p.heap_size();
@@ -202,11 +182,7 @@ impl HashValue {
     /// Removes `field`; true if it existed.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         let freed = match &mut self.enc {
-            Enc::Pack(v) => v
-                .iter()
-                .position(|(f, _)| f.as_slice() == field)
-                .map(|i| v.remove(i))
-                .map(|(f, v)| f.heap_size() + v.heap_size()),
+            Enc::Pack(v) => v.take(field).map(|_| 0),
             Enc::Table(m) => m.take(field).map(|p| p.heap_size()),
         };
         match freed {
@@ -234,8 +210,8 @@ impl HashValue {
             let pairs = std::mem::take(v);
             let mut m = HashSet::with_capacity(pairs.len());
             let mut heap = 0;
-            for (f, v) in pairs {
-                let p = Pair::new(&f, &v);
+            for slot in pairs.slots() {
+                let p = Pair::new(slot.field, slot.value);
                 heap += p.heap_size();
                 m.insert(p);
             }
@@ -247,7 +223,7 @@ impl HashValue {
     /// Every (field, value), in storage order.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match &self.enc {
-            Enc::Pack(v) => Box::new(v.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))),
+            Enc::Pack(v) => Box::new(v.slots().map(|s| (s.field, s.value))),
             Enc::Table(m) => Box::new(m.iter().map(|p| (p.field(), p.value()))),
         }
     }

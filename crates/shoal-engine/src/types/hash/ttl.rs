@@ -81,18 +81,13 @@ impl HashValue {
     /// that loses its deadline moves to the end.
     fn reposition(&mut self, field: &[u8], at: Option<u64>) {
         let Enc::Pack(v) = &mut self.enc else { return };
-        let Some(from) = v.iter().position(|(f, _)| f.as_slice() == field) else {
-            return;
-        };
-        let entry = v.remove(from);
-        let to = match (at, self.ttl.as_ref()) {
-            (Some(at), Some(t)) => v
-                .iter()
-                .position(|(f, _)| t.at.get(f.as_slice()).is_none_or(|&other| other > at))
-                .unwrap_or(v.len()),
-            _ => v.len(),
-        };
-        v.insert(to, entry);
+        let Some(raw) = v.take(field) else { return };
+        match (at, self.ttl.as_ref()) {
+            (Some(at), Some(t)) => {
+                v.put_before(raw, |f| t.at.get(f).is_none_or(|&other| other > at));
+            }
+            _ => v.put_before(raw, |_| false),
+        }
     }
 
     /// Drops the deadline of `field`; true if it had one.
