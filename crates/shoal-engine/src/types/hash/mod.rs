@@ -1,12 +1,14 @@
 //! A hash: a map from field to value, with optional per-field deadlines.
 //!
 //! Two encodings, named as `OBJECT ENCODING` names Redis's:
-//! - `listpack`: a compact vector of (field, value) pairs searched linearly, while the hash
-//!   is small (at most `hash-max-listpack-entries` fields, every field and value at most
-//!   `hash-max-listpack-value` bytes). Once a field TTL command touches it, Redis calls it
-//!   `listpackex`.
-//! - `hashtable`: a hash map keyed with a per-process random hasher (fields are chosen by
-//!   clients). A hash never converts back to a listpack.
+//! - `listpack`: one byte buffer of length-prefixed (field, value) entries searched
+//!   linearly, while the hash is small (at most `hash-max-listpack-entries` fields, every
+//!   field and value at most `hash-max-listpack-value` bytes). Once a field TTL command
+//!   touches it, Redis calls it `listpackex` and keeps fields with a deadline first, by
+//!   deadline; so does this one.
+//! - `hashtable`: a hash set of field+value allocations looked up by field, keyed with
+//!   std's per-process random hasher (fields are chosen by clients). A hash never converts
+//!   back to a listpack.
 //!
 //! Field deadlines live in a side table that exists only once some field got a TTL, so a
 //! hash without field TTLs pays one pointer for the feature.
