@@ -193,6 +193,8 @@ pub enum Group {
     List,
     /// `set`.
     Set,
+    /// `hash`.
+    Hash,
 }
 
 impl Group {
@@ -206,6 +208,7 @@ impl Group {
             Group::Server => "server",
             Group::List => "list",
             Group::Set => "set",
+            Group::Hash => "hash",
         }
     }
 }

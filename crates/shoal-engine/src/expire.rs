@@ -32,6 +32,7 @@ pub(crate) fn active_expire_cycle(inner: &Inner) -> usize {
         let s = (first + k) % SHARDS;
         let mut shard = inner.keyspace.lock(s);
         for (db_index, db) in shard.dbs.iter_mut().enumerate() {
+            crate::keyspace::hash_ttl::active_expire(inner, db_index, db, now, &mut rng);
             loop {
                 if db.expires_len() == 0 {
                     break;

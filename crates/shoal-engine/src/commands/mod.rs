@@ -3,6 +3,7 @@
 
 pub mod bitmap;
 pub mod connection;
+pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod server;
@@ -16,6 +17,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
     [
         string::COMMANDS,
         bitmap::COMMANDS,
+        hash::COMMANDS,
         keys::COMMANDS,
         list::COMMANDS,
         connection::COMMANDS,

@@ -6,6 +6,7 @@ use super::entry::{Entry, NO_TTL};
 use super::Ttl;
 use crate::types::{SmallBytes, Value};
 use crate::util::rng::Rng;
+use std::collections::HashMap;
 use std::hash::RandomState;
 
 /// The keys of one database that live in one shard.
@@ -16,6 +17,9 @@ pub(crate) struct Db {
     volatile: Vec<(SmallBytes, u64)>,
     /// Approximate bytes held, kept exact enough for INFO and maxmemory.
     pub(crate) mem: usize,
+    /// Hashes with field deadlines and a lower bound of their earliest one, for active
+    /// expiry of fields (see `hash_ttl`).
+    pub(crate) hash_deadlines: HashMap<Box<[u8]>, u64>,
 }
 
 impl Db {
@@ -24,6 +28,7 @@ impl Db {
             dict: Dict::new(hasher),
             volatile: Vec::new(),
             mem: 0,
+            hash_deadlines: HashMap::new(),
         }
     }
 
@@ -185,6 +190,7 @@ impl Db {
         self.dict.clear();
         self.volatile = Vec::new();
         self.mem = 0;
+        self.hash_deadlines = HashMap::new();
     }
 }
 

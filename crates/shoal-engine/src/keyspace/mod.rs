@@ -12,6 +12,7 @@
 pub(crate) mod db;
 pub(crate) mod dict;
 pub mod entry;
+pub(crate) mod hash_ttl;
 pub mod slot;
 
 use db::Db;

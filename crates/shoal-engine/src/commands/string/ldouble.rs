@@ -199,7 +199,7 @@ const MIN_TOP_EXP: i64 = -16445;
 /// A finite extended float: `(-1)^neg * mant * 2^exp`, `mant` having its top bit set
 /// (or zero for zero).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Ext {
+pub(crate) struct Ext {
     neg: bool,
     mant: u64,
     exp: i64,
@@ -207,7 +207,7 @@ pub(super) struct Ext {
 
 /// What a parsed INCRBYFLOAT operand is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Parsed {
+pub(crate) enum Parsed {
     /// A finite number.
     Finite(Ext),
     /// `inf` / `-inf`.
@@ -215,7 +215,7 @@ pub(super) enum Parsed {
 }
 
 impl Ext {
-    pub(super) const ZERO: Ext = Ext {
+    pub(crate) const ZERO: Ext = Ext {
         neg: false,
         mant: 0,
         exp: 0,
@@ -257,7 +257,7 @@ impl Ext {
     }
 
     /// The correctly rounded sum, or None if it overflows.
-    pub(super) fn add(self, o: Ext) -> Option<Ext> {
+    pub(crate) fn add(self, o: Ext) -> Option<Ext> {
         if self.is_zero() && o.is_zero() {
             return Some(Ext {
                 neg: self.neg && o.neg,
@@ -292,7 +292,7 @@ impl Ext {
     }
 
     /// `%.17Lf` with trailing zeros (and a bare point) removed; `-0` becomes `0`.
-    pub(super) fn humanized(&self) -> String {
+    pub(crate) fn humanized(&self) -> String {
         let digits = if self.exp >= 0 {
             Big::from_u64(self.mant).shl(self.exp as u64).to_decimal()
         } else {
@@ -344,7 +344,7 @@ fn round_shift(v: &Big, shift: u64) -> (Big, bool) {
 /// Parses an INCRBYFLOAT operand as Redis's `strtold`-based parser accepts it: no
 /// leading space, nothing left over, decimal or hex notation, `inf`/`infinity`; NaN,
 /// overflow and underflow to zero refused.
-pub(super) fn parse(text: &[u8]) -> Option<Parsed> {
+pub(crate) fn parse(text: &[u8]) -> Option<Parsed> {
     if text.is_empty() || text.len() >= 5 * 1024 || text[0].is_ascii_whitespace() {
         return None;
     }

@@ -13,7 +13,7 @@
 mod decl;
 mod incr;
 mod lcs;
-mod ldouble;
+pub(crate) mod ldouble;
 mod multi;
 mod range;
 
