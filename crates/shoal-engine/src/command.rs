@@ -153,6 +153,8 @@ pub enum Group {
     Connection,
     /// `server`.
     Server,
+    /// `sorted-set`.
+    SortedSet,
 }
 
 impl Group {
@@ -164,6 +166,7 @@ impl Group {
             Group::Bitmap => "bitmap",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::SortedSet => "sorted-set",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod keys;
 pub mod server;
 pub mod string;
+pub mod zset;
 
 use crate::command::{CommandSpec, CommandTable};
 
@@ -17,6 +18,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         keys::COMMANDS,
         connection::COMMANDS,
         server::COMMANDS,
+        zset::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())
