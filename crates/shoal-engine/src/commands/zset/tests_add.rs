@@ -26,6 +26,27 @@ pub(super) fn eff(items: &[&[&str]]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Runs a whitespace-separated command and flattens the reply as `redis-cli` prints it
+/// raw in RESP2: one word per leaf, scores in Redis's double format.
+pub(super) fn cli(h: &mut Harness, cmd: &str) -> String {
+    fn walk(f: &Frame, out: &mut Vec<String>) {
+        match f {
+            Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) => {
+                out.push(String::from_utf8_lossy(b).into_owned())
+            }
+            Frame::Double(d) => out.push(shoal_resp::format_double(*d)),
+            Frame::Integer(n) => out.push(n.to_string()),
+            Frame::Null | Frame::NullArray => out.push(String::new()),
+            Frame::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            other => out.push(format!("{other:?}")),
+        }
+    }
+    let args: Vec<&str> = cmd.split_whitespace().collect();
+    let mut out = Vec::new();
+    walk(&h.run(&args), &mut out);
+    out.join(" ")
+}
+
 /// A harness holding `z` = {a:1, b:2, c:3}.
 pub(super) fn abc() -> Harness {
     let mut h = Harness::new();
