@@ -174,3 +174,58 @@ fn large_tree_keeps_order_and_ranks() {
         assert_eq!(z.rank(m).map(|r| r.0), Some(i));
     }
 }
+
+fn lex_bound() -> impl Strategy<Value = LexBound> {
+    prop_oneof![
+        Just(LexBound::Min),
+        Just(LexBound::Max),
+        any::<u8>().prop_map(|m| LexBound::Incl(name(m % 40))),
+        any::<u8>().prop_map(|m| LexBound::Excl(name(m % 40))),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn lex_ranges_match_model_when_scores_are_equal(
+        members in proptest::collection::btree_set(0u8..40, 0..40),
+        min in lex_bound(),
+        max in lex_bound(),
+        entries in 0usize..12,
+    ) {
+        let limits = Limits { entries, value: 64 };
+        let mut z = ZSetValue::default();
+        for m in &members {
+            z.insert(&name(*m), 0.0, limits);
+        }
+        let r = LexRange { min, max };
+        let (lo, hi) = z.lex_ranks(&r);
+        let got: Vec<Vec<u8>> = z.range(lo, hi, false).into_iter().map(|(m, _)| m.to_vec()).collect();
+        let want: Vec<Vec<u8>> = members.iter().map(|m| name(*m)).filter(|m| r.contains(m)).collect();
+        prop_assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn tree_memory_accounting_follows_adds_and_removes() {
+    let limits = Limits {
+        entries: 0,
+        value: 64,
+    };
+    let mut z = ZSetValue::default();
+    z.insert(b"seed", 0.0, limits);
+    let base = z.heap_size();
+    for i in 0..100u32 {
+        z.insert(format!("member-{i}").as_bytes(), f64::from(i), limits);
+    }
+    for i in 0..100u32 {
+        z.insert(format!("member-{i}").as_bytes(), -f64::from(i), limits);
+    }
+    assert!(z.heap_size() > base);
+    for i in 0..100u32 {
+        z.remove(format!("member-{i}").as_bytes());
+    }
+    let Enc::Tree(t) = &z.enc else {
+        panic!("expected the large encoding")
+    };
+    assert_eq!(t.member_bytes(), 4 + 16);
+}

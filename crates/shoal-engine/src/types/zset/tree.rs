@@ -17,6 +17,11 @@ use super::{cmp_entry, Member};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+/// Heap bytes one member's shared allocation takes (two counters, then the bytes).
+fn member_cost(m: &[u8]) -> usize {
+    m.len() + 16
+}
+
 /// No node.
 const NIL: u32 = u32::MAX;
 
@@ -40,6 +45,9 @@ pub struct Tree {
     root: u32,
     seed: u64,
     map: HashMap<Member, f64>,
+    /// Heap bytes of the members' shared allocations (kept current: memory accounting
+    /// re-measures after every write and must not walk the set).
+    member_bytes: usize,
 }
 
 impl Tree {
@@ -57,6 +65,12 @@ impl Tree {
         self.map.len()
     }
 
+    /// Heap bytes of the members themselves.
+    #[cfg(test)]
+    pub fn member_bytes(&self) -> usize {
+        self.member_bytes
+    }
+
     /// The score of `member`.
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         self.map.get(member).copied()
@@ -66,8 +80,7 @@ impl Tree {
     pub fn heap_size(&self) -> usize {
         let arena = self.nodes.capacity() * std::mem::size_of::<Option<Node>>();
         let table = self.map.capacity() * (std::mem::size_of::<(Member, f64)>() + 1);
-        let members: usize = self.map.keys().map(|m| m.len() + 16).sum();
-        arena + table + members + self.free.capacity() * 4
+        arena + table + self.member_bytes + self.free.capacity() * 4
     }
 
     fn node(&self, i: u32) -> &Node {
@@ -193,6 +206,7 @@ impl Tree {
     /// Adds a member that is not present.
     fn insert_new(&mut self, member: Member, score: f64) {
         let (l, r) = self.split(self.root, score, &member);
+        self.member_bytes += member_cost(&member);
         self.map.insert(member.clone(), score);
         let n = self.alloc(score, member);
         let left = self.merge(l, n);
@@ -218,6 +232,7 @@ impl Tree {
                     let m = m.clone();
                     self.unlink(old, member);
                     self.map.remove(member);
+                    self.member_bytes -= member_cost(member);
                     self.insert_new(m, score);
                 }
                 Some(old)
@@ -232,6 +247,7 @@ impl Tree {
     /// Removes `member`, returning its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         let score = self.map.remove(member)?;
+        self.member_bytes -= member_cost(member);
         self.unlink(score, member);
         if self.map.is_empty() {
             self.nodes.clear();
