@@ -227,5 +227,32 @@ fn tree_memory_accounting_follows_adds_and_removes() {
     let Enc::Tree(t) = &z.enc else {
         panic!("expected the large encoding")
     };
-    assert_eq!(t.member_bytes(), 4 + 16);
+    assert_eq!(t.member_bytes(), 4);
+}
+
+proptest! {
+    #[test]
+    fn tree_with_shared_hashes_matches_model(
+        ops in proptest::collection::vec((any::<u8>(), any::<i8>(), any::<bool>()), 0..300)
+    ) {
+        let mut t = tree::Tree::with_hash_bits(2);
+        let mut model: BTreeMap<Vec<u8>, f64> = BTreeMap::new();
+        for (m, s, add) in ops {
+            let m = name(m % 40);
+            if add {
+                prop_assert_eq!(t.insert(&m, f64::from(s)), model.insert(m, f64::from(s)));
+            } else {
+                prop_assert_eq!(t.remove(&m), model.remove(&m));
+            }
+            prop_assert_eq!(t.len(), model.len());
+        }
+        for (m, s) in &model {
+            prop_assert_eq!(t.score(m), Some(*s));
+        }
+        let mut all = Vec::new();
+        if !model.is_empty() {
+            t.collect(0, model.len() - 1, false, &mut all);
+        }
+        prop_assert_eq!(all, sorted(&model));
+    }
 }

@@ -1,9 +1,12 @@
 //! The large sorted-set encoding: a treap (a binary search tree kept balanced by random
 //! heap priorities) whose nodes count their subtrees, so ranks and rank ranges cost
-//! O(log n), plus a member -> score hash map for O(1) score lookups.
+//! O(log n), plus a hash index for O(1) member lookups.
 //!
 //! Nodes live in one arena (`Vec<Option<Node>>`) and link by 32-bit index, with a free list
-//! for deleted slots; members are shared (`Arc<[u8]>`) between the tree and the map.
+//! for deleted slots. Each member's bytes are stored once, in its node. The index maps a
+//! keyed 64-bit hash of the member (std `RandomState`) to the first node with that hash;
+//! nodes sharing a hash chain through `next`. A node's heap priority is derived from its
+//! slot number by a mixing function, so it needs no field of its own.
 //!
 //! ```text
 //!              (b,2) size 4          in-order: a b c d   (score, then member bytes)
@@ -15,12 +18,9 @@
 
 use super::{cmp_entry, Member};
 use std::cmp::Ordering;
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-
-/// Heap bytes one member's shared allocation takes (two counters, then the bytes).
-fn member_cost(m: &[u8]) -> usize {
-    m.len() + 16
-}
+use std::hash::BuildHasher;
 
 /// No node.
 const NIL: u32 = u32::MAX;
@@ -28,24 +28,36 @@ const NIL: u32 = u32::MAX;
 #[derive(Clone, Debug)]
 struct Node {
     score: f64,
-    member: Member,
+    member: Box<[u8]>,
     left: u32,
     right: u32,
     /// Nodes in this subtree, this one included.
     size: u32,
-    /// Heap priority: a parent's is never below its children's.
-    prio: u32,
+    /// The next node whose member has the same hash.
+    next: u32,
 }
 
-/// An order-statistics treap plus a member -> score map.
+/// The heap priority of slot `i`: a parent's is never below its children's.
+fn prio(i: u32) -> u32 {
+    let mut x = u64::from(i).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((x ^ (x >> 31)) >> 32) as u32
+}
+
+/// An order-statistics treap plus a hash index of its members.
 #[derive(Clone, Debug, Default)]
 pub struct Tree {
     nodes: Vec<Option<Node>>,
     free: Vec<u32>,
     root: u32,
-    seed: u64,
-    map: HashMap<Member, f64>,
-    /// Heap bytes of the members' shared allocations (kept current: memory accounting
+    /// Member hash -> first node with that hash.
+    index: HashMap<u64, u32>,
+    hasher: RandomState,
+    /// Bits of the member hash kept; tests shrink it to force shared hashes.
+    hash_mask: u64,
+    len: usize,
+    /// Heap bytes of the members (kept current: memory accounting
     /// re-measures after every write and must not walk the set).
     member_bytes: usize,
 }
@@ -55,14 +67,41 @@ impl Tree {
     pub fn new() -> Tree {
         Tree {
             root: NIL,
-            seed: 0x9E37_79B9_7F4A_7C15,
+            hash_mask: u64::MAX,
             ..Tree::default()
+        }
+    }
+
+    /// An empty tree whose member hashes keep only `bits` bits, so that many members share
+    /// one (for testing the chains).
+    #[cfg(test)]
+    pub fn with_hash_bits(bits: u32) -> Tree {
+        Tree {
+            hash_mask: (1u64 << bits) - 1,
+            ..Tree::new()
         }
     }
 
     /// Number of members.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
+    }
+
+    fn hash(&self, member: &[u8]) -> u64 {
+        self.hasher.hash_one(member) & self.hash_mask
+    }
+
+    /// The node holding `member`.
+    fn find(&self, member: &[u8]) -> Option<u32> {
+        let mut i = *self.index.get(&self.hash(member))?;
+        while i != NIL {
+            let n = self.node(i);
+            if n.member.as_ref() == member {
+                return Some(i);
+            }
+            i = n.next;
+        }
+        None
     }
 
     /// Heap bytes of the members themselves.
@@ -73,13 +112,13 @@ impl Tree {
 
     /// The score of `member`.
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        self.map.get(member).copied()
+        self.find(member).map(|i| self.node(i).score)
     }
 
     /// Heap bytes held (arena, map table and member bytes), approximately.
     pub fn heap_size(&self) -> usize {
         let arena = self.nodes.capacity() * std::mem::size_of::<Option<Node>>();
-        let table = self.map.capacity() * (std::mem::size_of::<(Member, f64)>() + 1);
+        let table = self.index.capacity() * (std::mem::size_of::<(u64, u32)>() + 1);
         arena + table + self.member_bytes + self.free.capacity() * 4
     }
 
@@ -112,24 +151,14 @@ impl Tree {
         self.node_mut(i).size = size as u32;
     }
 
-    fn next_prio(&mut self) -> u32 {
-        let mut x = self.seed;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.seed = x;
-        (x >> 32) as u32
-    }
-
-    fn alloc(&mut self, score: f64, member: Member) -> u32 {
-        let prio = self.next_prio();
+    fn alloc(&mut self, score: f64, member: Box<[u8]>, next: u32) -> u32 {
         let node = Node {
             score,
             member,
             left: NIL,
             right: NIL,
             size: 1,
-            prio,
+            next,
         };
         match self.free.pop() {
             Some(i) => {
@@ -190,7 +219,7 @@ impl Tree {
         if b == NIL {
             return a;
         }
-        if self.node(a).prio >= self.node(b).prio {
+        if prio(a) >= prio(b) {
             let r = self.merge(self.node(a).right, b);
             self.node_mut(a).right = r;
             self.fix(a);
@@ -204,41 +233,64 @@ impl Tree {
     }
 
     /// Adds a member that is not present.
-    fn insert_new(&mut self, member: Member, score: f64) {
+    fn insert_new(&mut self, member: Box<[u8]>, score: f64) {
         let (l, r) = self.split(self.root, score, &member);
-        self.member_bytes += member_cost(&member);
-        self.map.insert(member.clone(), score);
-        let n = self.alloc(score, member);
+        self.member_bytes += member.len();
+        let h = self.hash(&member);
+        let next = self.index.get(&h).copied().unwrap_or(NIL);
+        let n = self.alloc(score, member, next);
+        self.index.insert(h, n);
+        self.len += 1;
         let left = self.merge(l, n);
         self.root = self.merge(left, r);
     }
 
-    /// Unlinks the node `(score, member)`, which must be present.
-    fn unlink(&mut self, score: f64, member: &[u8]) {
-        let (l, r) = self.split(self.root, score, member);
-        let (mid, rest) = self.split_at(r, 1);
-        if mid != NIL {
-            self.nodes[mid as usize] = None;
-            self.free.push(mid);
-        }
+    /// Takes node `i` out of the tree, its hash chain and the arena; returns its member.
+    fn unlink(&mut self, i: u32) -> Box<[u8]> {
+        let rank = {
+            let n = self.node(i);
+            let (s, m) = (n.score, &n.member);
+            self.count_prefix(|ns, nm| cmp_entry(ns, nm, s, m).is_lt())
+        };
+        let (l, r) = self.split_at(self.root, rank);
+        let (_, rest) = self.split_at(r, 1);
         self.root = self.merge(l, rest);
+        let next = self.node(i).next;
+        let member = std::mem::take(&mut self.node_mut(i).member);
+        let h = self.hash(&member);
+        if self.index.get(&h) == Some(&i) {
+            if next == NIL {
+                self.index.remove(&h);
+            } else {
+                self.index.insert(h, next);
+            }
+        } else if let Some(&head) = self.index.get(&h) {
+            let mut p = head;
+            while self.node(p).next != i {
+                p = self.node(p).next;
+            }
+            self.node_mut(p).next = next;
+        }
+        self.nodes[i as usize] = None;
+        self.free.push(i);
+        self.len -= 1;
+        self.member_bytes -= member.len();
+        member
     }
 
     /// Sets `member`'s score, adding it if new; returns the previous score.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
-        match self.map.get_key_value(member) {
-            Some((m, &old)) => {
+        match self.find(member) {
+            Some(i) => {
+                let old = self.node(i).score;
                 if old != score {
-                    let m = m.clone();
-                    self.unlink(old, member);
-                    self.map.remove(member);
-                    self.member_bytes -= member_cost(member);
+                    let m = self.unlink(i);
                     self.insert_new(m, score);
                 }
                 Some(old)
             }
             None => {
-                self.insert_new(Member::from(member), score);
+                self.insert_new(Box::from(member), score);
                 None
             }
         }
@@ -246,12 +298,13 @@ impl Tree {
 
     /// Removes `member`, returning its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let score = self.map.remove(member)?;
-        self.member_bytes -= member_cost(member);
-        self.unlink(score, member);
-        if self.map.is_empty() {
-            self.nodes.clear();
-            self.free.clear();
+        let i = self.find(member)?;
+        let score = self.node(i).score;
+        self.unlink(i);
+        if self.len == 0 {
+            self.nodes = Vec::new();
+            self.free = Vec::new();
+            self.index = HashMap::new();
             self.root = NIL;
         }
         Some(score)
@@ -274,7 +327,7 @@ impl Tree {
     }
 
     /// The entry at 0-based `rank`.
-    pub fn at(&self, mut rank: usize) -> Option<(&Member, f64)> {
+    pub fn at(&self, mut rank: usize) -> Option<(&[u8], f64)> {
         let mut t = self.root;
         while t != NIL {
             let n = self.node(t);
@@ -319,7 +372,7 @@ impl Tree {
             self.visit(n.right, rank + 1, start, end, rev, out);
         }
         if (start..=end).contains(&rank) {
-            out.push((n.member.clone(), n.score));
+            out.push((Member::from(&n.member[..]), n.score));
         }
         if !rev && go_right {
             self.visit(n.right, rank + 1, start, end, rev, out);
