@@ -46,7 +46,7 @@ fn prio(i: u32) -> u32 {
 }
 
 /// An order-statistics treap plus a hash index of its members.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Tree {
     nodes: Vec<Option<Node>>,
     free: Vec<u32>,
@@ -66,9 +66,14 @@ impl Tree {
     /// An empty tree.
     pub fn new() -> Tree {
         Tree {
+            nodes: Vec::new(),
+            free: Vec::new(),
             root: NIL,
+            index: HashMap::new(),
+            hasher: RandomState::new(),
             hash_mask: u64::MAX,
-            ..Tree::default()
+            len: 0,
+            member_bytes: 0,
         }
     }
 
