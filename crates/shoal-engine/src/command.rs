@@ -195,6 +195,8 @@ pub enum Group {
     Set,
     /// `hash`.
     Hash,
+    /// `sorted-set`.
+    SortedSet,
 }
 
 impl Group {
@@ -209,6 +211,7 @@ impl Group {
             Group::List => "list",
             Group::Set => "set",
             Group::Hash => "hash",
+            Group::SortedSet => "sorted-set",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod list;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod zset;
 
 use crate::command::{CommandSpec, CommandTable};
 
@@ -23,6 +24,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         connection::COMMANDS,
         server::COMMANDS,
         set::COMMANDS,
+        zset::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())
