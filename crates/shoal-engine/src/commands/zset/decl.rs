@@ -143,7 +143,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         "5.0.0",
         "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
     ),
-    cmd("zmpop", pop::zmpop, -4, W, MOVABLE).doc(
+    cmd("zmpop", pop::zmpop, -4, W, MOVABLE)
+        .key_finder(crate::command::keys_after_numkeys_at_1)
+        .doc(
         "Removes and returns members with the lowest or highest scores from the first non-empty sorted set.",
         "7.0.0",
         "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
@@ -158,7 +160,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         "5.0.0",
         "O(log(N)) with N being the number of elements in the sorted set.",
     ),
-    cmd("bzmpop", pop::bzmpop, -5, W | BLOCKING, MOVABLE).doc(
+    cmd("bzmpop", pop::bzmpop, -5, W | BLOCKING, MOVABLE)
+        .key_finder(crate::command::keys_after_numkeys_at_2)
+        .doc(
         "Removes and returns members by score from the first non-empty sorted set, waiting for one if needed.",
         "7.0.0",
         "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
@@ -168,37 +172,51 @@ pub const COMMANDS: &[CommandSpec] = &[
         "6.2.0",
         "O(N) where N is the number of members returned",
     ),
-    cmd("zunion", store::zunion, -3, R, MOVABLE).doc(
+    cmd("zunion", store::zunion, -3, R, MOVABLE)
+        .key_finder(crate::command::keys_after_numkeys_at_1)
+        .doc(
         "Returns the union of sorted sets.",
         "6.2.0",
         "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
     ),
-    cmd("zinter", store::zinter, -3, R, MOVABLE).doc(
+    cmd("zinter", store::zinter, -3, R, MOVABLE)
+        .key_finder(crate::command::keys_after_numkeys_at_1)
+        .doc(
         "Returns the intersection of sorted sets.",
         "6.2.0",
         "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
     ),
-    cmd("zdiff", store::zdiff, -3, R, MOVABLE).doc(
+    cmd("zdiff", store::zdiff, -3, R, MOVABLE)
+        .key_finder(crate::command::keys_after_numkeys_at_1)
+        .doc(
         "Returns the members of the first sorted set that are in none of the others.",
         "6.2.0",
         "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
     ),
-    cmd("zunionstore", store::zunionstore, -4, W | DENYOOM, ONE).doc(
+    cmd("zunionstore", store::zunionstore, -4, W | DENYOOM, ONE)
+        .key_finder(crate::command::destination_and_numkeys_keys)
+        .doc(
         "Stores the union of sorted sets in a key.",
         "2.0.0",
         "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
     ),
-    cmd("zinterstore", store::zinterstore, -4, W | DENYOOM, ONE).doc(
+    cmd("zinterstore", store::zinterstore, -4, W | DENYOOM, ONE)
+        .key_finder(crate::command::destination_and_numkeys_keys)
+        .doc(
         "Stores the intersection of sorted sets in a key.",
         "2.0.0",
         "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
     ),
-    cmd("zdiffstore", store::zdiffstore, -4, W | DENYOOM, ONE).doc(
+    cmd("zdiffstore", store::zdiffstore, -4, W | DENYOOM, ONE)
+        .key_finder(crate::command::destination_and_numkeys_keys)
+        .doc(
         "Stores the difference of sorted sets in a key.",
         "6.2.0",
         "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
     ),
-    cmd("zintercard", store::zintercard, -3, R, MOVABLE).doc(
+    cmd("zintercard", store::zintercard, -3, R, MOVABLE)
+        .key_finder(crate::command::keys_after_numkeys_at_1)
+        .doc(
         "Returns the number of members in the intersection of sorted sets.",
         "7.0.0",
         "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",

@@ -1,8 +1,8 @@
 //! ZUNION, ZINTER, ZDIFF, their STORE forms (ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE), and
 //! ZINTERCARD.
 //!
-//! Inputs are sorted sets; a missing key is an empty input. (Plain sets, which Redis also
-//! accepts with score 1, answer WRONGTYPE until the set type offers iteration.)
+//! Inputs are sorted sets or plain sets (every member scoring 1, as Redis has it); a missing
+//! key is an empty input.
 
 use super::{entries_reply, limits, resp3, store_result};
 use crate::error::{CmdError, CmdResult};
@@ -199,6 +199,11 @@ fn run(ctx: &mut Ctx<'_>, form: Form) -> CmdResult {
     let mut inputs = Vec::with_capacity(keys.len());
     for k in keys {
         let entries = match a.get_value(k) {
+            Some(crate::types::Value::Set(set)) => set
+                .members()
+                .into_iter()
+                .map(|m| (std::sync::Arc::from(&m[..]), 1.0))
+                .collect(),
             Some(v) => v.as_zset()?.entries(),
             None => Vec::new(),
         };
@@ -292,4 +297,38 @@ pub(super) fn zintercard(ctx: &mut Ctx<'_>) -> CmdResult {
         card: true,
     };
     run(ctx, f)
+}
+
+#[cfg(test)]
+mod plain_set_inputs {
+    use crate::testing::*;
+
+    #[test]
+    fn plain_sets_count_as_sorted_sets_with_score_one() {
+        let mut h = Harness::new();
+        h.run(&["SADD", "s", "a", "b"]);
+        h.run(&["ZADD", "z", "5", "b", "7", "c"]);
+        assert_eq!(
+            h.run(&["ZUNION", "2", "s", "z", "WITHSCORES"]),
+            arr(vec![
+                bulk("a"),
+                shoal_resp::Frame::Double(1.0),
+                bulk("b"),
+                shoal_resp::Frame::Double(6.0),
+                bulk("c"),
+                shoal_resp::Frame::Double(7.0),
+            ])
+        );
+        assert_eq!(h.run(&["ZINTERSTORE", "out", "2", "s", "z"]), int(1));
+        assert_eq!(
+            h.run(&["ZSCORE", "out", "b"]),
+            shoal_resp::Frame::Double(6.0)
+        );
+        assert_eq!(h.run(&["ZINTERCARD", "2", "s", "z"]), int(1));
+        h.run(&["SET", "str", "x"]);
+        assert_eq!(
+            h.run(&["ZUNION", "2", "s", "str"]),
+            err("WRONGTYPE Operation against a key holding the wrong kind of value")
+        );
+    }
 }
