@@ -22,8 +22,76 @@ fn popped_pair(reply: Frame) -> Result<Option<(Bytes, Bytes)>> {
     Ok(pair.next().zip(pair.next()))
 }
 
+fn score(f: Frame) -> Result<f64> {
+    match f {
+        Frame::Double(d) => Ok(d),
+        other => {
+            let text = opt_bytes(other)?.unwrap_or_default();
+            shoal_engine::util::num::parse_f64(&text)
+                .ok_or_else(|| Error::UnexpectedReply(Frame::Bulk(text)))
+        }
+    }
+}
+
 fn push_all<I: AsRef<[u8]>>(a: &mut Vec<Bytes>, items: &[I]) {
     a.extend(items.iter().map(|i| Bytes::copy_from_slice(i.as_ref())));
+}
+
+/// How [`Shoal::zrange`] selects members.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZRange {
+    start: String,
+    stop: String,
+    by_score: bool,
+    rev: bool,
+    limit: Option<(i64, i64)>,
+}
+
+impl ZRange {
+    /// Members by rank, `start..=stop` (negative counts from the end).
+    pub fn rank(start: i64, stop: i64) -> ZRange {
+        ZRange {
+            start: start.to_string(),
+            stop: stop.to_string(),
+            by_score: false,
+            rev: false,
+            limit: None,
+        }
+    }
+
+    /// Members with `min <= score <= max` (use `f64::INFINITY` for open ends).
+    pub fn score(min: f64, max: f64) -> ZRange {
+        let text = |v: f64| {
+            if v.is_infinite() {
+                if v > 0.0 {
+                    "+inf".into()
+                } else {
+                    "-inf".into()
+                }
+            } else {
+                v.to_string()
+            }
+        };
+        ZRange {
+            start: text(min),
+            stop: text(max),
+            by_score: true,
+            rev: false,
+            limit: None,
+        }
+    }
+
+    /// Highest first.
+    pub fn rev(mut self) -> ZRange {
+        self.rev = true;
+        self
+    }
+
+    /// Skip `offset` members and return at most `count` (score ranges only).
+    pub fn limit(mut self, offset: i64, count: i64) -> ZRange {
+        self.limit = Some((offset, count));
+        self
+    }
 }
 
 impl Shoal {
@@ -116,6 +184,58 @@ impl Shoal {
         popped_pair(self.call_async(a).await?)
     }
 
+    /// `HSET key field value...`: how many fields were added.
+    pub fn hset<F: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &self,
+        key: impl AsRef<[u8]>,
+        pairs: &[(F, V)],
+    ) -> Result<i64> {
+        let mut a = args!["HSET", key];
+        for (f, v) in pairs {
+            a.push(Bytes::copy_from_slice(f.as_ref()));
+            a.push(Bytes::copy_from_slice(v.as_ref()));
+        }
+        int(self.call(a)?)
+    }
+
+    /// `HGET key field`.
+    pub fn hget(&self, key: impl AsRef<[u8]>, field: impl AsRef<[u8]>) -> Result<Option<Bytes>> {
+        opt_bytes(self.call(args!["HGET", key, field])?)
+    }
+
+    /// `HGETALL key`: field/value pairs.
+    pub fn hgetall(&self, key: impl AsRef<[u8]>) -> Result<Vec<(Bytes, Bytes)>> {
+        match self.call(args!["HGETALL", key])? {
+            Frame::Map(pairs) => pairs
+                .into_iter()
+                .map(|(f, v)| {
+                    Ok((
+                        opt_bytes(f)?.unwrap_or_default(),
+                        opt_bytes(v)?.unwrap_or_default(),
+                    ))
+                })
+                .collect(),
+            other => Err(Error::UnexpectedReply(other)),
+        }
+    }
+
+    /// `HDEL key field...`: how many were removed.
+    pub fn hdel<F: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, fields: &[F]) -> Result<i64> {
+        let mut a = args!["HDEL", key];
+        push_all(&mut a, fields);
+        int(self.call(a)?)
+    }
+
+    /// `HINCRBY key field delta`.
+    pub fn hincr_by(
+        &self,
+        key: impl AsRef<[u8]>,
+        field: impl AsRef<[u8]>,
+        delta: i64,
+    ) -> Result<i64> {
+        int(self.call(args!["HINCRBY", key, field, delta.to_string()])?)
+    }
+
     /// `SADD key member...`: how many were added.
     pub fn sadd<M: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, members: &[M]) -> Result<i64> {
         let mut a = args!["SADD", key];
@@ -138,5 +258,66 @@ impl Shoal {
     /// `SISMEMBER key member`.
     pub fn sismember(&self, key: impl AsRef<[u8]>, member: impl AsRef<[u8]>) -> Result<bool> {
         Ok(int(self.call(args!["SISMEMBER", key, member])?)? == 1)
+    }
+    /// `ZADD key score member...`: how many were added.
+    pub fn zadd<M: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, members: &[(f64, M)]) -> Result<i64> {
+        let mut a = args!["ZADD", key];
+        for (s, m) in members {
+            a.push(Bytes::from(s.to_string()));
+            a.push(Bytes::copy_from_slice(m.as_ref()));
+        }
+        int(self.call(a)?)
+    }
+
+    /// `ZSCORE key member`.
+    pub fn zscore(&self, key: impl AsRef<[u8]>, member: impl AsRef<[u8]>) -> Result<Option<f64>> {
+        match self.call(args!["ZSCORE", key, member])? {
+            Frame::Null => Ok(None),
+            other => score(other).map(Some),
+        }
+    }
+
+    /// `ZINCRBY key delta member`: the new score.
+    pub fn zincr_by(
+        &self,
+        key: impl AsRef<[u8]>,
+        delta: f64,
+        member: impl AsRef<[u8]>,
+    ) -> Result<f64> {
+        score(self.call(args!["ZINCRBY", key, delta.to_string(), member])?)
+    }
+
+    /// `ZRANGE key ... WITHSCORES`: members with their scores.
+    ///
+    /// ```
+    /// # let db = shoal::Shoal::open(shoal::Config::default())?;
+    /// use shoal::ZRange;
+    /// db.zadd("board", &[(10.0, "ann"), (30.0, "bob"), (20.0, "cid")])?;
+    /// let top = db.zrange("board", ZRange::rank(0, 1).rev())?;
+    /// assert_eq!(top, vec![("bob".into(), 30.0), ("cid".into(), 20.0)]);
+    /// # Ok::<(), shoal::Error>(())
+    /// ```
+    pub fn zrange(&self, key: impl AsRef<[u8]>, range: ZRange) -> Result<Vec<(Bytes, f64)>> {
+        let mut a = args!["ZRANGE", key, range.start, range.stop];
+        if range.by_score {
+            a.push(Bytes::from_static(b"BYSCORE"));
+        }
+        if range.rev {
+            a.push(Bytes::from_static(b"REV"));
+        }
+        if let Some((off, count)) = range.limit {
+            a.extend(args!["LIMIT", off.to_string(), count.to_string()]);
+        }
+        a.push(Bytes::from_static(b"WITHSCORES"));
+        array(self.call(a)?)?
+            .into_iter()
+            .map(|pair| {
+                let mut it = array(pair)?.into_iter();
+                match (it.next(), it.next()) {
+                    (Some(m), Some(s)) => Ok((opt_bytes(m)?.unwrap_or_default(), score(s)?)),
+                    _ => Err(Error::UnexpectedReply(Frame::Null)),
+                }
+            })
+            .collect()
     }
 }

@@ -21,6 +21,8 @@
 //! `shoal-server`).
 
 mod collections;
+
+pub use collections::ZRange;
 mod config;
 mod error;
 mod keys;

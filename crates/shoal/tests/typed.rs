@@ -128,3 +128,25 @@ fn blpop_async_waits_for_a_push_and_times_out_without_one() -> Result<(), shoal:
     );
     Ok(())
 }
+
+#[test]
+fn hashes_and_sorted_sets() -> Result<(), shoal::Error> {
+    let db = open();
+    assert_eq!(db.hset("h", &[("a", "1"), ("b", "2")])?, 2);
+    assert_eq!(db.hget("h", "a")?.as_deref(), Some(&b"1"[..]));
+    assert_eq!(db.hincr_by("h", "a", 41)?, 42);
+    let mut all = db.hgetall("h")?;
+    all.sort();
+    assert_eq!(
+        all,
+        vec![("a".into(), "42".into()), ("b".into(), "2".into())]
+    );
+    assert_eq!(db.hdel("h", &["a", "zz"])?, 1);
+    assert_eq!(db.zadd("z", &[(1.5, "x"), (-2.0, "y")])?, 2);
+    assert_eq!(db.zscore("z", "x")?, Some(1.5));
+    assert_eq!(db.zscore("z", "nope")?, None);
+    assert_eq!(db.zincr_by("z", 1.0, "y")?, -1.0);
+    let by_score = db.zrange("z", shoal::ZRange::score(f64::NEG_INFINITY, 0.0))?;
+    assert_eq!(by_score, vec![("y".into(), -1.0)]);
+    Ok(())
+}
