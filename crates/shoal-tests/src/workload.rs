@@ -40,7 +40,7 @@ pub fn deterministic_command(g: &mut Gen) -> Vec<String> {
     }
 }
 
-/// A list or set command over the same 40 keys (so type clashes happen), small members.
+/// A list, set, hash or sorted-set command over the same 40 keys (so type clashes happen), small members.
 fn collection_command(g: &mut Gen, deterministic: bool) -> Vec<String> {
     let key = |g: &mut Gen| format!("k{}", g.below(40));
     let member = |g: &mut Gen| {
@@ -51,7 +51,7 @@ fn collection_command(g: &mut Gen, deterministic: bool) -> Vec<String> {
         }
     };
     let w = |s: &str| s.to_string();
-    let n = if deterministic { 16 } else { 19 };
+    let n = if deterministic { 26 } else { 29 };
     match g.below(n) {
         0 => vec![w(g.pick(&["LPUSH", "RPUSH"])), key(g), member(g), member(g)],
         1 => vec![w(g.pick(&["LPUSHX", "RPUSHX"])), key(g), member(g)],
@@ -101,8 +101,47 @@ fn collection_command(g: &mut Gen, deterministic: bool) -> Vec<String> {
         13 => vec![w("SCARD"), key(g)],
         14 => vec![w("SMISMEMBER"), key(g), member(g), member(g)],
         15 => vec![w("LPOS"), key(g), member(g), w("COUNT"), w("0")],
-        16 => vec![w("SPOP"), key(g), g.below(3).to_string()],
-        17 => vec![
+        16 => vec![
+            w("HSET"),
+            key(g),
+            member(g),
+            member(g),
+            member(g),
+            member(g),
+        ],
+        17 => vec![w("HDEL"), key(g), member(g), member(g)],
+        18 => vec![w("HINCRBY"), key(g), member(g), g.below(10).to_string()],
+        19 => vec![w("HMGET"), key(g), member(g), member(g)],
+        20 => vec![
+            w("ZADD"),
+            key(g),
+            g.below(50).to_string(),
+            member(g),
+            g.below(50).to_string(),
+            member(g),
+        ],
+        21 => vec![
+            w("ZINCRBY"),
+            key(g),
+            (g.below(9) as i64 - 4).to_string(),
+            member(g),
+        ],
+        22 => vec![w("ZREM"), key(g), member(g), member(g)],
+        23 => vec![
+            w(g.pick(&["ZPOPMIN", "ZPOPMAX"])),
+            key(g),
+            g.below(3).to_string(),
+        ],
+        24 => vec![w("ZRANGE"), key(g), w("0"), w("-1"), w("WITHSCORES")],
+        25 => vec![
+            w(g.pick(&["ZUNIONSTORE", "ZINTERSTORE"])),
+            key(g),
+            w("2"),
+            key(g),
+            key(g),
+        ],
+        26 => vec![w("SPOP"), key(g), g.below(3).to_string()],
+        27 => vec![
             w("SRANDMEMBER"),
             key(g),
             (g.below(7) as i64 - 3).to_string(),

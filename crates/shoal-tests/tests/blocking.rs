@@ -260,3 +260,33 @@ fn client_unblock_answers_the_timeout_reply_or_an_error() {
         .unwrap_or(-1);
     assert_eq!(n, 0);
 }
+
+#[test]
+fn bzpopmin_waits_for_zadd_and_replicates_as_zpopmin() {
+    let s = TestServer::start();
+    let effects = s.engine.subscribe_effects();
+    let mut waiter = s.client();
+    let t = std::thread::spawn(move || {
+        redis::cmd("BZPOPMIN")
+            .arg("z")
+            .arg(0)
+            .query::<(String, String, f64)>(&mut waiter)
+            .ok()
+    });
+    let mut c = s.client();
+    wait_blocked(&mut c, 1);
+    let _: i64 = redis::cmd("ZADD")
+        .arg("z")
+        .arg(2)
+        .arg("b")
+        .arg(1)
+        .arg("a")
+        .query(&mut c)
+        .unwrap_or(0);
+    assert_eq!(t.join().ok().flatten(), Some(("z".into(), "a".into(), 1.0)));
+    let names: Vec<String> = effects
+        .try_iter()
+        .map(|e| String::from_utf8_lossy(&e.args[0]).to_ascii_uppercase())
+        .collect();
+    assert_eq!(names, vec!["ZADD", "ZPOPMIN"]);
+}

@@ -178,7 +178,7 @@ fn random_workload_matches_redis() {
     for db in 0..3 {
         seq.push(vec!["SELECT".into(), db.to_string()]);
         for k in 0..40 {
-            for c in ["GET", "TYPE", "EXISTS", "LLEN", "SCARD"] {
+            for c in ["GET", "TYPE", "EXISTS", "LLEN", "SCARD", "HLEN", "ZCARD"] {
                 seq.push(vec![c.into(), format!("k{k}")]);
             }
         }

@@ -10,12 +10,25 @@ fn contents(s: &mut Session, key: &str) -> Frame {
     let cmd: Vec<String> = match ty.as_bytes().map(|b| b.as_ref()) {
         Some(b"list") => vec!["LRANGE".into(), key.into(), "0".into(), "-1".into()],
         Some(b"set") => vec!["SMEMBERS".into(), key.into()],
+        Some(b"hash") => vec!["HGETALL".into(), key.into()],
+        Some(b"zset") => vec![
+            "ZRANGE".into(),
+            key.into(),
+            "0".into(),
+            "-1".into(),
+            "WITHSCORES".into(),
+        ],
         _ => vec!["GET".into(), key.into()],
     };
     match run(s, &cmd) {
         Frame::Array(mut items) | Frame::Set(mut items) if cmd[0] == "SMEMBERS" => {
             items.sort_by(|a, b| a.as_bytes().cmp(&b.as_bytes()));
             Frame::Array(items)
+        }
+        Frame::Array(items) if cmd[0] == "HGETALL" => {
+            let mut pairs: Vec<Vec<Frame>> = items.chunks(2).map(|c| c.to_vec()).collect();
+            pairs.sort_by(|a, b| a[0].as_bytes().cmp(&b[0].as_bytes()));
+            Frame::Array(pairs.concat())
         }
         other => other,
     }
