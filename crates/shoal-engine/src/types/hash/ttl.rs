@@ -109,7 +109,7 @@ impl HashValue {
         }
     }
 
-    /// A lower bound of the field deadlines (exact after [`expire_fields`]); None if no
+    /// A lower bound of the field deadlines (exact after `expire_fields`); None if no
     /// field has one.
     pub fn next_deadline(&self) -> Option<u64> {
         self.ttl

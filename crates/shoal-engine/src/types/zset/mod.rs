@@ -4,7 +4,7 @@
 //! - `listpack`: a sorted `Vec` of `(score, member)`, while the set has at most
 //!   `zset-max-listpack-entries` members of at most `zset-max-listpack-value` bytes each;
 //! - `skiplist`: past either limit (and never back), an order-statistics treap plus a
-//!   hash index of the members ([`tree::Tree`]), so lookups are O(1) and ranks O(log n).
+//!   hash index of the members (`tree::Tree`), so lookups are O(1) and ranks O(log n).
 //!
 //! Every query is phrased in ranks: a score or lex range becomes the rank interval
 //! `lo..hi` of the entries inside it, which both encodings compute in O(log n).
