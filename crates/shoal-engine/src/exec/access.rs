@@ -24,6 +24,8 @@ pub struct Access<'c> {
     pub db: usize,
     pub(crate) now_ms: u64,
     pub(crate) no_touch: bool,
+    /// (address, length, shard) of the keys given to `lock`, to skip rehashing them.
+    known: Vec<(usize, usize, usize)>,
 }
 
 impl<'c> Access<'c> {
@@ -38,10 +40,18 @@ impl<'c> Access<'c> {
             // The common single-key case: no list of shards to build.
             return Self::lock_shards(inner, &[Keyspace::shard_of(key)], db, now_ms, no_touch);
         }
-        let mut shards: Vec<usize> = keys.iter().map(|k| Keyspace::shard_of(k)).collect();
+        // Remember each key's shard by the address of its bytes: handlers pass the same
+        // slices again, and hashing a key costs more than finding it in this short list.
+        let known: Vec<(usize, usize, usize)> = keys
+            .iter()
+            .map(|k| (k.as_ptr() as usize, k.len(), Keyspace::shard_of(k)))
+            .collect();
+        let mut shards: Vec<usize> = known.iter().map(|&(_, _, s)| s).collect();
         shards.sort_unstable();
         shards.dedup();
-        Self::lock_shards(inner, &shards, db, now_ms, no_touch)
+        let mut access = Self::lock_shards(inner, &shards, db, now_ms, no_touch);
+        access.known = known;
+        access
     }
 
     pub(crate) fn lock_all(inner: &'c Inner, db: usize, now_ms: u64, no_touch: bool) -> Access<'c> {
@@ -67,6 +77,7 @@ impl<'c> Access<'c> {
             db,
             now_ms,
             no_touch,
+            known: Vec::new(),
         }
     }
 
@@ -79,15 +90,33 @@ impl<'c> Access<'c> {
         (self.now_ms / 1000) as u32
     }
 
+    /// Position in `guards` of the shard holding `key`, if it is locked.
+    pub(crate) fn guard_index(&self, key: &[u8]) -> Option<usize> {
+        if self.guards.len() == 1 {
+            // One shard locked (every single-key command): it is the key's shard, so skip
+            // hashing the key again. Debug builds, which the test suites use, check it.
+            debug_assert_eq!(
+                self.guards[0].0,
+                Keyspace::shard_of(key),
+                "key's shard not locked"
+            );
+            return Some(0);
+        }
+        let addr = (key.as_ptr() as usize, key.len());
+        let shard = match self.known.iter().find(|&&(p, l, _)| (p, l) == addr) {
+            Some(&(_, _, s)) => s,
+            None => Keyspace::shard_of(key),
+        };
+        self.guards.binary_search_by_key(&shard, |(s, _)| *s).ok()
+    }
+
     pub(crate) fn db_mut_of(&mut self, key: &[u8]) -> &mut Db {
-        let shard = Keyspace::shard_of(key);
         let db = self.db;
-        let pos = self.guards.binary_search_by_key(&shard, |(s, _)| *s);
-        match pos {
-            Ok(i) => &mut self.guards[i].1.dbs[db],
+        match self.guard_index(key) {
+            Some(i) => &mut self.guards[i].1.dbs[db],
             // Handlers lock every key they touch before touching it; the test suites run
             // every command, so a missing lock is caught there, never in production.
-            Err(_) => unreachable!("key accessed without locking its shard"),
+            None => unreachable!("key accessed without locking its shard"),
         }
     }
 
@@ -133,8 +162,7 @@ impl<'c> Access<'c> {
         let touch = !self.no_touch;
         let stats = &self.inner.stats;
         let db = self.db;
-        let shard = Keyspace::shard_of(key);
-        let pos = self.guards.binary_search_by_key(&shard, |(s, _)| *s).ok()?;
+        let pos = self.guard_index(key)?;
         let found = self.guards[pos].1.dbs[db].get_mut(key);
         match found {
             Some(e) => {

@@ -4,7 +4,6 @@
 use super::Access;
 use crate::keyspace::db::Db;
 use crate::keyspace::entry::Entry;
-use crate::keyspace::Keyspace;
 use crate::types::Value;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -25,8 +24,7 @@ impl<'c> Access<'c> {
         self.expire_if_needed(key);
         let stats = &self.inner.stats;
         let db = self.db;
-        let shard = Keyspace::shard_of(key);
-        let pos = self.guards.binary_search_by_key(&shard, |(s, _)| *s).ok()?;
+        let pos = self.guard_index(key)?;
         let found = self.guards[pos].1.dbs[db].get(key);
         let counter = if found.is_some() {
             &stats.keyspace_hits

@@ -2,7 +2,6 @@
 //! the multi-key set algebra (SINTER, SUNION, SDIFF and their STORE forms).
 
 use super::Access;
-use crate::keyspace::Keyspace;
 use crate::types::Value;
 use bytes::Bytes;
 
@@ -12,8 +11,7 @@ impl<'c> Access<'c> {
     pub(crate) fn peek_values(&self, keys: &[Bytes]) -> Vec<Option<&Value>> {
         keys.iter()
             .map(|key| {
-                let shard = Keyspace::shard_of(key);
-                let pos = self.guards.binary_search_by_key(&shard, |(s, _)| *s).ok()?;
+                let pos = self.guard_index(key)?;
                 self.guards[pos].1.dbs[self.db].get(key).map(|e| &e.value)
             })
             .collect()

@@ -36,9 +36,14 @@ fn write_pairs(ctx: &Ctx<'_>, rest: Vec<Bytes>, only_if_none_exist: bool) -> boo
     let mut a = ctx.lock(&keys);
     // Every key gets a write lookup first, as in Redis: keys past their deadline are
     // deleted (and their DEL emitted) before being replaced.
-    let existing = keys.iter().filter(|k| a.exists(k)).count();
-    if only_if_none_exist && existing > 0 {
-        return false;
+    if only_if_none_exist {
+        if keys.iter().any(|k| a.exists(k)) {
+            return false;
+        }
+    } else {
+        for k in &keys {
+            a.expire_if_needed(k);
+        }
     }
     for pair in rest.chunks_exact(2) {
         let value = Value::Str(StrValue::from_bytes(&pair[1]));
