@@ -6,7 +6,8 @@
 #   SUITE=collections scripts/bench-vs-redis.sh      # list/set/hash/zset rows and memory
 #
 # Throughput: redis-benchmark -t <test> -c 50 -n N at -P 1 and -P 16, alternating Redis and Shoal
-# for each row, prints requests/s for each and the ratio Shoal/Redis.
+# REPEAT times (default 3) for each row, prints the median requests/s of each and the ratio
+# Shoal/Redis. Alternating and taking medians keeps a noisy machine from favouring either side.
 # Memory: loads KEYS small string keys into each (empty) server and prints bytes per key from
 # the growth of the process's resident set size.
 set -euo pipefail
@@ -23,6 +24,7 @@ else
   SCENARIOS=${SCENARIOS:-strings}
 fi
 CLIENTS=${CLIENTS:-50}
+REPEAT=${REPEAT:-3}
 REDIS_PORT=${REDIS_PORT:-17379}
 SHOAL_PORT=${SHOAL_PORT:-17380}
 
@@ -62,12 +64,17 @@ rps() { # port test pipeline -> requests per second
 }
 
 echo "redis: $(redis-server --version | awk '{print $3}')   shoal: $("$SHOAL_BIN" --version)"
-echo "cores: $(nproc)   clients: $CLIENTS   requests per row: $N"
+echo "cores: $(nproc)   clients: $CLIENTS   requests per run: $N   runs per row: $REPEAT (median)"
 printf '\n%-8s %4s %14s %14s %8s\n' test P redis_rps shoal_rps ratio
 for P in 1 16; do
   for t in ${TESTS//,/ }; do
-    r=$(rps "$REDIS_PORT" "$t" "$P")
-    s=$(rps "$SHOAL_PORT" "$t" "$P")
+    rs=(); ss=()
+    for _ in $(seq 1 "$REPEAT"); do
+      rs+=("$(rps "$REDIS_PORT" "$t" "$P")")
+      ss+=("$(rps "$SHOAL_PORT" "$t" "$P")")
+    done
+    r=$(printf '%s\n' "${rs[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    s=$(printf '%s\n' "${ss[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     ratio=$(python3 -c "print(f'{float(\"$s\")/float(\"$r\"):.2f}')" 2>/dev/null || echo "n/a")
     printf '%-8s %4s %14s %14s %8s\n' "$t" "$P" "$r" "$s" "$ratio"
   done
