@@ -39,7 +39,8 @@ start_servers() {
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
     >/tmp/bench-redis.log 2>&1 &
   REDIS_PID=$!
-  RUST_LOG=warn "$SHOAL_BIN" --port "$SHOAL_PORT" --bind 127.0.0.1 >/tmp/bench-shoal.log 2>&1 &
+  # shellcheck disable=SC2086
+  RUST_LOG=warn "$SHOAL_BIN" --port "$SHOAL_PORT" --bind 127.0.0.1 ${SHOAL_ARGS:-} >/tmp/bench-shoal.log 2>&1 &
   SHOAL_PID=$!
   wait_port "$REDIS_PORT"; wait_port "$SHOAL_PORT"
 }
