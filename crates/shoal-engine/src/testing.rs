@@ -113,6 +113,14 @@ pub fn effect_texts(rx: &Receiver<Effect>) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// An expected effect list written as text, to compare with [`effect_texts`].
+pub fn expected_effects(items: &[&[&str]]) -> Vec<Vec<String>> {
+    items
+        .iter()
+        .map(|e| e.iter().map(|s| s.to_string()).collect())
+        .collect()
+}
+
 /// A bulk string reply.
 pub fn bulk(s: impl AsRef<[u8]>) -> Frame {
     Frame::bulk(s)

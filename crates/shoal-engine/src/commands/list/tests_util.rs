@@ -2,13 +2,11 @@
 //! directly to see the error variant it returns (a parked client is dispatch's business).
 
 use crate::clock::Clock;
-use crate::effects::Effect;
 use crate::error::CmdResult;
 use crate::exec::{Args, Ctx};
 use crate::keyspace::Keyspace;
 use crate::testing::Harness;
 use bytes::Bytes;
-use std::sync::mpsc::Receiver;
 
 /// The stored encoding of `key` in db 0, as `OBJECT ENCODING` would name it.
 pub(super) fn encoding(h: &Harness, key: &str) -> Option<&'static str> {
@@ -19,25 +17,9 @@ pub(super) fn encoding(h: &Harness, key: &str) -> Option<&'static str> {
         .map(|e| e.value.encoding_name())
 }
 
-/// Every effect emitted since the last call, as lossy text.
-pub(super) fn effects(rx: &Receiver<Effect>) -> Vec<Vec<String>> {
-    rx.try_iter()
-        .map(|e| {
-            e.args
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
-        })
-        .collect()
-}
+pub(super) use crate::testing::effect_texts as effects;
 
-/// Builds an expected effect list from text.
-pub(super) fn eff(items: &[&[&str]]) -> Vec<Vec<String>> {
-    items
-        .iter()
-        .map(|e| e.iter().map(|s| s.to_string()).collect())
-        .collect()
-}
+pub(super) use crate::testing::expected_effects as eff;
 
 /// Runs the handler of `args[0]` directly, returning its raw result (arity unchecked).
 pub(super) fn exec(h: &mut Harness, args: &[&str]) -> CmdResult {

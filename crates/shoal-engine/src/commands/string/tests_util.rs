@@ -14,10 +14,4 @@ pub(super) fn deadline_of(h: &Harness, key: &str) -> Option<u64> {
     h.deadline(key)
 }
 
-/// Builds an expected effect list from text.
-pub(super) fn eff(items: &[&[&str]]) -> Vec<Vec<String>> {
-    items
-        .iter()
-        .map(|e| e.iter().map(|s| s.to_string()).collect())
-        .collect()
-}
+pub(super) use crate::testing::expected_effects as eff;

@@ -1,30 +1,12 @@
 //! Tests of ZADD, ZINCRBY, ZREM and the point queries, plus the helpers the other test
 //! files share.
 
-use crate::effects::Effect;
 use crate::testing::{arr, bulk, bulks, err, int, Harness};
 use shoal_resp::Frame;
-use std::sync::mpsc::Receiver;
 
-/// Every effect emitted since the last call, as text.
-pub(super) fn effects(rx: &Receiver<Effect>) -> Vec<Vec<String>> {
-    rx.try_iter()
-        .map(|e| {
-            e.args
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
-        })
-        .collect()
-}
+pub(super) use crate::testing::effect_texts as effects;
 
-/// Builds an expected effect list.
-pub(super) fn eff(items: &[&[&str]]) -> Vec<Vec<String>> {
-    items
-        .iter()
-        .map(|e| e.iter().map(|s| s.to_string()).collect())
-        .collect()
-}
+pub(super) use crate::testing::expected_effects as eff;
 
 /// Runs a whitespace-separated command and flattens the reply as `redis-cli` prints it
 /// raw in RESP2: one word per leaf, scores in Redis's double format.
