@@ -7,11 +7,10 @@ use std::hash::{BuildHasher, RandomState};
 
 const MIN_BUCKETS: usize = 4;
 
-/// Chain positions a fair random draw considers. Each draw touches a random bucket (a cache
-/// miss on a big set), and succeeds with probability load/FAIR_DEPTH: 4 keeps SPOP and
-/// SRANDMEMBER to a handful of draws, while chains longer than 4 are rare at the load
-/// factors kept below (under 1 member per bucket on average).
-const FAIR_DEPTH: usize = 4;
+/// Chain positions a fair random draw considers: every member of a chain up to this long is
+/// equally likely. Each draw touches a random bucket (a cache miss on a big set) and succeeds
+/// with probability load/FAIR_DEPTH, which is why the table shrinks early (see `remove`).
+const FAIR_DEPTH: usize = 8;
 
 /// Draws before a random pick gives up on exact fairness.
 const FAIR_TRIES: usize = 2048;
