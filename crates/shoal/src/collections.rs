@@ -1,6 +1,6 @@
 //! Typed list, hash, set and sorted-set commands.
 
-use crate::strings::{args, array, int, opt_bytes};
+use crate::strings::{args, array, int, key_items, opt_bytes};
 use crate::{Error, Result, Shoal};
 use bytes::Bytes;
 use shoal_engine::Frame;
@@ -97,16 +97,12 @@ impl ZRange {
 impl Shoal {
     /// `LPUSH key element...`: the new length.
     pub fn lpush<V: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, elements: &[V]) -> Result<i64> {
-        let mut a = args!["LPUSH", key];
-        push_all(&mut a, elements);
-        int(self.call(a)?)
+        int(self.call(key_items("LPUSH", key.as_ref(), elements))?)
     }
 
     /// `RPUSH key element...`: the new length.
     pub fn rpush<V: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, elements: &[V]) -> Result<i64> {
-        let mut a = args!["RPUSH", key];
-        push_all(&mut a, elements);
-        int(self.call(a)?)
+        int(self.call(key_items("RPUSH", key.as_ref(), elements))?)
     }
 
     /// `LPOP key`.
@@ -221,9 +217,7 @@ impl Shoal {
 
     /// `HDEL key field...`: how many were removed.
     pub fn hdel<F: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, fields: &[F]) -> Result<i64> {
-        let mut a = args!["HDEL", key];
-        push_all(&mut a, fields);
-        int(self.call(a)?)
+        int(self.call(key_items("HDEL", key.as_ref(), fields))?)
     }
 
     /// `HINCRBY key field delta`.
@@ -238,16 +232,12 @@ impl Shoal {
 
     /// `SADD key member...`: how many were added.
     pub fn sadd<M: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, members: &[M]) -> Result<i64> {
-        let mut a = args!["SADD", key];
-        push_all(&mut a, members);
-        int(self.call(a)?)
+        int(self.call(key_items("SADD", key.as_ref(), members))?)
     }
 
     /// `SREM key member...`: how many were removed.
     pub fn srem<M: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, members: &[M]) -> Result<i64> {
-        let mut a = args!["SREM", key];
-        push_all(&mut a, members);
-        int(self.call(a)?)
+        int(self.call(key_items("SREM", key.as_ref(), members))?)
     }
 
     /// `SMEMBERS key`.

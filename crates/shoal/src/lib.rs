@@ -80,29 +80,28 @@ impl Shoal {
         self.call(args)
     }
 
-    pub(crate) fn call(&self, args: Vec<Bytes>) -> Result<Frame> {
+    /// This handle's session, speaking RESP3 so replies keep their maps, sets and doubles
+    /// (set on every call: `HELLO 2` or `RESET` through `execute` would switch it back).
+    fn session(&self) -> parking_lot::MutexGuard<'_, Session> {
         let mut session = self.session.lock();
-        if session.state().protocol != shoal_engine::Protocol::Resp3 {
-            session.state_mut().protocol = shoal_engine::Protocol::Resp3;
-        }
-        Error::check(session.call(args))
+        session.state_mut().protocol = shoal_engine::Protocol::Resp3;
+        session
+    }
+
+    pub(crate) fn call(&self, args: Vec<Bytes>) -> Result<Frame> {
+        Error::check(self.session().call(args))
     }
 
     /// Runs a command that may block (BLPOP, ...), waiting on this thread for its reply.
     pub(crate) fn call_blocking(&self, args: Vec<Bytes>) -> Result<Frame> {
-        let mut session = self.session.lock();
-        if session.state().protocol != shoal_engine::Protocol::Resp3 {
-            session.state_mut().protocol = shoal_engine::Protocol::Resp3;
-        }
-        Error::check(session.call_blocking(args))
+        Error::check(self.session().call_blocking(args))
     }
 
     /// Runs a command that may block (BLPOP, ...) without blocking a thread: the returned
     /// future completes when the command is served or its timeout passes. Issue nothing
     /// else on this handle until it completes (use a clone meanwhile).
     pub(crate) fn call_async(&self, args: Vec<Bytes>) -> ReplyFuture {
-        let mut session = self.session.lock();
-        session.state_mut().protocol = shoal_engine::Protocol::Resp3;
+        let mut session = self.session();
         let pending = match session.run(args) {
             shoal_engine::Outcome::Reply(reply) => {
                 return ReplyFuture::ready(reply.unwrap_or(Frame::Null))

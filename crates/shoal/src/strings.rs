@@ -12,6 +12,15 @@ macro_rules! args {
 }
 pub(crate) use args;
 
+/// `[cmd, key, items...]` as arguments.
+pub(crate) fn key_items<I: AsRef<[u8]>>(cmd: &'static str, key: &[u8], items: &[I]) -> Vec<Bytes> {
+    let mut a = Vec::with_capacity(items.len() + 2);
+    a.push(Bytes::from_static(cmd.as_bytes()));
+    a.push(Bytes::copy_from_slice(key));
+    a.extend(items.iter().map(|i| Bytes::copy_from_slice(i.as_ref())));
+    a
+}
+
 pub(crate) fn opt_bytes(f: Frame) -> Result<Option<Bytes>> {
     match f {
         Frame::Bulk(b) | Frame::Simple(b) => Ok(Some(b)),
