@@ -154,9 +154,13 @@ impl Connection {
         stats
             .net_output_bytes
             .fetch_add(output.len() as u64, Relaxed);
+        // CLIENT LIST `omem`: what waits for a slow reader while the write is pending.
+        let handle = &self.session.state().handle;
+        handle.omem.store(output.len(), Relaxed);
         if self.stream.write_all(output).await.is_err() {
             return false;
         }
+        handle.omem.store(0, Relaxed);
         output.clear();
         if output.capacity() > 64 * READ_CHUNK {
             *output = BytesMut::with_capacity(READ_CHUNK);
