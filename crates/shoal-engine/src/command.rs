@@ -83,6 +83,9 @@ pub mod flags {
     pub const RANDOM: u32 = 1 << 16;
     /// Key positions depend on the arguments (`numkeys`); a key finder locates them.
     pub const MOVABLE_KEYS: u32 = 1 << 17;
+    /// Runs alone: passes the keyspace gate exclusively (EXEC, scripts, functions). Not a
+    /// Redis flag: never listed by `COMMAND INFO`.
+    pub const EXCLUSIVE: u32 = 1 << 31;
 
     /// Names as `COMMAND INFO` lists them, in order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -198,6 +201,12 @@ pub enum Group {
     Hash,
     /// `sorted-set`.
     SortedSet,
+    /// `transactions`.
+    Transactions,
+    /// `pubsub`.
+    PubSub,
+    /// `scripting`.
+    Scripting,
 }
 
 impl Group {
@@ -213,6 +222,9 @@ impl Group {
             Group::Set => "set",
             Group::Hash => "hash",
             Group::SortedSet => "sorted-set",
+            Group::Transactions => "transactions",
+            Group::PubSub => "pubsub",
+            Group::Scripting => "scripting",
         }
     }
 }

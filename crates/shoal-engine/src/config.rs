@@ -32,6 +32,9 @@ pub enum Kind {
     Enum(&'static [&'static str]),
     /// Free text.
     Str,
+    /// Text checked and normalized by a function returning the canonical text and the
+    /// numeric view (flag sets such as `notify-keyspace-events`), or the reason it is wrong.
+    Custom(fn(&str) -> Result<(String, i64), String>),
 }
 
 /// One parameter.
@@ -116,6 +119,12 @@ pub fn params() -> Vec<Param> {
             i64::MAX as u64,
             "536870912",
         ),
+        Param {
+            name: "notify-keyspace-events",
+            kind: Kind::Custom(crate::notify::normalize),
+            default: "",
+            immutable: false,
+        },
         mem(
             "client-query-buffer-limit",
             1024 * 1024,
@@ -172,6 +181,18 @@ impl Config {
             values: RwLock::new(values),
             numbers,
         }
+    }
+
+    /// Position of a parameter, for [`Config::get_at`] on hot paths.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.index(name)
+    }
+
+    /// The numeric view of the parameter at `index` (see [`Config::index_of`]).
+    pub fn get_at(&self, index: usize) -> i64 {
+        self.numbers
+            .get(index)
+            .map_or(0, |n| n.load(Ordering::Relaxed))
     }
 
     fn index(&self, name: &str) -> Option<usize> {
@@ -246,6 +267,14 @@ impl Config {
                 lower
             }
             Kind::Str => value.to_string(),
+            Kind::Custom(normalize) => {
+                let (text, number) = normalize(value).map_err(invalid)?;
+                if let Some(i) = self.index(p.name) {
+                    self.numbers[i].store(number, Ordering::Relaxed);
+                }
+                self.values.write().insert(p.name, text);
+                return Ok(());
+            }
         };
         if let Some(i) = self.index(p.name) {
             self.numbers[i].store(numeric(&normalized), Ordering::Relaxed);

@@ -24,6 +24,9 @@ pub struct Effect {
 pub(crate) struct EffectBus {
     listeners: Mutex<Vec<Sender<Effect>>>,
     active: AtomicBool,
+    /// Effects held back while EXEC or a script runs, to be sent as one MULTI/EXEC block.
+    group: Mutex<Option<Vec<Effect>>>,
+    grouping: AtomicBool,
 }
 
 impl EffectBus {
@@ -39,10 +42,51 @@ impl EffectBus {
         self.active.load(Ordering::Relaxed)
     }
 
+    /// Starts holding effects back (EXEC, scripts). Only the holder of the exclusive gate
+    /// calls this, so groups never overlap.
+    pub(crate) fn begin_group(&self) {
+        if self.is_active() {
+            *self.group.lock() = Some(Vec::new());
+            self.grouping.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Sends what the group held: alone if it is one effect, else wrapped in MULTI/EXEC so
+    /// whoever replays it applies all or nothing.
+    pub(crate) fn end_group(&self) {
+        if !self.grouping.swap(false, Ordering::SeqCst) {
+            return;
+        }
+        let Some(held) = self.group.lock().take() else {
+            return;
+        };
+        let wrap = held.len() > 1;
+        let db = held.first().map_or(0, |e| e.db);
+        if wrap {
+            self.send(db, vec![Bytes::from_static(b"MULTI")]);
+        }
+        for e in held {
+            self.send(e.db, e.args);
+        }
+        if wrap {
+            self.send(db, vec![Bytes::from_static(b"EXEC")]);
+        }
+    }
+
     pub(crate) fn emit(&self, db: usize, args: Vec<Bytes>) {
         if !self.active.load(Ordering::Relaxed) {
             return;
         }
+        if self.grouping.load(Ordering::Relaxed) {
+            if let Some(held) = self.group.lock().as_mut() {
+                held.push(Effect { db, args });
+                return;
+            }
+        }
+        self.send(db, args);
+    }
+
+    fn send(&self, db: usize, args: Vec<Bytes>) {
         let mut listeners = self.listeners.lock();
         let effect = Effect { db, args };
         listeners.retain(|tx| tx.send(effect.clone()).is_ok());

@@ -38,6 +38,14 @@ pub struct Inner {
     seed: AtomicU64,
     shutdown_hook: Mutex<Option<ShutdownHook>>,
     pub(crate) stopping: AtomicBool,
+    /// Passed shared by every command, alone by EXEC and scripts.
+    pub(crate) gate: crate::gate::Gate,
+    /// Watched keys (WATCH).
+    pub(crate) watches: crate::watch::Watches,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Where `notify-keyspace-events` sits in the configuration.
+    pub(crate) notify_index: usize,
 }
 
 /// A handle to the engine; clones share it.
@@ -82,6 +90,10 @@ impl Engine {
         let run_id: String = (0..40)
             .map(|_| char::from_digit((rng.next_u64() % 16) as u32, 16).unwrap_or('0'))
             .collect();
+        let notify_index = opts
+            .config
+            .index_of("notify-keyspace-events")
+            .unwrap_or(usize::MAX);
         let inner = Inner {
             keyspace: Keyspace::new(databases),
             table: crate::commands::table(),
@@ -96,6 +108,10 @@ impl Engine {
             seed: AtomicU64::new(rng.next_u64()),
             shutdown_hook: Mutex::new(None),
             stopping: AtomicBool::new(false),
+            gate: Default::default(),
+            watches: Default::default(),
+            pubsub: Default::default(),
+            notify_index,
         };
         Engine {
             inner: Arc::new(inner),

@@ -8,7 +8,6 @@
 use crate::engine::Inner;
 use crate::keyspace::SHARDS;
 use crate::util::rng::Rng;
-use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Weak;
 use std::time::{Duration, Instant};
@@ -30,6 +29,8 @@ pub(crate) fn active_expire_cycle(inner: &Inner) -> usize {
     let first = rng.index(SHARDS);
     for k in 0..SHARDS {
         let s = (first + k) % SHARDS;
+        // Expiring beside EXEC or a script would change keys under them.
+        let gate = inner.gate.shared_wait();
         let mut shard = inner.keyspace.lock(s);
         for (db_index, db) in shard.dbs.iter_mut().enumerate() {
             crate::keyspace::hash_ttl::active_expire(inner, db_index, db, now, &mut rng);
@@ -50,12 +51,7 @@ pub(crate) fn active_expire_cycle(inner: &Inner) -> usize {
                 for key in &expired {
                     if db.remove(key).is_some() {
                         deleted += 1;
-                        inner.stats.expired_keys.fetch_add(1, Relaxed);
-                        inner.stats.dirty.fetch_add(1, Relaxed);
-                        inner.effects.emit(
-                            db_index,
-                            vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
-                        );
+                        inner.key_expired(db_index, key);
                     }
                 }
                 if expired.len() * 10 <= sample || start.elapsed() > budget {
@@ -64,6 +60,7 @@ pub(crate) fn active_expire_cycle(inner: &Inner) -> usize {
             }
         }
         drop(shard);
+        drop(gate);
         if start.elapsed() > budget {
             break;
         }

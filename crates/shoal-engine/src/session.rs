@@ -3,11 +3,63 @@
 
 use crate::blocking::{Deliver, Parked};
 use crate::clients::ClientHandle;
-use crate::engine::Engine;
+use crate::engine::{Engine, Inner};
+use crate::pubsub::{Kind, PushSink, QueueSink};
 use crate::util::rng::Rng;
 use bytes::Bytes;
 use shoal_resp::{Frame, Protocol};
+use std::collections::BTreeSet;
 use std::sync::Arc;
+
+/// A transaction being queued (between MULTI and EXEC).
+#[derive(Default)]
+pub struct Multi {
+    /// The queued commands, in order.
+    pub queue: Vec<Vec<Bytes>>,
+    /// A command was refused while queuing: EXEC answers EXECABORT.
+    pub failed: bool,
+}
+
+/// What a session is subscribed to.
+#[derive(Default)]
+pub struct Subscriptions {
+    /// SUBSCRIBE channels.
+    pub channels: BTreeSet<Bytes>,
+    /// PSUBSCRIBE patterns.
+    pub patterns: BTreeSet<Bytes>,
+    /// SSUBSCRIBE shard channels.
+    pub shard: BTreeSet<Bytes>,
+}
+
+impl Subscriptions {
+    /// The set of `kind`.
+    pub fn of(&self, kind: Kind) -> &BTreeSet<Bytes> {
+        match kind {
+            Kind::Channel => &self.channels,
+            Kind::Pattern => &self.patterns,
+            Kind::Shard => &self.shard,
+        }
+    }
+
+    /// The set of `kind`, mutably.
+    pub fn of_mut(&mut self, kind: Kind) -> &mut BTreeSet<Bytes> {
+        match kind {
+            Kind::Channel => &mut self.channels,
+            Kind::Pattern => &mut self.patterns,
+            Kind::Shard => &mut self.shard,
+        }
+    }
+
+    /// Channels plus patterns: the count SUBSCRIBE and PSUBSCRIBE replies carry.
+    pub fn count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+
+    /// True if subscribed to anything at all (RESP2 subscribed mode).
+    pub fn any(&self) -> bool {
+        self.count() + self.shard.len() > 0
+    }
+}
 
 /// CLIENT REPLY modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,12 +90,31 @@ pub struct SessionState {
     pub rng: Rng,
     /// What other clients see of this one.
     pub handle: Arc<ClientHandle>,
+    /// The transaction being queued, between MULTI and EXEC.
+    pub multi: Option<Multi>,
+    /// Keys this client WATCHes, with their database.
+    pub watched: Vec<(usize, Bytes)>,
+    /// Pub/sub subscriptions.
+    pub subs: Subscriptions,
+    /// Where pushes (messages, notifications) for this client go.
+    pub sink: Arc<dyn PushSink>,
+    /// The default sink, kept while no other is installed.
+    queue: Option<Arc<QueueSink>>,
+    /// Frames to send before this command's reply (one per channel of SUBSCRIBE).
+    pub before_reply: Vec<Frame>,
 }
 
 impl SessionState {
     /// A fresh state for the client behind `handle`: database `db`, RESP2, replies on.
     pub(crate) fn detached(handle: Arc<ClientHandle>, db: usize, seed: u64) -> SessionState {
+        let queue = Arc::new(QueueSink::default());
         SessionState {
+            multi: None,
+            watched: Vec::new(),
+            subs: Subscriptions::default(),
+            sink: queue.clone(),
+            queue: Some(queue),
+            before_reply: Vec::new(),
             db,
             protocol: Protocol::Resp2,
             reply_mode: ReplyMode::On,
@@ -59,6 +130,39 @@ impl SessionState {
     /// This client's id.
     pub fn id(&self) -> u64 {
         self.handle.id
+    }
+
+    /// Sends replies and pushes to `sink` from now on (the server's connection writer).
+    pub fn set_push_sink(&mut self, sink: Arc<dyn PushSink>) {
+        self.queue = None;
+        self.sink = sink;
+    }
+
+    /// Takes the pushes queued for this client while no sink of its own is installed.
+    pub fn take_pushes(&mut self) -> Vec<Frame> {
+        self.queue.as_ref().map(|q| q.take()).unwrap_or_default()
+    }
+}
+
+impl Inner {
+    /// Ends what a session holds beyond its own state: its transaction, its WATCHes and its
+    /// subscriptions (RESET, and a client going away).
+    pub(crate) fn release_session(&self, st: &mut SessionState) {
+        st.multi = None;
+        self.unwatch(st);
+        for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
+            for name in std::mem::take(st.subs.of_mut(kind)) {
+                self.pubsub.unsubscribe(kind, &name, st.handle.id);
+            }
+        }
+    }
+
+    /// Forgets every key `st` watches (UNWATCH, EXEC, DISCARD).
+    pub(crate) fn unwatch(&self, st: &mut SessionState) {
+        if !st.watched.is_empty() {
+            self.watches.unwatch_all(st.handle.id, &st.watched);
+            st.watched.clear();
+        }
     }
 }
 
@@ -99,7 +203,11 @@ impl Session {
     /// answers its timeout reply at once, as inside MULTI. Returns `None` when the client
     /// turned replies off (CLIENT REPLY).
     pub fn execute(&mut self, args: Vec<Bytes>) -> Option<Frame> {
-        match self.run(args) {
+        let outcome = self.run(args);
+        for f in std::mem::take(&mut self.state.before_reply) {
+            self.state.sink.push(&f);
+        }
+        match outcome {
             Outcome::Reply(reply) => reply,
             Outcome::Blocked(p) => Some(p.on_timeout),
         }
@@ -124,8 +232,11 @@ impl Session {
             on_timeout: p.on_timeout,
             deliver,
         });
-        // Data may have arrived between the command's attempt and the parking.
-        inner.serve_blocked();
+        // Data may have arrived between the command's attempt and the parking. Behind a busy
+        // script, leave it: the next write to the key serves the waiters.
+        if let Ok(_shared) = inner.gate.shared() {
+            inner.serve_blocked();
+        }
     }
 
     /// Stops waiting. True if the command was still parked (the caller answers the timeout
@@ -158,6 +269,12 @@ impl Session {
         }
     }
 
+    /// Frames pushed to this session (pub/sub messages, keyspace notifications, extra
+    /// SUBSCRIBE confirmations) since last taken, when no sink of its own is installed.
+    pub fn take_pushes(&mut self) -> Vec<Frame> {
+        self.state.take_pushes()
+    }
+
     /// The session's state.
     pub fn state(&self) -> &SessionState {
         &self.state
@@ -181,6 +298,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        self.engine.inner.release_session(&mut self.state);
         self.engine.inner.clients.unregister(self.state.handle.id);
     }
 }

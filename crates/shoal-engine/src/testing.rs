@@ -12,6 +12,7 @@ use crate::clock::ManualClock;
 use crate::effects::Effect;
 use crate::engine::{Engine, EngineOptions};
 use crate::keyspace::Keyspace;
+use crate::pubsub::{Kind, PushSink, QueueSink};
 use crate::session::Session;
 use bytes::Bytes;
 use shoal_resp::{Frame, Protocol};
@@ -98,6 +99,64 @@ impl Harness {
     /// A second session on the same engine.
     pub fn other_session(&self) -> Session {
         self.engine.session()
+    }
+
+    /// Sets `notify-keyspace-events` to `classes` (e.g. `"KEA"`) and listens to both
+    /// channel families. Read
+    /// what was published with [`Events::take`].
+    pub fn events(&self, classes: &str) -> Events {
+        let inner = self.engine.inner();
+        let _ = inner.config.set("notify-keyspace-events", classes);
+        let sink = Arc::new(QueueSink::default());
+        let dynsink: Arc<dyn PushSink> = sink.clone();
+        inner.pubsub.subscribe(
+            Kind::Pattern,
+            Bytes::from_static(b"__key*__:*"),
+            u64::MAX,
+            &dynsink,
+        );
+        Events { sink }
+    }
+}
+
+/// Keyspace notifications captured by [`Harness::events`].
+pub struct Events {
+    sink: Arc<QueueSink>,
+}
+
+impl Events {
+    /// The events published since last taken, each as `(channel, message)` in lossy text,
+    /// e.g. `("__keyspace@0__:k", "set")` then `("__keyevent@0__:set", "k")`.
+    pub fn take(&self) -> Vec<(String, String)> {
+        self.sink
+            .take()
+            .into_iter()
+            .filter_map(|f| match f {
+                Frame::Push(parts) if parts.len() == 4 => {
+                    let text = |f: &Frame| match f {
+                        Frame::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+                        _ => String::new(),
+                    };
+                    Some((text(&parts[2]), text(&parts[3])))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Only the key-event side of [`Events::take`]: `(event, key)` pairs in order.
+    pub fn keyevents(&self) -> Vec<(String, String)> {
+        self.take()
+            .into_iter()
+            .filter_map(|(ch, msg)| {
+                let event = ch
+                    .strip_prefix("__keyevent@")?
+                    .split_once("__:")?
+                    .1
+                    .to_string();
+                Some((event, msg))
+            })
+            .collect()
     }
 }
 

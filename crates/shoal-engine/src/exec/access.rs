@@ -143,11 +143,7 @@ impl<'c> Access<'c> {
         match db.expire_of_key(key) {
             Some(at) if at < now => {
                 db.remove(key);
-                self.inner.stats.expired_keys.fetch_add(1, Relaxed);
-                self.emit_for_db(vec![
-                    Bytes::from_static(b"DEL"),
-                    Bytes::copy_from_slice(key),
-                ]);
+                self.inner.key_expired(self.db, key);
                 true
             }
             _ => false,
@@ -174,6 +170,8 @@ impl<'c> Access<'c> {
             }
             None => {
                 stats.keyspace_misses.fetch_add(1, Relaxed);
+                self.inner
+                    .notify(crate::notify::KEY_MISS, "keymiss", db, key);
                 None
             }
         }
@@ -213,7 +211,13 @@ impl<'c> Access<'c> {
         // A key past its deadline must not lend its TTL to the new value (Ttl::Keep).
         self.expire_if_needed(key);
         let lru = self.lru_now();
-        self.db_mut_of(key).upsert(key, value, ttl, lru);
+        let announce = self.inner.notify_flags() & crate::notify::NEW != 0;
+        let db = self.db_mut_of(key);
+        let fresh = announce && db.get(key).is_none();
+        db.upsert(key, value, ttl, lru);
+        if fresh {
+            self.notify(crate::notify::NEW, "new", key);
+        }
     }
 
     /// Runs `f` on the value of `key` for writing. A missing key is first created with
@@ -229,12 +233,14 @@ impl<'c> Access<'c> {
         self.expire_if_needed(key);
         let lru = self.lru_now();
         let touch = !self.no_touch;
+        let (inner, db_index) = (self.inner, self.db);
         let db = self.db_mut_of(key);
         if db.get(key).is_none() {
             match create() {
                 Some(v) => db.insert_new(key, v, None, lru),
                 None => return Ok(None),
             }
+            inner.notify(crate::notify::NEW, "new", db_index, key);
         } else if touch {
             if let Some(e) = db.get_mut(key) {
                 e.lru = lru;
@@ -280,15 +286,25 @@ impl<'c> Access<'c> {
     /// Like [`Access::emit`], building the effect only when something listens: for the
     /// hottest writes (SET, MSET), whose effect would otherwise be built for nothing.
     pub fn emit_with(&mut self, build: impl FnOnce() -> Vec<Bytes>) {
-        self.inner.stats.dirty.fetch_add(1, Relaxed);
-        if self.inner.effects.is_active() {
-            self.inner.effects.emit(self.db, build());
+        if self.inner.effects.is_active() || self.inner.watches.active() {
+            self.emit_for_db(build());
+        } else {
+            self.inner.stats.dirty.fetch_add(1, Relaxed);
         }
     }
 
     fn emit_for_db(&mut self, args: Vec<Bytes>) {
         self.inner.stats.dirty.fetch_add(1, Relaxed);
+        if self.inner.watches.active() {
+            self.touch_watched(&args);
+        }
         self.inner.effects.emit(self.db, args);
+    }
+
+    /// Publishes keyspace event `event` of `class` (`notify::LIST`, ...) about `key` in the
+    /// current database, if `notify-keyspace-events` enables it.
+    pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
+        self.inner.notify(class, event, self.db, key);
     }
 
     /// Records a write effect that is not tied to the current database (FLUSHALL, SWAPDB).

@@ -29,6 +29,8 @@ impl<'c> Access<'c> {
         let counter = if found.is_some() {
             &stats.keyspace_hits
         } else {
+            self.inner
+                .notify(crate::notify::KEY_MISS, "keymiss", db, key);
             &stats.keyspace_misses
         };
         counter.fetch_add(1, Relaxed);
@@ -53,6 +55,7 @@ impl<'c> Access<'c> {
         let db = self.db_mut_of(key);
         db.remove(key);
         db.insert_new(key, t.value, t.expire, t.lru);
+        self.notify(crate::notify::NEW, "new", key);
         if wakes {
             self.signal_ready(key);
         }

@@ -1,12 +1,13 @@
 //! From raw arguments to a reply: lookup, arity, subcommands, the handler, reply modes.
 
 use super::{Args, Ctx};
-use crate::command::{find_subcommand, CommandSpec};
+use crate::command::{find_subcommand, flags, CommandSpec};
 use crate::engine::Inner;
 use crate::error::CmdError;
+use crate::gate::Busy;
 use crate::session::{Outcome, Pending, ReplyMode, SessionState};
 use bytes::Bytes;
-use shoal_resp::Frame;
+use shoal_resp::{Frame, Protocol};
 use std::sync::atomic::Ordering::Relaxed;
 
 /// What running one command produced.
@@ -26,10 +27,7 @@ impl Inner {
     /// Runs one command for `session`, then serves clients blocked on keys it made ready.
     pub(crate) fn execute(&self, session: &mut SessionState, args: Vec<Bytes>) -> Outcome {
         session.skip_this = std::mem::take(&mut session.skip_next);
-        let ran = self.run(session, args);
-        if self.blocking.has_ready() {
-            self.serve_blocked();
-        }
+        let ran = self.execute_gated(session, args);
         match ran {
             Ran::Reply(reply) => {
                 if reply.is_error() {
@@ -53,6 +51,58 @@ impl Inner {
         }
     }
 
+    /// Queues the command inside MULTI, or passes the keyspace gate as the command needs
+    /// and runs it.
+    fn execute_gated(&self, session: &mut SessionState, args: Vec<Bytes>) -> Ran {
+        let Some(spec) = args.first().and_then(|name| self.table.get(name)) else {
+            if let Some(m) = session.multi.as_mut() {
+                m.failed = true;
+            }
+            return self.run(session, args);
+        };
+        if session.multi.is_some() && !runs_inside_multi(spec) {
+            return Ran::Reply(queue(session, spec, args));
+        }
+        if session.protocol == Protocol::Resp2
+            && session.subs.any()
+            && !ALLOWED_SUBSCRIBED.contains(&spec.name)
+        {
+            return Ran::Reply(Frame::error(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                spec.name
+            )));
+        }
+        if spec.has(flags::EXCLUSIVE) {
+            let _alone = match self.gate.exclusive() {
+                Ok(g) => g,
+                Err(busy) => return Ran::Reply(busy_error(busy)),
+            };
+            return self.run_and_serve(session, spec, args);
+        }
+        match self.gate.shared() {
+            Ok(_shared) => self.run_and_serve(session, spec, args),
+            // Commands that may run beside a busy script touch no key (SCRIPT KILL, ...).
+            Err(_) if spec.has(flags::ALLOW_BUSY) && spec.first_key == 0 => {
+                self.run_spec(session, spec, args)
+            }
+            Err(busy) => Ran::Reply(busy_error(busy)),
+        }
+    }
+
+    fn run_and_serve(
+        &self,
+        session: &mut SessionState,
+        spec: &CommandSpec,
+        args: Vec<Bytes>,
+    ) -> Ran {
+        let ran = self.run_spec(session, spec, args);
+        if self.blocking.has_ready() {
+            self.serve_blocked();
+        }
+        ran
+    }
+
+    /// Runs one command, looked up by name, without passing the gate (the caller holds it).
     pub(crate) fn run(&self, session: &mut SessionState, args: Vec<Bytes>) -> Ran {
         let Some(name) = args.first() else {
             return Ran::Reply(
@@ -66,12 +116,44 @@ impl Inner {
         let Some(spec) = self.table.get(name) else {
             return Ran::Reply(unknown_command(&args).to_frame());
         };
+        self.run_spec(session, spec, args)
+    }
+
+    fn run_spec(&self, session: &mut SessionState, spec: &CommandSpec, args: Vec<Bytes>) -> Ran {
+        let now_ms = self.clock.now_ms();
+        self.run_at(session, spec, args, now_ms)
+    }
+
+    /// Runs a command on behalf of EXEC or a script: no gate (the caller holds it), the
+    /// caller's time, and a blocking command that finds nothing answers its timeout reply
+    /// at once, as inside MULTI.
+    pub(crate) fn run_inner(&self, st: &mut SessionState, args: Vec<Bytes>, now_ms: u64) -> Frame {
+        let Some(spec) = args.first().and_then(|n| self.table.get(n)) else {
+            return match self.run(st, args) {
+                Ran::Reply(f) => f,
+                Ran::Block { on_timeout, .. } => on_timeout,
+            };
+        };
+        match self.run_at(st, spec, args, now_ms) {
+            Ran::Reply(f) => f,
+            Ran::Block { on_timeout, .. } => on_timeout,
+        }
+    }
+
+    /// Runs one command with `now_ms` as its time (EXEC and scripts run every command they
+    /// hold at the same time), without passing the gate.
+    pub(crate) fn run_at(
+        &self,
+        session: &mut SessionState,
+        spec: &CommandSpec,
+        args: Vec<Bytes>,
+        now_ms: u64,
+    ) -> Ran {
         let (spec, fullname, pos) = match resolve(spec, &args) {
             Ok(found) => found,
             Err(e) => return Ran::Reply(e.to_frame()),
         };
         self.stats.commands.fetch_add(1, Relaxed);
-        let now_ms = self.clock.now_ms();
         session.handle.last_interaction_ms.store(now_ms, Relaxed);
         *session.handle.last_cmd.lock() = fullname;
         let _span = tracing::trace_span!("command", name = fullname).entered();
@@ -175,4 +257,61 @@ fn unknown_command(args: &[Bytes]) -> CmdError {
         name: truncate(&args[0], 128),
         args: listed,
     }
+}
+
+/// Commands RESP2 clients may send while subscribed.
+const ALLOWED_SUBSCRIBED: &[&str] = &[
+    "subscribe",
+    "ssubscribe",
+    "unsubscribe",
+    "sunsubscribe",
+    "psubscribe",
+    "punsubscribe",
+    "ping",
+    "quit",
+    "reset",
+];
+
+/// Commands that run at once inside MULTI instead of being queued.
+fn runs_inside_multi(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// Checks a command for the transaction and queues it: QUEUED, or the error that makes
+/// EXEC abort.
+fn queue(session: &mut SessionState, spec: &CommandSpec, args: Vec<Bytes>) -> Frame {
+    let refused = match resolve(spec, &args) {
+        Err(e) => Some(e.to_frame()),
+        Ok((s, _, _)) if s.has(flags::NO_MULTI) => {
+            Some(Frame::error("ERR Command not allowed inside a transaction"))
+        }
+        Ok(_) => None,
+    };
+    let Some(m) = session.multi.as_mut() else {
+        return Frame::error("ERR EXEC without MULTI");
+    };
+    match refused {
+        Some(err) => {
+            m.failed = true;
+            err
+        }
+        None => {
+            m.queue.push(args);
+            Frame::simple("QUEUED")
+        }
+    }
+}
+
+/// The BUSY error other clients get while a script or function runs too long.
+pub(crate) fn busy_error(busy: Busy) -> Frame {
+    let kill = match busy {
+        Busy::Function => "FUNCTION KILL",
+        _ => "SCRIPT KILL",
+    };
+    Frame::error(format!(
+        "BUSY Redis is busy running a script. You can only call {kill} or SHUTDOWN NOSAVE."
+    ))
 }

@@ -10,8 +10,9 @@
 mod access;
 pub(crate) mod access_keys;
 mod access_set;
+mod access_watch;
 mod args;
-mod dispatch;
+pub(crate) mod dispatch;
 
 pub use access::{Access, Ttl};
 pub use args::{is_word, Args};

@@ -77,6 +77,11 @@ pub(crate) fn active_expire(
         }
         expired += due.len();
         inner.stats.dirty.fetch_add(1, Relaxed);
+        inner.watches.touch(db_index, &key, !emptied);
+        inner.notify(crate::notify::HASH, "hexpired", db_index, &key);
+        if emptied {
+            inner.notify(crate::notify::GENERIC, "del", db_index, &key);
+        }
         let mut effect = vec![Bytes::from_static(b"HDEL"), Bytes::from(key.to_vec())];
         effect.extend(due);
         inner.effects.emit(db_index, effect);

@@ -49,7 +49,7 @@ fn directive(p: &Param, value: &str) -> String {
             .unwrap_or_else(|_| value.to_string()),
         // `bind` takes its addresses as separate words.
         Kind::Str if p.name == "bind" => value.to_string(),
-        Kind::Str => quote(value),
+        Kind::Str | Kind::Custom(_) => quote(value),
         _ => value.to_string(),
     };
     format!("{} {arg}", p.name)
