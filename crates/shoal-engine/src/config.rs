@@ -7,7 +7,11 @@
 use crate::util::glob::glob_match;
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+/// Checks a new value given the current one: the canonical text and numeric view, or why
+/// the value is refused.
+pub type Normalizer = fn(&str, &str) -> Result<(String, i64), String>;
 
 /// The kind of value a parameter takes, with its bounds.
 #[derive(Clone, Copy, Debug)]
@@ -34,7 +38,8 @@ pub enum Kind {
     Str,
     /// Text checked and normalized by a function returning the canonical text and the
     /// numeric view (flag sets such as `notify-keyspace-events`), or the reason it is wrong.
-    Custom(fn(&str) -> Result<(String, i64), String>),
+    /// The second argument is the current value, for parameters set piecewise.
+    Custom(Normalizer),
 }
 
 /// One parameter.
@@ -125,6 +130,12 @@ pub fn params() -> Vec<Param> {
             default: "",
             immutable: false,
         },
+        Param {
+            name: "client-output-buffer-limit",
+            kind: Kind::Custom(crate::output_limits::normalize),
+            default: crate::output_limits::DEFAULT,
+            immutable: false,
+        },
         mem(
             "client-query-buffer-limit",
             1024 * 1024,
@@ -156,6 +167,8 @@ pub struct Config {
     values: RwLock<BTreeMap<&'static str, String>>,
     /// Numeric view of each parameter (same index as `params`), kept in step with `values`.
     numbers: Vec<AtomicI64>,
+    /// Bumped by every change, so readers can cache what they derive from values.
+    version: AtomicU64,
 }
 
 impl Default for Config {
@@ -180,6 +193,7 @@ impl Config {
             params,
             values: RwLock::new(values),
             numbers,
+            version: AtomicU64::new(0),
         }
     }
 
@@ -218,7 +232,18 @@ impl Config {
         self.set_inner(name, value, false)
     }
 
+    /// A number that changes whenever any parameter does.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
     fn set_inner(&self, name: &str, value: &str, startup: bool) -> Result<(), ConfigError> {
+        let done = self.set_value(name, value, startup);
+        self.version.fetch_add(1, Ordering::Release);
+        done
+    }
+
+    fn set_value(&self, name: &str, value: &str, startup: bool) -> Result<(), ConfigError> {
         let p = *self
             .param(name)
             .ok_or_else(|| ConfigError::Unknown(name.to_string()))?;
@@ -268,7 +293,8 @@ impl Config {
             }
             Kind::Str => value.to_string(),
             Kind::Custom(normalize) => {
-                let (text, number) = normalize(value).map_err(invalid)?;
+                let old = self.values.read().get(p.name).cloned().unwrap_or_default();
+                let (text, number) = normalize(value, &old).map_err(invalid)?;
                 if let Some(i) = self.index(p.name) {
                     self.numbers[i].store(number, Ordering::Relaxed);
                 }

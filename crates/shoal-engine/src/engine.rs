@@ -187,6 +187,18 @@ impl Inner {
         &self.table
     }
 
+    /// True if the command named `name` runs alone (EXEC, EVAL, FCALL, ...) and so may hold
+    /// its thread for long: a server runs it where that stalls no other client.
+    pub fn runs_alone(&self, name: &[u8]) -> bool {
+        // Every built-in command that runs alone starts with E or F: skip the lookup for
+        // the rest, which is nearly all traffic.
+        matches!(name.first(), Some(b'e' | b'E' | b'f' | b'F'))
+            && self
+                .table
+                .get(name)
+                .is_some_and(|s| s.has(crate::command::flags::EXCLUSIVE))
+    }
+
     /// Asks the process to stop (SHUTDOWN). Returns false if nothing listens.
     pub fn request_shutdown(&self) -> bool {
         match self.shutdown_hook.lock().as_ref() {

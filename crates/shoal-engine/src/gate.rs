@@ -131,6 +131,7 @@ impl Gate {
     }
 
     /// Marks the exclusive holder busy (called by the holder itself).
+    #[allow(dead_code)] // The script runner calls it.
     pub(crate) fn set_busy(&self, kind: Busy) {
         let v = match kind {
             Busy::No => 0,
@@ -141,11 +142,13 @@ impl Gate {
     }
 
     /// Asks the busy holder to stop (SCRIPT KILL / FUNCTION KILL).
+    #[allow(dead_code)] // SCRIPT KILL and FUNCTION KILL are its callers.
     pub(crate) fn request_kill(&self) {
         self.kill.store(true, Ordering::SeqCst);
     }
 
     /// True once a kill was requested of the current exclusive holder.
+    #[allow(dead_code)] // The script runner polls it.
     pub(crate) fn kill_requested(&self) -> bool {
         self.kill.load(Ordering::SeqCst)
     }

@@ -29,6 +29,7 @@ mod expire;
 mod gate;
 pub mod keyspace;
 pub mod notify;
+pub mod output_limits;
 pub mod pubsub;
 pub mod session;
 pub mod stats;

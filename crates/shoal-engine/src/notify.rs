@@ -91,7 +91,7 @@ pub fn format(flags: u32) -> String {
 }
 
 /// The config normalizer of `notify-keyspace-events`.
-pub(crate) fn normalize(text: &str) -> Result<(String, i64), String> {
+pub(crate) fn normalize(text: &str, _old: &str) -> Result<(String, i64), String> {
     let flags = parse(text)
         .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
     Ok((format(flags), i64::from(flags)))
@@ -136,14 +136,14 @@ mod tests {
     #[test]
     fn classes_normalize_as_redis_shows_them() {
         assert_eq!(
-            normalize("KEA").ok(),
+            normalize("KEA", "").ok(),
             Some(("AKE".into(), i64::from(ALL | KEYSPACE | KEYEVENT)))
         );
-        assert_eq!(normalize("Eg$").map(|x| x.0).ok(), Some("g$E".into()));
-        assert_eq!(normalize("").map(|x| x.0).ok(), Some(String::new()));
-        assert!(normalize("KEq").is_err());
+        assert_eq!(normalize("Eg$", "").map(|x| x.0).ok(), Some("g$E".into()));
+        assert_eq!(normalize("", "").map(|x| x.0).ok(), Some(String::new()));
+        assert!(normalize("KEq", "").is_err());
         assert_eq!(
-            normalize("g$lshzxetdKEmn").map(|x| x.0).ok(),
+            normalize("g$lshzxetdKEmn", "").map(|x| x.0).ok(),
             Some("AKEmn".into())
         );
     }

@@ -1,5 +1,6 @@
 //! One client connection: read, parse every complete request, execute, write once.
 
+use crate::push::PushBuffer;
 use bytes::BytesMut;
 use shoal_engine::{ClientInfo, ClientKind, Engine, Outcome, Pending, Session};
 use shoal_resp::{encode, parse_command, Frame, Limits, Protocol};
@@ -24,6 +25,15 @@ pub(crate) struct Connection {
     stream: TcpStream,
     session: Session,
     closing: Closing,
+    push: Arc<PushBuffer>,
+}
+
+/// What waiting for input produced.
+enum Input {
+    /// Bytes were read (0: the peer closed).
+    Read(usize),
+    /// Pushes (pub/sub messages) wait to be written.
+    Pushes,
 }
 
 fn closing_signal(killed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) -> Closing {
@@ -66,7 +76,12 @@ impl Connection {
             laddr,
             fd,
         };
-        let session = engine.session_for(info);
+        let mut session = engine.session_for(info);
+        let push = Arc::new(PushBuffer::new(
+            engine.clone(),
+            session.state().handle.clone(),
+        ));
+        session.state_mut().set_push_sink(push.clone());
         let killed = Arc::new(Notify::new());
         let waker = killed.clone();
         session.state().handle.on_kill(move || waker.notify_one());
@@ -74,6 +89,7 @@ impl Connection {
             stream,
             session,
             closing: closing_signal(killed, shutdown),
+            push,
         }
     }
 
@@ -99,8 +115,15 @@ impl Connection {
         let mut output = BytesMut::with_capacity(READ_CHUNK);
         loop {
             match self.read_more(&mut input).await {
-                Ok(0) | Err(_) => return Close::Peer,
-                Ok(_) => {}
+                Ok(Input::Read(0)) | Err(_) => return Close::Peer,
+                Ok(Input::Read(_)) => {}
+                Ok(Input::Pushes) => {
+                    self.push.drain_into(&mut output);
+                    if !self.flush(&mut output).await {
+                        return Close::Peer;
+                    }
+                    continue;
+                }
             }
             let end = loop {
                 match self.execute_buffered(&mut input, &mut output) {
@@ -120,6 +143,7 @@ impl Connection {
                     }
                 }
             };
+            self.push.drain_into(&mut output);
             if !self.flush(&mut output).await {
                 return Close::Peer;
             }
@@ -157,7 +181,13 @@ impl Connection {
         // CLIENT LIST `omem`: what waits for a slow reader while the write is pending.
         let handle = &self.session.state().handle;
         handle.omem.store(output.len(), Relaxed);
-        if self.stream.write_all(output).await.is_err() {
+        // A client killed meanwhile (CLIENT KILL, or over its output limit) is not waited
+        // for: a peer that never reads must not hold the task forever.
+        let written = tokio::select! {
+            w = self.stream.write_all(output) => w.is_ok(),
+            _ = &mut self.closing => false,
+        };
+        if !written {
             return false;
         }
         handle.omem.store(0, Relaxed);
@@ -205,13 +235,21 @@ impl Connection {
                     self.session.cancel_block();
                     return None;
                 }
+                _ = self.push.ready.notified() => {
+                    let mut out = BytesMut::new();
+                    self.push.drain_into(&mut out);
+                    if !self.flush(&mut out).await {
+                        self.session.cancel_block();
+                        return None;
+                    }
+                }
             }
         }
     }
 
     /// Reads at least one byte (0 means the peer closed), honouring kill, shutdown and the
     /// idle `timeout`.
-    async fn read_more(&mut self, input: &mut BytesMut) -> std::io::Result<usize> {
+    async fn read_more(&mut self, input: &mut BytesMut) -> std::io::Result<Input> {
         if input.capacity() - input.len() < READ_CHUNK / 4 {
             input.reserve(READ_CHUNK);
         }
@@ -228,11 +266,12 @@ impl Connection {
             r = read => r?,
             _ = &mut self.closing => 0,
             _ = timeout => 0,
+            _ = self.push.ready.notified() => return Ok(Input::Pushes),
         };
         let stats = &self.session.engine().inner().stats;
         stats.net_input_bytes.fetch_add(n as u64, Relaxed);
         self.session.state().handle.qbuf.store(input.len(), Relaxed);
-        Ok(n)
+        Ok(Input::Read(n))
     }
 
     /// Executes every complete request in `input`, encoding replies into `output`, until the
@@ -249,10 +288,20 @@ impl Connection {
                     if args.is_empty() {
                         continue;
                     }
-                    match self.session.run(args) {
-                        Outcome::Reply(Some(reply)) => {
-                            encode(&reply, self.session.state().protocol, output)
-                        }
+                    let outcome = if self.session.engine().inner().runs_alone(&args[0]) {
+                        // EXEC or a script: it may run long, so let the runtime move this
+                        // thread's other connections elsewhere meanwhile.
+                        tokio::task::block_in_place(|| self.session.run(args))
+                    } else {
+                        self.session.run(args)
+                    };
+                    let before = std::mem::take(&mut self.session.state_mut().before_reply);
+                    let proto = self.session.state().protocol;
+                    for frame in &before {
+                        encode(frame, proto, output);
+                    }
+                    match outcome {
+                        Outcome::Reply(Some(reply)) => encode(&reply, proto, output),
                         Outcome::Reply(None) => {}
                         Outcome::Blocked(pending) => return Batch::Blocked(pending),
                     }

@@ -16,6 +16,7 @@
 mod config_file;
 mod connection;
 mod listener;
+mod push;
 
 pub use config_file::{apply_args, ConfigFileError};
 pub use listener::{io_threads, serve, ServerHandle};

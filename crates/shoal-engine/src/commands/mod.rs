@@ -6,9 +6,11 @@ pub mod connection;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod transaction;
 pub mod zset;
 
 use crate::command::{CommandSpec, CommandTable};
@@ -25,6 +27,8 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         server::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
+        transaction::COMMANDS,
+        pubsub::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())

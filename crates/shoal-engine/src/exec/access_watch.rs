@@ -57,3 +57,35 @@ impl Inner {
         self.notify(crate::notify::EXPIRED, "expired", db, key);
     }
 }
+
+impl<'c> Access<'c> {
+    fn physically(&mut self, db: usize, key: &[u8]) -> Option<Option<u64>> {
+        let now = self.now_ms;
+        let g = self.guard_index(key)?;
+        let d = &self.guards[g].1.dbs[db];
+        d.get(key)?;
+        Some(d.expire_of_key(key).filter(|&at| at < now))
+    }
+
+    /// Before FLUSHDB (or FLUSHALL, per database) empties `db`: touches the watched keys
+    /// that exist in it. Every shard must be locked.
+    pub(crate) fn touch_watched_flush(&mut self, db: usize) {
+        for key in self.inner.watches.keys_of_db(db) {
+            let before = self.physically(db, &key).is_some();
+            self.inner.watches.touch_replaced(db, &key, before, None);
+        }
+    }
+
+    /// Before SWAPDB exchanges `a` and `b`: touches watched keys whose existence changes,
+    /// keeping keys that stay logically expired or missing untouched. Every shard must be
+    /// locked.
+    pub(crate) fn touch_watched_swap(&mut self, a: usize, b: usize) {
+        for (from, to) in [(a, b), (b, a)] {
+            for key in self.inner.watches.keys_of_db(from) {
+                let before = self.physically(from, &key).is_some();
+                let after = self.physically(to, &key).map(|exp| exp.is_some());
+                self.inner.watches.touch_replaced(from, &key, before, after);
+            }
+        }
+    }
+}

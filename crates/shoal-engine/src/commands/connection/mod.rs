@@ -24,7 +24,16 @@ fn ping(ctx: &mut Ctx<'_>) -> CmdResult {
     if ctx.args.remaining() > 1 {
         return Err(CmdError::WrongArity("ping".into()));
     }
-    Ok(match ctx.args.next_arg() {
+    let msg = ctx.args.next_arg();
+    if ctx.session.protocol == Protocol::Resp2 && ctx.session.subs.any() {
+        // A subscribed RESP2 client can only read pushes: PING answers in that shape.
+        let text = msg.unwrap_or_default();
+        return Ok(Frame::Array(vec![
+            Frame::Bulk(bytes::Bytes::from_static(b"pong")),
+            Frame::Bulk(text),
+        ]));
+    }
+    Ok(match msg {
         Some(msg) => Frame::Bulk(msg),
         None => Frame::simple("PONG"),
     })
@@ -159,6 +168,7 @@ fn quit(ctx: &mut Ctx<'_>) -> CmdResult {
 
 /// `RESET`: the connection back to its initial state.
 fn reset(ctx: &mut Ctx<'_>) -> CmdResult {
+    ctx.inner.release_session(ctx.session);
     set_db(ctx, 0);
     set_protocol(ctx, Protocol::Resp2);
     ctx.session.reply_mode = ReplyMode::On;

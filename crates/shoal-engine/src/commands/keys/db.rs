@@ -27,6 +27,7 @@ fn parse_flush_mode(ctx: &mut Ctx<'_>) -> Result<(), CmdError> {
 pub(super) fn flushdb(ctx: &mut Ctx<'_>) -> CmdResult {
     parse_flush_mode(ctx)?;
     let mut a = ctx.lock_all();
+    a.touch_watched_flush(a.db);
     a.clear_db();
     a.emit(vec![Bytes::from_static(b"FLUSHDB")]);
     Ok(Frame::ok())
@@ -36,6 +37,9 @@ pub(super) fn flushdb(ctx: &mut Ctx<'_>) -> CmdResult {
 pub(super) fn flushall(ctx: &mut Ctx<'_>) -> CmdResult {
     parse_flush_mode(ctx)?;
     let mut a = ctx.lock_all();
+    for db in 0..ctx.databases() {
+        a.touch_watched_flush(db);
+    }
     a.clear_all();
     a.emit_global(vec![Bytes::from_static(b"FLUSHALL")]);
     Ok(Frame::ok())
@@ -50,6 +54,7 @@ pub(super) fn swapdb(ctx: &mut Ctx<'_>) -> CmdResult {
     let y = parse_int32(&second, CmdError::Msg("invalid second DB index"))?;
     let (x, y) = (check_db(ctx, x)?, check_db(ctx, y)?);
     let mut a = ctx.lock_all();
+    a.touch_watched_swap(x, y);
     a.swap_dbs(x, y);
     a.signal_waited_keys(x);
     a.signal_waited_keys(y);
