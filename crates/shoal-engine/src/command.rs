@@ -207,6 +207,8 @@ pub enum Group {
     PubSub,
     /// `scripting`.
     Scripting,
+    /// `module`: commands the embedding application added.
+    Module,
 }
 
 impl Group {
@@ -225,6 +227,7 @@ impl Group {
             Group::Transactions => "transactions",
             Group::PubSub => "pubsub",
             Group::Scripting => "scripting",
+            Group::Module => "module",
         }
     }
 }

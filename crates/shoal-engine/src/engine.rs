@@ -46,6 +46,8 @@ pub struct Inner {
     pub pubsub: crate::pubsub::PubSub,
     /// Where `notify-keyspace-events` sits in the configuration.
     pub(crate) notify_index: usize,
+    /// Handlers of the application's own commands.
+    pub(crate) custom: crate::custom::CustomCommands,
 }
 
 /// A handle to the engine; clones share it.
@@ -62,6 +64,8 @@ pub struct EngineOptions {
     pub clock: Arc<dyn Clock>,
     /// Seed of the random source; taken from the clock by default.
     pub seed: Option<u64>,
+    /// Commands the application adds to the built-in ones.
+    pub commands: Vec<crate::custom::CustomCommand>,
 }
 
 impl Default for EngineOptions {
@@ -70,6 +74,7 @@ impl Default for EngineOptions {
             config: Config::new(),
             clock: Arc::new(SystemClock),
             seed: None,
+            commands: Vec::new(),
         }
     }
 }
@@ -90,13 +95,19 @@ impl Engine {
         let run_id: String = (0..40)
             .map(|_| char::from_digit((rng.next_u64() % 16) as u32, 16).unwrap_or('0'))
             .collect();
+        let mut custom = crate::custom::CustomCommands::default();
+        let mut table = crate::commands::table();
+        for spec in custom.register(opts.commands) {
+            table.register(spec);
+        }
         let notify_index = opts
             .config
             .index_of("notify-keyspace-events")
             .unwrap_or(usize::MAX);
         let inner = Inner {
             keyspace: Keyspace::new(databases),
-            table: crate::commands::table(),
+            table,
+            custom,
             config: opts.config,
             clients: ClientRegistry::default(),
             stats: Stats::default(),

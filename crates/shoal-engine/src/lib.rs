@@ -21,6 +21,7 @@ pub mod clock;
 pub mod command;
 pub mod commands;
 pub mod config;
+pub mod custom;
 pub mod effects;
 mod engine;
 pub mod error;

@@ -12,6 +12,7 @@ use crate::Error;
 #[derive(Clone, Debug, Default)]
 pub struct Config {
     directives: Vec<(String, String)>,
+    pub(crate) commands: Vec<shoal_engine::custom::CustomCommand>,
 }
 
 impl Config {
@@ -19,6 +20,28 @@ impl Config {
     /// when the instance opens.
     pub fn set(mut self, name: &str, value: &str) -> Config {
         self.directives.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Adds the application's own command: a declaration in the form built-in commands use
+    /// and a handler over the execution context. It then works like any other: over RESP,
+    /// inside MULTI, from scripts, listed by COMMAND.
+    ///
+    /// ```
+    /// use shoal::{CommandSpec, CustomCommand, Frame, flags};
+    /// let double = CustomCommand::new(
+    ///     CommandSpec::custom("double").arity(2).flags(flags::FAST),
+    ///     |ctx| {
+    ///         let n = ctx.args.int()?;
+    ///         Ok(Frame::Integer(n.saturating_mul(2)))
+    ///     },
+    /// );
+    /// let db = shoal::Shoal::open(shoal::Config::default().command(double))?;
+    /// assert_eq!(db.execute(&["DOUBLE", "21"])?, Frame::Integer(42));
+    /// # Ok::<(), shoal::Error>(())
+    /// ```
+    pub fn command(mut self, command: shoal_engine::custom::CustomCommand) -> Config {
+        self.commands.push(command);
         self
     }
 

@@ -27,15 +27,24 @@ mod config;
 mod error;
 mod keys;
 mod options;
+mod pubsub;
 mod reply_future;
 mod strings;
+mod transaction;
 
 pub use config::Config;
 pub use error::Error;
 pub use options::{Expiry, ScanOptions, SetCondition, SetOptions, Ttl};
+pub use pubsub::{Message, Subscription};
 pub use reply_future::ReplyFuture;
+pub use shoal_engine::command::{acl, flags, CommandSpec};
+pub use shoal_engine::custom::CustomCommand;
+pub use shoal_engine::exec::{Access, Ctx, Ttl as KeyTtl};
+pub use shoal_engine::types::{string::StrValue, Value};
+pub use shoal_engine::{notify, CmdError, CmdResult};
 pub use shoal_engine::{Bytes, Effect, Frame};
 pub use shoal_server::ServerHandle;
+pub use transaction::Transaction;
 
 use parking_lot::Mutex;
 use shoal_engine::{Engine, EngineOptions, Session};
@@ -53,8 +62,20 @@ impl Shoal {
     /// Opens an in-memory instance with `config`.
     pub fn open(config: Config) -> Result<Shoal> {
         let engine_config = config.build()?;
+        let builtin = shoal_engine::commands::table();
+        if let Some(c) = config
+            .commands
+            .iter()
+            .find(|c| builtin.get(c.spec.name.as_bytes()).is_some())
+        {
+            return Err(Error::Config(format!(
+                "command '{}' already exists",
+                c.spec.name
+            )));
+        }
         let engine = Engine::with_options(EngineOptions {
             config: engine_config,
+            commands: config.commands.clone(),
             ..EngineOptions::default()
         });
         engine.start_background();
