@@ -3,6 +3,7 @@
 use super::parse_offset;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Access, Ctx, Ttl};
+use crate::notify;
 use crate::types::bits::{self, Overflow};
 use crate::types::{StrValue, Value};
 use crate::util::num::parse_i64;
@@ -184,6 +185,7 @@ fn write(ctx: &Ctx<'_>, key: Bytes, ops: &[FieldOp]) -> CmdResult {
         r
     };
     if changed {
+        a.notify(notify::STRING, "setbit", &key);
         a.emit(ctx.args.all().to_vec());
     }
     Ok(Frame::Array(replies))
