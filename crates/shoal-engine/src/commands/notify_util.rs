@@ -29,3 +29,12 @@ pub(crate) fn list_event(end: crate::types::list::End, push: bool) -> &'static s
         (End::Back, false) => "rpop",
     }
 }
+
+/// `(event, key)` pairs as [`crate::testing::Events::keyevents`] returns them.
+#[cfg(test)]
+pub(crate) fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(e, k)| (e.to_string(), k.to_string()))
+        .collect()
+}

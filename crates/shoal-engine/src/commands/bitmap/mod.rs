@@ -309,4 +309,6 @@ mod field_tests;
 #[cfg(test)]
 mod golden_tests;
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod tests;

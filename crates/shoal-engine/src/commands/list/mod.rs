@@ -12,6 +12,8 @@ mod decl;
 mod pop;
 
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod tests_basic;
 #[cfg(test)]
 mod tests_model;

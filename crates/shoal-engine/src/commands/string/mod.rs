@@ -18,6 +18,8 @@ mod multi;
 mod range;
 
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod tests_basic;
 #[cfg(test)]
 mod tests_lcs;

@@ -19,6 +19,8 @@ mod scan;
 mod store;
 
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod tests_add;
 #[cfg(test)]
 mod tests_pop;
