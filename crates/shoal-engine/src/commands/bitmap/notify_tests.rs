@@ -50,3 +50,16 @@ fn bitmap_events_are_string_class() {
     h.run(&["SETBIT", "b", "2", "1"]);
     assert_eq!(ev.take(), pairs(&[("__keyspace@0__:b", "setbit")]));
 }
+
+#[test]
+fn bitfield_whose_writes_all_fail_announces_nothing() {
+    let mut h = Harness::new();
+    let ev = h.events("KEA");
+    h.run(&[
+        "BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "5",
+    ]);
+    assert_eq!(h.run(&["EXISTS", "b"]), crate::testing::int(1));
+    assert_eq!(ev.keyevents(), pairs(&[]));
+    h.run(&["BITFIELD", "c", "SET", "u8", "0", "0"]);
+    assert_eq!(ev.keyevents(), pairs(&[("setbit", "c")]));
+}
