@@ -38,3 +38,23 @@ pub(crate) fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         .map(|(e, k)| (e.to_string(), k.to_string()))
         .collect()
 }
+
+/// Parks a client running `args` (blocked on `keys`), as dispatch would.
+#[cfg(test)]
+pub(crate) fn park(h: &crate::testing::Harness, args: &[&str], keys: &[&str]) {
+    h.engine.inner().blocking.park(crate::blocking::Parked {
+        id: 777,
+        db: 0,
+        args: args
+            .iter()
+            .map(|a| bytes::Bytes::from(a.to_string()))
+            .collect(),
+        keys: keys
+            .iter()
+            .map(|k| bytes::Bytes::from(k.to_string()))
+            .collect(),
+        handle: h.session.state().handle.clone(),
+        on_timeout: shoal_resp::Frame::Null,
+        deliver: Box::new(|_| {}),
+    });
+}

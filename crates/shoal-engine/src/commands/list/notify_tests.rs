@@ -1,6 +1,6 @@
 //! Keyspace notifications of the list commands.
 
-use crate::commands::notify_util::pairs;
+use crate::commands::notify_util::{pairs, park};
 use crate::testing::Harness;
 
 #[test]
@@ -160,4 +160,24 @@ fn list_class_goes_to_the_keyspace_channel_only() {
         ("__keyevent@0__:del", "l"),
     ];
     assert_eq!(ev.take(), pairs(&want));
+}
+
+#[test]
+fn a_served_blocked_pop_fires_after_the_push_that_woke_it() {
+    let mut h = Harness::new();
+    park(&h, &["BLPOP", "l", "0"], &["l"]);
+    let ev = h.events("KEA");
+    h.run(&["RPUSH", "l", "a"]);
+    let want = [("rpush", "l"), ("lpop", "l"), ("del", "l")];
+    assert_eq!(ev.keyevents(), pairs(&want));
+}
+
+#[test]
+fn a_served_blocked_move_fires_push_then_pop() {
+    let mut h = Harness::new();
+    park(&h, &["BLMOVE", "l", "d", "LEFT", "RIGHT", "0"], &["l"]);
+    let ev = h.events("KEA");
+    h.run(&["LPUSH", "l", "a"]);
+    let want = [("lpush", "l"), ("rpush", "d"), ("lpop", "l"), ("del", "l")];
+    assert_eq!(ev.keyevents(), pairs(&want));
 }

@@ -131,3 +131,13 @@ fn zset_class_filters_on_the_keyspace_channel() {
     ];
     assert_eq!(ev.take(), pairs(&want));
 }
+
+#[test]
+fn a_served_blocked_pop_fires_after_the_add_that_woke_it() {
+    let mut h = Harness::new();
+    crate::commands::notify_util::park(&h, &["BZPOPMIN", "z", "0"], &["z"]);
+    let ev = h.events("KEA");
+    h.run(&["ZADD", "z", "1", "a"]);
+    let want = [("zadd", "z"), ("zpopmin", "z"), ("del", "z")];
+    assert_eq!(ev.keyevents(), pairs(&want));
+}
