@@ -112,11 +112,17 @@ impl Harness {
         inner.pubsub.subscribe(
             Kind::Pattern,
             Bytes::from_static(b"__key*__:*"),
-            u64::MAX,
+            listener_id(),
             &dynsink,
         );
         Events { sink }
     }
+}
+
+/// A subscriber id no session has: counts down from the top, one per listener.
+fn listener_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(u64::MAX);
+    NEXT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Keyspace notifications captured by [`Harness::events`].

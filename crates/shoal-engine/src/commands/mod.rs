@@ -6,6 +6,7 @@ pub mod connection;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub(crate) mod notify_util;
 pub mod pubsub;
 pub mod server;
 pub mod set;

@@ -3,6 +3,7 @@
 use super::parse_offset;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Access, Ctx, Ttl};
+use crate::notify;
 use crate::types::bits::{self, Overflow};
 use crate::types::{StrValue, Value};
 use crate::util::num::parse_i64;
@@ -125,22 +126,38 @@ fn apply(buf: &mut Vec<u8>, op: &FieldOp) -> (Frame, bool) {
     )
 }
 
-/// Runs every subcommand over `buf`, first growing it to hold the farthest written bit;
-/// returns the replies and whether anything (length or content) changed.
-fn apply_all(buf: &mut Vec<u8>, ops: &[FieldOp], need: usize) -> (Vec<Frame>, bool) {
-    let mut changed = buf.len() < need;
-    if changed {
+/// What running the subcommands did to the string.
+#[derive(Default)]
+struct Applied {
+    replies: Vec<Frame>,
+    /// The length or content changed (replicate).
+    changed: bool,
+    /// A write went through on a grown string, or changed a field: Redis publishes
+    /// `setbit` then (not when every write failed on overflow).
+    announce: bool,
+}
+
+/// Runs every subcommand over `buf`, first growing it to hold the farthest written bit.
+fn apply_all(buf: &mut Vec<u8>, ops: &[FieldOp], need: usize) -> Applied {
+    let grew = buf.len() < need;
+    if grew {
         buf.resize(need, 0);
     }
+    let mut announce = false;
     let replies = ops
         .iter()
         .map(|op| {
             let (reply, c) = apply(buf, op);
-            changed |= c;
+            let wrote = !matches!(op.action, Action::Get) && reply != Frame::Null;
+            announce |= c || (grew && wrote);
             reply
         })
         .collect();
-    (replies, changed)
+    Applied {
+        replies,
+        changed: grew || announce,
+        announce,
+    }
 }
 
 /// The GET-only path: reads the key without creating it.
@@ -169,13 +186,13 @@ fn write(ctx: &Ctx<'_>, key: Bytes, ops: &[FieldOp]) -> CmdResult {
         }
         None => false,
     };
-    let (replies, changed) = if exists {
+    let applied = if exists {
         let r = a.modify(&key, |v| -> Result<_, CmdError> {
             Ok(apply_all(v.as_str_mut()?.make_raw(), ops, need))
         });
         match r {
             Some(r) => r?,
-            None => (Vec::new(), false),
+            None => Applied::default(),
         }
     } else {
         let mut buf = Vec::new();
@@ -183,10 +200,13 @@ fn write(ctx: &Ctx<'_>, key: Bytes, ops: &[FieldOp]) -> CmdResult {
         a.set(&key, Value::Str(StrValue::raw(buf)), Ttl::Clear);
         r
     };
-    if changed {
+    if applied.announce {
+        a.notify(notify::STRING, "setbit", &key);
+    }
+    if applied.changed {
         a.emit(ctx.args.all().to_vec());
     }
-    Ok(Frame::Array(replies))
+    Ok(Frame::Array(applied.replies))
 }
 
 /// `BITFIELD key [GET type offset | SET type offset value | INCRBY type offset incr |

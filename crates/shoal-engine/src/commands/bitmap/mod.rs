@@ -10,6 +10,7 @@ mod field;
 use crate::command::{acl, flags, CommandSpec, Group};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Ctx, Ttl};
+use crate::notify;
 use crate::types::bits::{self, BitOp};
 use crate::types::{StrValue, Value};
 use crate::util::num::parse_i64;
@@ -79,6 +80,7 @@ fn setbit(ctx: &mut Ctx<'_>) -> CmdResult {
         (false, true)
     };
     if changed {
+        a.notify(notify::STRING, "setbit", &key);
         let bit = Bytes::from_static(if on { b"1" } else { b"0" });
         a.emit(vec![
             Bytes::from_static(b"SETBIT"),
@@ -214,8 +216,10 @@ fn bitop(ctx: &mut Ctx<'_>) -> CmdResult {
     let len = out.len();
     if len > 0 {
         a.set(&dest, Value::Str(StrValue::raw(out)), Ttl::Clear);
+        a.notify(notify::STRING, "set", &dest);
         a.emit(ctx.args.all().to_vec());
     } else if a.remove(&dest).is_some() {
+        a.notify(notify::GENERIC, "del", &dest);
         a.emit(vec![Bytes::from_static(b"DEL"), dest]);
     }
     Ok(Frame::Integer(len as i64))
@@ -304,5 +308,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 mod field_tests;
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod notify_tests;
 #[cfg(test)]
 mod tests;

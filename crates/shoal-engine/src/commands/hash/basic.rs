@@ -1,8 +1,10 @@
 //! HSET, HSETNX, HMSET, HGET, HMGET, HDEL, HLEN, HSTRLEN, HEXISTS, HKEYS, HVALS, HGETALL.
 
 use super::{effect, limits, new_hash, purge, read};
+use crate::commands::notify_util::notify_then_reap;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
+use crate::notify;
 use bytes::Bytes;
 use shoal_resp::Frame;
 
@@ -28,6 +30,7 @@ fn set_pairs(ctx: &mut Ctx<'_>, ok_reply: bool) -> CmdResult {
         }
         Ok(added)
     })?;
+    a.notify(notify::HASH, "hset", &key);
     a.emit(effect(b"HSET", &key, rest));
     if ok_reply {
         Ok(Frame::ok())
@@ -64,6 +67,7 @@ pub(super) fn hsetnx(ctx: &mut Ctx<'_>) -> CmdResult {
     })?;
     let added = added.unwrap_or(false);
     if added {
+        a.notify(notify::HASH, "hset", &key);
         a.emit(effect(b"HSET", &key, [field, value]));
     }
     Ok(Frame::Integer(i64::from(added)))
@@ -115,6 +119,7 @@ pub(super) fn hdel(ctx: &mut Ctx<'_>) -> CmdResult {
     let removed = removed.unwrap_or_default();
     let n = removed.len() as i64;
     if n > 0 {
+        notify_then_reap(&mut a, notify::HASH, "hdel", &key);
         a.emit(effect(b"HDEL", &key, removed));
     }
     Ok(Frame::Integer(n))

@@ -2,9 +2,11 @@
 //! HPEXPIRETIME and HPERSIST (Redis 7.4).
 
 use super::{effect, purge};
+use crate::commands::notify_util::notify_then_reap;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
 use crate::keyspace::hash_ttl;
+use crate::notify;
 use crate::types::HashValue;
 use bytes::Bytes;
 use shoal_resp::Frame;
@@ -152,6 +154,13 @@ fn expire_generic(ctx: &mut Ctx<'_>, secs: bool, relative: bool) -> CmdResult {
         |v| Ok(apply_expire(v.as_hash_mut()?, &fields, at, cond, now)),
     )?;
     let out = out.unwrap_or_default();
+    // One event for the call: `hdel` if a past time deleted any field, else `hexpire`;
+    // then `del` if that emptied the hash.
+    if !out.deleted.is_empty() {
+        notify_then_reap(&mut a, notify::HASH, "hdel", &key);
+    } else if !out.set.is_empty() {
+        a.notify(notify::HASH, "hexpire", &key);
+    }
     if !out.set.is_empty() {
         hash_ttl::register(a.db_mut_of(&key), &key, at);
         let mut args = vec![
@@ -289,6 +298,7 @@ pub(super) fn hpersist(ctx: &mut Ctx<'_>) -> CmdResult {
     )?;
     let (codes, done) = result.unwrap_or_default();
     if !done.is_empty() {
+        a.notify(notify::HASH, "hpersist", &key);
         let mut args = vec![
             Bytes::from_static(b"FIELDS"),
             Bytes::from(done.len().to_string()),

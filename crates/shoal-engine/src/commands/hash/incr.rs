@@ -4,6 +4,7 @@ use super::{effect, limits, new_hash, purge};
 use crate::commands::string::ldouble::{self, Ext, Parsed};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
+use crate::notify;
 use crate::util::num::parse_i64;
 use bytes::Bytes;
 use shoal_resp::Frame;
@@ -27,6 +28,7 @@ pub(super) fn hincrby(ctx: &mut Ctx<'_>) -> CmdResult {
         Ok(new)
     })?;
     let new = new.unwrap_or(0);
+    a.notify(notify::HASH, "hincrby", &key);
     a.emit(effect(
         b"HINCRBY",
         &key,
@@ -71,6 +73,7 @@ pub(super) fn hincrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
         Ok((text, h.field_ttl(&field)))
     })?;
     let (text, ttl) = text.unwrap_or_default();
+    a.notify(notify::HASH, "hincrbyfloat", &key);
     a.emit(effect(b"HSET", &key, [field.clone(), text.clone()]));
     if let Some(at) = ttl {
         // HSET drops a field's deadline where it is replayed; restore it there.

@@ -18,6 +18,8 @@ mod incr;
 mod walk;
 
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod tests_basic;
 #[cfg(test)]
 mod tests_ttl;
@@ -30,6 +32,7 @@ pub use decl::COMMANDS;
 
 use crate::error::CmdError;
 use crate::exec::{Access, Ctx};
+use crate::notify;
 use crate::types::hash::{expire_fields, Limits};
 use crate::types::{HashValue, Value};
 use bytes::Bytes;
@@ -61,6 +64,10 @@ pub(crate) fn purge(a: &mut Access<'_>, key: &[u8]) {
     }
     if emptied {
         a.remove(key);
+    }
+    a.notify(notify::HASH, "hexpired", key);
+    if emptied {
+        a.notify(notify::GENERIC, "del", key);
     }
     let mut effect = Vec::with_capacity(due.len() + 2);
     effect.push(Bytes::from_static(b"HDEL"));

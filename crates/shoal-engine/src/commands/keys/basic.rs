@@ -4,6 +4,7 @@ use super::{db_index, lock_keys, SAME_OBJECT};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::access_keys::Taken;
 use crate::exec::{is_word, Ctx};
+use crate::notify;
 use bytes::Bytes;
 use shoal_resp::Frame;
 
@@ -15,6 +16,7 @@ fn delete_keys(ctx: &mut Ctx<'_>, name: &'static [u8]) -> CmdResult {
     let mut effect = vec![Bytes::from_static(name)];
     for k in &keys {
         if a.remove(k).is_some() {
+            a.notify(notify::GENERIC, "del", k);
             effect.push(k.clone());
         }
     }
@@ -91,6 +93,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, nx: bool) -> CmdResult {
         return Err(CmdError::NoSuchKey);
     };
     a.put(&dst, t);
+    a.notify(notify::GENERIC, "rename_from", &src);
+    a.notify(notify::GENERIC, "rename_to", &dst);
     let name: &'static [u8] = if nx { b"RENAMENX" } else { b"RENAME" };
     a.emit(vec![Bytes::from_static(name), src, dst]);
     Ok(done(true))
@@ -150,6 +154,7 @@ pub(super) fn copy(ctx: &mut Ctx<'_>) -> CmdResult {
     let blocked = a.exists(&dst) && !o.replace;
     if !blocked {
         a.put(&dst, Taken { value, expire, lru });
+        a.notify(notify::GENERIC, "copy_to", &dst);
     }
     a.db = src_db;
     if blocked {
@@ -192,6 +197,10 @@ pub(super) fn move_cmd(ctx: &mut Ctx<'_>) -> CmdResult {
     };
     a.db = dst_db;
     a.put(&key, t);
+    a.db = src_db;
+    a.notify(notify::GENERIC, "move_from", &key);
+    a.db = dst_db;
+    a.notify(notify::GENERIC, "move_to", &key);
     a.db = src_db;
     a.emit(vec![
         Bytes::from_static(b"MOVE"),

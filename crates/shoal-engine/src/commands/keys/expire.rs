@@ -2,6 +2,7 @@
 
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Ctx};
+use crate::notify;
 use crate::util::num::parse_i64;
 use bytes::Bytes;
 use shoal_resp::Frame;
@@ -99,9 +100,11 @@ fn expire_generic(
     }
     if when <= now {
         a.remove(&key);
+        a.notify(notify::GENERIC, "del", &key);
         a.emit(vec![Bytes::from_static(b"DEL"), key]);
     } else {
         a.set_expire(&key, Some(when as u64));
+        a.notify(notify::GENERIC, "expire", &key);
         a.emit(vec![
             Bytes::from_static(b"PEXPIREAT"),
             key,
@@ -179,6 +182,7 @@ pub(super) fn persist(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(Frame::Integer(0));
     }
     a.set_expire(&key, None);
+    a.notify(notify::GENERIC, "persist", &key);
     a.emit(vec![Bytes::from_static(b"PERSIST"), key]);
     Ok(Frame::Integer(1))
 }

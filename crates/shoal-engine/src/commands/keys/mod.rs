@@ -18,6 +18,8 @@ mod db_tests;
 #[cfg(test)]
 mod expire_tests;
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod scan_tests;
 
 use crate::command::{acl, flags, CommandSpec, Group};

@@ -12,6 +12,8 @@ mod decl;
 mod pop;
 
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod tests_basic;
 #[cfg(test)]
 mod tests_model;
@@ -22,8 +24,10 @@ mod tests_util;
 
 pub use decl::COMMANDS;
 
+use super::notify_util::{list_event, notify_then_reap};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Access, Ctx};
+use crate::notify;
 use crate::types::list::{End, Fill, Needle};
 use crate::types::{ListValue, Value};
 use crate::util::num::parse_i64;
@@ -141,6 +145,7 @@ fn push_generic(
         return Ok(Frame::Integer(0));
     };
     a.signal_ready(&key);
+    a.notify(notify::LIST, list_event(end, true), &key);
     let mut effect = vec![Bytes::from_static(name), key];
     effect.extend(elems);
     a.emit(effect);
@@ -228,6 +233,7 @@ fn lset(ctx: &mut Ctx<'_>) -> CmdResult {
     if done.is_none() {
         return Err(CmdError::NoSuchKey);
     }
+    a.notify(notify::LIST, "lset", &key);
     a.emit(vec![Bytes::from_static(b"LSET"), key, index, elem]);
     Ok(Frame::ok())
 }
@@ -267,6 +273,7 @@ fn linsert(ctx: &mut Ctx<'_>) -> CmdResult {
         Some(None) => Ok(Frame::Integer(-1)),
         Some(Some(len)) => {
             a.signal_ready(&key);
+            a.notify(notify::LIST, "linsert", &key);
             a.emit(vec![Bytes::from_static(b"LINSERT"), key, side, pivot, elem]);
             Ok(Frame::Integer(len as i64))
         }
@@ -296,6 +303,7 @@ fn lrem(ctx: &mut Ctx<'_>) -> CmdResult {
     )?;
     let removed = removed.unwrap_or(0);
     if removed > 0 {
+        notify_then_reap(&mut a, notify::LIST, "lrem", &key);
         a.emit(vec![Bytes::from_static(b"LREM"), key, count_arg, elem]);
     }
     Ok(Frame::Integer(removed as i64))
@@ -326,6 +334,10 @@ fn ltrim(ctx: &mut Ctx<'_>) -> CmdResult {
             Ok(left + right)
         },
     )?;
+    // Redis announces LTRIM on any existing list, even when the range kept everything.
+    if removed.is_some() {
+        notify_then_reap(&mut a, notify::LIST, "ltrim", &key);
+    }
     if removed.unwrap_or(0) > 0 {
         a.emit(vec![Bytes::from_static(b"LTRIM"), key, start_arg, stop_arg]);
     }

@@ -3,8 +3,10 @@
 //! nothing to take. Blocking forms replicate as the non-blocking command they amounted to.
 
 use super::{bulks, end_word, fill, new_list, parse_end, positive, range_long};
+use crate::commands::notify_util::{list_event, notify_then_reap};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Access, Args, Ctx};
+use crate::notify;
 use crate::types::list::{End, Fill};
 use crate::types::ListValue;
 use bytes::Bytes;
@@ -68,6 +70,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, end: End) -> CmdResult {
         });
     };
     if !items.is_empty() {
+        notify_then_reap(&mut a, notify::LIST, list_event(end, false), &key);
         let mut effect = vec![pop_word(end), key];
         effect.extend(count_arg);
         a.emit(effect);
@@ -107,6 +110,7 @@ fn pop_first(
             },
         )?;
         if let Some(items) = got.filter(|i| !i.is_empty()) {
+            notify_then_reap(a, notify::LIST, list_event(end, false), key);
             return Ok(Some((key.clone(), items)));
         }
     }
@@ -288,6 +292,8 @@ fn lmove_generic(
     let mut a = ctx.lock(&[&src, &dst]);
     match move_one(&mut a, &src, &dst, from, to, fill)? {
         Moved::Done(value) => {
+            a.notify(notify::LIST, list_event(to, true), &dst);
+            notify_then_reap(&mut a, notify::LIST, list_event(from, false), &src);
             a.emit(effect);
             Ok(Frame::Bulk(value))
         }

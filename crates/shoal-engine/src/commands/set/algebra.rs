@@ -8,6 +8,7 @@
 use super::{effect, limits, lock_keys, set_reply};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Access, Ctx, Ttl};
+use crate::notify;
 use crate::types::set::Limits;
 use crate::types::{SetValue, Value};
 use crate::util::num::parse_i64;
@@ -157,11 +158,18 @@ fn store_form(ctx: &mut Ctx<'_>, op: Op, name: &'static str) -> CmdResult {
     let n = out.len();
     if n == 0 {
         if a.remove(dst).is_some() {
+            a.notify(notify::GENERIC, "del", dst);
             a.emit(effect("DEL", [dst.clone()]));
         }
         return Ok(Frame::Integer(0));
     }
     a.set(dst, Value::Set(Box::new(out)), Ttl::Clear);
+    let event = match op {
+        Op::Inter => "sinterstore",
+        Op::Union => "sunionstore",
+        Op::Diff => "sdiffstore",
+    };
+    a.notify(notify::SET, event, dst);
     a.emit(effect(name, all.iter().cloned()));
     Ok(Frame::Integer(n as i64))
 }

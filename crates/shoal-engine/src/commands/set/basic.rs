@@ -1,8 +1,10 @@
 //! SADD, SREM, SCARD, SISMEMBER, SMISMEMBER, SMEMBERS and SMOVE.
 
 use super::{effect, limits, lock_keys, set_reply};
+use crate::commands::notify_util::notify_then_reap;
 use crate::error::CmdResult;
 use crate::exec::Ctx;
+use crate::notify;
 use crate::types::{SetValue, Value};
 use shoal_resp::Frame;
 
@@ -23,6 +25,7 @@ pub(super) fn sadd(ctx: &mut Ctx<'_>) -> CmdResult {
     })?;
     let added = added.unwrap_or(0);
     if added > 0 {
+        a.notify(notify::SET, "sadd", &key);
         a.emit(effect("SADD", std::iter::once(key).chain(members)));
     }
     Ok(Frame::Integer(added as i64))
@@ -44,6 +47,7 @@ pub(super) fn srem(ctx: &mut Ctx<'_>) -> CmdResult {
     )?;
     let removed = removed.unwrap_or(0);
     if removed > 0 {
+        notify_then_reap(&mut a, notify::SET, "srem", &key);
         a.emit(effect("SREM", std::iter::once(key).chain(members)));
     }
     Ok(Frame::Integer(removed as i64))
@@ -118,8 +122,12 @@ pub(super) fn smove(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(Frame::Integer(i64::from(src == dst && src_has)));
     }
     a.update(&src, || None, |v| Ok(v.as_set_mut()?.remove(&member)))?;
+    notify_then_reap(&mut a, notify::SET, "srem", &src);
     let create = || Some(Value::Set(Box::new(SetValue::new_for(&member, 1, &lim))));
-    a.update(&dst, create, |v| Ok(v.as_set_mut()?.insert(&member, &lim)))?;
+    let added = a.update(&dst, create, |v| Ok(v.as_set_mut()?.insert(&member, &lim)))?;
+    if added == Some(true) {
+        a.notify(notify::SET, "sadd", &dst);
+    }
     a.emit(effect("SMOVE", [src, dst, member]));
     Ok(Frame::Integer(1))
 }

@@ -15,6 +15,8 @@ mod random;
 mod scan;
 
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod tests_algebra;
 #[cfg(test)]
 mod tests_basic;

@@ -1,8 +1,10 @@
 //! SRANDMEMBER and SPOP: random members, with or without a count.
 
 use super::{array_reply, effect, limits, set_reply};
+use crate::commands::notify_util::notify_then_reap;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Access, Ctx};
+use crate::notify;
 use crate::types::set::Limits;
 use crate::types::{SetValue, Value};
 use crate::util::num::parse_i64;
@@ -118,6 +120,8 @@ pub(super) fn spop(ctx: &mut Ctx<'_>) -> CmdResult {
             });
         }
         let members = all.members();
+        a.notify(notify::SET, "spop", &key);
+        a.notify(notify::GENERIC, "del", &key);
         a.emit(effect("DEL", [key]));
         return Ok(set_reply(members));
     }
@@ -129,6 +133,7 @@ pub(super) fn spop(ctx: &mut Ctx<'_>) -> CmdResult {
             |v| Ok(pop_many(v.as_set_mut()?, count, &lim, rng)),
         )?
         .unwrap_or_default();
+    a.notify(notify::SET, "spop", &key);
     emit_srem_batches(&mut a, &key, &taken);
     Ok(set_reply(taken))
 }
@@ -140,6 +145,7 @@ fn spop_one(ctx: &mut Ctx<'_>, key: Bytes) -> CmdResult {
     let popped = a.update(&key, || None, |v| Ok(v.as_set_mut()?.pop_random(rng)))?;
     match popped.flatten() {
         Some(m) => {
+            notify_then_reap(&mut a, notify::SET, "spop", &key);
             a.emit(effect("SREM", [key, m.clone()]));
             Ok(Frame::Bulk(m))
         }

@@ -3,6 +3,7 @@
 use super::ldouble::{self, Parsed};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Ctx, Ttl};
+use crate::notify;
 use crate::types::{StrValue, Value};
 use bytes::Bytes;
 use shoal_resp::Frame;
@@ -18,6 +19,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: Bytes, delta: i64) -> CmdResult {
     };
     let new = current.checked_add(delta).ok_or(CmdError::Overflow)?;
     a.set(&key, Value::Str(StrValue::Int(new)), Ttl::Keep);
+    a.notify(notify::STRING, "incrby", &key);
     a.emit(effect);
     Ok(Frame::Integer(new))
 }
@@ -78,6 +80,7 @@ pub(super) fn incrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
         Value::Str(StrValue::from_bytes_no_int(&text)),
         Ttl::Keep,
     );
+    a.notify(notify::STRING, "incrbyfloat", &key);
     a.emit(vec![
         Bytes::from_static(b"SET"),
         key,

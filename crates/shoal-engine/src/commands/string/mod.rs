@@ -18,6 +18,8 @@ mod multi;
 mod range;
 
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod tests_basic;
 #[cfg(test)]
 mod tests_lcs;
@@ -32,6 +34,7 @@ pub use decl::COMMANDS;
 
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Access, Args, Ctx, Ttl};
+use crate::notify;
 use crate::types::{StrValue, Value};
 use bytes::Bytes;
 use shoal_resp::Frame;
@@ -180,6 +183,10 @@ impl ExtOptions {
 /// `SET key value [PXAT ms|KEEPTTL]`.
 fn store_and_emit(a: &mut Access<'_>, key: Bytes, value: Bytes, ttl: Ttl) {
     a.set(&key, Value::Str(StrValue::from_bytes(&value)), ttl);
+    a.notify(notify::STRING, "set", &key);
+    if matches!(ttl, Ttl::At(_)) {
+        a.notify(notify::GENERIC, "expire", &key);
+    }
     a.emit_with(|| {
         let mut effect = vec![Bytes::from_static(b"SET"), key, value];
         match ttl {
@@ -313,6 +320,7 @@ fn getdel(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(Frame::Null);
     };
     a.remove(&key);
+    a.notify(notify::GENERIC, "del", &key);
     a.emit(vec![Bytes::from_static(b"DEL"), key]);
     Ok(Frame::bulk(old))
 }
@@ -332,15 +340,18 @@ fn getex(ctx: &mut Ctx<'_>) -> CmdResult {
     match o.deadline(now, "getex")? {
         Some(at) if absolute && at <= now => {
             a.remove(&key);
+            a.notify(notify::GENERIC, "del", &key);
             a.emit(vec![Bytes::from_static(b"DEL"), key]);
         }
         Some(at) => {
             a.set_expire(&key, Some(at));
+            a.notify(notify::GENERIC, "expire", &key);
             let at = Bytes::from(at.to_string());
             a.emit(vec![Bytes::from_static(b"PEXPIREAT"), key, at]);
         }
         None if o.persist && a.expire_at(&key).is_some() => {
             a.set_expire(&key, None);
+            a.notify(notify::GENERIC, "persist", &key);
             a.emit(vec![Bytes::from_static(b"PERSIST"), key]);
         }
         None => {}

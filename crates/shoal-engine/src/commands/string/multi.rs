@@ -2,6 +2,7 @@
 
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Ctx, Ttl};
+use crate::notify;
 use crate::types::{StrValue, Value};
 use bytes::Bytes;
 use shoal_resp::Frame;
@@ -48,6 +49,7 @@ fn write_pairs(ctx: &Ctx<'_>, rest: Vec<Bytes>, only_if_none_exist: bool) -> boo
     for pair in rest.chunks_exact(2) {
         let value = Value::Str(StrValue::from_bytes(&pair[1]));
         a.set(&pair[0], value, Ttl::Clear);
+        a.notify(notify::STRING, "set", &pair[0]);
     }
     a.emit_with(|| {
         let mut effect = Vec::with_capacity(rest.len() + 1);

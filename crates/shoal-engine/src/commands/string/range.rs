@@ -2,6 +2,7 @@
 
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Ctx, Ttl};
+use crate::notify;
 use crate::types::{StrValue, Value};
 use bytes::Bytes;
 use shoal_resp::Frame;
@@ -97,6 +98,7 @@ pub(super) fn append(ctx: &mut Ctx<'_>) -> CmdResult {
             .unwrap_or(0)
         }
     };
+    a.notify(notify::STRING, "append", &key);
     a.emit(vec![Bytes::from_static(b"APPEND"), key, value]);
     Ok(Frame::Integer(new_len as i64))
 }
@@ -143,6 +145,7 @@ pub(super) fn setrange(ctx: &mut Ctx<'_>) -> CmdResult {
             .transpose()?
             .unwrap_or(0),
     };
+    a.notify(notify::STRING, "setrange", &key);
     a.emit(vec![
         Bytes::from_static(b"SETRANGE"),
         key,

@@ -2,8 +2,10 @@
 //! ZRANK, ZREVRANK.
 
 use super::{limits, new_zset, read, score_text};
+use crate::commands::notify_util::notify_then_reap;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Ctx};
+use crate::notify;
 use crate::types::zset::{LexRange, Limits, ScoreRange};
 use crate::types::ZSetValue;
 use crate::util::num::parse_f64;
@@ -152,6 +154,7 @@ pub(super) fn zadd(ctx: &mut Ctx<'_>) -> CmdResult {
     }
     if effect.len() > 2 {
         a.signal_ready(&key);
+        a.notify(notify::ZSET, if f.incr { "zincr" } else { "zadd" }, &key);
         a.emit(effect);
     }
     Ok(match (f.incr, last) {
@@ -182,6 +185,7 @@ pub(super) fn zincrby(ctx: &mut Ctx<'_>) -> CmdResult {
     };
     if matches!(outcome, Some(Outcome::Added(_) | Outcome::Updated(_))) {
         a.signal_ready(&key);
+        a.notify(notify::ZSET, "zincr", &key);
         a.emit(vec![Bytes::from_static(b"ZINCRBY"), key, incr_arg, member]);
     }
     Ok(Frame::Double(score))
@@ -207,6 +211,7 @@ pub(super) fn zrem(ctx: &mut Ctx<'_>) -> CmdResult {
     let removed = removed.unwrap_or_default();
     let n = removed.len();
     if n > 0 {
+        notify_then_reap(&mut a, notify::ZSET, "zrem", &key);
         let mut effect = vec![Bytes::from_static(b"ZREM"), key];
         effect.extend(removed);
         a.emit(effect);

@@ -19,6 +19,8 @@ mod scan;
 mod store;
 
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod tests_add;
 #[cfg(test)]
 mod tests_pop;
@@ -31,6 +33,7 @@ pub use decl::COMMANDS;
 
 use crate::error::CmdError;
 use crate::exec::{Access, Ctx};
+use crate::notify;
 use crate::types::zset::{Limits, Member};
 use crate::types::{Value, ZSetValue};
 use bytes::Bytes;
@@ -107,20 +110,22 @@ fn rank_interval(start: i64, stop: i64, len: usize) -> (usize, usize) {
     (start as usize, stop as usize + 1)
 }
 
-/// Replaces `dst` with `entries` (deleting it when there are none) and emits the command
-/// as given; returns the number stored. The STORE commands' common tail.
+/// Replaces `dst` with `entries` (deleting it when there are none), publishes `event`
+/// (or `del` when it only deleted) and emits the command as given; returns the number
+/// stored. The STORE commands' common tail.
 fn store_result(
     a: &mut Access<'_>,
     dst: &Bytes,
     entries: Vec<(Member, f64)>,
     limits: Limits,
-    effect: Vec<Bytes>,
+    (event, effect): (&str, Vec<Bytes>),
 ) -> usize {
     let n = entries.len();
     let existed = a.exists(dst);
     if n == 0 {
         if existed {
             a.remove(dst);
+            a.notify(notify::GENERIC, "del", dst);
             a.emit(vec![Bytes::from_static(b"DEL"), dst.clone()]);
         }
         return 0;
@@ -128,6 +133,7 @@ fn store_result(
     let z = ZSetValue::from_entries(entries, limits);
     a.set(dst, Value::ZSet(Box::new(z)), crate::exec::Ttl::Clear);
     a.signal_ready(dst);
+    a.notify(notify::ZSET, event, dst);
     a.emit(effect);
     n
 }

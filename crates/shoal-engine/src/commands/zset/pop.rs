@@ -2,8 +2,10 @@
 //! ZRANDMEMBER.
 
 use super::{entries_reply, member_frame, read, resp3};
+use crate::commands::notify_util::notify_then_reap;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Access, Ctx};
+use crate::notify;
 use crate::types::zset::Member;
 use crate::util::num::parse_i64;
 use bytes::Bytes;
@@ -40,6 +42,8 @@ fn pop(
     )?;
     let taken = taken.unwrap_or_default();
     if !taken.is_empty() {
+        let event = if max { "zpopmax" } else { "zpopmin" };
+        notify_then_reap(a, notify::ZSET, event, key);
         let name: &'static [u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
         let mut effect = vec![Bytes::from_static(name), key.clone()];
         if count_arg {

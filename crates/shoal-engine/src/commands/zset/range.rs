@@ -3,8 +3,10 @@
 
 use super::add::{BAD_LEX_RANGE, BAD_SCORE_RANGE};
 use super::{entries_reply, limits, rank_interval, read, resp3, store_result};
+use crate::commands::notify_util::notify_then_reap;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Ctx};
+use crate::notify;
 use crate::types::zset::{LexRange, Member, ScoreRange};
 use crate::types::ZSetValue;
 use crate::util::num::parse_i64;
@@ -208,7 +210,7 @@ pub(super) fn zrangestore(ctx: &mut Ctx<'_>) -> CmdResult {
     };
     let mut effect = vec![Bytes::from_static(b"ZRANGESTORE"), dst.clone(), src];
     effect.extend(args);
-    let n = store_result(&mut a, &dst, items, lim, effect);
+    let n = store_result(&mut a, &dst, items, lim, ("zrangestore", effect));
     Ok(Frame::Integer(n as i64))
 }
 
@@ -216,7 +218,7 @@ pub(super) fn zrangestore(ctx: &mut Ctx<'_>) -> CmdResult {
 /// replicates as the command itself.
 fn remove_range(
     ctx: &mut Ctx<'_>,
-    name: &'static [u8],
+    (name, event): (&'static [u8], &str),
     [key, a1, a2]: [Bytes; 3],
     interval: impl FnOnce(&ZSetValue) -> (usize, usize),
 ) -> CmdResult {
@@ -232,6 +234,7 @@ fn remove_range(
     )?;
     let n = n.unwrap_or(0);
     if n > 0 {
+        notify_then_reap(&mut a, notify::ZSET, event, &key);
         a.emit(vec![Bytes::from_static(name), key, a1, a2]);
     }
     Ok(Frame::Integer(n as i64))
@@ -247,7 +250,7 @@ pub(super) fn zremrangebyrank(ctx: &mut Ctx<'_>) -> CmdResult {
     let args = three_args(ctx)?;
     let start = parse_i64(&args[1]).ok_or(CmdError::NotInteger)?;
     let stop = parse_i64(&args[2]).ok_or(CmdError::NotInteger)?;
-    remove_range(ctx, b"ZREMRANGEBYRANK", args, |z| {
+    remove_range(ctx, (b"ZREMRANGEBYRANK", "zremrangebyrank"), args, |z| {
         rank_interval(start, stop, z.len())
     })
 }
@@ -256,12 +259,16 @@ pub(super) fn zremrangebyrank(ctx: &mut Ctx<'_>) -> CmdResult {
 pub(super) fn zremrangebyscore(ctx: &mut Ctx<'_>) -> CmdResult {
     let args = three_args(ctx)?;
     let r = ScoreRange::parse(&args[1], &args[2]).ok_or(BAD_SCORE_RANGE)?;
-    remove_range(ctx, b"ZREMRANGEBYSCORE", args, |z| z.score_ranks(&r))
+    remove_range(ctx, (b"ZREMRANGEBYSCORE", "zremrangebyscore"), args, |z| {
+        z.score_ranks(&r)
+    })
 }
 
 /// `ZREMRANGEBYLEX key min max`.
 pub(super) fn zremrangebylex(ctx: &mut Ctx<'_>) -> CmdResult {
     let args = three_args(ctx)?;
     let r = LexRange::parse(&args[1], &args[2]).ok_or(BAD_LEX_RANGE)?;
-    remove_range(ctx, b"ZREMRANGEBYLEX", args, |z| z.lex_ranks(&r))
+    remove_range(ctx, (b"ZREMRANGEBYLEX", "zremrangebylex"), args, |z| {
+        z.lex_ranks(&r)
+    })
 }

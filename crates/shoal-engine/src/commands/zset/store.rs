@@ -217,14 +217,14 @@ fn run(ctx: &mut Ctx<'_>, form: Form) -> CmdResult {
     let result = combine(inputs, form.op, &o);
     match dst {
         Some(d) => {
-            let name: &'static [u8] = match form.op {
-                Op::Union => b"ZUNIONSTORE",
-                Op::Inter => b"ZINTERSTORE",
-                Op::Diff => b"ZDIFFSTORE",
+            let (name, event): (&'static [u8], _) = match form.op {
+                Op::Union => (b"ZUNIONSTORE", "zunionstore"),
+                Op::Inter => (b"ZINTERSTORE", "zinterstore"),
+                Op::Diff => (b"ZDIFFSTORE", "zdiffstore"),
             };
             let mut effect = vec![Bytes::from_static(name), d.clone()];
             effect.extend(args.iter().cloned());
-            let n = store_result(&mut a, &d, result, lim, effect);
+            let n = store_result(&mut a, &d, result, lim, (event, effect));
             Ok(Frame::Integer(n as i64))
         }
         None => Ok(entries_reply(&result, o.withscores, resp3)),
