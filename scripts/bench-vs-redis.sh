@@ -4,6 +4,8 @@
 #   scripts/bench-vs-redis.sh            # full run: -n 1000000 per test, 1,000,000 keys for memory
 #   N=200000 KEYS=200000 scripts/bench-vs-redis.sh   # quicker
 #   SUITE=collections scripts/bench-vs-redis.sh      # list/set/hash/zset rows and memory
+#   SUITE=programmable scripts/bench-vs-redis.sh     # PUBLISH to 1/10/100 subscribers, EVALSHA,
+#                                                    # MULTI + 10 SETs + EXEC (no memory rows)
 #
 # Throughput: redis-benchmark -t <test> -c 50 -n N at -P 1 and -P 16, alternating Redis and Shoal
 # REPEAT times (default 3) for each row, prints the median requests/s of each and the ratio
@@ -16,7 +18,10 @@ cd "$(dirname "$0")/.."
 N=${N:-1000000}
 KEYS=${KEYS:-1000000}
 SUITE=${SUITE:-strings}
-if [ "$SUITE" = collections ]; then
+if [ "$SUITE" = programmable ]; then
+  TESTS=${TESTS:-publish_1,publish_10,publish_100,evalsha,multi_exec10}
+  SCENARIOS=${SCENARIOS:-}
+elif [ "$SUITE" = collections ]; then
   TESTS=${TESTS:-lpush,lpop,rpush,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600}
   SCENARIOS=${SCENARIOS:-hashes zset lists}
 else
@@ -32,7 +37,7 @@ for tool in redis-server redis-benchmark redis-cli python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (run scripts/setup.sh)" >&2; exit 1; }
 done
 
-cargo build --release --quiet --bin shoal-server
+cargo build --release --quiet --bin shoal-server --bin txbench
 SHOAL_BIN=target/release/shoal-server
 
 start_servers() {
@@ -59,7 +64,43 @@ wait_port() {
 }
 start_servers
 
+# A custom command's row: requests per second of `redis-benchmark ... <command>`.
+custom_rps() { # port pipeline command...
+  local port=$1 p=$2; shift 2
+  redis-benchmark -p "$port" -c "$CLIENTS" -n "$N" -P "$p" -q --csv "$@" 2>/dev/null \
+    | awk -F'","' 'NR>1 { gsub(/"/, "", $2); print $2; exit }'
+}
+
+# PUBLISH with K subscribers attached (redis-cli processes reading and discarding).
+publish_rps() { # port pipeline subscribers
+  local port=$1 p=$2 k=$3 pids=() out
+  for _ in $(seq 1 "$k"); do
+    redis-cli -p "$port" subscribe bench >/dev/null 2>&1 &
+    pids+=($!)
+  done
+  for _ in $(seq 1 200); do
+    [ "$(redis-cli -p "$port" pubsub numsub bench | tail -1)" = "$k" ] && break
+    sleep 0.05
+  done
+  out=$(custom_rps "$port" "$p" PUBLISH bench hello)
+  kill "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  echo "$out"
+}
+
+programmable_rps() { # port test pipeline
+  local port=$1 t=$2 p=$3 sha
+  case "$t" in
+    publish_*) publish_rps "$port" "$p" "${t#publish_}" ;;
+    evalsha)
+      sha=$(redis-cli -p "$port" script load "return redis.call('SET', KEYS[1], ARGV[1])")
+      custom_rps "$port" "$p" EVALSHA "$sha" 1 key:__rand_int__ xxx ;;
+    multi_exec10) target/release/txbench "$port" "$CLIENTS" $((N / 10)) "$p" ;;
+  esac
+}
+
 rps() { # port test pipeline -> requests per second of that test's own row
+  if [ "$SUITE" = programmable ]; then programmable_rps "$@"; return; fi
   # (lrange_* first runs an "LPUSH (needed to benchmark LRANGE)" row: skip it)
   redis-benchmark -p "$1" -t "$2" -c "$CLIENTS" -n "$N" -P "$3" -r 1000000 -q --csv 2>/dev/null \
     | awk -F'","' -v t="$(echo "$2" | tr a-z A-Z)" \

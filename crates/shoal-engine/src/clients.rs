@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// How a client reached the engine.
@@ -70,6 +70,10 @@ pub struct ClientHandle {
     pub killed: AtomicBool,
     /// CLIENT NO-EVICT.
     pub no_evict: AtomicBool,
+    /// Channels, patterns and shard channels subscribed to (CLIENT LIST sub/psub/ssub).
+    pub subscriptions: [AtomicUsize; 3],
+    /// Commands queued in MULTI, or -1 outside a transaction (CLIENT LIST multi).
+    pub multi: AtomicI64,
     kill_hook: Mutex<Option<KillHook>>,
 }
 
@@ -117,6 +121,8 @@ impl ClientRegistry {
             omem: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             no_evict: AtomicBool::new(false),
+            subscriptions: Default::default(),
+            multi: AtomicI64::new(-1),
             kill_hook: Mutex::new(None),
         });
         self.clients.lock().insert(id, handle.clone());

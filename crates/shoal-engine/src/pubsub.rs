@@ -192,6 +192,11 @@ impl PubSub {
         self.map(kind).read().get(name).map_or(0, |l| l.len())
     }
 
+    /// Number of names with subscribers in `kind`.
+    pub fn len(&self, kind: Kind) -> usize {
+        self.map(kind).read().len()
+    }
+
     /// Number of distinct patterns subscribed to (PUBSUB NUMPAT).
     pub fn pattern_count(&self) -> usize {
         self.patterns.read().len()

@@ -149,6 +149,12 @@ impl Inner {
     /// subscriptions (RESET, and a client going away).
     pub(crate) fn release_session(&self, st: &mut SessionState) {
         st.multi = None;
+        st.handle
+            .multi
+            .store(-1, std::sync::atomic::Ordering::Relaxed);
+        for n in &st.handle.subscriptions {
+            n.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
         self.unwatch(st);
         for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
             for name in std::mem::take(st.subs.of_mut(kind)) {

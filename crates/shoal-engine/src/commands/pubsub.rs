@@ -12,6 +12,11 @@ use bytes::Bytes;
 use shoal_resp::Frame;
 
 fn confirm(ctx: &mut Ctx<'_>, mut frames: Vec<Frame>) -> CmdResult {
+    let subs = &ctx.session.subs;
+    let counts = [subs.channels.len(), subs.patterns.len(), subs.shard.len()];
+    for (slot, n) in ctx.session.handle.subscriptions.iter().zip(counts) {
+        slot.store(n, std::sync::atomic::Ordering::Relaxed);
+    }
     let last = frames.pop().unwrap_or(Frame::Null);
     ctx.session.before_reply.extend(frames);
     Ok(last)
@@ -114,7 +119,12 @@ fn names(ctx: &mut Ctx<'_>, kind: Kind) -> CmdResult {
     let pattern = match ctx.args.remaining() {
         0 => None,
         1 => Some(ctx.args.bytes()?),
-        _ => return Err(CmdError::WrongArity(ctx.name.to_string())),
+        _ => {
+            let sub = String::from_utf8_lossy(&ctx.args.all()[1]).into_owned();
+            return Err(CmdError::text(format!(
+                "unknown subcommand or wrong number of arguments for '{sub}'. Try PUBSUB HELP."
+            )));
+        }
     };
     let list = ctx.inner.pubsub.names(kind, pattern.as_deref());
     Ok(Frame::Array(list.into_iter().map(Frame::Bulk).collect()))

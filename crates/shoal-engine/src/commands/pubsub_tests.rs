@@ -101,7 +101,7 @@ fn pubsub_introspection_lists_and_counts() {
     );
     assert_eq!(
         h.run(&["PUBSUB", "CHANNELS", "a", "b"]),
-        err("ERR wrong number of arguments for 'pubsub|channels' command")
+        err("ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.")
     );
 }
 

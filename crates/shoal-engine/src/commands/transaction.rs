@@ -10,12 +10,14 @@ use crate::error::{CmdError, CmdResult};
 use crate::exec::{Access, Ctx};
 use crate::session::Multi;
 use shoal_resp::Frame;
+use std::sync::atomic::Ordering::Relaxed;
 
 fn multi(ctx: &mut Ctx<'_>) -> CmdResult {
     if ctx.session.multi.is_some() {
         return Err(CmdError::Msg("MULTI calls can not be nested"));
     }
     ctx.session.multi = Some(Multi::default());
+    ctx.session.handle.multi.store(0, Relaxed);
     Ok(Frame::ok())
 }
 
@@ -23,6 +25,7 @@ fn discard(ctx: &mut Ctx<'_>) -> CmdResult {
     if ctx.session.multi.take().is_none() {
         return Err(CmdError::Msg("DISCARD without MULTI"));
     }
+    ctx.session.handle.multi.store(-1, Relaxed);
     ctx.inner.unwatch(ctx.session);
     Ok(Frame::ok())
 }
@@ -31,6 +34,7 @@ fn exec(ctx: &mut Ctx<'_>) -> CmdResult {
     let Some(queued) = ctx.session.multi.take() else {
         return Err(CmdError::Msg("EXEC without MULTI"));
     };
+    ctx.session.handle.multi.store(-1, Relaxed);
     let inner = ctx.inner;
     if queued.failed {
         inner.unwatch(ctx.session);

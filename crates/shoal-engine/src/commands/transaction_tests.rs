@@ -314,3 +314,33 @@ fn exec_replies_follow_the_session_protocol() {
         arr(vec![Frame::Map(vec![(bulk("f"), bulk("v"))])])
     );
 }
+
+#[test]
+fn client_list_shows_the_transaction_and_subscriptions() {
+    let mut h = Harness::new();
+    h.run(&["MULTI"]);
+    h.run(&["SET", "a", "1"]);
+    h.run(&["SET", "b", "1"]);
+    let mut other = h.other_session();
+    let list = other.call(vec!["CLIENT".into(), "LIST".into()]);
+    let text = match list {
+        Frame::Bulk(b) | Frame::Verbatim { data: b, .. } => {
+            String::from_utf8_lossy(&b).into_owned()
+        }
+        other => panic!("unexpected {other:?}"),
+    };
+    assert!(text.contains("flags=x "), "{text}");
+    assert!(text.contains("multi=2 "), "{text}");
+    h.run(&["DISCARD"]);
+    h.run(&["SUBSCRIBE", "a", "b"]);
+    h.run(&["PSUBSCRIBE", "p*"]);
+    let list = other.call(vec!["CLIENT".into(), "LIST".into()]);
+    let text = match list {
+        Frame::Bulk(b) | Frame::Verbatim { data: b, .. } => {
+            String::from_utf8_lossy(&b).into_owned()
+        }
+        other => panic!("unexpected {other:?}"),
+    };
+    assert!(text.contains("flags=P "), "{text}");
+    assert!(text.contains("sub=2 psub=1 ssub=0 multi=-1 "), "{text}");
+}

@@ -300,6 +300,8 @@ fn queue(session: &mut SessionState, spec: &CommandSpec, args: Vec<Bytes>) -> Fr
         }
         None => {
             m.queue.push(args);
+            let queued = m.queue.len() as i64;
+            session.handle.multi.store(queued, Relaxed);
             Frame::simple("QUEUED")
         }
     }

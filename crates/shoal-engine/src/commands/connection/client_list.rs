@@ -51,6 +51,14 @@ fn info_line(out: &mut String, c: &ClientHandle, now_ms: u64, no_touch: bool, ar
     if no_touch {
         flags.push('T');
     }
+    let subs: Vec<usize> = c.subscriptions.iter().map(|n| n.load(Relaxed)).collect();
+    if subs.iter().any(|&n| n > 0) {
+        flags.push('P');
+    }
+    let multi = c.multi.load(Relaxed);
+    if multi >= 0 {
+        flags.push('x');
+    }
     if flags.is_empty() {
         flags.push('N');
     }
@@ -62,8 +70,8 @@ fn info_line(out: &mut String, c: &ClientHandle, now_ms: u64, no_touch: bool, ar
     };
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-         ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
+         ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 \
          omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} \
          lib-ver={}",
         c.id,
@@ -75,6 +83,10 @@ fn info_line(out: &mut String, c: &ClientHandle, now_ms: u64, no_touch: bool, ar
         secs(c.last_interaction_ms.load(Relaxed)),
         flags,
         c.db.load(Relaxed),
+        subs[0],
+        subs[1],
+        subs[2],
+        multi,
         qbuf,
         argv_mem,
         omem,

@@ -189,6 +189,18 @@ fn stats(ctx: &mut Ctx<'_>, out: &mut String) {
     field(out, "evicted_keys", get(&s.evicted_keys));
     field(out, "keyspace_hits", get(&s.keyspace_hits));
     field(out, "keyspace_misses", get(&s.keyspace_misses));
+    let hub = &ctx.engine().pubsub;
+    field(
+        out,
+        "pubsub_channels",
+        hub.len(crate::pubsub::Kind::Channel),
+    );
+    field(out, "pubsub_patterns", hub.pattern_count());
+    field(
+        out,
+        "pubsubshard_channels",
+        hub.len(crate::pubsub::Kind::Shard),
+    );
     field(out, "total_error_replies", get(&s.error_replies));
 }
 
