@@ -198,16 +198,17 @@ impl Inner {
         &self.table
     }
 
-    /// True if the command named `name` runs alone (EXEC, EVAL, FCALL, ...) and so may hold
-    /// its thread for long: a server runs it where that stalls no other client.
-    pub fn runs_alone(&self, name: &[u8]) -> bool {
-        // Every built-in command that runs alone starts with E or F: skip the lookup for
+    /// True if the command named `name` runs a script (EVAL, EVALSHA, FCALL, ...), which may
+    /// hold its thread for as long as the script loops: a server runs it where that stalls
+    /// no other client. (EXEC also runs alone, but only for as long as its commands take.)
+    pub fn runs_scripts(&self, name: &[u8]) -> bool {
+        // Every built-in command that runs a script starts with E or F: skip the lookup for
         // the rest, which is nearly all traffic.
         matches!(name.first(), Some(b'e' | b'E' | b'f' | b'F'))
-            && self
-                .table
-                .get(name)
-                .is_some_and(|s| s.has(crate::command::flags::EXCLUSIVE))
+            && self.table.get(name).is_some_and(|s| {
+                s.has(crate::command::flags::EXCLUSIVE)
+                    && s.acl & crate::command::acl::SCRIPTING != 0
+            })
     }
 
     /// Asks the process to stop (SHUTDOWN). Returns false if nothing listens.

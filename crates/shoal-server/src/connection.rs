@@ -118,6 +118,9 @@ impl Connection {
                 Ok(Input::Read(0)) | Err(_) => return Close::Peer,
                 Ok(Input::Read(_)) => {}
                 Ok(Input::Pushes) => {
+                    // Let the publishers that are ready run first, so one write carries
+                    // everything they publish in this round instead of one write each.
+                    tokio::task::yield_now().await;
                     self.push.drain_into(&mut output);
                     if !self.flush(&mut output).await {
                         return Close::Peer;
@@ -288,9 +291,9 @@ impl Connection {
                     if args.is_empty() {
                         continue;
                     }
-                    let outcome = if self.session.engine().inner().runs_alone(&args[0]) {
-                        // EXEC or a script: it may run long, so let the runtime move this
-                        // thread's other connections elsewhere meanwhile.
+                    let outcome = if self.session.engine().inner().runs_scripts(&args[0]) {
+                        // A script may run long: let the runtime move this thread's other
+                        // connections elsewhere meanwhile.
                         tokio::task::block_in_place(|| self.session.run(args))
                     } else {
                         self.session.run(args)

@@ -88,6 +88,8 @@ impl PushSink for PushBuffer {
             Protocol::Resp2
         };
         let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        // Only the first frame of a burst wakes the connection; it drains them all.
+        let wake = st.buf.is_empty();
         encode(frame, proto, &mut st.buf);
         let pending = st.buf.len();
         if self.over_limit(&mut st) {
@@ -102,6 +104,8 @@ impl PushSink for PushBuffer {
             return;
         }
         drop(st);
-        self.ready.notify_one();
+        if wake {
+            self.ready.notify_one();
+        }
     }
 }
