@@ -46,6 +46,7 @@ pub struct Inner {
     pub pubsub: crate::pubsub::PubSub,
     /// Where `notify-keyspace-events` sits in the configuration.
     pub(crate) notify_index: usize,
+    pub(crate) scripting: crate::scripting::Scripting,
 }
 
 /// A handle to the engine; clones share it.
@@ -112,6 +113,7 @@ impl Engine {
             watches: Default::default(),
             pubsub: Default::default(),
             notify_index,
+            scripting: Default::default(),
         };
         Engine {
             inner: Arc::new(inner),

@@ -30,6 +30,7 @@ mod gate;
 pub mod keyspace;
 pub mod notify;
 pub mod pubsub;
+pub mod scripting;
 pub mod session;
 pub mod stats;
 pub mod testing;

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -23,6 +24,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         list::COMMANDS,
         connection::COMMANDS,
         server::COMMANDS,
+        scripting::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
     ]

@@ -1,0 +1,135 @@
+-- Shoal's script sandbox, run once when the VM is made. Receives the hooks table the engine
+-- fills while a script runs, and returns the protected globals proxy, the real globals and
+-- the runner.
+local hooks = ...
+local G = {}
+for k, v in pairs(_G) do G[k] = v end
+for _, name in ipairs({'print', 'dofile', 'loadfile', 'setfenv', 'getfenv', 'module',
+    'require', 'gcinfo', 'newproxy', 'os', 'io', 'debug', 'package', '_G'}) do
+  G[name] = nil
+end
+local rawset_, setmetatable_, error_, type_ = rawset, setmetatable, error, type
+local loadstring_, load_, setfenv_, xpcall_ = loadstring, load, setfenv, xpcall
+local readonly = setmetatable_({}, {__mode = 'k'})
+local function ro_error() error_('Attempt to modify a readonly table', 2) end
+local function protect(t)
+  local p = setmetatable_({}, {__index = t, __newindex = ro_error, __metatable = false})
+  readonly[p] = true
+  return p
+end
+local smt = getmetatable('')
+if smt then smt.__metatable = false end
+
+local redis = G.redis
+redis.call = function(...)
+  local ok, v = hooks.call(...)
+  if not ok then error_(v) end
+  return v
+end
+redis.pcall = function(...)
+  local _, v = hooks.call(...)
+  return v
+end
+redis.setresp = function(n)
+  if n ~= 2 and n ~= 3 then error_({err = 'ERR RESP version must be 2 or 3.'}) end
+  hooks.resp = n
+end
+redis.set_repl = function(n)
+  if type_(n) ~= 'number' or n < 0 or n > 3 then
+    error_({err = 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.'})
+  end
+end
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+
+local flags_ok = {['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true,
+  ['no-cluster'] = true, ['allow-cross-slot-keys'] = true}
+local function register(a, b)
+  local name, cb, flags, desc
+  if type_(a) == 'table' then
+    if b ~= nil then error_('wrong number of arguments to redis.register_function', 0) end
+    for k, v in pairs(a) do
+      if k == 'function_name' then name = v
+      elseif k == 'callback' then cb = v
+      elseif k == 'flags' then flags = v
+      elseif k == 'description' then desc = v
+      else error_('unknown argument given to redis.register_function', 0) end
+    end
+  else
+    name, cb = a, b
+  end
+  if name == nil then error_('redis.register_function must get a function name argument', 0) end
+  if cb == nil then error_('redis.register_function must get a callback argument', 0) end
+  if type_(name) ~= 'string' then
+    error_('function_name argument given to redis.register_function must be a string', 0)
+  end
+  if type_(cb) ~= 'function' then
+    error_('callback argument given to redis.register_function must be a function', 0)
+  end
+  if desc ~= nil and type_(desc) ~= 'string' then
+    error_('description argument given to redis.register_function must be a string', 0)
+  end
+  local fl = {}
+  if flags ~= nil then
+    if type_(flags) ~= 'table' then
+      error_('flags argument to redis.register_function must be a table representing function flags', 0)
+    end
+    for _, f in ipairs(flags) do
+      if not flags_ok[f] then error_('unknown flag given', 0) end
+      fl[#fl + 1] = f
+    end
+  end
+  local e = hooks.register(name, cb, fl, desc)
+  if e then error_(e, 0) end
+end
+
+local redis_load = {register_function = register, log = redis.log, sha1hex = redis.sha1hex,
+  error_reply = redis.error_reply, status_reply = redis.status_reply,
+  REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+  LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE,
+  LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING}
+for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'cjson', 'bit', 'struct',
+    'cmsgpack', 'redis'}) do
+  if G[name] then G[name] = protect(G[name]) end
+end
+redis_load = protect(redis_load)
+
+local env = setmetatable_({}, {
+  __index = function(_, k)
+    if k == 'redis' and hooks.loading then return redis_load end
+    local v = G[k]
+    if v == nil then
+      error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = ro_error,
+  __metatable = false,
+})
+readonly[env] = true
+G._G = env
+G.rawset = function(t, k, v)
+  if readonly[t] then error_('Attempt to modify a readonly table', 2) end
+  return rawset_(t, k, v)
+end
+G.setmetatable = function(t, m)
+  if readonly[t] then error_('Attempt to modify a readonly table', 0) end
+  return setmetatable_(t, m)
+end
+G.loadstring = function(s, name)
+  local f, e = loadstring_(s, name)
+  if f then setfenv_(f, env) end
+  return f, e
+end
+G.load = function(fn, name)
+  local f, e = load_(fn, name)
+  if f then setfenv_(f, env) end
+  return f, e
+end
+
+local function run(f, handler, a, b)
+  return xpcall_(function() return (f(a, b)) end, handler)
+end
+return env, G, run

@@ -1,0 +1,122 @@
+//! Building the one Lua VM: the libraries Redis bundles, the `redis` table, and the
+//! protected globals every script and function sees.
+
+use super::libs;
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, Variadic};
+
+/// The version `redis.REDIS_VERSION` reports.
+pub(crate) const VERSION: &str = "7.2.4";
+/// The same as a number, `0x00MMmmpp`.
+pub(crate) const VERSION_NUM: i64 = 0x0007_0204;
+
+/// Most memory the Lua VM may hold; past it allocations fail with a Lua memory error.
+pub(crate) const MEMORY_LIMIT: usize = 256 << 20;
+
+/// The VM with its sandbox in place.
+pub(crate) struct Sandbox {
+    pub(crate) lua: Lua,
+    /// The protected globals proxy scripts and libraries run in.
+    pub(crate) env: Table,
+    /// The real globals behind it (KEYS and ARGV are set here).
+    pub(crate) globals: Table,
+    /// Filled while a script runs: `call`, `resp`, `register`, `loading`.
+    pub(crate) hooks: Table,
+    /// `run(f, handler, a, b)`: calls `f(a, b)` under `xpcall`.
+    pub(crate) runner: Function,
+}
+
+/// Makes the VM.
+pub(crate) fn build() -> mlua::Result<Sandbox> {
+    let lua = Lua::new_with(
+        StdLib::TABLE | StdLib::STRING | StdLib::MATH,
+        LuaOptions::default(),
+    )?;
+    let g = lua.globals();
+    g.raw_set("redis", redis_table(&lua)?)?;
+    g.raw_set("cjson", libs::cjson::table(&lua)?)?;
+    g.raw_set("bit", libs::bit::table(&lua)?)?;
+    g.raw_set("struct", libs::structlib::table(&lua)?)?;
+    g.raw_set("cmsgpack", libs::msgpack::table(&lua)?)?;
+    let hooks = lua.create_table()?;
+    let (env, globals, runner): (Table, Table, Function) = lua
+        .load(include_str!("prelude.lua"))
+        .set_name("=shoal")
+        .call(hooks.clone())?;
+    lua.set_memory_limit(MEMORY_LIMIT)?;
+    Ok(Sandbox {
+        lua,
+        env,
+        globals,
+        hooks,
+        runner,
+    })
+}
+
+fn redis_table(lua: &Lua) -> mlua::Result<Table> {
+    let r = lua.create_table()?;
+    r.raw_set("REDIS_VERSION", VERSION)?;
+    r.raw_set("REDIS_VERSION_NUM", VERSION_NUM)?;
+    for (i, name) in ["LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING"]
+        .iter()
+        .enumerate()
+    {
+        r.raw_set(*name, i as i64)?;
+    }
+    r.raw_set(
+        "sha1hex",
+        lua.create_function(|lua, v: Value| {
+            let s = match &v {
+                Value::String(s) => s.as_bytes().to_vec(),
+                Value::Number(n) => super::convert::lua_number_text(*n).into_bytes(),
+                Value::Integer(n) => n.to_string().into_bytes(),
+                _ => return Err(mlua::Error::runtime("wrong number of arguments")),
+            };
+            lua.create_string(super::sha1_hex(&s))
+        })?,
+    )?;
+    r.raw_set("log", lua.create_function(log)?)?;
+    r.raw_set(
+        "error_reply",
+        lua.create_function(|lua, msg: mlua::String| reply_table(lua, "err", msg))?,
+    )?;
+    r.raw_set(
+        "status_reply",
+        lua.create_function(|lua, msg: mlua::String| reply_table(lua, "ok", msg))?,
+    )?;
+    Ok(r)
+}
+
+fn reply_table(lua: &Lua, key: &str, msg: mlua::String) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.raw_set(key, msg)?;
+    Ok(t)
+}
+
+fn log(_: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
+    if args.len() < 2 {
+        return Err(mlua::Error::runtime("redis.log() requires two arguments or more."));
+    }
+    let level = match &args[0] {
+        Value::Number(n) => *n as i64,
+        Value::Integer(n) => *n as i64,
+        _ => return Err(mlua::Error::runtime("First argument must be a number (log level).")),
+    };
+    let text: Vec<String> = args[1..]
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => s.to_string_lossy(),
+            Value::Number(n) => super::convert::lua_number_text(*n),
+            Value::Integer(n) => n.to_string(),
+            other => other.type_name().to_string(),
+        })
+        .collect();
+    let msg = text.join(" ");
+    match level {
+        0 => tracing::trace!(target: "lua", "{msg}"),
+        1 => tracing::debug!(target: "lua", "{msg}"),
+        2 => tracing::info!(target: "lua", "{msg}"),
+        3 => tracing::warn!(target: "lua", "{msg}"),
+        _ => return Err(mlua::Error::runtime("Invalid debug level.")),
+    }
+    Ok(())
+}
