@@ -16,6 +16,7 @@ pub(crate) mod dump;
 pub(crate) mod functions;
 mod libs;
 pub(crate) mod run;
+pub(crate) use sandbox::VERSION;
 mod sandbox;
 
 use bytes::Bytes;

@@ -194,8 +194,13 @@ fn user_frame(lua: &Lua) -> Option<(String, i32)> {
 
 /// The error reply for a failed script: its message, then which script and where.
 fn script_error(v: &Value, name: &str) -> Frame {
-    let Value::Table(t) = v else {
-        return Frame::error(format!("ERR Error running script {name}"));
+    let t = match v {
+        Value::Table(t) => t,
+        Value::String(s) => {
+            let msg = s.to_string_lossy();
+            return Frame::error(format!("ERR {msg} script: {name}"));
+        }
+        _ => return Frame::error(format!("ERR Error running script {name}")),
     };
     let msg = t.raw_get::<mlua::String>("err").map(|s| s.as_bytes().to_vec()).unwrap_or_default();
     let source = t.raw_get::<Option<String>>("source").ok().flatten();

@@ -27,11 +27,11 @@ pub(super) fn function_load(ctx: &mut Ctx<'_>) -> CmdResult {
     if ctx.args.remaining() > 0 {
         let arg = ctx.args.bytes()?;
         return Err(CmdError::text(format!(
-            "ERR Unknown option given: {}",
+            "Unknown option given: {}",
             String::from_utf8_lossy(&arg)
         )));
     }
-    let name = with_libs(ctx, |vm| vm.load_library(&code, replace))?.map_err(CmdError::text)?;
+    let name = with_libs(ctx, |vm| vm.load_library(&code, replace))?.map_err(|e| CmdError::text(e.trim_start_matches("ERR ")))?;
     Ok(Frame::bulk(name))
 }
 
@@ -41,7 +41,7 @@ pub(super) fn function_delete(ctx: &mut Ctx<'_>) -> CmdResult {
     if with_libs(ctx, |vm| vm.libs.remove(&name))? {
         Ok(Frame::ok())
     } else {
-        Err(CmdError::Msg("ERR Library not found"))
+        Err(CmdError::Msg("Library not found"))
     }
 }
 
@@ -50,7 +50,7 @@ pub(super) fn function_flush(ctx: &mut Ctx<'_>) -> CmdResult {
     if ctx.args.remaining() > 1
         || (ctx.args.remaining() == 1 && !ctx.args.eat("SYNC") && !ctx.args.eat("ASYNC"))
     {
-        return Err(CmdError::Msg("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"));
+        return Err(CmdError::Msg("FUNCTION FLUSH only supports SYNC|ASYNC option"));
     }
     with_libs(ctx, |vm| vm.libs = Libraries::default())?;
     Ok(Frame::ok())
@@ -66,11 +66,11 @@ pub(super) fn function_list(ctx: &mut Ctx<'_>) -> CmdResult {
         } else if crate::exec::is_word(&arg, "LIBRARYNAME") && pattern.is_none() {
             match ctx.args.next_arg() {
                 Some(p) => pattern = Some(p),
-                None => return Err(CmdError::Msg("ERR library name argument was not given")),
+                None => return Err(CmdError::Msg("library name argument was not given")),
             }
         } else {
             return Err(CmdError::text(format!(
-                "ERR Unknown argument {}",
+                "Unknown argument {}",
                 String::from_utf8_lossy(&arg)
             )));
         }
@@ -130,10 +130,10 @@ pub(super) fn function_restore(ctx: &mut Ctx<'_>) -> CmdResult {
         Some(p) => String::from_utf8_lossy(&p).to_ascii_uppercase(),
     };
     if !matches!(policy.as_str(), "APPEND" | "FLUSH" | "REPLACE") || ctx.args.remaining() > 0 {
-        return Err(CmdError::Msg("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."));
+        return Err(CmdError::Msg("Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."));
     }
-    let codes = dump::decode(&payload).map_err(|e| CmdError::text(format!("ERR {e}")))?;
-    with_libs(ctx, |vm| restore(vm, codes, &policy))?.map_err(CmdError::text)?;
+    let codes = dump::decode(&payload).map_err(|e| CmdError::text(format!("{e}")))?;
+    with_libs(ctx, |vm| restore(vm, codes, &policy))?.map_err(|e| CmdError::text(e.trim_start_matches("ERR ")))?;
     Ok(Frame::ok())
 }
 
@@ -156,9 +156,10 @@ fn restore(vm: &mut Vm, codes: Vec<Vec<u8>>, policy: &str) -> Result<(), String>
 pub(super) fn function_stats(ctx: &mut Ctx<'_>) -> CmdResult {
     let scripting = &ctx.engine().scripting;
     if scripting.running_kind() == Some(Kind::Script) {
-        return Err(CmdError::Msg(
-            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
-        ));
+        return Err(CmdError::Coded {
+            code: "BUSY",
+            msg: "Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.".into(),
+        });
     }
     let running = match scripting.running.lock().clone() {
         None => Frame::Null,

@@ -25,11 +25,11 @@ use shoal_resp::Frame;
 fn keys_and_args(ctx: &mut Ctx<'_>) -> Result<(Vec<Bytes>, Vec<Bytes>), CmdError> {
     let n = ctx.args.int()?;
     if n < 0 {
-        return Err(CmdError::Msg("ERR Number of keys can't be negative"));
+        return Err(CmdError::Msg("Number of keys can't be negative"));
     }
     if n as u64 > ctx.args.remaining() as u64 {
         return Err(CmdError::Msg(
-            "ERR Number of keys can't be greater than number of args",
+            "Number of keys can't be greater than number of args",
         ));
     }
     let mut rest = ctx.args.rest();
@@ -48,7 +48,7 @@ fn caller<'a>(ctx: &mut Ctx<'a>) -> Caller<'a> {
 }
 
 fn vm_error(e: String) -> CmdError {
-    CmdError::text(format!("ERR {e}"))
+    CmdError::text(format!("{e}"))
 }
 
 /// A script's flags from its `#!lua flags=...` line: read-only or not; and the code with
@@ -63,13 +63,13 @@ fn shebang(body: &[u8]) -> Result<(bool, Vec<u8>), CmdError> {
     let engine = parts.next().unwrap_or("");
     if engine != "lua" {
         return Err(CmdError::text(format!(
-            "ERR Unexpected engine in script shebang: {engine}"
+            "Unexpected engine in script shebang: {engine}"
         )));
     }
     let mut read_only = false;
     for p in parts {
         let Some(list) = p.strip_prefix("flags=") else {
-            return Err(CmdError::text(format!("ERR Unknown lua shebang option: {p}")));
+            return Err(CmdError::text(format!("Unknown lua shebang option: {p}")));
         };
         for f in list.split(',').filter(|f| !f.is_empty()) {
             match f {
@@ -77,7 +77,7 @@ fn shebang(body: &[u8]) -> Result<(bool, Vec<u8>), CmdError> {
                 "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
                 _ => {
                     return Err(CmdError::text(format!(
-                        "ERR Unexpected flag in script shebang: {f}"
+                        "Unexpected flag in script shebang: {f}"
                     )))
                 }
             }
@@ -102,7 +102,7 @@ pub(crate) fn compile(vm: &mut Vm, body: &Bytes) -> Result<(String, Function), C
         .into_function()
         .map_err(|e| {
             CmdError::text(format!(
-                "ERR Error compiling script (new function): {}",
+                "Error compiling script (new function): {}",
                 crate::scripting::run::clean(&e)
             ))
         })?;
@@ -123,7 +123,10 @@ fn eval_generic(ctx: &mut Ctx<'_>, by_sha: bool, ro: bool) -> CmdResult {
                 match vm.scripts.get(&sha) {
                     Some((f, _)) => (sha, f.clone()),
                     None => {
-                        return Err(CmdError::Msg("NOSCRIPT No matching script. Please use EVAL."))
+                        return Err(CmdError::Coded {
+            code: "NOSCRIPT",
+            msg: "No matching script. Please use EVAL.".into(),
+        })
                     }
                 }
             } else {
@@ -175,12 +178,12 @@ fn fcall_generic(ctx: &mut Ctx<'_>, ro: bool) -> CmdResult {
     scripting
         .with_vm(|vm| -> CmdResult {
             let Some(def) = vm.libs.function(&name) else {
-                return Err(CmdError::Msg("ERR Function not found"));
+                return Err(CmdError::Msg("Function not found"));
             };
             let no_writes = def.no_writes();
             if ro && !no_writes {
                 return Err(CmdError::Msg(
-                    "ERR Can not execute a script with write flag using *_ro command.",
+                    "Can not execute a script with write flag using *_ro command.",
                 ));
             }
             let f = def.callback.clone();

@@ -38,7 +38,7 @@ pub(super) fn script_exists(ctx: &mut Ctx<'_>) -> CmdResult {
 /// `SCRIPT FLUSH [ASYNC | SYNC]`
 pub(super) fn script_flush(ctx: &mut Ctx<'_>) -> CmdResult {
     if ctx.args.remaining() > 1 || (ctx.args.remaining() == 1 && !ctx.args.eat("SYNC") && !ctx.args.eat("ASYNC")) {
-        return Err(CmdError::Msg("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
+        return Err(CmdError::Msg("SCRIPT FLUSH only support SYNC|ASYNC option"));
     }
     ctx.engine().scripting.flush_scripts();
     Ok(Frame::ok())
@@ -48,19 +48,26 @@ pub(super) fn script_flush(ctx: &mut Ctx<'_>) -> CmdResult {
 pub(super) fn kill(ctx: &mut Ctx<'_>, kind: Kind) -> CmdResult {
     let inner = ctx.engine();
     let Some(running) = inner.scripting.running_kind() else {
-        return Err(CmdError::Msg("NOTBUSY No scripts in execution right now."));
+        return Err(CmdError::Coded {
+            code: "NOTBUSY",
+            msg: "No scripts in execution right now.".into(),
+        });
     };
     if running != kind {
         let other = match running {
             Kind::Script => "SCRIPT KILL",
             Kind::Function => "FUNCTION KILL",
         };
-        return Err(CmdError::text(format!(
-            "BUSY Redis is busy running a script. You can only call {other} or SHUTDOWN NOSAVE."
-        )));
+        return Err(CmdError::Coded {
+            code: "BUSY",
+            msg: format!("Redis is busy running a script. You can only call {other} or SHUTDOWN NOSAVE."),
+        });
     }
     if inner.scripting.state.wrote.load(std::sync::atomic::Ordering::SeqCst) {
-        return Err(CmdError::Msg("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."));
+        return Err(CmdError::Coded {
+            code: "UNKILLABLE",
+            msg: "Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.".into(),
+        });
     }
     inner.gate.request_kill();
     Ok(Frame::ok())
