@@ -94,7 +94,17 @@ for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'cjson', 'bit', '
     'cmsgpack', 'redis'}) do
   if G[name] then G[name] = protect(G[name]) end
 end
-redis_load = protect(redis_load)
+do
+  local fields = redis_load
+  redis_load = setmetatable_({}, {__index = function(_, k)
+    local v = fields[k]
+    if v == nil then
+      error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end, __newindex = ro_error, __metatable = false})
+  readonly[redis_load] = true
+end
 
 local env = setmetatable_({}, {
   __index = function(_, k)

@@ -145,8 +145,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         "7.0.0",
         "Depends on the function that is executed.",
     ),
+    // ALLOW_BUSY on the containers: dispatch reads it from the container, not from the
+    // subcommand, before letting SCRIPT KILL / FUNCTION KILL past a busy script.
     CommandSpec::new("script", container_help)
         .arity(-2)
+        .flags(flags::ALLOW_BUSY)
         .group(Group::Scripting)
         .doc(
             "Groups the subcommands that manage the Lua script cache.",
@@ -156,6 +159,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         .subcommands(SCRIPT_SUBS),
     CommandSpec::new("function", container_help)
         .arity(-2)
+        .flags(flags::ALLOW_BUSY)
         .group(Group::Scripting)
         .doc(
             "Groups the subcommands that manage function libraries.",
