@@ -42,10 +42,16 @@ impl CallState<'_> {
     /// Runs one command: `(true, reply)` or `(false, {err=...})`.
     pub(crate) fn call(&mut self, lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
         if args.is_empty() {
-            return fail(lua, "ERR Please specify at least one argument for this redis lib call");
+            return fail(
+                lua,
+                "ERR Please specify at least one argument for this redis lib call",
+            );
         }
         let Some(argv) = to_argv(args) else {
-            return fail(lua, "ERR Lua redis lib command arguments must be strings or integers");
+            return fail(
+                lua,
+                "ERR Lua redis lib command arguments must be strings or integers",
+            );
         };
         if let Err(msg) = self.check(&argv) {
             return fail(lua, msg);
@@ -58,9 +64,7 @@ impl CallState<'_> {
         };
         let reply = self.inner.run_inner(&mut self.st, argv, self.now_ms);
         match reply {
-            Frame::Error(e) | Frame::BulkError(e) => {
-                fail(lua, &String::from_utf8_lossy(&e))
-            }
+            Frame::Error(e) | Frame::BulkError(e) => fail(lua, &String::from_utf8_lossy(&e)),
             other => Ok((true, frame_to_lua(lua, other, resp3)?)),
         }
     }

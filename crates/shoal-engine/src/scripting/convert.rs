@@ -144,7 +144,12 @@ fn table_to_frame(t: &Table, resp3: bool, depth: usize) -> Frame {
         let pairs = m
             .pairs::<Value, Value>()
             .filter_map(Result::ok)
-            .map(|(k, v)| (to_frame(&k, resp3, depth + 1), to_frame(&v, resp3, depth + 1)))
+            .map(|(k, v)| {
+                (
+                    to_frame(&k, resp3, depth + 1),
+                    to_frame(&v, resp3, depth + 1),
+                )
+            })
             .collect();
         return Frame::Map(pairs);
     }

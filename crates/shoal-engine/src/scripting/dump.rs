@@ -84,7 +84,11 @@ impl Reader<'_> {
     }
 
     fn take(&mut self, n: usize) -> Result<&[u8], &'static str> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len()).ok_or(TRUNCATED)?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.b.len())
+            .ok_or(TRUNCATED)?;
         let s = &self.b[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -124,7 +128,9 @@ impl Reader<'_> {
             }
             2 => {
                 let b = self.take(4)?;
-                Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]).to_string().into_bytes())
+                Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                    .to_string()
+                    .into_bytes())
             }
             3 => {
                 let (_, clen) = self.len()?;

@@ -114,7 +114,9 @@ impl Vm {
         }
         for (f, _) in &funcs {
             match self.libs.owner.get(f) {
-                Some(lib) if *lib != name => return Err(format!("ERR Function {f} already exists")),
+                Some(lib) if *lib != name => {
+                    return Err(format!("ERR Function {f} already exists"))
+                }
                 _ => {}
             }
         }

@@ -41,7 +41,13 @@ pub(crate) struct Caller<'a> {
 
 impl Scripting {
     /// Runs `f` for `inv`; the reply of the script, or its error.
-    pub(crate) fn invoke(&self, vm: &Vm, caller: &Caller<'_>, f: &Function, inv: &Invocation) -> Frame {
+    pub(crate) fn invoke(
+        &self,
+        vm: &Vm,
+        caller: &Caller<'_>,
+        f: &Function,
+        inv: &Invocation,
+    ) -> Frame {
         let inner = caller.inner;
         self.set_running(Some(inv.kind));
         if inv.kind == Kind::Function {
@@ -105,7 +111,8 @@ fn run_in_scope(
     let gate = &caller.inner.gate;
     let threshold = caller.inner.config.get_i64("busy-reply-threshold").max(0) as u64;
     lua.scope(|scope| {
-        let call = scope.create_function(|lua, a: mlua::MultiValue| cs.borrow_mut().call(lua, a))?;
+        let call =
+            scope.create_function(|lua, a: mlua::MultiValue| cs.borrow_mut().call(lua, a))?;
         hooks.raw_set("call", call)?;
         let tick = scope.create_function(|_, ()| {
             gate.set_busy(busy);
@@ -144,7 +151,9 @@ pub(crate) fn install_hook(lua: &Lua, threshold_ms: u64, deadline_ms: Option<u64
             }
             let tick: Function = lua.named_registry_value("shoal_tick")?;
             if tick.call::<bool>(())? {
-                return Err(mlua::Error::runtime("Script killed by user with SCRIPT KILL..."));
+                return Err(mlua::Error::runtime(
+                    "Script killed by user with SCRIPT KILL...",
+                ));
             }
             Ok(VmState::Continue)
         },
@@ -167,7 +176,10 @@ pub(crate) fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
             };
             err_table(lua, format!("ERR {prefix}{msg}"))?
         }
-        other => err_table(lua, format!("ERR {}", other.to_string().unwrap_or_default()))?,
+        other => err_table(
+            lua,
+            format!("ERR {}", other.to_string().unwrap_or_default()),
+        )?,
     };
     if let Some((src, line)) = at {
         t.raw_set("source", src)?;
@@ -202,7 +214,10 @@ fn script_error(v: &Value, name: &str) -> Frame {
         }
         _ => return Frame::error(format!("ERR Error running script {name}")),
     };
-    let msg = t.raw_get::<mlua::String>("err").map(|s| s.as_bytes().to_vec()).unwrap_or_default();
+    let msg = t
+        .raw_get::<mlua::String>("err")
+        .map(|s| s.as_bytes().to_vec())
+        .unwrap_or_default();
     let source = t.raw_get::<Option<String>>("source").ok().flatten();
     let line = t.raw_get::<Option<i64>>("line").ok().flatten();
     let mut text = msg;

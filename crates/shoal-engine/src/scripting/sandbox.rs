@@ -94,12 +94,18 @@ fn reply_table(lua: &Lua, key: &str, msg: mlua::String) -> mlua::Result<Table> {
 
 fn log(_: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
     if args.len() < 2 {
-        return Err(mlua::Error::runtime("redis.log() requires two arguments or more."));
+        return Err(mlua::Error::runtime(
+            "redis.log() requires two arguments or more.",
+        ));
     }
     let level = match &args[0] {
         Value::Number(n) => *n as i64,
         Value::Integer(n) => *n as i64,
-        _ => return Err(mlua::Error::runtime("First argument must be a number (log level).")),
+        _ => {
+            return Err(mlua::Error::runtime(
+                "First argument must be a number (log level).",
+            ))
+        }
     };
     let text: Vec<String> = args[1..]
         .iter()

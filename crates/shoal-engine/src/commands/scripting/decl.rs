@@ -66,17 +66,38 @@ const SCRIPT_SUBS: &[CommandSpec] = &[
 ];
 
 const FUNCTION_SUBS: &[CommandSpec] = &[
-    sub("function|load", function_load, -3, NOSCRIPT | flags::WRITE | flags::DENYOOM, ACL_W).doc(
+    sub(
+        "function|load",
+        function_load,
+        -3,
+        NOSCRIPT | flags::WRITE | flags::DENYOOM,
+        ACL_W,
+    )
+    .doc(
         "Loads a function library.",
         "7.0.0",
         "O(1) (considering compilation time is redundant)",
     ),
-    sub("function|delete", function_delete, 3, NOSCRIPT | flags::WRITE, ACL_W).doc(
+    sub(
+        "function|delete",
+        function_delete,
+        3,
+        NOSCRIPT | flags::WRITE,
+        ACL_W,
+    )
+    .doc(
         "Deletes a function library and its functions.",
         "7.0.0",
         "O(1)",
     ),
-    sub("function|flush", function_flush, -2, NOSCRIPT | flags::WRITE, ACL_W).doc(
+    sub(
+        "function|flush",
+        function_flush,
+        -2,
+        NOSCRIPT | flags::WRITE,
+        ACL_W,
+    )
+    .doc(
         "Deletes every function library.",
         "7.0.0",
         "O(N) where N is the number of functions deleted",
@@ -86,7 +107,14 @@ const FUNCTION_SUBS: &[CommandSpec] = &[
         "7.0.0",
         "O(N) where N is the number of functions",
     ),
-    sub("function|restore", function_restore, -3, NOSCRIPT | flags::WRITE | flags::DENYOOM, ACL_W).doc(
+    sub(
+        "function|restore",
+        function_restore,
+        -3,
+        NOSCRIPT | flags::WRITE | flags::DENYOOM,
+        ACL_W,
+    )
+    .doc(
         "Loads the function libraries of a payload made by FUNCTION DUMP.",
         "7.0.0",
         "O(N) where N is the number of functions on the payload",
@@ -96,21 +124,38 @@ const FUNCTION_SUBS: &[CommandSpec] = &[
         "7.0.0",
         "O(N) where N is the number of functions",
     ),
-    sub("function|stats", function_stats, 2, NOSCRIPT | flags::ALLOW_BUSY, ACL).doc(
+    sub(
+        "function|stats",
+        function_stats,
+        2,
+        NOSCRIPT | flags::ALLOW_BUSY,
+        ACL,
+    )
+    .doc(
         "Tells which function runs now and how many libraries and functions are loaded.",
         "7.0.0",
         "O(1)",
     ),
-    sub("function|kill", function_kill, 2, NOSCRIPT | flags::ALLOW_BUSY, ACL).doc(
+    sub(
+        "function|kill",
+        function_kill,
+        2,
+        NOSCRIPT | flags::ALLOW_BUSY,
+        ACL,
+    )
+    .doc(
         "Stops the running function if it has not written yet.",
         "7.0.0",
         "O(1)",
     ),
-    sub("function|help", function_help, 2, flags::LOADING | flags::STALE, ACL).doc(
-        "Lists the FUNCTION subcommands.",
-        "7.0.0",
-        "O(1)",
-    ),
+    sub(
+        "function|help",
+        function_help,
+        2,
+        flags::LOADING | flags::STALE,
+        ACL,
+    )
+    .doc("Lists the FUNCTION subcommands.", "7.0.0", "O(1)"),
 ];
 
 /// The scripting family's declarations.

@@ -31,7 +31,8 @@ pub(super) fn function_load(ctx: &mut Ctx<'_>) -> CmdResult {
             String::from_utf8_lossy(&arg)
         )));
     }
-    let name = with_libs(ctx, |vm| vm.load_library(&code, replace))?.map_err(|e| CmdError::text(e.trim_start_matches("ERR ")))?;
+    let name = with_libs(ctx, |vm| vm.load_library(&code, replace))?
+        .map_err(|e| CmdError::text(e.trim_start_matches("ERR ")))?;
     Ok(Frame::bulk(name))
 }
 
@@ -50,7 +51,9 @@ pub(super) fn function_flush(ctx: &mut Ctx<'_>) -> CmdResult {
     if ctx.args.remaining() > 1
         || (ctx.args.remaining() == 1 && !ctx.args.eat("SYNC") && !ctx.args.eat("ASYNC"))
     {
-        return Err(CmdError::Msg("FUNCTION FLUSH only supports SYNC|ASYNC option"));
+        return Err(CmdError::Msg(
+            "FUNCTION FLUSH only supports SYNC|ASYNC option",
+        ));
     }
     with_libs(ctx, |vm| vm.libs = Libraries::default())?;
     Ok(Frame::ok())
@@ -79,7 +82,11 @@ pub(super) fn function_list(ctx: &mut Ctx<'_>) -> CmdResult {
         vm.libs
             .libs
             .iter()
-            .filter(|(name, _)| pattern.as_ref().is_none_or(|p| glob_match(p, name.as_bytes(), false)))
+            .filter(|(name, _)| {
+                pattern
+                    .as_ref()
+                    .is_none_or(|p| glob_match(p, name.as_bytes(), false))
+            })
             .map(|(name, lib)| {
                 let functions = lib
                     .functions
@@ -130,10 +137,13 @@ pub(super) fn function_restore(ctx: &mut Ctx<'_>) -> CmdResult {
         Some(p) => String::from_utf8_lossy(&p).to_ascii_uppercase(),
     };
     if !matches!(policy.as_str(), "APPEND" | "FLUSH" | "REPLACE") || ctx.args.remaining() > 0 {
-        return Err(CmdError::Msg("Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."));
+        return Err(CmdError::Msg(
+            "Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+        ));
     }
     let codes = dump::decode(&payload).map_err(|e| CmdError::text(format!("{e}")))?;
-    with_libs(ctx, |vm| restore(vm, codes, &policy))?.map_err(|e| CmdError::text(e.trim_start_matches("ERR ")))?;
+    with_libs(ctx, |vm| restore(vm, codes, &policy))?
+        .map_err(|e| CmdError::text(e.trim_start_matches("ERR ")))?;
     Ok(Frame::ok())
 }
 
@@ -158,7 +168,9 @@ pub(super) fn function_stats(ctx: &mut Ctx<'_>) -> CmdResult {
     if scripting.running_kind() == Some(Kind::Script) {
         return Err(CmdError::Coded {
             code: "BUSY",
-            msg: "Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.".into(),
+            msg:
+                "Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+                    .into(),
         });
     }
     let running = match scripting.running.lock().clone() {
@@ -182,7 +194,10 @@ pub(super) fn function_stats(ctx: &mut Ctx<'_>) -> CmdResult {
     ]);
     Ok(Frame::Map(vec![
         (Frame::bulk("running_script"), running),
-        (Frame::bulk("engines"), Frame::Map(vec![(Frame::bulk("LUA"), lua)])),
+        (
+            Frame::bulk("engines"),
+            Frame::Map(vec![(Frame::bulk("LUA"), lua)]),
+        ),
     ]))
 }
 

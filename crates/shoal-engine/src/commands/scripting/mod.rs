@@ -124,9 +124,9 @@ fn eval_generic(ctx: &mut Ctx<'_>, by_sha: bool, ro: bool) -> CmdResult {
                     Some((f, _)) => (sha, f.clone()),
                     None => {
                         return Err(CmdError::Coded {
-            code: "NOSCRIPT",
-            msg: "No matching script. Please use EVAL.".into(),
-        })
+                            code: "NOSCRIPT",
+                            msg: "No matching script. Please use EVAL.".into(),
+                        })
                     }
                 }
             } else {

@@ -37,7 +37,9 @@ pub(super) fn script_exists(ctx: &mut Ctx<'_>) -> CmdResult {
 
 /// `SCRIPT FLUSH [ASYNC | SYNC]`
 pub(super) fn script_flush(ctx: &mut Ctx<'_>) -> CmdResult {
-    if ctx.args.remaining() > 1 || (ctx.args.remaining() == 1 && !ctx.args.eat("SYNC") && !ctx.args.eat("ASYNC")) {
+    if ctx.args.remaining() > 1
+        || (ctx.args.remaining() == 1 && !ctx.args.eat("SYNC") && !ctx.args.eat("ASYNC"))
+    {
         return Err(CmdError::Msg("SCRIPT FLUSH only support SYNC|ASYNC option"));
     }
     ctx.engine().scripting.flush_scripts();
@@ -60,10 +62,17 @@ pub(super) fn kill(ctx: &mut Ctx<'_>, kind: Kind) -> CmdResult {
         };
         return Err(CmdError::Coded {
             code: "BUSY",
-            msg: format!("Redis is busy running a script. You can only call {other} or SHUTDOWN NOSAVE."),
+            msg: format!(
+                "Redis is busy running a script. You can only call {other} or SHUTDOWN NOSAVE."
+            ),
         });
     }
-    if inner.scripting.state.wrote.load(std::sync::atomic::Ordering::SeqCst) {
+    if inner
+        .scripting
+        .state
+        .wrote
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
         return Err(CmdError::Coded {
             code: "UNKILLABLE",
             msg: "Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.".into(),

@@ -23,7 +23,10 @@ fn eval_converts_lua_values_to_resp2_replies() {
         arr(vec![int(1), int(2)])
     );
     assert_eq!(h.run(&["EVAL", "return {ok='FINE'}", "0"]), simple("FINE"));
-    assert_eq!(h.run(&["EVAL", "return {err='My Error'}", "0"]), err("My Error"));
+    assert_eq!(
+        h.run(&["EVAL", "return {err='My Error'}", "0"]),
+        err("My Error")
+    );
     assert_eq!(
         h.run(&["EVAL", "return redis.error_reply('My Error')", "0"]),
         err("My Error")
@@ -32,7 +35,10 @@ fn eval_converts_lua_values_to_resp2_replies() {
         h.run(&["EVAL", "return redis.status_reply('FINE')", "0"]),
         simple("FINE")
     );
-    assert_eq!(h.run(&["EVAL", "return {double=3.5}", "0"]), Frame::Double(3.5));
+    assert_eq!(
+        h.run(&["EVAL", "return {double=3.5}", "0"]),
+        Frame::Double(3.5)
+    );
     assert_eq!(
         h.run(&["EVAL", "return {big_number='123456789012345678901'}", "0"]),
         Frame::BigNumber("123456789012345678901".into())
@@ -59,10 +65,17 @@ fn setresp3_makes_booleans_and_reply_kinds_resp3() {
         Frame::Boolean(false)
     );
     let e = h.run(&["EVAL", "redis.setresp(4)", "0"]);
-    assert!(err_text(&e).starts_with("ERR RESP version must be 2 or 3. script: "), "{e:?}");
+    assert!(
+        err_text(&e).starts_with("ERR RESP version must be 2 or 3. script: "),
+        "{e:?}"
+    );
     h.run(&["HSET", "h", "f", "v"]);
     assert_eq!(
-        h.run(&["EVAL", "redis.setresp(3); local m = redis.call('hgetall','h'); return m.map.f", "0"]),
+        h.run(&[
+            "EVAL",
+            "redis.setresp(3); local m = redis.call('hgetall','h'); return m.map.f",
+            "0"
+        ]),
         bulk("v")
     );
     assert_eq!(
@@ -70,7 +83,11 @@ fn setresp3_makes_booleans_and_reply_kinds_resp3() {
         bulks(&["f", "v"])
     );
     assert_eq!(
-        h.run(&["EVAL", "redis.setresp(3); return redis.call('get','nokey') == nil", "0"]),
+        h.run(&[
+            "EVAL",
+            "redis.setresp(3); return redis.call('get','nokey') == nil",
+            "0"
+        ]),
         Frame::Boolean(true)
     );
 }
@@ -87,13 +104,26 @@ fn redis_call_replies_reach_lua_by_the_resp2_table() {
         bulk("PONG")
     );
     assert_eq!(
-        h.run(&["EVAL", "return redis.call('set', KEYS[1], ARGV[1])", "1", "k", "v"]),
+        h.run(&[
+            "EVAL",
+            "return redis.call('set', KEYS[1], ARGV[1])",
+            "1",
+            "k",
+            "v"
+        ]),
         ok()
     );
     assert_eq!(h.run(&["GET", "k"]), bulk("v"));
-    assert_eq!(h.run(&["EVAL", "return redis.call('incr', 'n')", "0"]), int(1));
     assert_eq!(
-        h.run(&["EVAL", "redis.call('set','f',0.1); return redis.call('get','f')", "0"]),
+        h.run(&["EVAL", "return redis.call('incr', 'n')", "0"]),
+        int(1)
+    );
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "redis.call('set','f',0.1); return redis.call('get','f')",
+            "0"
+        ]),
         bulk("0.10000000000000001")
     );
     let e = h.run(&["EVAL", "return redis.pcall('incr','k')", "0"]);
@@ -107,27 +137,48 @@ fn script_errors_carry_redis_formatting() {
     assert!(e.starts_with("ERR user_script:1: Script attempted to access nonexistent global variable 'foo' script: "), "{e}");
     assert!(e.ends_with(", on @user_script:1."), "{e}");
     let e = err_text(&h.run(&["EVAL", "x = 1", "0"]));
-    assert!(e.starts_with("ERR user_script:1: Attempt to modify a readonly table script: "), "{e}");
+    assert!(
+        e.starts_with("ERR user_script:1: Attempt to modify a readonly table script: "),
+        "{e}"
+    );
     let e = err_text(&h.run(&["EVAL", "error('boom')", "0"]));
     assert!(e.starts_with("ERR user_script:1: boom script: "), "{e}");
     let e = err_text(&h.run(&["EVAL", "return redis.call('nosuch')", "0"]));
-    assert!(e.starts_with("ERR Unknown Redis command called from script script: "), "{e}");
+    assert!(
+        e.starts_with("ERR Unknown Redis command called from script script: "),
+        "{e}"
+    );
     assert_eq!(
         h.run(&["EVAL", "return redis.pcall('nosuch')", "0"]),
         err("ERR Unknown Redis command called from script")
     );
     let e = err_text(&h.run(&["EVAL", "return redis.call('get')", "0"]));
-    assert!(e.starts_with("ERR Wrong number of args calling Redis command from script"), "{e}");
+    assert!(
+        e.starts_with("ERR Wrong number of args calling Redis command from script"),
+        "{e}"
+    );
     let e = err_text(&h.run(&["EVAL", "return redis.call('eval','return 1','0')", "0"]));
-    assert!(e.starts_with("ERR This Redis command is not allowed from script"), "{e}");
+    assert!(
+        e.starts_with("ERR This Redis command is not allowed from script"),
+        "{e}"
+    );
     let e = err_text(&h.run(&["EVAL", "return redis.call('set','a',{})", "0"]));
-    assert!(e.starts_with("ERR Lua redis lib command arguments must be strings or integers"), "{e}");
+    assert!(
+        e.starts_with("ERR Lua redis lib command arguments must be strings or integers"),
+        "{e}"
+    );
     let e = err_text(&h.run(&["EVAL", "return redis.call()", "0"]));
-    assert!(e.starts_with("ERR Please specify at least one argument for this redis lib call"), "{e}");
+    assert!(
+        e.starts_with("ERR Please specify at least one argument for this redis lib call"),
+        "{e}"
+    );
     let e = err_text(&h.run(&["EVAL", "return error({err='XX my'})", "0"]));
     assert!(e.starts_with("XX my script: "), "{e}");
     let e = err_text(&h.run(&["EVAL", "x = = 1", "0"]));
-    assert!(e.starts_with("ERR Error compiling script (new function): user_script:1: "), "{e}");
+    assert!(
+        e.starts_with("ERR Error compiling script (new function): user_script:1: "),
+        "{e}"
+    );
 }
 
 #[test]
@@ -146,7 +197,13 @@ fn numkeys_is_validated() {
         err("ERR value is not an integer or out of range")
     );
     assert_eq!(
-        h.run(&["EVAL", "return {KEYS[1], ARGV[1], #KEYS, #ARGV}", "1", "k", "a"]),
+        h.run(&[
+            "EVAL",
+            "return {KEYS[1], ARGV[1], #KEYS, #ARGV}",
+            "1",
+            "k",
+            "a"
+        ]),
         arr(vec![bulk("k"), bulk("a"), int(1), int(1)])
     );
 }
@@ -165,7 +222,10 @@ fn sandbox_refuses_escapes() {
         "setfenv(1, {})",
     ] {
         let e = err_text(&h.run(&["EVAL", code, "0"]));
-        assert!(e.contains("Script attempted to access nonexistent global variable"), "{code}: {e}");
+        assert!(
+            e.contains("Script attempted to access nonexistent global variable"),
+            "{code}: {e}"
+        );
     }
     for code in [
         "string.x = 1",
@@ -177,18 +237,34 @@ fn sandbox_refuses_escapes() {
         "loadstring('y = 1')()",
     ] {
         let e = err_text(&h.run(&["EVAL", code, "0"]));
-        assert!(e.contains("Attempt to modify a readonly table"), "{code}: {e}");
+        assert!(
+            e.contains("Attempt to modify a readonly table"),
+            "{code}: {e}"
+        );
     }
-    assert_eq!(h.run(&["EVAL", "return getmetatable(_G)", "0"]), Frame::Null);
-    assert_eq!(h.run(&["EVAL", "return getmetatable('')", "0"]), Frame::Null);
-    assert_eq!(h.run(&["EVAL", "return loadstring('return 1')()", "0"]), int(1));
+    assert_eq!(
+        h.run(&["EVAL", "return getmetatable(_G)", "0"]),
+        Frame::Null
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return getmetatable('')", "0"]),
+        Frame::Null
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return loadstring('return 1')()", "0"]),
+        int(1)
+    );
 }
 
 #[test]
 fn script_select_does_not_change_the_caller_db() {
     let mut h = Harness::new();
     assert_eq!(
-        h.run(&["EVAL", "redis.call('select','1'); return redis.call('set','k','v')", "0"]),
+        h.run(&[
+            "EVAL",
+            "redis.call('select','1'); return redis.call('set','k','v')",
+            "0"
+        ]),
         ok()
     );
     assert_eq!(h.run(&["GET", "k"]), Frame::Null);
@@ -200,11 +276,24 @@ fn script_select_does_not_change_the_caller_db() {
 fn read_only_scripts_refuse_writes() {
     let mut h = Harness::new();
     let e = err_text(&h.run(&["EVAL_RO", "redis.call('set','a','b')", "0"]));
-    assert!(e.starts_with("ERR Write commands are not allowed from read-only scripts. script: "), "{e}");
-    let e = err_text(&h.run(&["EVAL", "#!lua flags=no-writes\nredis.call('set','a','b')", "0"]));
-    assert!(e.starts_with("ERR Write commands are not allowed from read-only scripts."), "{e}");
+    assert!(
+        e.starts_with("ERR Write commands are not allowed from read-only scripts. script: "),
+        "{e}"
+    );
+    let e = err_text(&h.run(&[
+        "EVAL",
+        "#!lua flags=no-writes\nredis.call('set','a','b')",
+        "0",
+    ]));
+    assert!(
+        e.starts_with("ERR Write commands are not allowed from read-only scripts."),
+        "{e}"
+    );
     h.run(&["SET", "a", "1"]);
-    assert_eq!(h.run(&["EVAL_RO", "return redis.call('get','a')", "0"]), bulk("1"));
+    assert_eq!(
+        h.run(&["EVAL_RO", "return redis.call('get','a')", "0"]),
+        bulk("1")
+    );
 }
 
 #[test]
@@ -216,7 +305,12 @@ fn script_cache_load_exists_evalsha_flush() {
     assert_eq!(h.run(&["EVALSHA", &sha.to_uppercase(), "0"]), int(1));
     assert_eq!(h.run(&["EVALSHA_RO", sha, "0"]), int(1));
     assert_eq!(
-        h.run(&["SCRIPT", "EXISTS", sha, "ffffffffffffffffffffffffffffffffffffffff"]),
+        h.run(&[
+            "SCRIPT",
+            "EXISTS",
+            sha,
+            "ffffffffffffffffffffffffffffffffffffffff"
+        ]),
         arr(vec![int(1), int(0)])
     );
     h.run(&["EVAL", "return 2", "0"]);
@@ -260,7 +354,11 @@ fn redis_helpers_and_constants() {
 fn script_writes_are_grouped_as_one_transaction() {
     let mut h = Harness::new();
     let rx = h.engine.subscribe_effects();
-    h.run(&["EVAL", "redis.call('set','a','1'); redis.call('set','b','2')", "0"]);
+    h.run(&[
+        "EVAL",
+        "redis.call('set','a','1'); redis.call('set','b','2')",
+        "0",
+    ]);
     let got = crate::testing::effect_texts(&rx);
     assert_eq!(got.first().map(|e| e[0].as_str()), Some("MULTI"));
     assert_eq!(got.last().map(|e| e[0].as_str()), Some("EXEC"));
@@ -270,7 +368,11 @@ fn script_writes_are_grouped_as_one_transaction() {
 #[test]
 fn memory_runaway_errors_cleanly() {
     let mut h = Harness::new();
-    let e = h.run(&["EVAL", "local t = {} for i = 1, 100 do t[i] = string.rep('x', 64 * 1024 * 1024) .. i end return 1", "0"]);
+    let e = h.run(&[
+        "EVAL",
+        "local t = {} for i = 1, 100 do t[i] = string.rep('x', 64 * 1024 * 1024) .. i end return 1",
+        "0",
+    ]);
     assert!(err_text(&e).contains("not enough memory"), "{e:?}");
     assert_eq!(h.run(&["EVAL", "return 1", "0"]), int(1));
 }

@@ -23,7 +23,10 @@ fn function_load_and_fcall() {
         h.run(&["FCALL_RO", "myget", "1", "k"]),
         err("ERR Can not execute a script with write flag using *_ro command.")
     );
-    assert_eq!(h.run(&["FCALL", "nosuch", "0"]), err("ERR Function not found"));
+    assert_eq!(
+        h.run(&["FCALL", "nosuch", "0"]),
+        err("ERR Function not found")
+    );
     assert_eq!(
         h.run(&["FUNCTION", "LOAD", LIB]),
         err("ERR Library 'mylib' already exists")
@@ -49,10 +52,17 @@ fn function_load_errors_are_worded_as_redis() {
         assert_eq!(h.run(&["FUNCTION", "LOAD", code]), err(want), "{code}");
     }
     let e = err_text(&h.run(&["FUNCTION", "LOAD", "#!lua name=bad\n x = = 1"]));
-    assert!(e.starts_with("ERR Error compiling function: user_function:2: "), "{e}");
+    assert!(
+        e.starts_with("ERR Error compiling function: user_function:2: "),
+        "{e}"
+    );
     h.run(&["FUNCTION", "LOAD", LIB]);
     assert_eq!(
-        h.run(&["FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('myget', function() end)"]),
+        h.run(&[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=other\nredis.register_function('myget', function() end)"
+        ]),
         err("ERR Function myget already exists")
     );
 }
@@ -94,7 +104,10 @@ fn function_list_delete_flush_and_stats() {
         (bulk("description"), bulk("d")),
         (bulk("flags"), Frame::Set(vec![bulk("no-writes")])),
     ])));
-    assert_eq!(h.run(&["FUNCTION", "LIST", "LIBRARYNAME", "zz*"]), Frame::Array(vec![]));
+    assert_eq!(
+        h.run(&["FUNCTION", "LIST", "LIBRARYNAME", "zz*"]),
+        Frame::Array(vec![])
+    );
     let stats = h.run(&["FUNCTION", "STATS"]);
     let lua = Frame::Map(vec![
         (bulk("libraries_count"), int(1)),
@@ -107,13 +120,22 @@ fn function_list_delete_flush_and_stats() {
             (bulk("engines"), Frame::Map(vec![(bulk("LUA"), lua)])),
         ])
     );
-    assert_eq!(h.run(&["FUNCTION", "DELETE", "nosuch"]), err("ERR Library not found"));
+    assert_eq!(
+        h.run(&["FUNCTION", "DELETE", "nosuch"]),
+        err("ERR Library not found")
+    );
     assert_eq!(h.run(&["FUNCTION", "DELETE", "mylib"]), ok());
-    assert_eq!(h.run(&["FCALL", "myget", "1", "k"]), err("ERR Function not found"));
+    assert_eq!(
+        h.run(&["FCALL", "myget", "1", "k"]),
+        err("ERR Function not found")
+    );
     h.run(&["FUNCTION", "LOAD", LIB]);
     assert_eq!(h.run(&["FUNCTION", "FLUSH"]), ok());
     assert_eq!(h.run(&["FUNCTION", "LIST"]), Frame::Array(vec![]));
-    assert_eq!(h.run(&["FUNCTION", "KILL"]), err("NOTBUSY No scripts in execution right now."));
+    assert_eq!(
+        h.run(&["FUNCTION", "KILL"]),
+        err("NOTBUSY No scripts in execution right now.")
+    );
 }
 
 #[test]
@@ -131,8 +153,14 @@ fn function_dump_restore_round_trip() {
         h.run_bin(&[b"FUNCTION", b"RESTORE", &payload]),
         err("ERR Library 'mylib' already exists")
     );
-    assert_eq!(h.run_bin(&[b"FUNCTION", b"RESTORE", &payload, b"REPLACE"]), ok());
-    assert_eq!(h.run_bin(&[b"FUNCTION", b"RESTORE", &payload, b"FLUSH"]), ok());
+    assert_eq!(
+        h.run_bin(&[b"FUNCTION", b"RESTORE", &payload, b"REPLACE"]),
+        ok()
+    );
+    assert_eq!(
+        h.run_bin(&[b"FUNCTION", b"RESTORE", &payload, b"FLUSH"]),
+        ok()
+    );
     let mut bad = payload.to_vec();
     let last = bad.len() - 1;
     bad[last] ^= 1;
@@ -170,7 +198,12 @@ fn restore_reads_a_payload_made_by_redis_with_lzf() {
 fn script_kill_stops_a_busy_script_and_others_get_busy() {
     let engine = crate::Engine::new();
     let mut admin = engine.session();
-    let busy_threshold = admin.call(vec!["CONFIG".into(), "SET".into(), "busy-reply-threshold".into(), "50".into()]);
+    let busy_threshold = admin.call(vec![
+        "CONFIG".into(),
+        "SET".into(),
+        "busy-reply-threshold".into(),
+        "50".into(),
+    ]);
     assert_eq!(busy_threshold, ok());
     let e2 = engine.clone();
     let runner = std::thread::spawn(move || {
@@ -193,7 +226,10 @@ fn script_kill_stops_a_busy_script_and_others_get_busy() {
     assert_eq!(admin.call(vec!["SCRIPT".into(), "KILL".into()]), ok());
     let reply = runner.join().unwrap_or(Frame::Null);
     let text = err_text(&reply);
-    assert!(text.starts_with("ERR Script killed by user with SCRIPT KILL... script: "), "{text}");
+    assert!(
+        text.starts_with("ERR Script killed by user with SCRIPT KILL... script: "),
+        "{text}"
+    );
     assert!(text.ends_with("on @user_script:1."), "{text}");
     assert_eq!(admin.call(vec!["GET".into(), "x".into()]), Frame::Null);
 }

@@ -18,17 +18,37 @@ fn fold(args: &Variadic<f64>, f: fn(i32, i32) -> i32) -> f64 {
 /// The `bit` table.
 pub(crate) fn table(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
-    t.raw_set("tobit", lua.create_function(|_, n: f64| Ok(tobit(n) as f64))?)?;
-    t.raw_set("bnot", lua.create_function(|_, n: f64| Ok(!tobit(n) as f64))?)?;
-    t.raw_set("band", lua.create_function(|_, a: Variadic<f64>| Ok(fold(&a, |x, y| x & y)))?)?;
-    t.raw_set("bor", lua.create_function(|_, a: Variadic<f64>| Ok(fold(&a, |x, y| x | y)))?)?;
-    t.raw_set("bxor", lua.create_function(|_, a: Variadic<f64>| Ok(fold(&a, |x, y| x ^ y)))?)?;
-    let shift = |f: fn(u32, u32) -> u32| move |_: &Lua, (a, n): (f64, f64)| {
-        Ok(f(tobit(a) as u32, (tobit(n) & 31) as u32) as i32 as f64)
+    t.raw_set(
+        "tobit",
+        lua.create_function(|_, n: f64| Ok(tobit(n) as f64))?,
+    )?;
+    t.raw_set(
+        "bnot",
+        lua.create_function(|_, n: f64| Ok(!tobit(n) as f64))?,
+    )?;
+    t.raw_set(
+        "band",
+        lua.create_function(|_, a: Variadic<f64>| Ok(fold(&a, |x, y| x & y)))?,
+    )?;
+    t.raw_set(
+        "bor",
+        lua.create_function(|_, a: Variadic<f64>| Ok(fold(&a, |x, y| x | y)))?,
+    )?;
+    t.raw_set(
+        "bxor",
+        lua.create_function(|_, a: Variadic<f64>| Ok(fold(&a, |x, y| x ^ y)))?,
+    )?;
+    let shift = |f: fn(u32, u32) -> u32| {
+        move |_: &Lua, (a, n): (f64, f64)| {
+            Ok(f(tobit(a) as u32, (tobit(n) & 31) as u32) as i32 as f64)
+        }
     };
     t.raw_set("lshift", lua.create_function(shift(|a, n| a << n))?)?;
     t.raw_set("rshift", lua.create_function(shift(|a, n| a >> n))?)?;
-    t.raw_set("arshift", lua.create_function(shift(|a, n| ((a as i32) >> n) as u32))?)?;
+    t.raw_set(
+        "arshift",
+        lua.create_function(shift(|a, n| ((a as i32) >> n) as u32))?,
+    )?;
     t.raw_set("rol", lua.create_function(shift(|a, n| a.rotate_left(n)))?)?;
     t.raw_set("ror", lua.create_function(shift(|a, n| a.rotate_right(n)))?)?;
     t.raw_set(

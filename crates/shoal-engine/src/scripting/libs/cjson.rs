@@ -27,7 +27,12 @@ pub(crate) fn table(lua: &Lua) -> mlua::Result<Table> {
         "decode",
         lua.create_function(|lua, s: mlua::String| {
             let bytes = s.as_bytes();
-            let mut p = Parser { s: &bytes, pos: 0, lua, depth: 0 };
+            let mut p = Parser {
+                s: &bytes,
+                pos: 0,
+                lua,
+                depth: 0,
+            };
             let v = p.value()?;
             p.ws();
             if p.pos < p.s.len() {
@@ -110,7 +115,11 @@ fn table_json(t: &Table, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
             Value::String(s) => string(&s.as_bytes(), out),
             Value::Number(n) => string(lua_number_text(*n).as_bytes(), out),
             Value::Integer(n) => string(n.to_string().as_bytes(), out),
-            _ => return Err(lua_err("Cannot serialise table: table key must be a number or string")),
+            _ => {
+                return Err(lua_err(
+                    "Cannot serialise table: table key must be a number or string",
+                ))
+            }
         }
         out.push(b':');
         encode(&v, out, depth + 1)?;
@@ -153,7 +162,11 @@ impl Parser<'_> {
     }
 
     fn fail(&self, expected: &str) -> mlua::Error {
-        let found = if self.pos >= self.s.len() { "T_END" } else { "invalid token" };
+        let found = if self.pos >= self.s.len() {
+            "T_END"
+        } else {
+            "invalid token"
+        };
         lua_err(format!(
             "Expected {expected} but found {found} at character {}",
             self.pos + 1
@@ -175,7 +188,11 @@ impl Parser<'_> {
                         self.pos + 1
                     )));
                 }
-                let v = if c == b'{' { self.object() } else { self.array() };
+                let v = if c == b'{' {
+                    self.object()
+                } else {
+                    self.array()
+                };
                 self.depth -= 1;
                 v
             }
@@ -199,7 +216,10 @@ impl Parser<'_> {
     fn number(&mut self) -> mlua::Result<Value> {
         let start = self.pos;
         while self.pos < self.s.len()
-            && matches!(self.s[self.pos], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            && matches!(
+                self.s[self.pos],
+                b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+            )
         {
             self.pos += 1;
         }
@@ -296,7 +316,10 @@ impl Parser<'_> {
             b'b' => 0x08,
             b'f' => 0x0c,
             b'u' => {
-                let hex = self.s.get(self.pos..self.pos + 4).ok_or_else(|| self.fail("unicode escape"))?;
+                let hex = self
+                    .s
+                    .get(self.pos..self.pos + 4)
+                    .ok_or_else(|| self.fail("unicode escape"))?;
                 let code = u32::from_str_radix(std::str::from_utf8(hex).unwrap_or("x"), 16)
                     .map_err(|_| self.fail("unicode escape"))?;
                 self.pos += 4;

@@ -136,7 +136,10 @@ struct Unpacker<'a> {
 impl Unpacker<'_> {
     fn take(&mut self, n: usize) -> mlua::Result<&[u8]> {
         let end = self.pos + n;
-        let s = self.b.get(self.pos..end).ok_or_else(|| lua_err("Missing bytes in input."))?;
+        let s = self
+            .b
+            .get(self.pos..end)
+            .ok_or_else(|| lua_err("Missing bytes in input."))?;
         self.pos = end;
         Ok(s)
     }
@@ -156,9 +159,18 @@ impl Unpacker<'_> {
             0xc0 => Value::Nil,
             0xc2 => Value::Boolean(false),
             0xc3 => Value::Boolean(true),
-            0xc4 | 0xd9 => { let n = self.uint(1)? as usize; self.str(n)? }
-            0xc5 | 0xda => { let n = self.uint(2)? as usize; self.str(n)? }
-            0xc6 | 0xdb => { let n = self.uint(4)? as usize; self.str(n)? }
+            0xc4 | 0xd9 => {
+                let n = self.uint(1)? as usize;
+                self.str(n)?
+            }
+            0xc5 | 0xda => {
+                let n = self.uint(2)? as usize;
+                self.str(n)?
+            }
+            0xc6 | 0xdb => {
+                let n = self.uint(4)? as usize;
+                self.str(n)?
+            }
             0xca => Value::Number(f32::from_bits(self.uint(4)? as u32) as f64),
             0xcb => Value::Number(f64::from_bits(self.uint(8)?)),
             0xcc => Value::Number(self.uint(1)? as f64),
@@ -169,10 +181,22 @@ impl Unpacker<'_> {
             0xd1 => Value::Number(self.uint(2)? as u16 as i16 as f64),
             0xd2 => Value::Number(self.uint(4)? as u32 as i32 as f64),
             0xd3 => Value::Number(self.uint(8)? as i64 as f64),
-            0xdc => { let n = self.uint(2)? as usize; self.array(n)? }
-            0xdd => { let n = self.uint(4)? as usize; self.array(n)? }
-            0xde => { let n = self.uint(2)? as usize; self.map(n)? }
-            0xdf => { let n = self.uint(4)? as usize; self.map(n)? }
+            0xdc => {
+                let n = self.uint(2)? as usize;
+                self.array(n)?
+            }
+            0xdd => {
+                let n = self.uint(4)? as usize;
+                self.array(n)?
+            }
+            0xde => {
+                let n = self.uint(2)? as usize;
+                self.map(n)?
+            }
+            0xdf => {
+                let n = self.uint(4)? as usize;
+                self.map(n)?
+            }
             _ => return Err(lua_err("Bad data format in input.")),
         })
     }

@@ -30,27 +30,58 @@ fn parse(fmt: &[u8]) -> mlua::Result<Vec<(Item, bool)>> {
         let c = fmt[i];
         i += 1;
         let item = match c {
-            b'<' => { little = true; continue; }
-            b'>' => { little = false; continue; }
-            b'=' => { little = cfg!(target_endian = "little"); continue; }
-            b'!' => { let _ = num(&mut i); continue; }
+            b'<' => {
+                little = true;
+                continue;
+            }
+            b'>' => {
+                little = false;
+                continue;
+            }
+            b'=' => {
+                little = cfg!(target_endian = "little");
+                continue;
+            }
+            b'!' => {
+                let _ = num(&mut i);
+                continue;
+            }
             b' ' => continue,
-            b'b' | b'B' => Item::Int { size: 1, signed: c == b'b' },
-            b'h' | b'H' => Item::Int { size: 2, signed: c == b'h' },
-            b'l' | b'L' | b'T' => Item::Int { size: 8, signed: c == b'l' },
+            b'b' | b'B' => Item::Int {
+                size: 1,
+                signed: c == b'b',
+            },
+            b'h' | b'H' => Item::Int {
+                size: 2,
+                signed: c == b'h',
+            },
+            b'l' | b'L' | b'T' => Item::Int {
+                size: 8,
+                signed: c == b'l',
+            },
             b'i' | b'I' => {
                 let size = num(&mut i).unwrap_or(4);
                 if !(1..=8).contains(&size) {
-                    return Err(lua_err(format!("integral size {size} is larger than limit of 8")));
+                    return Err(lua_err(format!(
+                        "integral size {size} is larger than limit of 8"
+                    )));
                 }
-                Item::Int { size, signed: c == b'i' }
+                Item::Int {
+                    size,
+                    signed: c == b'i',
+                }
             }
             b'f' => Item::Float,
             b'd' => Item::Double,
             b's' => Item::ZString,
             b'c' => Item::Chars(num(&mut i).unwrap_or(1)),
             b'x' => Item::Pad,
-            other => return Err(lua_err(format!("invalid format option '{}'", other as char))),
+            other => {
+                return Err(lua_err(format!(
+                    "invalid format option '{}'",
+                    other as char
+                )))
+            }
         };
         items.push((item, little));
     }
@@ -138,7 +169,10 @@ fn order(mut b: Vec<u8>, little: bool) -> Vec<u8> {
     b
 }
 
-fn unpack(lua: &Lua, (fmt, data, pos): (mlua::String, mlua::String, Option<i64>)) -> mlua::Result<MultiValue> {
+fn unpack(
+    lua: &Lua,
+    (fmt, data, pos): (mlua::String, mlua::String, Option<i64>),
+) -> mlua::Result<MultiValue> {
     let data = data.as_bytes();
     let mut pos = pos.unwrap_or(1).max(1) as usize - 1;
     let mut out = Vec::new();
@@ -150,7 +184,10 @@ fn unpack(lua: &Lua, (fmt, data, pos): (mlua::String, mlua::String, Option<i64>)
             Ok(order(s, little))
         };
         let v = match item {
-            Item::Pad => { pos += 1; continue; }
+            Item::Pad => {
+                pos += 1;
+                continue;
+            }
             Item::Int { size, signed } => {
                 let b = take(&mut pos, size)?;
                 let mut u: u64 = 0;
@@ -177,7 +214,10 @@ fn unpack(lua: &Lua, (fmt, data, pos): (mlua::String, mlua::String, Option<i64>)
                 Value::Number(f64::from_le_bytes(a))
             }
             Item::ZString => {
-                let end = data[pos.min(data.len())..].iter().position(|&c| c == 0).ok_or_else(too_short)?;
+                let end = data[pos.min(data.len())..]
+                    .iter()
+                    .position(|&c| c == 0)
+                    .ok_or_else(too_short)?;
                 let s = lua.create_string(&data[pos..pos + end])?;
                 pos += end + 1;
                 Value::String(s)
