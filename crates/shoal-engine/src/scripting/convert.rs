@@ -95,7 +95,7 @@ fn to_frame(v: &Value, resp3: bool, depth: usize) -> Frame {
         Value::String(s) => Frame::Bulk(Bytes::copy_from_slice(&s.as_bytes())),
         Value::Boolean(b) if resp3 => Frame::Boolean(*b),
         Value::Boolean(true) => Frame::Integer(1),
-        Value::Integer(n) => Frame::Integer(*n as i64),
+        Value::Integer(n) => Frame::Integer(*n),
         Value::Number(n) => Frame::Integer(truncate(*n)),
         Value::Table(t) => table_to_frame(t, resp3, depth),
         _ => Frame::Null,

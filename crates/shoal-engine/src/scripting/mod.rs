@@ -16,6 +16,7 @@ pub(crate) mod dump;
 pub(crate) mod functions;
 mod libs;
 pub(crate) mod run;
+#[cfg(test)]
 pub(crate) use sandbox::VERSION;
 mod sandbox;
 

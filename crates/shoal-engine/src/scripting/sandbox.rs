@@ -100,7 +100,7 @@ fn log(_: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
     }
     let level = match &args[0] {
         Value::Number(n) => *n as i64,
-        Value::Integer(n) => *n as i64,
+        Value::Integer(n) => *n,
         _ => {
             return Err(mlua::Error::runtime(
                 "First argument must be a number (log level).",

@@ -141,7 +141,7 @@ pub(super) fn function_restore(ctx: &mut Ctx<'_>) -> CmdResult {
             "Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
         ));
     }
-    let codes = dump::decode(&payload).map_err(|e| CmdError::text(format!("{e}")))?;
+    let codes = dump::decode(&payload).map_err(|e| CmdError::text(e.to_string()))?;
     with_libs(ctx, |vm| restore(vm, codes, &policy))?
         .map_err(|e| CmdError::text(e.trim_start_matches("ERR ")))?;
     Ok(Frame::ok())

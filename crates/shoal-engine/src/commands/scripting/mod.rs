@@ -48,7 +48,7 @@ fn caller<'a>(ctx: &mut Ctx<'a>) -> Caller<'a> {
 }
 
 fn vm_error(e: String) -> CmdError {
-    CmdError::text(format!("{e}"))
+    CmdError::text(e.to_string())
 }
 
 /// A script's flags from its `#!lua flags=...` line: read-only or not; and the code with

@@ -39,7 +39,7 @@ pub(crate) fn table(lua: &Lua) -> mlua::Result<Table> {
 fn pack(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
     match v {
         Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
-        Value::Integer(n) => int(*n as i64, out),
+        Value::Integer(n) => int(*n, out),
         Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.2e18 => int(*n as i64, out),
         Value::Number(n) => {
             if (*n as f32) as f64 == *n {
