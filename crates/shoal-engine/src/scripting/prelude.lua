@@ -21,11 +21,8 @@ local smt = getmetatable('')
 if smt then smt.__metatable = false end
 
 local redis = G.redis
-redis.call = function(...)
-  local ok, v = hooks.call(...)
-  if not ok then error_(v) end
-  return v
-end
+-- redis.call is a Rust function (set by the engine), so a script's `return redis.call(..)`
+-- keeps the script's frame and its errors name the script's line.
 redis.pcall = function(...)
   local _, v = hooks.call(...)
   return v
@@ -137,6 +134,20 @@ G.load = function(fn, name)
   local f, e = load_(fn, name)
   if f then setfenv_(f, env) end
   return f, e
+end
+
+-- Errors raised by Rust functions reach Lua as opaque values: pcall and xpcall hand scripts
+-- the error table (redis.call) or message (libraries) Redis would.
+local pcall_, unpack_, convert = pcall, unpack, hooks.convert
+local function converted(ok, ...)
+  if ok then return ok, ... end
+  return false, convert((...))
+end
+G.pcall = function(f, ...)
+  return converted(pcall_(f, ...))
+end
+G.xpcall = function(f, h)
+  return xpcall_(f, function(e) return h(convert(e)) end)
 end
 
 local function run(f, handler, a, b)

@@ -167,6 +167,7 @@ pub(crate) fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
     let t = match err {
         Value::Table(t) if !matches!(t.raw_get::<Value>("err")?, Value::Nil) => t,
         Value::String(s) => err_table(lua, format!("ERR {}", s.to_string_lossy()))?,
+        Value::Error(e) if raised(&e).is_some() => err_table(lua, raised(&e).unwrap_or_default())?,
         Value::Error(e) => {
             let msg = clean(&e);
             let killed = msg.starts_with("Script killed") || msg.starts_with("FUNCTION LOAD");
@@ -186,6 +187,46 @@ pub(crate) fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
         t.raw_set("line", line)?;
     }
     Ok(t)
+}
+
+/// The error `redis.call` raises: the command's error reply.
+#[derive(Debug)]
+pub(crate) struct Raised(pub(crate) String);
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Raised {}
+
+/// The reply text if `e` is what `redis.call` raised.
+fn raised(e: &mlua::Error) -> Option<String> {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => raised(cause),
+        mlua::Error::ExternalError(x) => x.downcast_ref::<Raised>().map(|r| r.0.clone()),
+        _ => None,
+    }
+}
+
+/// What a script's `pcall` returns for an error: `redis.call`'s error table, the message of
+/// a library's error (with the script's position, as Lua's own errors have), or the value
+/// itself.
+pub(crate) fn convert_error(lua: &Lua, v: Value) -> mlua::Result<Value> {
+    let Value::Error(e) = &v else {
+        return Ok(v);
+    };
+    if let Some(msg) = raised(e) {
+        return Ok(Value::Table(err_table(lua, msg)?));
+    }
+    let at = match user_frame(lua) {
+        Some((src, line)) => format!("{}:{line}: ", src.trim_start_matches('@')),
+        None => String::new(),
+    };
+    Ok(Value::String(
+        lua.create_string(format!("{at}{}", clean(e)))?,
+    ))
 }
 
 fn err_table(lua: &Lua, msg: String) -> mlua::Result<Table> {

@@ -38,6 +38,24 @@ pub(crate) fn build() -> mlua::Result<Sandbox> {
     g.raw_set("struct", libs::structlib::table(&lua)?)?;
     g.raw_set("cmsgpack", libs::msgpack::table(&lua)?)?;
     let hooks = lua.create_table()?;
+    hooks.raw_set("convert", lua.create_function(super::run::convert_error)?)?;
+    let h = hooks.clone();
+    let redis: Table = g.raw_get("redis")?;
+    redis.raw_set(
+        "call",
+        lua.create_function(move |_, args: mlua::MultiValue| {
+            let call: Function = h.raw_get("call")?;
+            let (ok, v): (bool, Value) = call.call(args)?;
+            match (ok, v) {
+                (true, v) => Ok(v),
+                (false, Value::Table(t)) => {
+                    let msg: String = t.raw_get("err").unwrap_or_default();
+                    Err(mlua::Error::external(super::run::Raised(msg)))
+                }
+                (false, _) => Err(mlua::Error::runtime("redis.call failed")),
+            }
+        })?,
+    )?;
     let (env, globals, runner): (Table, Table, Function) = lua
         .load(include_str!("prelude.lua"))
         .set_name("=shoal")

@@ -376,3 +376,94 @@ fn memory_runaway_errors_cleanly() {
     assert!(err_text(&e).contains("not enough memory"), "{e:?}");
     assert_eq!(h.run(&["EVAL", "return 1", "0"]), int(1));
 }
+
+#[test]
+fn pcall_hands_scripts_error_tables_and_messages() {
+    let mut h = Harness::new();
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "local ok, e = pcall(redis.call, 'nosuch') return {tostring(ok), e.err}",
+            "0"
+        ]),
+        bulks(&["false", "ERR Unknown Redis command called from script"])
+    );
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "local ok, e = pcall(cjson.decode, '[1,2') return e",
+            "0"
+        ]),
+        bulk("user_script:1: Expected comma or array end but found T_END at character 5")
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return xpcall(function() return redis.call('nosuch') end, function(e) return e.err end)", "0"]),
+        Frame::Null
+    );
+    assert_eq!(
+        h.run(&["EVAL", "\n\nreturn redis.call('nosuch')", "0"]),
+        err(&format!(
+            "ERR Unknown Redis command called from script script: {}, on @user_script:3.",
+            crate::scripting::sha1_hex(b"\n\nreturn redis.call('nosuch')")
+        ))
+    );
+}
+
+#[test]
+fn resp3_replies_reach_lua_with_their_kinds() {
+    let mut h = Harness::new();
+    h.run(&["ZADD", "z", "1.5", "m"]);
+    h.run(&["SADD", "s", "a"]);
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "redis.setresp(3); return redis.call('zscore','z','m')",
+            "0"
+        ]),
+        Frame::Double(1.5)
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return redis.call('zscore','z','m')", "0"]),
+        bulk("1.5")
+    );
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "redis.setresp(3); return redis.call('smembers','s')",
+            "0"
+        ]),
+        Frame::Set(vec![bulk("a")])
+    );
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "redis.setresp(3); return redis.call('smembers','s').set.a",
+            "0"
+        ]),
+        int(1)
+    );
+    h.run(&["HSET", "h", "f", "v"]);
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "redis.setresp(3); return redis.call('hgetall','h')",
+            "0"
+        ]),
+        Frame::Map(vec![(bulk("f"), bulk("v"))])
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return {1, {err='E nested'}, {ok='fine'}}", "0"]),
+        arr(vec![int(1), err("E nested"), simple("fine")])
+    );
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "return {verbatim_string={format='txt', string='hi'}}",
+            "0"
+        ]),
+        Frame::Verbatim {
+            format: *b"txt",
+            data: "hi".into()
+        }
+    );
+}

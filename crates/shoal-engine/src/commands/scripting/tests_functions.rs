@@ -75,10 +75,9 @@ fn function_runtime_errors_name_the_function() {
         h.run(&["FCALL", "boom", "0"]),
         err("ERR user_function:2: boom script: boom, on @user_function:2.")
     );
-    let e = err_text(&h.run(&["FCALL", "w", "1", "k"]));
-    assert!(
-        e.starts_with("ERR Write commands are not allowed from read-only scripts. script: w"),
-        "{e}"
+    assert_eq!(
+        h.run(&["FCALL", "w", "1", "k"]),
+        err("ERR Write commands are not allowed from read-only scripts. script: w, on @user_function:3.")
     );
 }
 
