@@ -440,7 +440,7 @@ fn resp3_replies_reach_lua_with_their_kinds() {
             "redis.setresp(3); return redis.call('smembers','s').set.a",
             "0"
         ]),
-        int(1)
+        Frame::Boolean(true)
     );
     h.run(&["HSET", "h", "f", "v"]);
     assert_eq!(
