@@ -220,6 +220,11 @@ pub(crate) fn convert_error(lua: &Lua, v: Value) -> mlua::Result<Value> {
     if let Some(msg) = raised(e) {
         return Ok(Value::Table(err_table(lua, msg)?));
     }
+    let msg = clean(e);
+    if msg.starts_with("Script killed") || msg.starts_with("FUNCTION LOAD timeout") {
+        // A kill is not the script's to catch.
+        return Err((**e).clone());
+    }
     let at = match user_frame(lua) {
         Some((src, line)) => format!("{}:{line}: ", src.trim_start_matches('@')),
         None => String::new(),

@@ -6,7 +6,7 @@ use super::function::{
 };
 use super::script::{script_exists, script_flush, script_help, script_kill, script_load};
 use super::{container_help, eval, eval_ro, evalsha, evalsha_ro, fcall, fcall_ro};
-use crate::command::{acl, flags, keys_after_numkeys_at_1, CommandSpec, Group};
+use crate::command::{acl, flags, keys_after_numkeys_at_2, CommandSpec, Group};
 
 const ACL: u64 = acl::SCRIPTING | acl::SLOW;
 const ACL_W: u64 = ACL | acl::WRITE;
@@ -18,7 +18,7 @@ const fn run(name: &'static str, handler: crate::command::Handler, f: u32) -> Co
     CommandSpec::new(name, handler)
         .arity(-3)
         .flags(RUN | f)
-        .key_finder(keys_after_numkeys_at_1)
+        .key_finder(keys_after_numkeys_at_2)
         .acl(ACL)
         .group(Group::Scripting)
 }

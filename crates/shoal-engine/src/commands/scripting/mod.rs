@@ -7,6 +7,8 @@ mod script;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_busy;
+#[cfg(test)]
 mod tests_functions;
 #[cfg(test)]
 mod tests_libs;

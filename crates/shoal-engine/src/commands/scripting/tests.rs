@@ -467,3 +467,24 @@ fn resp3_replies_reach_lua_with_their_kinds() {
         }
     );
 }
+
+#[test]
+fn eval_declares_its_keys_through_numkeys() {
+    let h = Harness::new();
+    let table = h.engine.inner().commands();
+    let args: Vec<bytes::Bytes> = ["EVAL", "return 1", "2", "k1", "k2", "a"]
+        .iter()
+        .map(|s| bytes::Bytes::from(s.to_string()))
+        .collect();
+    for name in [
+        "eval",
+        "evalsha",
+        "eval_ro",
+        "evalsha_ro",
+        "fcall",
+        "fcall_ro",
+    ] {
+        let spec = table.get(name.as_bytes());
+        assert_eq!(spec.map(|s| s.keys_of(&args)), Some(vec![3, 4]), "{name}");
+    }
+}

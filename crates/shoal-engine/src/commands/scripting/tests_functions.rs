@@ -193,42 +193,18 @@ fn restore_reads_a_payload_made_by_redis_with_lzf() {
     assert_eq!(h.run(&["FCALL", "zf", "0"]), int(7));
 }
 
+/// FUNCTION DUMP of a Redis 7.0 server holding one library (its code LZF-compressed).
+const REDIS_DUMP_HEX: &str = "f5c340b740eb1f23216c7561206e616d653d6d796c69620a6c6f63616c2066756e6374696f6e201366286b6579732c2061726773292072657475726e2006036469732e2027086c2827676574272c204024085b315d2920656e640a801e0872656769737465725fc04b0328276d79802d016629e00f23007bc02c005f60920227726f205c4068046261636b3dc01c0028e000890031407020501a6c6167733d7b276e6f2d777269746573277d2c206465736372697040c6043d2764277d0a00c45bf73ddb1a38d7";
+
 #[test]
-fn script_kill_stops_a_busy_script_and_others_get_busy() {
-    let engine = crate::Engine::new();
-    let mut admin = engine.session();
-    let busy_threshold = admin.call(vec![
-        "CONFIG".into(),
-        "SET".into(),
-        "busy-reply-threshold".into(),
-        "50".into(),
-    ]);
-    assert_eq!(busy_threshold, ok());
-    let e2 = engine.clone();
-    let runner = std::thread::spawn(move || {
-        let mut s = e2.session();
-        s.call(vec!["EVAL".into(), "while true do end".into(), "0".into()])
-    });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let r = admin.call(vec!["GET".into(), "x".into()]);
-        if r == err("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.") {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "never busy: {r:?}");
-        std::thread::yield_now();
-    }
-    assert_eq!(
-        admin.call(vec!["FUNCTION".into(), "KILL".into()]),
-        err("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
-    );
-    assert_eq!(admin.call(vec!["SCRIPT".into(), "KILL".into()]), ok());
-    let reply = runner.join().unwrap_or(Frame::Null);
-    let text = err_text(&reply);
-    assert!(
-        text.starts_with("ERR Script killed by user with SCRIPT KILL... script: "),
-        "{text}"
-    );
-    assert!(text.ends_with("on @user_script:1."), "{text}");
-    assert_eq!(admin.call(vec!["GET".into(), "x".into()]), Frame::Null);
+fn restore_reads_a_real_redis_dump() {
+    let payload: Vec<u8> = (0..REDIS_DUMP_HEX.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(&REDIS_DUMP_HEX[i..i + 2], 16).ok())
+        .collect();
+    let mut h = Harness::new();
+    assert_eq!(h.run_bin(&[b"FUNCTION", b"RESTORE", &payload]), ok());
+    assert_eq!(h.run(&["FCALL_RO", "ro", "0"]), int(1));
+    h.run(&["SET", "k", "v"]);
+    assert_eq!(h.run(&["FCALL", "myget", "1", "k"]), bulk("v"));
 }
