@@ -210,28 +210,18 @@ fn raised(e: &mlua::Error) -> Option<String> {
     }
 }
 
-/// What a script's `pcall` returns for an error: `redis.call`'s error table, the message of
-/// a library's error (with the script's position, as Lua's own errors have), or the value
-/// itself.
+/// What a script's `pcall` returns for an error raised by Rust: the message (for
+/// `redis.call`, the command's error reply), as Redis hands it; other values unchanged.
 pub(crate) fn convert_error(lua: &Lua, v: Value) -> mlua::Result<Value> {
     let Value::Error(e) = &v else {
         return Ok(v);
     };
-    if let Some(msg) = raised(e) {
-        return Ok(Value::Table(err_table(lua, msg)?));
-    }
-    let msg = clean(e);
+    let msg = raised(e).unwrap_or_else(|| clean(e));
     if msg.starts_with("Script killed") || msg.starts_with("FUNCTION LOAD timeout") {
         // A kill is not the script's to catch.
         return Err((**e).clone());
     }
-    let at = match user_frame(lua) {
-        Some((src, line)) => format!("{}:{line}: ", src.trim_start_matches('@')),
-        None => String::new(),
-    };
-    Ok(Value::String(
-        lua.create_string(format!("{at}{}", clean(e)))?,
-    ))
+    Ok(Value::String(lua.create_string(msg)?))
 }
 
 fn err_table(lua: &Lua, msg: String) -> mlua::Result<Table> {

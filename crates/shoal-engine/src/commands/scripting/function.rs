@@ -100,7 +100,12 @@ pub(super) fn function_list(ctx: &mut Ctx<'_>) -> CmdResult {
                             ),
                             (
                                 Frame::bulk("flags"),
-                                Frame::Set(def.flags.iter().map(Frame::bulk).collect()),
+                                Frame::Set(
+                                    def.flags
+                                        .iter()
+                                        .map(|f| Frame::Simple(f.clone().into()))
+                                        .collect(),
+                                ),
                             ),
                         ])
                     })

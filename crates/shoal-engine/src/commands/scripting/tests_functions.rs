@@ -101,7 +101,10 @@ fn function_list_delete_flush_and_stats() {
     assert!(funcs.contains(&Frame::Map(vec![
         (bulk("name"), bulk("ro")),
         (bulk("description"), bulk("d")),
-        (bulk("flags"), Frame::Set(vec![bulk("no-writes")])),
+        (
+            bulk("flags"),
+            Frame::Set(vec![crate::testing::simple("no-writes")])
+        ),
     ])));
     assert_eq!(
         h.run(&["FUNCTION", "LIST", "LIBRARYNAME", "zz*"]),

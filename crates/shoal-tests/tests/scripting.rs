@@ -1,0 +1,199 @@
+//! Lua scripting over TCP: EVAL/EVALSHA and functions through a real client, and the same
+//! scripts against a real `redis-server` 7 (RESP2 and RESP3), replies compared.
+
+use shoal_tests::{RedisServer, TestServer};
+
+fn reply(con: &mut redis::Connection, args: &[&str]) -> String {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    match cmd.query::<redis::Value>(con) {
+        Ok(v) => format!("{v:?}"),
+        Err(e) => format!("error {:?} {}", e.code(), e.detail().unwrap_or_default()),
+    }
+}
+
+const LIB: &str = "#!lua name=tlib\nredis.register_function('tget', function(keys) return redis.call('get', keys[1]) end)\nredis.register_function{function_name='tro', callback=function(_, args) return args[1] end, flags={'no-writes'}}";
+
+const LIB1: &str = "#!lua name=one\nredis.register_function{function_name='f1', callback=function() return 1 end, flags={'no-writes', 'allow-stale'}, description='first'}";
+
+/// Scripts whose replies must match Redis's, run in order on one connection.
+const CASES: &[&[&str]] = &[
+    &["EVAL", "return 1", "0"],
+    &["EVAL", "return 3.99", "0"],
+    &["EVAL", "return 'x'", "0"],
+    &["EVAL", "return true", "0"],
+    &["EVAL", "return false", "0"],
+    &["EVAL", "return nil", "0"],
+    &["EVAL", "return {1, 2, nil, 3}", "0"],
+    &["EVAL", "return {1, {2, 'a'}, {ok='S'}}", "0"],
+    &["EVAL", "return {err='My Error'}", "0"],
+    &["EVAL", "return redis.error_reply('My Error')", "0"],
+    &["EVAL", "return redis.status_reply('FINE')", "0"],
+    &["EVAL", "return {double=3.5}", "0"],
+    &["EVAL", "redis.setresp(3); return {double=3.5}", "0"],
+    &["EVAL", "redis.setresp(3); return true", "0"],
+    &["EVAL", "redis.setresp(3); return false", "0"],
+    &["EVAL", "return {map={a=1}}", "0"],
+    &["EVAL", "return {set={a=true}}", "0"],
+    &[
+        "EVAL",
+        "return redis.call('set', KEYS[1], ARGV[1])",
+        "1",
+        "k",
+        "v",
+    ],
+    &["EVAL", "return redis.call('get', KEYS[1])", "1", "k"],
+    &["EVAL", "return redis.call('get', 'nokey')", "0"],
+    &["EVAL", "return type(redis.call('get', 'nokey'))", "0"],
+    &[
+        "EVAL",
+        "redis.setresp(3); return redis.call('get', 'nokey')",
+        "0",
+    ],
+    &[
+        "EVAL",
+        "redis.call('set', 'f', 0.1); return redis.call('get', 'f')",
+        "0",
+    ],
+    &["HSET", "h", "a", "1"],
+    &["EVAL", "return redis.call('hgetall', 'h')", "0"],
+    &[
+        "EVAL",
+        "redis.setresp(3); return redis.call('hgetall', 'h')",
+        "0",
+    ],
+    &["ZADD", "z", "1.5", "m"],
+    &["EVAL", "return redis.call('zscore', 'z', 'm')", "0"],
+    &[
+        "EVAL",
+        "redis.setresp(3); return redis.call('zscore', 'z', 'm')",
+        "0",
+    ],
+    &["EVAL", "return foo", "0"],
+    &["EVAL", "x = 1", "0"],
+    &["EVAL", "error('boom')", "0"],
+    &["EVAL", "return redis.call('nosuch')", "0"],
+    &["EVAL", "return redis.pcall('nosuch')", "0"],
+    &["EVAL", "return redis.call('get')", "0"],
+    &["EVAL", "return redis.call('set', 'a', {})", "0"],
+    &["EVAL", "return redis.pcall('incr', 'k')", "0"],
+    &[
+        "EVAL",
+        "local ok, e = pcall(redis.call, 'nosuch') return {type(e), e}",
+        "0",
+    ],
+    &[
+        "EVAL",
+        "local ok, e = pcall(cjson.decode, '[1') return {type(e), e}",
+        "0",
+    ],
+    &["EVAL", "\n\nreturn redis.call('nosuch')", "0"],
+    &["EVAL", "os.execute('ls')", "0"],
+    &["EVAL", "string.x = 1", "0"],
+    &["EVAL", "return redis.call('eval', 'return 1', '0')", "0"],
+    &["EVAL_RO", "redis.call('set', 'a', 'b')", "0"],
+    &["EVAL", "x = = 1", "0"],
+    &["EVAL", "return 1", "-1"],
+    &["EVAL", "return 1", "2", "a"],
+    &["EVAL", "return redis.sha1hex('abc')", "0"],
+    &["EVAL", "return cjson.encode({a={1,2,'x'}})", "0"],
+    &[
+        "EVAL",
+        "return cjson.decode('[1,2,{\"b\":\"c\"}]')[3].b",
+        "0",
+    ],
+    &["EVAL", "return cmsgpack.pack({1, 2, 'a', {k=true}})", "0"],
+    &[
+        "EVAL",
+        "return cmsgpack.unpack(cmsgpack.pack({1, -300, 'xy'}))[2]",
+        "0",
+    ],
+    &[
+        "EVAL",
+        "return {bit.band(0xff, 0x0f), bit.tohex(65535, -4), bit.bswap(0x12345678)}",
+        "0",
+    ],
+    &[
+        "EVAL",
+        "return {struct.unpack('>I2i4', struct.pack('>I2i4', 258, -5))}",
+        "0",
+    ],
+    &["SCRIPT", "LOAD", "return 'cached'"],
+    &["EVALSHA", "952f49ffc8f7b098d8ab5da45d3164ca36ed18b1", "0"],
+    &[
+        "SCRIPT",
+        "EXISTS",
+        "952f49ffc8f7b098d8ab5da45d3164ca36ed18b1",
+        "0000000000000000000000000000000000000000",
+    ],
+    &["SCRIPT", "KILL"],
+    &["FUNCTION", "LOAD", LIB],
+    &["FCALL", "tget", "1", "k"],
+    &["FCALL_RO", "tro", "0", "hello"],
+    &["FCALL_RO", "tget", "1", "k"],
+    &["FCALL", "nosuch", "0"],
+    &["FUNCTION", "STATS"],
+    &["FUNCTION", "DELETE", "tlib"],
+    &["FUNCTION", "LOAD", LIB1],
+    &["FUNCTION", "LIST", "WITHCODE"],
+    &["FUNCTION", "LIST", "LIBRARYNAME", "nope*"],
+    &["FUNCTION", "DELETE", "one"],
+    &["FUNCTION", "LOAD", "#!lua name=bad\nredis.call('ping')"],
+    &["FUNCTION", "KILL"],
+];
+
+fn compare(resp3: bool) {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let shoal = TestServer::start();
+    let (mut a, mut b) = if resp3 {
+        (redis.client3(), shoal.client3())
+    } else {
+        (redis.client(), shoal.client())
+    };
+    for args in CASES {
+        let (ra, rb) = (reply(&mut a, args), reply(&mut b, args));
+        assert_eq!(ra, rb, "replies differ for {args:?}");
+    }
+}
+
+#[test]
+fn scripts_answer_as_redis_does_resp2() {
+    compare(false);
+}
+
+#[test]
+fn scripts_answer_as_redis_does_resp3() {
+    compare(true);
+}
+
+#[test]
+fn eval_then_evalsha_through_a_client() {
+    let s = TestServer::start();
+    let mut c = s.client();
+    let sha: String = redis::cmd("SCRIPT")
+        .arg("LOAD")
+        .arg("return ARGV[1] .. KEYS[1]")
+        .query(&mut c)
+        .unwrap_or_default();
+    assert_eq!(sha.len(), 40);
+    let got: String = redis::cmd("EVALSHA")
+        .arg(&sha)
+        .arg(1)
+        .arg("k")
+        .arg("a")
+        .query(&mut c)
+        .unwrap_or_default();
+    assert_eq!(got, "ak");
+    let missing = redis::cmd("EVALSHA")
+        .arg("ffffffffffffffffffffffffffffffffffffffff")
+        .arg(0)
+        .query::<redis::Value>(&mut c);
+    assert_eq!(
+        missing.err().and_then(|e| e.code().map(str::to_string)),
+        Some("NOSCRIPT".into())
+    );
+}
