@@ -105,7 +105,9 @@ fn to_frame(v: &Value, resp3: bool, depth: usize) -> Frame {
 /// Lua numbers become integers by truncation toward zero (saturating, NaN as the C cast
 /// on x86 gives it).
 pub(crate) fn truncate(n: f64) -> i64 {
-    if n.is_nan() {
+    // 2^63: the first double past i64's range.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if n.is_nan() || n >= LIMIT || n < -LIMIT {
         i64::MIN
     } else {
         n as i64
@@ -119,8 +121,6 @@ fn field(t: &Table, name: &str) -> Value {
 fn text(v: &Value) -> Option<Bytes> {
     match v {
         Value::String(s) => Some(Bytes::copy_from_slice(&s.as_bytes())),
-        Value::Number(n) => Some(Bytes::from(lua_number_text(*n))),
-        Value::Integer(n) => Some(Bytes::from(n.to_string())),
         _ => None,
     }
 }
@@ -181,9 +181,8 @@ fn table_to_frame(t: &Table, resp3: bool, depth: usize) -> Frame {
     Frame::Array(items)
 }
 
-/// An error reply from an `err` field: a leading `-` dropped, line breaks made spaces.
+/// An error reply from an `err` field, verbatim but for line breaks (made spaces).
 pub(crate) fn error_frame(e: &[u8]) -> Frame {
-    let e = e.strip_prefix(b"-").unwrap_or(e);
     Frame::Error(one_line(e))
 }
 

@@ -83,6 +83,11 @@ fn parse_header(code: &[u8]) -> Result<(String, Vec<u8>), String> {
     let mut name = None;
     for p in parts {
         match p.strip_prefix("name=") {
+            Some(_) if name.is_some() => {
+                return Err(
+                    "ERR Invalid metadata value, name argument was given multiple times".into(),
+                )
+            }
             Some(n) => name = Some(n.to_string()),
             None => return Err(format!("ERR Invalid metadata value given: {p}")),
         }

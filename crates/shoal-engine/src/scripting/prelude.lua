@@ -27,15 +27,6 @@ redis.pcall = function(...)
   local _, v = hooks.call(...)
   return v
 end
-redis.setresp = function(n)
-  if n ~= 2 and n ~= 3 then error_({err = 'ERR RESP version must be 2 or 3.'}) end
-  hooks.resp = n
-end
-redis.set_repl = function(n)
-  if type_(n) ~= 'number' or n < 0 or n > 3 then
-    error_({err = 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.'})
-  end
-end
 redis.replicate_commands = function() return true end
 redis.breakpoint = function() return false end
 redis.debug = function() end
@@ -43,10 +34,13 @@ redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REP
 
 local flags_ok = {['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true,
   ['no-cluster'] = true, ['allow-cross-slot-keys'] = true}
-local function register(a, b)
+local function register(...)
+  local n, a, b = select('#', ...), ...
   local name, cb, flags, desc
-  if type_(a) == 'table' then
-    if b ~= nil then error_('wrong number of arguments to redis.register_function', 0) end
+  if n == 1 then
+    if type_(a) ~= 'table' then
+      error_('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).', 0)
+    end
     for k, v in pairs(a) do
       if k == 'function_name' then name = v
       elseif k == 'callback' then cb = v
@@ -54,18 +48,26 @@ local function register(a, b)
       elseif k == 'description' then desc = v
       else error_('unknown argument given to redis.register_function', 0) end
     end
-  else
+  elseif n == 2 then
+    if type_(a) ~= 'string' and type_(a) ~= 'number' then
+      error_('first argument to redis.register_function must be a string', 0)
+    end
+    if type_(b) ~= 'function' then
+      error_('second argument to redis.register_function must be a function', 0)
+    end
     name, cb = a, b
+  else
+    error_('wrong number of arguments to redis.register_function', 0)
   end
   if name == nil then error_('redis.register_function must get a function name argument', 0) end
   if cb == nil then error_('redis.register_function must get a callback argument', 0) end
-  if type_(name) ~= 'string' then
+  if type_(name) ~= 'string' and type_(name) ~= 'number' then
     error_('function_name argument given to redis.register_function must be a string', 0)
   end
   if type_(cb) ~= 'function' then
     error_('callback argument given to redis.register_function must be a function', 0)
   end
-  if desc ~= nil and type_(desc) ~= 'string' then
+  if desc ~= nil and type_(desc) ~= 'string' and type_(desc) ~= 'number' then
     error_('description argument given to redis.register_function must be a string', 0)
   end
   local fl = {}
@@ -78,7 +80,8 @@ local function register(a, b)
       fl[#fl + 1] = f
     end
   end
-  local e = hooks.register(name, cb, fl, desc)
+  if desc ~= nil then desc = tostring(desc) end
+  local e = hooks.register(tostring(name), cb, fl, desc)
   if e then error_(e, 0) end
 end
 

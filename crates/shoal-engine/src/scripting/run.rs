@@ -210,9 +210,15 @@ fn raised(e: &mlua::Error) -> Option<String> {
     }
 }
 
-/// What a script's `pcall` returns for an error raised by Rust: the message (for
-/// `redis.call`, the command's error reply), as Redis hands it; other values unchanged.
+/// What a script's `pcall` returns for an error: the message (for `redis.call`, the
+/// command's error reply; for an error table, its `err`), as Redis hands it; other values
+/// unchanged.
 pub(crate) fn convert_error(lua: &Lua, v: Value) -> mlua::Result<Value> {
+    if let Value::Table(t) = &v {
+        if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
+            return Ok(Value::String(s));
+        }
+    }
     let Value::Error(e) = &v else {
         return Ok(v);
     };

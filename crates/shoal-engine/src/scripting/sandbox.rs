@@ -56,6 +56,33 @@ pub(crate) fn build() -> mlua::Result<Sandbox> {
             }
         })?,
     )?;
+    let h = hooks.clone();
+    redis.raw_set(
+        "setresp",
+        lua.create_function(move |_, args: Variadic<Value>| {
+            if args.len() != 1 {
+                return raise("ERR redis.setresp() requires one argument.");
+            }
+            match &args[0] {
+                Value::Integer(n @ (2 | 3)) => h.raw_set("resp", *n),
+                Value::Number(n) if *n == 2.0 || *n == 3.0 => h.raw_set("resp", *n as i64),
+                _ => raise("ERR RESP version must be 2 or 3."),
+            }
+        })?,
+    )?;
+    redis.raw_set(
+        "set_repl",
+        lua.create_function(|_, args: Variadic<Value>| {
+            if args.len() != 1 {
+                return raise("ERR redis.set_repl() requires one argument.");
+            }
+            match &args[0] {
+                Value::Integer(0..=3) => Ok(()),
+                Value::Number(n) if (0.0..=3.0).contains(n) => Ok(()),
+                _ => raise("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."),
+            }
+        })?,
+    )?;
     let (env, globals, runner): (Table, Table, Function) = lua
         .load(include_str!("prelude.lua"))
         .set_name("=shoal")
@@ -80,50 +107,72 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
     {
         r.raw_set(*name, i as i64)?;
     }
-    r.raw_set(
-        "sha1hex",
-        lua.create_function(|lua, v: Value| {
-            let s = match &v {
-                Value::String(s) => s.as_bytes().to_vec(),
-                Value::Number(n) => super::convert::lua_number_text(*n).into_bytes(),
-                Value::Integer(n) => n.to_string().into_bytes(),
-                _ => return Err(mlua::Error::runtime("wrong number of arguments")),
-            };
-            lua.create_string(super::sha1_hex(&s))
-        })?,
-    )?;
+    r.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
     r.raw_set("log", lua.create_function(log)?)?;
     r.raw_set(
         "error_reply",
-        lua.create_function(|lua, msg: mlua::String| reply_table(lua, "err", msg))?,
+        lua.create_function(|lua, v: Variadic<Value>| reply_table(lua, "err", &v))?,
     )?;
     r.raw_set(
         "status_reply",
-        lua.create_function(|lua, msg: mlua::String| reply_table(lua, "ok", msg))?,
+        lua.create_function(|lua, v: Variadic<Value>| reply_table(lua, "ok", &v))?,
     )?;
     Ok(r)
 }
 
-fn reply_table(lua: &Lua, key: &str, msg: mlua::String) -> mlua::Result<Table> {
+/// An error raised the way Redis's own `redis.*` functions raise: no script position.
+fn raise<T>(msg: &str) -> mlua::Result<T> {
+    Err(mlua::Error::external(super::run::Raised(msg.to_string())))
+}
+
+/// The text Lua's `tostring` gives a string or number argument.
+fn arg_text(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Number(n) => Some(super::convert::lua_number_text(*n).into_bytes()),
+        Value::Integer(n) => Some(n.to_string().into_bytes()),
+        _ => None,
+    }
+}
+
+fn sha1hex(lua: &Lua, args: Variadic<Value>) -> mlua::Result<mlua::String> {
+    match (args.len(), args.first().and_then(arg_text)) {
+        (1, Some(s)) => lua.create_string(super::sha1_hex(&s)),
+        _ => raise("ERR wrong number of arguments"),
+    }
+}
+
+/// `redis.error_reply` / `redis.status_reply`: `{err=...}` / `{ok=...}`; an error reply
+/// gets Redis's code handling (`-CODE msg` keeps its code, a one-word message gets `ERR`).
+fn reply_table(lua: &Lua, key: &str, args: &[Value]) -> mlua::Result<Table> {
     let t = lua.create_table()?;
-    t.raw_set(key, msg)?;
+    let (1, Some(Value::String(s))) = (args.len(), args.first()) else {
+        t.raw_set("err", "ERR wrong number or type of arguments")?;
+        return Ok(t);
+    };
+    if key == "ok" {
+        t.raw_set(key, s.clone())?;
+        return Ok(t);
+    }
+    let b = s.as_bytes();
+    let body = b.strip_prefix(b"-").unwrap_or(&b);
+    let text = if body.contains(&b' ') {
+        body.to_vec()
+    } else {
+        [b"ERR ".as_slice(), body].concat()
+    };
+    t.raw_set(key, lua.create_string(text)?)?;
     Ok(t)
 }
 
 fn log(_: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
     if args.len() < 2 {
-        return Err(mlua::Error::runtime(
-            "redis.log() requires two arguments or more.",
-        ));
+        return raise("ERR redis.log() requires two arguments or more.");
     }
     let level = match &args[0] {
         Value::Number(n) => *n as i64,
         Value::Integer(n) => *n,
-        _ => {
-            return Err(mlua::Error::runtime(
-                "First argument must be a number (log level).",
-            ))
-        }
+        _ => return raise("ERR First argument must be a number (log level)."),
     };
     let text: Vec<String> = args[1..]
         .iter()
@@ -140,7 +189,7 @@ fn log(_: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
         1 => tracing::debug!(target: "lua", "{msg}"),
         2 => tracing::info!(target: "lua", "{msg}"),
         3 => tracing::warn!(target: "lua", "{msg}"),
-        _ => return Err(mlua::Error::runtime("Invalid debug level.")),
+        _ => return raise("ERR Invalid debug level."),
     }
     Ok(())
 }

@@ -173,33 +173,36 @@ fn evalsha_ro(ctx: &mut Ctx<'_>) -> CmdResult {
 
 fn fcall_generic(ctx: &mut Ctx<'_>, ro: bool) -> CmdResult {
     let name = String::from_utf8_lossy(&ctx.args.bytes()?).into_owned();
+    let scripting = &ctx.engine().scripting;
+    let found = scripting
+        .with_vm(|vm| {
+            vm.libs
+                .function(&name)
+                .map(|d| (d.callback.clone(), d.no_writes()))
+        })
+        .map_err(vm_error)?;
+    let Some((f, no_writes)) = found else {
+        return Err(CmdError::Msg("Function not found"));
+    };
+    if ro && !no_writes {
+        return Err(CmdError::Msg(
+            "Can not execute a script with write flag using *_ro command.",
+        ));
+    }
     let (keys, args) = keys_and_args(ctx)?;
     let command = ctx.args.all().to_vec();
     let caller = caller(ctx);
-    let scripting = &caller.inner.scripting;
+    let inv = Invocation {
+        kind: Kind::Function,
+        name,
+        read_only: ro || no_writes,
+        keys,
+        args,
+        command,
+    };
     scripting
-        .with_vm(|vm| -> CmdResult {
-            let Some(def) = vm.libs.function(&name) else {
-                return Err(CmdError::Msg("Function not found"));
-            };
-            let no_writes = def.no_writes();
-            if ro && !no_writes {
-                return Err(CmdError::Msg(
-                    "Can not execute a script with write flag using *_ro command.",
-                ));
-            }
-            let f = def.callback.clone();
-            let inv = Invocation {
-                kind: Kind::Function,
-                name,
-                read_only: ro || no_writes,
-                keys,
-                args,
-                command,
-            };
-            Ok(scripting.invoke(vm, &caller, &f, &inv))
-        })
-        .map_err(vm_error)?
+        .with_vm(|vm| scripting.invoke(vm, &caller, &f, &inv))
+        .map_err(vm_error)
 }
 
 /// `FCALL function numkeys [key ...] [arg ...]`

@@ -44,20 +44,24 @@ pub(crate) fn table(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// The length of `t` if it is an array: every key a positive integer, none past a sparse
-/// limit; `None` for an object.
-fn array_len(t: &Table) -> Option<usize> {
+/// The length of `t` if it is an array (every key a positive integer; holes become
+/// nulls), `None` for an object; an error for an array too sparse to write (Lua CJSON's
+/// defaults: past index 10, more than half holes).
+fn array_len(t: &Table) -> mlua::Result<Option<usize>> {
     let mut max = 0usize;
     let mut count = 0usize;
     for (k, _) in t.pairs::<Value, Value>().flatten() {
         match k {
             Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max = max.max(n as usize),
             Value::Integer(n) if n >= 1 => max = max.max(n as usize),
-            _ => return None,
+            _ => return Ok(None),
         }
         count += 1;
     }
-    (max <= 10 || max <= count * 2).then_some(max)
+    if max > 10 && max > count * 2 {
+        return Err(lua_err("Cannot serialise table: excessively sparse array"));
+    }
+    Ok(Some(max))
 }
 
 fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
@@ -93,7 +97,7 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
 }
 
 fn table_json(t: &Table, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
-    if let Some(n) = array_len(t).filter(|&n| n > 0) {
+    if let Some(n) = array_len(t)?.filter(|&n| n > 0) {
         out.push(b'[');
         for i in 1..=n {
             if i > 1 {
@@ -161,12 +165,27 @@ impl Parser<'_> {
         }
     }
 
+    /// The name Lua CJSON gives the token at the cursor.
+    fn token(&self) -> &'static str {
+        let rest = &self.s[self.pos.min(self.s.len())..];
+        match rest.first() {
+            None => "T_END",
+            Some(b'{') => "T_OBJ_BEGIN",
+            Some(b'}') => "T_OBJ_END",
+            Some(b'[') => "T_ARR_BEGIN",
+            Some(b']') => "T_ARR_END",
+            Some(b',') => "T_COMMA",
+            Some(b':') => "T_COLON",
+            Some(b'"') => "T_STRING",
+            Some(b'-' | b'0'..=b'9') => "T_NUMBER",
+            _ if rest.starts_with(b"true") || rest.starts_with(b"false") => "T_BOOLEAN",
+            _ if rest.starts_with(b"null") => "T_NULL",
+            _ => "invalid token",
+        }
+    }
+
     fn fail(&self, expected: &str) -> mlua::Error {
-        let found = if self.pos >= self.s.len() {
-            "T_END"
-        } else {
-            "invalid token"
-        };
+        let found = self.token();
         lua_err(format!(
             "Expected {expected} but found {found} at character {}",
             self.pos + 1

@@ -12,7 +12,9 @@ pub(crate) fn table(lua: &Lua) -> mlua::Result<Table> {
         "pack",
         lua.create_function(|lua, args: Variadic<Value>| {
             if args.is_empty() {
-                return Err(lua_err("MessagePack pack needs input."));
+                return Err(lua_err(
+                    "bad argument #0 to 'pack' (MessagePack pack needs input.)",
+                ));
             }
             let mut out = Vec::new();
             for v in args.iter() {

@@ -15,7 +15,7 @@ enum Item {
 }
 
 /// Parses the format into items and the byte order (`true` little-endian).
-fn parse(fmt: &[u8]) -> mlua::Result<Vec<(Item, bool)>> {
+fn parse(fmt: &[u8], func: &str) -> mlua::Result<Vec<(Item, bool)>> {
     let mut little = cfg!(target_endian = "little");
     let mut items = Vec::new();
     let mut i = 0;
@@ -78,7 +78,7 @@ fn parse(fmt: &[u8]) -> mlua::Result<Vec<(Item, bool)>> {
             b'x' => Item::Pad,
             other => {
                 return Err(lua_err(format!(
-                    "invalid format option '{}'",
+                    "bad argument #1 to '{func}' (invalid format option '{}')",
                     other as char
                 )))
             }
@@ -97,7 +97,7 @@ pub(crate) fn table(lua: &Lua) -> mlua::Result<Table> {
         "size",
         lua.create_function(|_, fmt: mlua::String| {
             let mut n = 0usize;
-            for (item, _) in parse(&fmt.as_bytes())? {
+            for (item, _) in parse(&fmt.as_bytes(), "size")? {
                 n += match item {
                     Item::Int { size, .. } => size,
                     Item::Float => 4,
@@ -116,7 +116,7 @@ pub(crate) fn table(lua: &Lua) -> mlua::Result<Table> {
 fn pack(lua: &Lua, (fmt, args): (mlua::String, Variadic<Value>)) -> mlua::Result<mlua::String> {
     let mut out = Vec::new();
     let mut args = args.into_iter();
-    for (item, little) in parse(&fmt.as_bytes())? {
+    for (item, little) in parse(&fmt.as_bytes(), "pack")? {
         if let Item::Pad = item {
             out.push(0);
             continue;
@@ -177,7 +177,7 @@ fn unpack(
     let mut pos = pos.unwrap_or(1).max(1) as usize - 1;
     let mut out = Vec::new();
     let too_short = || lua_err("data string too short");
-    for (item, little) in parse(&fmt.as_bytes())? {
+    for (item, little) in parse(&fmt.as_bytes(), "unpack")? {
         let take = |pos: &mut usize, n: usize| -> mlua::Result<Vec<u8>> {
             let s = data.get(*pos..*pos + n).ok_or_else(too_short)?.to_vec();
             *pos += n;
@@ -217,7 +217,7 @@ fn unpack(
                 let end = data[pos.min(data.len())..]
                     .iter()
                     .position(|&c| c == 0)
-                    .ok_or_else(too_short)?;
+                    .ok_or_else(|| lua_err("unfinished string in data"))?;
                 let s = lua.create_string(&data[pos..pos + end])?;
                 pos += end + 1;
                 Value::String(s)
