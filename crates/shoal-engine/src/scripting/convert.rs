@@ -107,7 +107,7 @@ fn to_frame(v: &Value, resp3: bool, depth: usize) -> Frame {
 pub(crate) fn truncate(n: f64) -> i64 {
     // 2^63: the first double past i64's range.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    if n.is_nan() || n >= LIMIT || n < -LIMIT {
+    if n.is_nan() || !(-LIMIT..LIMIT).contains(&n) {
         i64::MIN
     } else {
         n as i64

@@ -92,14 +92,28 @@ impl Scripting {
         }
     }
 
-    /// Drops the script cache (SCRIPT FLUSH); the VM is remade so nothing a script left
-    /// behind survives, and loaded libraries are loaded again into the new one.
-    pub(crate) fn flush_scripts(&self) {
+    /// Drops the script cache (SCRIPT FLUSH). As in Redis the VM is made anew, so nothing a
+    /// script left behind survives; function libraries are loaded again into the new one.
+    pub(crate) fn flush_scripts(&self) -> Result<(), String> {
         let mut guard = self.vm.lock();
-        if let Some(vm) = guard.as_mut() {
-            vm.scripts.clear();
-            let _ = vm.sb.lua.gc_collect();
+        let Some(old) = guard.take() else {
+            return Ok(());
+        };
+        let codes: Vec<Bytes> = old.libs.libs.values().map(|l| l.code.clone()).collect();
+        drop(old);
+        let mut vm = Vm {
+            sb: sandbox::build().map_err(|e| e.to_string())?,
+            scripts: HashMap::new(),
+            libs: Default::default(),
+        };
+        for code in codes {
+            if let Err(e) = vm.load_library(&code, false) {
+                tracing::warn!("library dropped by SCRIPT FLUSH: {e}");
+            }
         }
+        *self.counts.lock() = vm.libs.counts();
+        *guard = Some(vm);
+        Ok(())
     }
 
     /// What runs now, if anything.

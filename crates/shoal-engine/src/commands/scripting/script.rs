@@ -42,7 +42,7 @@ pub(super) fn script_flush(ctx: &mut Ctx<'_>) -> CmdResult {
     {
         return Err(CmdError::Msg("SCRIPT FLUSH only support SYNC|ASYNC option"));
     }
-    ctx.engine().scripting.flush_scripts();
+    ctx.engine().scripting.flush_scripts().map_err(vm_error)?;
     Ok(Frame::ok())
 }
 

@@ -211,3 +211,20 @@ fn restore_reads_a_real_redis_dump() {
     h.run(&["SET", "k", "v"]);
     assert_eq!(h.run(&["FCALL", "myget", "1", "k"]), bulk("v"));
 }
+
+#[test]
+fn script_flush_keeps_function_libraries() {
+    let mut h = Harness::new();
+    h.run(&["FUNCTION", "LOAD", LIB]);
+    h.run(&["SCRIPT", "LOAD", "return 1"]);
+    assert_eq!(h.run(&["SCRIPT", "FLUSH"]), ok());
+    assert_eq!(h.run(&["FCALL_RO", "ro", "0"]), int(1));
+    assert_eq!(
+        h.run(&[
+            "SCRIPT",
+            "EXISTS",
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
+        ]),
+        Frame::Array(vec![int(0)])
+    );
+}
