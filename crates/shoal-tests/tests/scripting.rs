@@ -20,6 +20,7 @@ const LIB1: &str = "#!lua name=one\nredis.register_function{function_name='f1', 
 
 /// Scripts whose replies must match Redis's, run in order on one connection.
 const CASES: &[&[&str]] = &[
+    &["COMMAND", "GETKEYS", "EVAL", "return 1", "2", "a", "b", "c"],
     &["EVAL", "return 1", "0"],
     &["EVAL", "return 3.99", "0"],
     &["EVAL", "return 'x'", "0"],
