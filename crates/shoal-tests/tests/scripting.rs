@@ -224,6 +224,11 @@ const CASES: &[&[&str]] = &[
     &["FUNCTION", "LOAD", "#!lua  name=w\nredis.register_function('d', function() end)"],
     &["FUNCTION", "LOAD", "#!lua name=\nredis.register_function('e', function() end)"],
     &["FUNCTION", "FLUSH"],
+    &["FUNCTION", "LOAD", "#!lua name=loop\nwhile true do end"],
+    &["EVAL", "return KEYS[1]", "1", "kk"],
+    &["FUNCTION", "LOAD", "#!lua name=kk\nredis.register_function('kk', function() return KEYS end)"],
+    &["FCALL", "kk", "0"],
+    &["FUNCTION", "FLUSH"],
     &["SCRIPT", "LOAD", "return 'cached'"],
     &["EVALSHA", "952f49ffc8f7b098d8ab5da45d3164ca36ed18b1", "0"],
     &[

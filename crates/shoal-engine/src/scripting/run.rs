@@ -63,6 +63,9 @@ impl Scripting {
             Err(e) => Frame::error(format!("ERR Error running script: {}", clean(&e))),
         };
         inner.effects.end_group();
+        // Functions must not see the last script's KEYS and ARGV.
+        let _ = vm.sb.globals.raw_set("KEYS", Value::Nil);
+        let _ = vm.sb.globals.raw_set("ARGV", Value::Nil);
         vm.sb.lua.remove_hook();
         let _ = vm.sb.hooks.raw_set("call", Value::Nil);
         *self.running.lock() = None;
