@@ -10,6 +10,7 @@ for _, name in ipairs({'print', 'dofile', 'loadfile', 'setfenv', 'getfenv', 'mod
 end
 local rawset_, setmetatable_, error_, type_ = rawset, setmetatable, error, type
 local loadstring_, load_, setfenv_, xpcall_ = loadstring, load, setfenv, xpcall
+local lower_ = string.lower
 local readonly = setmetatable_({}, {__mode = 'k'})
 local function ro_error() error_('Attempt to modify a readonly table', 2) end
 local function protect(t)
@@ -42,10 +43,30 @@ local function register(...)
       error_('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).', 0)
     end
     for k, v in pairs(a) do
-      if k == 'function_name' then name = v
-      elseif k == 'callback' then cb = v
-      elseif k == 'flags' then flags = v
-      elseif k == 'description' then desc = v
+      if type_(k) ~= 'string' and type_(k) ~= 'number' then
+        error_('named argument key given to redis.register_function is not a string', 0)
+      end
+      local key = lower_(tostring(k))
+      if key == 'function_name' then
+        if type_(v) ~= 'string' and type_(v) ~= 'number' then
+          error_('function_name argument given to redis.register_function must be a string', 0)
+        end
+        name = v
+      elseif key == 'description' then
+        if type_(v) ~= 'string' and type_(v) ~= 'number' then
+          error_('description argument given to redis.register_function must be a string', 0)
+        end
+        desc = v
+      elseif key == 'callback' then
+        if type_(v) ~= 'function' then
+          error_('callback argument given to redis.register_function must be a function', 0)
+        end
+        cb = v
+      elseif key == 'flags' then
+        if type_(v) ~= 'table' then
+          error_('flags argument to redis.register_function must be a table representing function flags', 0)
+        end
+        flags = v
       else error_('unknown argument given to redis.register_function', 0) end
     end
   elseif n == 2 then
@@ -61,23 +82,12 @@ local function register(...)
   end
   if name == nil then error_('redis.register_function must get a function name argument', 0) end
   if cb == nil then error_('redis.register_function must get a callback argument', 0) end
-  if type_(name) ~= 'string' and type_(name) ~= 'number' then
-    error_('function_name argument given to redis.register_function must be a string', 0)
-  end
-  if type_(cb) ~= 'function' then
-    error_('callback argument given to redis.register_function must be a function', 0)
-  end
-  if desc ~= nil and type_(desc) ~= 'string' and type_(desc) ~= 'number' then
-    error_('description argument given to redis.register_function must be a string', 0)
-  end
   local fl = {}
   if flags ~= nil then
-    if type_(flags) ~= 'table' then
-      error_('flags argument to redis.register_function must be a table representing function flags', 0)
-    end
     for _, f in ipairs(flags) do
-      if not flags_ok[f] then error_('unknown flag given', 0) end
-      fl[#fl + 1] = f
+      local canonical = (type_(f) == 'string' or type_(f) == 'number') and lower_(tostring(f))
+      if not canonical or not flags_ok[canonical] then error_('unknown flag given', 0) end
+      fl[#fl + 1] = canonical
     end
   end
   if desc ~= nil then desc = tostring(desc) end
@@ -85,8 +95,7 @@ local function register(...)
   if e then error_(e, 0) end
 end
 
-local redis_load = {register_function = register, log = redis.log, sha1hex = redis.sha1hex,
-  error_reply = redis.error_reply, status_reply = redis.status_reply,
+local redis_load = {register_function = register, log = redis.log,
   REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
   LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE,
   LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING}
@@ -108,7 +117,11 @@ end
 
 local env = setmetatable_({}, {
   __index = function(_, k)
-    if k == 'redis' and hooks.loading then return redis_load end
+    -- While a library loads, its top level sees nothing but the load-time `redis`.
+    if hooks.loading then
+      if k == 'redis' then return redis_load end
+      error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
     local v = G[k]
     if v == nil then
       error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
