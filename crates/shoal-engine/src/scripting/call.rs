@@ -78,7 +78,13 @@ impl CallState<'_> {
             return Err("ERR Wrong number of args calling Redis command from script");
         }
         let spec = match argv.get(1) {
-            Some(sub) if !spec.subcommands.is_empty() => find_subcommand(spec, sub).unwrap_or(spec),
+            Some(sub) if !spec.subcommands.is_empty() => match find_subcommand(spec, sub) {
+                Some(s) if s.arity_ok(argv.len()) => s,
+                Some(_) => {
+                    return Err("ERR Wrong number of args calling Redis command from script")
+                }
+                None => return Err("ERR Unknown Redis command called from script"),
+            },
             _ => spec,
         };
         if spec.has(flags::NOSCRIPT) {

@@ -53,11 +53,21 @@ fn vm_error(e: String) -> CmdError {
     CmdError::text(e.to_string())
 }
 
-/// A script's flags from its `#!lua flags=...` line: read-only or not; and the code with
-/// that line blanked.
-fn shebang(body: &[u8]) -> Result<(bool, Vec<u8>), CmdError> {
+/// What a script's first line declares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Declared {
+    /// No `#!` line: the script may write, and EVAL_RO runs it read-only.
+    Nothing,
+    /// `#!lua` without `no-writes`: EVAL_RO refuses it.
+    Writes,
+    /// `#!lua flags=no-writes`.
+    NoWrites,
+}
+
+/// A script's flags from its `#!lua flags=...` line, and the code with that line blanked.
+fn shebang(body: &[u8]) -> Result<(Declared, Vec<u8>), CmdError> {
     if !body.starts_with(b"#!") {
-        return Ok((false, body.to_vec()));
+        return Ok((Declared::Nothing, body.to_vec()));
     }
     let end = body.iter().position(|&c| c == b'\n').unwrap_or(body.len());
     let line = String::from_utf8_lossy(&body[2..end]).into_owned();
@@ -65,17 +75,17 @@ fn shebang(body: &[u8]) -> Result<(bool, Vec<u8>), CmdError> {
     let engine = parts.next().unwrap_or("");
     if engine != "lua" {
         return Err(CmdError::text(format!(
-            "Unexpected engine in script shebang: {engine}"
+            "Unexpected engine in script shebang: #!{engine}"
         )));
     }
-    let mut read_only = false;
+    let mut declared = Declared::Writes;
     for p in parts {
         let Some(list) = p.strip_prefix("flags=") else {
             return Err(CmdError::text(format!("Unknown lua shebang option: {p}")));
         };
         for f in list.split(',').filter(|f| !f.is_empty()) {
             match f {
-                "no-writes" => read_only = true,
+                "no-writes" => declared = Declared::NoWrites,
                 "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
                 _ => {
                     return Err(CmdError::text(format!(
@@ -85,7 +95,7 @@ fn shebang(body: &[u8]) -> Result<(bool, Vec<u8>), CmdError> {
             }
         }
     }
-    Ok((read_only, body[end..].to_vec()))
+    Ok((declared, body[end..].to_vec()))
 }
 
 /// The cached function for `body`, compiling and caching it if new: its SHA1 and function.
@@ -134,14 +144,19 @@ fn eval_generic(ctx: &mut Ctx<'_>, by_sha: bool, ro: bool) -> CmdResult {
             } else {
                 compile(vm, &first)?
             };
-            let body_ro = match vm.scripts.get(&sha) {
+            let declared = match vm.scripts.get(&sha) {
                 Some((_, body)) => shebang(body)?.0,
-                None => false,
+                None => Declared::Nothing,
             };
+            if ro && declared == Declared::Writes {
+                return Err(CmdError::Msg(
+                    "Can not execute a script with write flag using *_ro command.",
+                ));
+            }
             let inv = Invocation {
                 kind: Kind::Script,
                 name: sha,
-                read_only: ro || body_ro,
+                read_only: ro || declared == Declared::NoWrites,
                 keys,
                 args,
                 command,
