@@ -5,7 +5,7 @@ use super::function::{
     function_load, function_restore, function_stats,
 };
 use super::script::{script_exists, script_flush, script_help, script_kill, script_load};
-use super::{container_help, eval, eval_ro, evalsha, evalsha_ro, fcall, fcall_ro};
+use super::{eval, eval_ro, evalsha, evalsha_ro, fcall, fcall_ro};
 use crate::command::{acl, flags, keys_after_numkeys_at_2, CommandSpec, Group};
 
 const ACL: u64 = acl::SCRIPTING | acl::SLOW;
@@ -192,7 +192,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     ),
     // ALLOW_BUSY on the containers: dispatch reads it from the container, not from the
     // subcommand, before letting SCRIPT KILL / FUNCTION KILL past a busy script.
-    CommandSpec::new("script", container_help)
+    CommandSpec::new("script", script_help)
         .arity(-2)
         .flags(flags::ALLOW_BUSY)
         .group(Group::Scripting)
@@ -202,7 +202,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             "Depends on subcommand.",
         )
         .subcommands(SCRIPT_SUBS),
-    CommandSpec::new("function", container_help)
+    CommandSpec::new("function", function_help)
         .arity(-2)
         .flags(flags::ALLOW_BUSY)
         .group(Group::Scripting)

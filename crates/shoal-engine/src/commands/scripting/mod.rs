@@ -21,7 +21,6 @@ use crate::scripting::run::Caller;
 use crate::scripting::{sha1_hex, Invocation, Kind, Vm};
 use bytes::Bytes;
 use mlua::Function;
-use shoal_resp::Frame;
 
 /// `numkeys key... arg...` after the script or function name.
 fn keys_and_args(ctx: &mut Ctx<'_>) -> Result<(Vec<Bytes>, Vec<Bytes>), CmdError> {
@@ -228,9 +227,4 @@ fn fcall(ctx: &mut Ctx<'_>) -> CmdResult {
 /// `FCALL_RO function numkeys [key ...] [arg ...]`
 fn fcall_ro(ctx: &mut Ctx<'_>) -> CmdResult {
     fcall_generic(ctx, true)
-}
-
-/// Not reached: the container's handler answers when no subcommand is given.
-fn container_help(_ctx: &mut Ctx<'_>) -> CmdResult {
-    Ok(Frame::error("ERR wrong number of arguments"))
 }
