@@ -62,6 +62,11 @@ fn script_kill_stops_a_busy_script_and_others_get_busy() {
     wait_busy(&mut admin, BUSY_SCRIPT);
     assert_eq!(cmd(&mut admin, &["FUNCTION", "KILL"]), err(BUSY_SCRIPT));
     assert_eq!(cmd(&mut admin, &["FUNCTION", "STATS"]), err(BUSY_SCRIPT));
+    assert_eq!(
+        cmd(&mut admin, &["SCRIPT", "LOAD", "return 1"]),
+        err(BUSY_SCRIPT)
+    );
+    assert_eq!(cmd(&mut admin, &["FUNCTION", "LIST"]), err(BUSY_SCRIPT));
     assert_eq!(cmd(&mut admin, &["SCRIPT", "KILL"]), ok());
     let text = err_text(&runner.join().unwrap_or(Frame::Null));
     assert!(
