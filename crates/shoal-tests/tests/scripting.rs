@@ -255,6 +255,8 @@ const CASES: &[&[&str]] = &[
     &["EVAL", "return redis.call('config', 'get')", "0"],
     &["EVAL", "return redis.call('ping', 'a', 'b')", "0"],
     &["EVAL", "return redis.call('GET', 'k')", "0"],
+    &["EVAL", "return redis.acl_check_cmd('set', 'k', 'v')", "0"],
+    &["EVAL", "return redis.acl_check_cmd('nosuch')", "0"],
     &["SCRIPT", "LOAD", "return 'cached'"],
     &["EVALSHA", "952f49ffc8f7b098d8ab5da45d3164ca36ed18b1", "0"],
     &[

@@ -68,6 +68,7 @@ impl Scripting {
         let _ = vm.sb.globals.raw_set("ARGV", Value::Nil);
         vm.sb.lua.remove_hook();
         let _ = vm.sb.hooks.raw_set("call", Value::Nil);
+        let _ = vm.sb.hooks.raw_set("acl_check", Value::Nil);
         *self.running.lock() = None;
         self.set_running(None);
         reply
@@ -122,6 +123,25 @@ fn run_in_scope(
             Ok(gate.kill_requested())
         })?;
         lua.set_named_registry_value("shoal_tick", tick)?;
+        let table = caller.inner.commands();
+        let acl = scope.create_function(move |_, args: mlua::Variadic<Value>| {
+            let name = match args.first() {
+                Some(Value::String(s)) => s.as_bytes().to_vec(),
+                _ => {
+                    return Err(raise_err(
+                        "ERR Please specify at least one argument for this redis lib call",
+                    ))
+                }
+            };
+            match table.get(&name) {
+                // No ACL users yet: every known command is allowed.
+                Some(_) => Ok(true),
+                None => Err(raise_err(
+                    "ERR Invalid command passed to redis.acl_check_cmd()",
+                )),
+            }
+        })?;
+        hooks.raw_set("acl_check", acl)?;
         install_hook(lua, threshold, None);
         let handler = lua.create_function(error_handler)?;
         let (ok, v): (bool, Value) = vm.sb.runner.call((f.clone(), handler, keys, args))?;
@@ -203,6 +223,11 @@ impl std::fmt::Display for Raised {
 }
 
 impl std::error::Error for Raised {}
+
+/// An error raised as Redis's own `redis.*` functions raise (no script position).
+pub(crate) fn raise_err(msg: &str) -> mlua::Error {
+    mlua::Error::external(Raised(msg.to_string()))
+}
 
 /// The reply text if `e` is what `redis.call` raised.
 fn raised(e: &mlua::Error) -> Option<String> {

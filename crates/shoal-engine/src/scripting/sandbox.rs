@@ -58,6 +58,14 @@ pub(crate) fn build() -> mlua::Result<Sandbox> {
     )?;
     let h = hooks.clone();
     redis.raw_set(
+        "acl_check_cmd",
+        lua.create_function(move |_, args: mlua::MultiValue| {
+            let check: Function = h.raw_get("acl_check")?;
+            check.call::<Value>(args)
+        })?,
+    )?;
+    let h = hooks.clone();
+    redis.raw_set(
         "setresp",
         lua.create_function(move |_, args: Variadic<Value>| {
             if args.len() != 1 {
