@@ -39,8 +39,27 @@ pub(crate) fn build() -> mlua::Result<Sandbox> {
     g.raw_set("cmsgpack", libs::msgpack::table(&lua)?)?;
     let hooks = lua.create_table()?;
     hooks.raw_set("convert", lua.create_function(super::run::convert_error)?)?;
-    let h = hooks.clone();
     let redis: Table = g.raw_get("redis")?;
+    engine_functions(&lua, &redis, &hooks)?;
+    let (env, globals, runner): (Table, Table, Function) = lua
+        .load(include_str!("prelude.lua"))
+        .set_name("=shoal")
+        .call(hooks.clone())?;
+    lua.set_memory_limit(MEMORY_LIMIT)?;
+    Ok(Sandbox {
+        lua,
+        env,
+        globals,
+        hooks,
+        runner,
+    })
+}
+
+/// The `redis` functions that reach the engine through `hooks` (filled while a script runs):
+/// `call`, `acl_check_cmd`, `setresp`, and `set_repl`. They are Rust functions, so a
+/// script's `return redis.call(..)` keeps the script's frame for error positions.
+fn engine_functions(lua: &Lua, redis: &Table, hooks: &Table) -> mlua::Result<()> {
+    let h = hooks.clone();
     redis.raw_set(
         "call",
         lua.create_function(move |_, args: mlua::MultiValue| {
@@ -91,18 +110,7 @@ pub(crate) fn build() -> mlua::Result<Sandbox> {
             }
         })?,
     )?;
-    let (env, globals, runner): (Table, Table, Function) = lua
-        .load(include_str!("prelude.lua"))
-        .set_name("=shoal")
-        .call(hooks.clone())?;
-    lua.set_memory_limit(MEMORY_LIMIT)?;
-    Ok(Sandbox {
-        lua,
-        env,
-        globals,
-        hooks,
-        runner,
-    })
+    Ok(())
 }
 
 fn redis_table(lua: &Lua) -> mlua::Result<Table> {

@@ -14,76 +14,64 @@ enum Item {
     Pad,
 }
 
-/// Parses the format into items and the byte order (`true` little-endian).
+/// The digits at `*i` as a number, moving past them.
+fn num(fmt: &[u8], i: &mut usize) -> Option<usize> {
+    let start = *i;
+    while *i < fmt.len() && fmt[*i].is_ascii_digit() {
+        *i += 1;
+    }
+    std::str::from_utf8(&fmt[start..*i]).ok()?.parse().ok()
+}
+
+/// The item for option `c` (its size digits read from `fmt` at `*i`).
+fn item(c: u8, fmt: &[u8], i: &mut usize, func: &str) -> mlua::Result<Item> {
+    let int = |size, signed| Item::Int { size, signed };
+    Ok(match c {
+        b'b' | b'B' => int(1, c == b'b'),
+        b'h' | b'H' => int(2, c == b'h'),
+        b'l' | b'L' | b'T' => int(8, c == b'l'),
+        b'i' | b'I' => {
+            let size = num(fmt, i).unwrap_or(4);
+            if !(1..=8).contains(&size) {
+                return Err(lua_err(format!(
+                    "integral size {size} is larger than limit of 8"
+                )));
+            }
+            int(size, c == b'i')
+        }
+        b'f' => Item::Float,
+        b'd' => Item::Double,
+        b's' => Item::ZString,
+        b'c' => Item::Chars(num(fmt, i).unwrap_or(1)),
+        b'x' => Item::Pad,
+        other => {
+            return Err(lua_err(format!(
+                "bad argument #1 to '{func}' (invalid format option '{}')",
+                other as char
+            )))
+        }
+    })
+}
+
+/// Parses the format into items, each with its byte order (`true` little-endian).
 fn parse(fmt: &[u8], func: &str) -> mlua::Result<Vec<(Item, bool)>> {
-    let mut little = cfg!(target_endian = "little");
+    let native = cfg!(target_endian = "little");
+    let mut little = native;
     let mut items = Vec::new();
     let mut i = 0;
-    let num = |i: &mut usize| -> Option<usize> {
-        let start = *i;
-        while *i < fmt.len() && fmt[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        std::str::from_utf8(&fmt[start..*i]).ok()?.parse().ok()
-    };
     while i < fmt.len() {
         let c = fmt[i];
         i += 1;
-        let item = match c {
-            b'<' => {
-                little = true;
-                continue;
-            }
-            b'>' => {
-                little = false;
-                continue;
-            }
-            b'=' => {
-                little = cfg!(target_endian = "little");
-                continue;
-            }
+        match c {
+            b'<' => little = true,
+            b'>' => little = false,
+            b'=' => little = native,
             b'!' => {
-                let _ = num(&mut i);
-                continue;
+                let _ = num(fmt, &mut i);
             }
-            b' ' => continue,
-            b'b' | b'B' => Item::Int {
-                size: 1,
-                signed: c == b'b',
-            },
-            b'h' | b'H' => Item::Int {
-                size: 2,
-                signed: c == b'h',
-            },
-            b'l' | b'L' | b'T' => Item::Int {
-                size: 8,
-                signed: c == b'l',
-            },
-            b'i' | b'I' => {
-                let size = num(&mut i).unwrap_or(4);
-                if !(1..=8).contains(&size) {
-                    return Err(lua_err(format!(
-                        "integral size {size} is larger than limit of 8"
-                    )));
-                }
-                Item::Int {
-                    size,
-                    signed: c == b'i',
-                }
-            }
-            b'f' => Item::Float,
-            b'd' => Item::Double,
-            b's' => Item::ZString,
-            b'c' => Item::Chars(num(&mut i).unwrap_or(1)),
-            b'x' => Item::Pad,
-            other => {
-                return Err(lua_err(format!(
-                    "bad argument #1 to '{func}' (invalid format option '{}')",
-                    other as char
-                )))
-            }
-        };
-        items.push((item, little));
+            b' ' => {}
+            _ => items.push((item(c, fmt, &mut i, func)?, little)),
+        }
     }
     Ok(items)
 }
