@@ -19,6 +19,8 @@ pub(crate) mod run;
 #[cfg(test)]
 pub(crate) use sandbox::VERSION;
 mod sandbox;
+#[cfg(test)]
+mod tests_prop;
 
 use bytes::Bytes;
 use mlua::Function;
