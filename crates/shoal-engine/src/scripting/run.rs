@@ -83,6 +83,35 @@ fn lua_list(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// KEYS and ARGV as Lua tables; scripts also get them as globals.
+fn inputs(vm: &Vm, inv: &Invocation) -> mlua::Result<(Table, Table)> {
+    let keys = lua_list(&vm.sb.lua, &inv.keys)?;
+    let args = lua_list(&vm.sb.lua, &inv.args)?;
+    if inv.kind == Kind::Script {
+        vm.sb.globals.raw_set("KEYS", keys.clone())?;
+        vm.sb.globals.raw_set("ARGV", args.clone())?;
+    }
+    Ok((keys, args))
+}
+
+/// `redis.acl_check_cmd`: with no ACL users yet, every known command is allowed.
+fn acl_check(
+    table: &crate::command::CommandTable,
+    args: mlua::Variadic<Value>,
+) -> mlua::Result<bool> {
+    let Some(Value::String(name)) = args.first() else {
+        return Err(raise_err(
+            "ERR Please specify at least one argument for this redis lib call",
+        ));
+    };
+    match table.get(&name.as_bytes()) {
+        Some(_) => Ok(true),
+        None => Err(raise_err(
+            "ERR Invalid command passed to redis.acl_check_cmd()",
+        )),
+    }
+}
+
 fn run_in_scope(
     vm: &Vm,
     caller: &Caller<'_>,
@@ -93,12 +122,7 @@ fn run_in_scope(
     let lua = &vm.sb.lua;
     let hooks = &vm.sb.hooks;
     hooks.raw_set("resp", 2)?;
-    let keys = lua_list(lua, &inv.keys)?;
-    let args = lua_list(lua, &inv.args)?;
-    if inv.kind == Kind::Script {
-        vm.sb.globals.raw_set("KEYS", keys.clone())?;
-        vm.sb.globals.raw_set("ARGV", args.clone())?;
-    }
+    let (keys, args) = inputs(vm, inv)?;
     let st = SessionState::detached(caller.handle.clone(), caller.db, caller.seed);
     let cs = RefCell::new(CallState {
         inner: caller.inner,
@@ -124,23 +148,7 @@ fn run_in_scope(
         })?;
         lua.set_named_registry_value("shoal_tick", tick)?;
         let table = caller.inner.commands();
-        let acl = scope.create_function(move |_, args: mlua::Variadic<Value>| {
-            let name = match args.first() {
-                Some(Value::String(s)) => s.as_bytes().to_vec(),
-                _ => {
-                    return Err(raise_err(
-                        "ERR Please specify at least one argument for this redis lib call",
-                    ))
-                }
-            };
-            match table.get(&name) {
-                // No ACL users yet: every known command is allowed.
-                Some(_) => Ok(true),
-                None => Err(raise_err(
-                    "ERR Invalid command passed to redis.acl_check_cmd()",
-                )),
-            }
-        })?;
+        let acl = scope.create_function(move |_, args| acl_check(table, args))?;
         hooks.raw_set("acl_check", acl)?;
         install_hook(lua, threshold, None);
         let handler = lua.create_function(error_handler)?;
