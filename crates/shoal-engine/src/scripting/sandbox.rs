@@ -4,10 +4,16 @@
 use super::libs;
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, Variadic};
 
-/// The version `redis.REDIS_VERSION` reports.
-pub(crate) const VERSION: &str = "7.2.4";
-/// The same as a number, `0x00MMmmpp`.
-pub(crate) const VERSION_NUM: i64 = 0x0007_0204;
+/// The version `redis.REDIS_VERSION` reports: the one INFO and HELLO report.
+pub(crate) const VERSION: &str = crate::commands::connection::REDIS_VERSION;
+
+/// [`VERSION`] as a number, `0x00MMmmpp`.
+fn version_num() -> i64 {
+    VERSION
+        .split('.')
+        .take(3)
+        .fold(0, |acc, part| (acc << 8) | part.parse::<i64>().unwrap_or(0))
+}
 
 /// Most memory the Lua VM may hold; past it allocations fail with a Lua memory error.
 pub(crate) const MEMORY_LIMIT: usize = 256 << 20;
@@ -116,7 +122,7 @@ fn engine_functions(lua: &Lua, redis: &Table, hooks: &Table) -> mlua::Result<()>
 fn redis_table(lua: &Lua) -> mlua::Result<Table> {
     let r = lua.create_table()?;
     r.raw_set("REDIS_VERSION", VERSION)?;
-    r.raw_set("REDIS_VERSION_NUM", VERSION_NUM)?;
+    r.raw_set("REDIS_VERSION_NUM", version_num())?;
     for (i, name) in ["LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING"]
         .iter()
         .enumerate()

@@ -345,6 +345,10 @@ fn redis_helpers_and_constants() {
         bulk(crate::scripting::VERSION)
     );
     assert_eq!(
+        h.run(&["EVAL", "return redis.REDIS_VERSION_NUM", "0"]),
+        int(0x0007_0204)
+    );
+    assert_eq!(
         h.run(&["EVAL", "redis.log(redis.LOG_WARNING, 'hi'); redis.set_repl(redis.REPL_ALL); return redis.replicate_commands()", "0"]),
         int(1)
     );
