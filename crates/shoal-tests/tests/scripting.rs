@@ -338,3 +338,51 @@ fn eval_then_evalsha_through_a_client() {
         Some("NOSCRIPT".into())
     );
 }
+
+/// A busy script holds the network thread it runs on; with one thread (io-threads 0 on a
+/// two-core machine) nobody else is served until it ends, so this server gets four.
+fn server_with_threads() -> TestServer {
+    let config = shoal_engine::Config::new();
+    assert!(config.set_startup("io-threads", "4").is_ok());
+    TestServer::with_engine(shoal_engine::Engine::with_options(
+        shoal_engine::EngineOptions {
+            config,
+            ..Default::default()
+        },
+    ))
+}
+
+#[test]
+fn script_kill_over_tcp_stops_a_busy_script() {
+    let s = server_with_threads();
+    let mut admin = s.client();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("busy-reply-threshold")
+        .arg(20)
+        .query(&mut admin)
+        .unwrap_or(());
+    let mut runner = s.client();
+    let t = std::thread::spawn(move || {
+        redis::cmd("EVAL")
+            .arg("while true do end")
+            .arg(0)
+            .query::<redis::Value>(&mut runner)
+            .err()
+            .and_then(|e| e.detail().map(str::to_string))
+    });
+    let busy = shoal_tests::eventually(std::time::Duration::from_secs(20), || {
+        let r = redis::cmd("PING").query::<String>(&mut admin);
+        r.err().and_then(|e| e.code().map(str::to_string)) == Some("BUSY".into())
+    });
+    assert!(busy, "never answered BUSY");
+    let killed: Result<String, _> = redis::cmd("SCRIPT").arg("KILL").query(&mut admin);
+    assert_eq!(killed.ok(), Some("OK".to_string()));
+    let detail = t.join().ok().flatten().unwrap_or_default();
+    assert!(
+        detail.starts_with("Script killed by user with SCRIPT KILL..."),
+        "{detail}"
+    );
+    let pong: Result<String, _> = redis::cmd("PING").query(&mut admin);
+    assert_eq!(pong.ok(), Some("PONG".to_string()));
+}
