@@ -114,6 +114,7 @@ pub fn params() -> Vec<Param> {
         // leaving a core for clients and background work on small machines.
         fixed(int("io-threads", 0, 128, "0")),
         int("hz", 0, i32::MAX as i64, "10"),
+        int("busy-reply-threshold", 0, i64::MAX, "5000"),
         int("active-expire-effort", 1, 10, "1"),
         int("maxclients", 1, i32::MAX as i64, "10000"),
         int("timeout", 0, i32::MAX as i64, "0"),

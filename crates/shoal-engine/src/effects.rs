@@ -24,8 +24,9 @@ pub struct Effect {
 pub(crate) struct EffectBus {
     listeners: Mutex<Vec<Sender<Effect>>>,
     active: AtomicBool,
-    /// Effects held back while EXEC or a script runs, to be sent as one MULTI/EXEC block.
-    group: Mutex<Option<Vec<Effect>>>,
+    /// Effects held back while EXEC or a script runs, to be sent as one MULTI/EXEC block,
+    /// with how deep groups are nested (a script inside EXEC).
+    group: Mutex<Option<(usize, Vec<Effect>)>>,
     grouping: AtomicBool,
 }
 
@@ -45,20 +46,37 @@ impl EffectBus {
     /// Starts holding effects back (EXEC, scripts). Only the holder of the exclusive gate
     /// calls this, so groups never overlap.
     pub(crate) fn begin_group(&self) {
-        if self.is_active() {
-            *self.group.lock() = Some(Vec::new());
-            self.grouping.store(true, Ordering::SeqCst);
+        if !self.is_active() {
+            return;
         }
+        let mut group = self.group.lock();
+        match group.as_mut() {
+            Some((depth, _)) => *depth += 1,
+            None => *group = Some((1, Vec::new())),
+        }
+        self.grouping.store(true, Ordering::SeqCst);
     }
 
     /// Sends what the group held: alone if it is one effect, else wrapped in MULTI/EXEC so
     /// whoever replays it applies all or nothing.
     pub(crate) fn end_group(&self) {
-        if !self.grouping.swap(false, Ordering::SeqCst) {
+        if !self.grouping.load(Ordering::SeqCst) {
             return;
         }
-        let Some(held) = self.group.lock().take() else {
-            return;
+        let held = {
+            let mut group = self.group.lock();
+            match group.as_mut() {
+                Some((depth, _)) if *depth > 1 => {
+                    *depth -= 1;
+                    return;
+                }
+                _ => {}
+            }
+            self.grouping.store(false, Ordering::SeqCst);
+            match group.take() {
+                Some((_, held)) => held,
+                None => return,
+            }
         };
         let wrap = held.len() > 1;
         let db = held.first().map_or(0, |e| e.db);
@@ -78,7 +96,7 @@ impl EffectBus {
             return;
         }
         if self.grouping.load(Ordering::Relaxed) {
-            if let Some(held) = self.group.lock().as_mut() {
+            if let Some((_, held)) = self.group.lock().as_mut() {
                 held.push(Effect { db, args });
                 return;
             }

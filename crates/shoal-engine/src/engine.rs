@@ -48,6 +48,8 @@ pub struct Inner {
     pub(crate) notify_index: usize,
     /// Handlers of the application's own commands.
     pub(crate) custom: crate::custom::CustomCommands,
+    /// Lua scripts and function libraries.
+    pub(crate) scripting: crate::scripting::Scripting,
 }
 
 /// A handle to the engine; clones share it.
@@ -123,6 +125,7 @@ impl Engine {
             watches: Default::default(),
             pubsub: Default::default(),
             notify_index,
+            scripting: Default::default(),
         };
         Engine {
             inner: Arc::new(inner),

@@ -115,6 +115,8 @@ impl Gate {
                 }
             }
         }
+        // A kill requested of an earlier holder that finished meanwhile is not for this one.
+        self.kill.store(false, Ordering::SeqCst);
         Ok(Exclusive {
             gate: self,
             _held: held,
@@ -131,7 +133,6 @@ impl Gate {
     }
 
     /// Marks the exclusive holder busy (called by the holder itself).
-    #[allow(dead_code)] // The script runner calls it.
     pub(crate) fn set_busy(&self, kind: Busy) {
         let v = match kind {
             Busy::No => 0,
@@ -142,13 +143,11 @@ impl Gate {
     }
 
     /// Asks the busy holder to stop (SCRIPT KILL / FUNCTION KILL).
-    #[allow(dead_code)] // SCRIPT KILL and FUNCTION KILL are its callers.
     pub(crate) fn request_kill(&self) {
         self.kill.store(true, Ordering::SeqCst);
     }
 
     /// True once a kill was requested of the current exclusive holder.
-    #[allow(dead_code)] // The script runner polls it.
     pub(crate) fn kill_requested(&self) -> bool {
         self.kill.load(Ordering::SeqCst)
     }

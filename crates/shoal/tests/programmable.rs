@@ -188,3 +188,21 @@ fn a_custom_command_may_not_replace_a_built_in_one() {
     let get = CustomCommand::new(CommandSpec::custom("get").arity(2), |_| Ok(Frame::Null));
     assert!(Shoal::open(Config::default().command(get)).is_err());
 }
+
+#[test]
+fn eval_runs_a_script_over_keys_and_arguments() {
+    let db = open();
+    let reply = db.eval(
+        "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])",
+        &["k"],
+        &["v"],
+    );
+    assert_eq!(reply.ok(), Some(Frame::Bulk("v".into())));
+    assert!(db
+        .eval(
+            "return redis.call('NOSUCH')",
+            &[] as &[&str],
+            &[] as &[&str]
+        )
+        .is_err());
+}

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod list;
 pub(crate) mod notify_util;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -26,6 +27,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         list::COMMANDS,
         connection::COMMANDS,
         server::COMMANDS,
+        scripting::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
         transaction::COMMANDS,

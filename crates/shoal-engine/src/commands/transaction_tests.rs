@@ -344,3 +344,25 @@ fn client_list_shows_the_transaction_and_subscriptions() {
     assert!(text.contains("flags=P "), "{text}");
     assert!(text.contains("sub=2 psub=1 ssub=0 multi=-1 "), "{text}");
 }
+
+#[test]
+fn a_script_inside_exec_keeps_the_transaction_effects_in_one_block() {
+    let mut h = Harness::new();
+    let rx = h.engine.subscribe_effects();
+    h.run(&["MULTI"]);
+    h.run(&["SET", "a", "1"]);
+    h.run(&[
+        "EVAL",
+        "redis.call('SET', KEYS[1], 'x'); return redis.call('INCR', KEYS[2])",
+        "2",
+        "b",
+        "c",
+    ]);
+    h.run(&["SET", "d", "1"]);
+    assert_eq!(h.run(&["EXEC"]), arr(vec![ok(), int(1), ok()]));
+    let names: Vec<String> = effect_texts(&rx)
+        .into_iter()
+        .map(|e| e[0].clone())
+        .collect();
+    assert_eq!(names, vec!["MULTI", "SET", "SET", "INCR", "SET", "EXEC"]);
+}

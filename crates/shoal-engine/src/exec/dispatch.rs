@@ -82,9 +82,7 @@ impl Inner {
         match self.gate.shared() {
             Ok(_shared) => self.run_and_serve(session, spec, args),
             // Commands that may run beside a busy script touch no key (SCRIPT KILL, ...).
-            Err(_) if spec.has(flags::ALLOW_BUSY) && spec.first_key == 0 => {
-                self.run_spec(session, spec, args)
-            }
+            Err(_) if may_pass_busy(spec, &args) => self.run_spec(session, spec, args),
             Err(busy) => Ran::Reply(busy_error(busy)),
         }
     }
@@ -271,6 +269,16 @@ const ALLOWED_SUBSCRIBED: &[&str] = &[
     "quit",
     "reset",
 ];
+
+/// True for a command (or subcommand: SCRIPT KILL) flagged `allow_busy` that touches no key,
+/// so it may run beside a busy script without passing the gate.
+fn may_pass_busy(spec: &CommandSpec, args: &[Bytes]) -> bool {
+    let runs = match args.get(1) {
+        Some(sub) if !spec.subcommands.is_empty() => find_subcommand(spec, sub).unwrap_or(spec),
+        _ => spec,
+    };
+    runs.has(flags::ALLOW_BUSY) && runs.first_key == 0
+}
 
 /// Commands that run at once inside MULTI instead of being queued.
 fn runs_inside_multi(spec: &CommandSpec) -> bool {

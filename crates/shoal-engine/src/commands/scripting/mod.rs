@@ -1,0 +1,247 @@
+//! Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, FCALL, FCALL_RO, and the SCRIPT
+//! and FUNCTION containers. The Lua side lives in [`crate::scripting`].
+
+mod decl;
+mod function;
+mod script;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_busy;
+#[cfg(test)]
+mod tests_functions;
+#[cfg(test)]
+mod tests_libs;
+
+pub use decl::COMMANDS;
+
+use crate::error::{CmdError, CmdResult};
+use crate::exec::Ctx;
+use crate::scripting::run::Caller;
+use crate::scripting::{sha1_hex, Invocation, Kind, Vm};
+use bytes::Bytes;
+use mlua::Function;
+
+/// `numkeys key... arg...` after the script or function name.
+fn keys_and_args(ctx: &mut Ctx<'_>) -> Result<(Vec<Bytes>, Vec<Bytes>), CmdError> {
+    let n = ctx.args.int()?;
+    if n < 0 {
+        return Err(CmdError::Msg("Number of keys can't be negative"));
+    }
+    if n as u64 > ctx.args.remaining() as u64 {
+        return Err(CmdError::Msg(
+            "Number of keys can't be greater than number of args",
+        ));
+    }
+    let mut rest = ctx.args.rest();
+    let args = rest.split_off(n as usize);
+    Ok((rest, args))
+}
+
+fn caller<'a>(ctx: &mut Ctx<'a>) -> Caller<'a> {
+    Caller {
+        inner: ctx.engine(),
+        handle: ctx.session.handle.clone(),
+        db: ctx.session.db,
+        now_ms: ctx.now_ms,
+        seed: ctx.rng().next_u64(),
+    }
+}
+
+/// The BUSY error while a script or function runs past its threshold: SCRIPT and FUNCTION
+/// subcommands pass the gate beside a busy script (for KILL), so the others refuse here
+/// instead of waiting for the VM.
+fn not_busy(ctx: &Ctx<'_>) -> Result<(), CmdError> {
+    let kill = match ctx.engine().gate.busy() {
+        crate::gate::Busy::No => return Ok(()),
+        crate::gate::Busy::Script => "SCRIPT KILL",
+        crate::gate::Busy::Function => "FUNCTION KILL",
+    };
+    Err(CmdError::Coded {
+        code: "BUSY",
+        msg: format!(
+            "Redis is busy running a script. You can only call {kill} or SHUTDOWN NOSAVE."
+        ),
+    })
+}
+
+fn vm_error(e: String) -> CmdError {
+    CmdError::text(e.to_string())
+}
+
+/// What a script's first line declares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Declared {
+    /// No `#!` line: the script may write, and EVAL_RO runs it read-only.
+    Nothing,
+    /// `#!lua` without `no-writes`: EVAL_RO refuses it.
+    Writes,
+    /// `#!lua flags=no-writes`.
+    NoWrites,
+}
+
+/// A script's flags from its `#!lua flags=...` line, and the code with that line blanked.
+fn shebang(body: &[u8]) -> Result<(Declared, Vec<u8>), CmdError> {
+    if !body.starts_with(b"#!") {
+        return Ok((Declared::Nothing, body.to_vec()));
+    }
+    let end = body.iter().position(|&c| c == b'\n').unwrap_or(body.len());
+    let line = String::from_utf8_lossy(&body[2..end]).into_owned();
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or("");
+    if engine != "lua" {
+        return Err(CmdError::text(format!(
+            "Unexpected engine in script shebang: #!{engine}"
+        )));
+    }
+    let mut declared = Declared::Writes;
+    for p in parts {
+        let Some(list) = p.strip_prefix("flags=") else {
+            return Err(CmdError::text(format!("Unknown lua shebang option: {p}")));
+        };
+        for f in list.split(',').filter(|f| !f.is_empty()) {
+            match f {
+                "no-writes" => declared = Declared::NoWrites,
+                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                _ => {
+                    return Err(CmdError::text(format!(
+                        "Unexpected flag in script shebang: {f}"
+                    )))
+                }
+            }
+        }
+    }
+    Ok((declared, body[end..].to_vec()))
+}
+
+/// The cached function for `body`, compiling and caching it if new: its SHA1 and function.
+pub(crate) fn compile(vm: &mut Vm, body: &Bytes) -> Result<(String, Function), CmdError> {
+    let sha = sha1_hex(body);
+    if let Some((f, _)) = vm.scripts.get(&sha) {
+        return Ok((sha, f.clone()));
+    }
+    let (_, code) = shebang(body)?;
+    let f = vm
+        .sb
+        .lua
+        .load(code)
+        .set_name("@user_script")
+        .set_environment(vm.sb.env.clone())
+        .into_function()
+        .map_err(|e| {
+            CmdError::text(format!(
+                "Error compiling script (new function): {}",
+                crate::scripting::run::clean(&e)
+            ))
+        })?;
+    vm.scripts.insert(sha.clone(), (f.clone(), body.clone()));
+    Ok((sha, f))
+}
+
+fn eval_generic(ctx: &mut Ctx<'_>, by_sha: bool, ro: bool) -> CmdResult {
+    let first = ctx.args.bytes()?;
+    let (keys, args) = keys_and_args(ctx)?;
+    let command = ctx.args.all().to_vec();
+    let caller = caller(ctx);
+    let scripting = &caller.inner.scripting;
+    scripting
+        .with_vm(|vm| -> CmdResult {
+            let (sha, f) = if by_sha {
+                let sha = String::from_utf8_lossy(&first).to_ascii_lowercase();
+                match vm.scripts.get(&sha) {
+                    Some((f, _)) => (sha, f.clone()),
+                    None => {
+                        return Err(CmdError::Coded {
+                            code: "NOSCRIPT",
+                            msg: "No matching script. Please use EVAL.".into(),
+                        })
+                    }
+                }
+            } else {
+                compile(vm, &first)?
+            };
+            let declared = match vm.scripts.get(&sha) {
+                Some((_, body)) => shebang(body)?.0,
+                None => Declared::Nothing,
+            };
+            if ro && declared == Declared::Writes {
+                return Err(CmdError::Msg(
+                    "Can not execute a script with write flag using *_ro command.",
+                ));
+            }
+            let inv = Invocation {
+                kind: Kind::Script,
+                name: sha,
+                read_only: ro || declared == Declared::NoWrites,
+                keys,
+                args,
+                command,
+            };
+            Ok(scripting.invoke(vm, &caller, &f, &inv))
+        })
+        .map_err(vm_error)?
+}
+
+/// `EVAL script numkeys [key ...] [arg ...]`
+fn eval(ctx: &mut Ctx<'_>) -> CmdResult {
+    eval_generic(ctx, false, false)
+}
+
+/// `EVALSHA sha1 numkeys [key ...] [arg ...]`
+fn evalsha(ctx: &mut Ctx<'_>) -> CmdResult {
+    eval_generic(ctx, true, false)
+}
+
+/// `EVAL_RO script numkeys [key ...] [arg ...]`
+fn eval_ro(ctx: &mut Ctx<'_>) -> CmdResult {
+    eval_generic(ctx, false, true)
+}
+
+/// `EVALSHA_RO sha1 numkeys [key ...] [arg ...]`
+fn evalsha_ro(ctx: &mut Ctx<'_>) -> CmdResult {
+    eval_generic(ctx, true, true)
+}
+
+fn fcall_generic(ctx: &mut Ctx<'_>, ro: bool) -> CmdResult {
+    let name = String::from_utf8_lossy(&ctx.args.bytes()?).into_owned();
+    let scripting = &ctx.engine().scripting;
+    let found = scripting
+        .with_vm(|vm| {
+            vm.libs
+                .function(&name)
+                .map(|d| (d.callback.clone(), d.no_writes()))
+        })
+        .map_err(vm_error)?;
+    let Some((f, no_writes)) = found else {
+        return Err(CmdError::Msg("Function not found"));
+    };
+    if ro && !no_writes {
+        return Err(CmdError::Msg(
+            "Can not execute a script with write flag using *_ro command.",
+        ));
+    }
+    let (keys, args) = keys_and_args(ctx)?;
+    let command = ctx.args.all().to_vec();
+    let caller = caller(ctx);
+    let inv = Invocation {
+        kind: Kind::Function,
+        name,
+        read_only: ro || no_writes,
+        keys,
+        args,
+        command,
+    };
+    scripting
+        .with_vm(|vm| scripting.invoke(vm, &caller, &f, &inv))
+        .map_err(vm_error)
+}
+
+/// `FCALL function numkeys [key ...] [arg ...]`
+fn fcall(ctx: &mut Ctx<'_>) -> CmdResult {
+    fcall_generic(ctx, false)
+}
+
+/// `FCALL_RO function numkeys [key ...] [arg ...]`
+fn fcall_ro(ctx: &mut Ctx<'_>) -> CmdResult {
+    fcall_generic(ctx, true)
+}

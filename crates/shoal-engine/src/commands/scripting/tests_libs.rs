@@ -1,0 +1,95 @@
+use crate::testing::{arr, bulk, int, Harness};
+
+#[test]
+fn cjson_round_trips() {
+    let mut h = Harness::new();
+    assert_eq!(
+        h.run(&["EVAL", "return cjson.encode({1,2,'a'})", "0"]),
+        bulk("[1,2,\"a\"]")
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return cjson.encode({a={b=1.5}})", "0"]),
+        bulk("{\"a\":{\"b\":1.5}}")
+    );
+    assert_eq!(
+        h.run(&["EVAL", "local t = cjson.decode('{\"a\":[1,2,{\"b\":\"x\"}],\"n\":null}') return {t.a[1], t.a[3].b, tostring(t.n == cjson.null)}", "0"]),
+        arr(vec![int(1), bulk("x"), bulk("true")])
+    );
+    let e = h.run(&["EVAL", "return cjson.decode('[1,2')", "0"]);
+    assert!(
+        format!("{e:?}").contains("Expected comma or array end but found T_END at character 5"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn cmsgpack_round_trips() {
+    let mut h = Harness::new();
+    assert_eq!(
+        h.run(&["EVAL", "return cmsgpack.pack({1,2,'a'})", "0"]),
+        crate::testing::bulk([0x93u8, 0x01, 0x02, 0xa1, b'a'])
+    );
+    assert_eq!(
+        h.run(&["EVAL", "local t = cmsgpack.unpack(cmsgpack.pack({1,-200,'xy',{k=70000}})) return {t[1], t[2], t[3], t[4].k}", "0"]),
+        arr(vec![int(1), int(-200), bulk("xy"), int(70000)])
+    );
+}
+
+#[test]
+fn bit_ops_follow_luabitop() {
+    let mut h = Harness::new();
+    assert_eq!(
+        h.run(&["EVAL", "return bit.tohex(65535, -4)", "0"]),
+        bulk("FFFF")
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return bit.tobit(0xffffffff)", "0"]),
+        int(-1)
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return bit.band(0xff, 0x0f, 0x3)", "0"]),
+        int(3)
+    );
+    assert_eq!(h.run(&["EVAL", "return bit.bor(1, 2, 4)", "0"]), int(7));
+    assert_eq!(h.run(&["EVAL", "return bit.bxor(5, 1)", "0"]), int(4));
+    assert_eq!(h.run(&["EVAL", "return bit.bnot(0)", "0"]), int(-1));
+    assert_eq!(
+        h.run(&["EVAL", "return bit.lshift(1, 31)", "0"]),
+        int(i32::MIN as i64)
+    );
+    assert_eq!(h.run(&["EVAL", "return bit.rshift(-1, 28)", "0"]), int(15));
+    assert_eq!(
+        h.run(&["EVAL", "return bit.arshift(-256, 4)", "0"]),
+        int(-16)
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return bit.rol(0x12345678, 8)", "0"]),
+        int(0x34567812)
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return bit.ror(0x12345678, 8)", "0"]),
+        int(0x78123456)
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return bit.bswap(0x12345678)", "0"]),
+        int(0x78563412)
+    );
+}
+
+#[test]
+fn struct_packs_and_unpacks() {
+    let mut h = Harness::new();
+    assert_eq!(
+        h.run(&["EVAL", "return struct.pack('>I2', 258)", "0"]),
+        crate::testing::bulk([1u8, 2])
+    );
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "return {struct.unpack('<i2Bs', struct.pack('<i2Bs', -2, 7, 'hi'))}",
+            "0"
+        ]),
+        arr(vec![int(-2), int(7), bulk("hi"), int(7)])
+    );
+    assert_eq!(h.run(&["EVAL", "return struct.size('>i4d')", "0"]), int(12));
+}
