@@ -50,7 +50,12 @@ pub struct Inner {
     pub(crate) custom: crate::custom::CustomCommands,
     /// Lua scripts and function libraries.
     pub(crate) scripting: crate::scripting::Scripting,
+    /// Called on the thread of a script that has run for a while (see
+    /// [`Engine::on_long_script`]).
+    long_script_hook: Mutex<Option<Arc<LongScriptHook>>>,
 }
+
+type LongScriptHook = dyn Fn() + Send + Sync;
 
 /// A handle to the engine; clones share it.
 #[derive(Clone)]
@@ -125,6 +130,7 @@ impl Engine {
             watches: Default::default(),
             pubsub: Default::default(),
             notify_index,
+            long_script_hook: Mutex::new(None),
             scripting: Default::default(),
         };
         Engine {
@@ -167,6 +173,14 @@ impl Engine {
         *self.inner.shutdown_hook.lock() = Some(Box::new(hook));
     }
 
+    /// Installs what a script calls, on its own thread, once it has run for a few
+    /// milliseconds: a server hands the thread's other connections to another thread there,
+    /// so a looping script stalls no one (others get BUSY past the threshold, and SCRIPT
+    /// KILL gets through). Short scripts never call it, so they pay nothing.
+    pub fn on_long_script(&self, hook: impl Fn() + Send + Sync + 'static) {
+        *self.inner.long_script_hook.lock() = Some(Arc::new(hook));
+    }
+
     /// Runs one active-expiry cycle now; returns the number of keys it deleted.
     pub fn active_expire_cycle(&self) -> usize {
         crate::expire::active_expire_cycle(&self.inner)
@@ -201,17 +215,13 @@ impl Inner {
         &self.table
     }
 
-    /// True if the command named `name` runs a script (EVAL, EVALSHA, FCALL, ...), which may
-    /// hold its thread for as long as the script loops: a server runs it where that stalls
-    /// no other client. (EXEC also runs alone, but only for as long as its commands take.)
-    pub fn runs_scripts(&self, name: &[u8]) -> bool {
-        // Every built-in command that runs a script starts with E or F: skip the lookup for
-        // the rest, which is nearly all traffic.
-        matches!(name.first(), Some(b'e' | b'E' | b'f' | b'F'))
-            && self.table.get(name).is_some_and(|s| {
-                s.has(crate::command::flags::EXCLUSIVE)
-                    && s.acl & crate::command::acl::SCRIPTING != 0
-            })
+    /// Tells the server a script on this thread is running long (see
+    /// [`Engine::on_long_script`]).
+    pub(crate) fn script_runs_long(&self) {
+        let hook = self.long_script_hook.lock().clone();
+        if let Some(hook) = hook {
+            hook();
+        }
     }
 
     /// Asks the process to stop (SHUTDOWN). Returns false if nothing listens.

@@ -291,13 +291,7 @@ impl Connection {
                     if args.is_empty() {
                         continue;
                     }
-                    let outcome = if self.session.engine().inner().runs_scripts(&args[0]) {
-                        // A script may run long: let the runtime move this thread's other
-                        // connections elsewhere meanwhile.
-                        tokio::task::block_in_place(|| self.session.run(args))
-                    } else {
-                        self.session.run(args)
-                    };
+                    let outcome = self.session.run(args);
                     let before = std::mem::take(&mut self.session.state_mut().before_reply);
                     let proto = self.session.state().protocol;
                     for frame in &before {

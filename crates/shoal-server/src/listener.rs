@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 /// Accepts connections on `listener` until `shutdown` turns true, then closes them all.
 pub async fn serve(engine: Engine, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+    engine.on_long_script(leave_worker);
     let backlog_full = |engine: &Engine| {
         let max = engine.inner().config.get_i64("maxclients").max(1) as usize;
         engine.inner().clients.count(ClientKind::Tcp) >= max
@@ -125,5 +126,19 @@ impl ServerHandle {
 impl Drop for ServerHandle {
     fn drop(&mut self) {
         self.stop_inner();
+    }
+}
+
+/// Called on the thread of a script that runs long: hands the runtime's work on this thread
+/// to another, so the other connections are served (and answered BUSY past the threshold,
+/// which lets SCRIPT KILL through) while the script keeps this thread.
+fn leave_worker() {
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_thread {
+        // The runtime hands this thread's scheduler to a thread it starts, and takes it back
+        // when the closure returns if that thread has not picked it up yet: wait long enough
+        // for it to. Paid once per script, only by scripts already running this long.
+        tokio::task::block_in_place(|| std::thread::sleep(std::time::Duration::from_millis(5)));
     }
 }

@@ -17,6 +17,10 @@ use std::time::Instant;
 /// Instructions between two looks at the clock.
 const HOOK_EVERY: u32 = 10_000;
 
+/// After this long a script tells the engine it runs long (a server then moves the other
+/// connections off its thread).
+const LONG_MS: u64 = 2;
+
 /// One call of a script or function.
 pub(crate) struct Invocation {
     pub(crate) kind: Kind,
@@ -147,11 +151,25 @@ fn run_in_scope(
             Ok(gate.kill_requested())
         })?;
         lua.set_named_registry_value("shoal_tick", tick)?;
+        let inner = caller.inner;
+        let long = scope.create_function(move |_, ()| {
+            inner.script_runs_long();
+            Ok(())
+        })?;
+        lua.set_named_registry_value("shoal_long", long)?;
         let table = caller.inner.commands();
         let acl = scope.create_function(move |_, args| acl_check(table, args))?;
         hooks.raw_set("acl_check", acl)?;
         install_hook(lua, threshold, None);
-        let handler = lua.create_function(error_handler)?;
+        // Made once per VM: a fresh one per call would be garbage for the collector.
+        let handler: Function = match lua.named_registry_value::<Option<Function>>("shoal_err")? {
+            Some(h) => h,
+            None => {
+                let h = lua.create_function(error_handler)?;
+                lua.set_named_registry_value("shoal_err", h.clone())?;
+                h
+            }
+        };
         let (ok, v): (bool, Value) = vm.sb.runner.call((f.clone(), handler, keys, args))?;
         let resp3 = hooks.raw_get::<i64>("resp").unwrap_or(2) == 3;
         Ok(if ok {
@@ -167,6 +185,7 @@ fn run_in_scope(
 /// `deadline_ms` (library loading) it stops the code outright at that time.
 pub(crate) fn install_hook(lua: &Lua, threshold_ms: u64, deadline_ms: Option<u64>) {
     let start = Instant::now();
+    let told_long = std::cell::Cell::new(false);
     lua.set_hook(
         HookTriggers::new().every_nth_instruction(HOOK_EVERY),
         move |lua, _| {
@@ -176,6 +195,10 @@ pub(crate) fn install_hook(lua: &Lua, threshold_ms: u64, deadline_ms: Option<u64
                     return Err(mlua::Error::runtime("FUNCTION LOAD timeout"));
                 }
                 return Ok(VmState::Continue);
+            }
+            if elapsed >= LONG_MS && !told_long.replace(true) {
+                let long: Function = lua.named_registry_value("shoal_long")?;
+                long.call::<()>(())?;
             }
             if elapsed < threshold_ms {
                 return Ok(VmState::Continue);
