@@ -50,6 +50,8 @@ pub struct Inner {
     pub(crate) custom: crate::custom::CustomCommands,
     /// Lua scripts and function libraries.
     pub(crate) scripting: crate::scripting::Scripting,
+    /// This engine, for what must hold it beyond a borrow (a script's call state).
+    pub(crate) me: std::sync::Weak<Inner>,
     /// Called on the thread of a script that has run for a while (see
     /// [`Engine::on_long_script`]).
     long_script_hook: Mutex<Option<Arc<LongScriptHook>>>,
@@ -111,7 +113,8 @@ impl Engine {
             .config
             .index_of("notify-keyspace-events")
             .unwrap_or(usize::MAX);
-        let inner = Inner {
+        let make = |me: &std::sync::Weak<Inner>| Inner {
+            me: me.clone(),
             keyspace: Keyspace::new(databases),
             table,
             custom,
@@ -134,7 +137,7 @@ impl Engine {
             scripting: Default::default(),
         };
         Engine {
-            inner: Arc::new(inner),
+            inner: Arc::new_cyclic(make),
         }
     }
 

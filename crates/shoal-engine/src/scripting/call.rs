@@ -7,17 +7,20 @@ use crate::session::SessionState;
 use bytes::Bytes;
 use mlua::{Lua, MultiValue, Table, Value};
 use shoal_resp::{Frame, Protocol};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
-/// What `redis.call` needs while a script runs.
-pub(crate) struct CallState<'a> {
-    pub(crate) inner: &'a Inner,
+/// What `redis.call` needs while a script runs, kept in the VM's app data for the call so
+/// the `redis` functions are made once per VM instead of once per call.
+pub(crate) struct CallState {
+    pub(crate) inner: Arc<Inner>,
     /// The script's own session (its SELECT never reaches the caller).
     pub(crate) st: SessionState,
     pub(crate) now_ms: u64,
     pub(crate) read_only: bool,
-    pub(crate) wrote: &'a AtomicBool,
     pub(crate) hooks: Table,
+    /// What the gate shows while this runs too long.
+    pub(crate) busy: crate::gate::Busy,
 }
 
 fn fail(lua: &Lua, msg: &str) -> mlua::Result<(bool, Value)> {
@@ -38,7 +41,7 @@ fn to_argv(args: MultiValue) -> Option<Vec<Bytes>> {
         .collect()
 }
 
-impl CallState<'_> {
+impl CallState {
     /// Runs one command: `(true, reply)` or `(false, {err=...})`.
     pub(crate) fn call(&mut self, lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
         if args.is_empty() {
@@ -94,7 +97,11 @@ impl CallState<'_> {
             if self.read_only {
                 return Err("ERR Write commands are not allowed from read-only scripts.");
             }
-            self.wrote.store(true, Ordering::SeqCst);
+            self.inner
+                .scripting
+                .state
+                .wrote
+                .store(true, Ordering::SeqCst);
         }
         Ok(())
     }

@@ -10,7 +10,6 @@ use crate::session::SessionState;
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, Table, Value, VmState};
 use shoal_resp::Frame;
-use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -62,7 +61,7 @@ impl Scripting {
             });
         }
         inner.effects.begin_group();
-        let reply = match run_in_scope(vm, caller, f, inv, &self.state.wrote) {
+        let reply = match run_in_scope(vm, caller, f, inv) {
             Ok(frame) => frame,
             Err(e) => Frame::error(format!("ERR Error running script: {}", clean(&e))),
         };
@@ -71,8 +70,6 @@ impl Scripting {
         let _ = vm.sb.globals.raw_set("KEYS", Value::Nil);
         let _ = vm.sb.globals.raw_set("ARGV", Value::Nil);
         vm.sb.lua.remove_hook();
-        let _ = vm.sb.hooks.raw_set("call", Value::Nil);
-        let _ = vm.sb.hooks.raw_set("acl_check", Value::Nil);
         *self.running.lock() = None;
         self.set_running(None);
         reply
@@ -121,63 +118,92 @@ fn run_in_scope(
     caller: &Caller<'_>,
     f: &Function,
     inv: &Invocation,
-    wrote: &std::sync::atomic::AtomicBool,
 ) -> mlua::Result<Frame> {
     let lua = &vm.sb.lua;
     let hooks = &vm.sb.hooks;
     hooks.raw_set("resp", 2)?;
     let (keys, args) = inputs(vm, inv)?;
-    let st = SessionState::detached(caller.handle.clone(), caller.db, caller.seed);
-    let cs = RefCell::new(CallState {
-        inner: caller.inner,
-        st,
-        now_ms: caller.now_ms,
-        read_only: inv.read_only,
-        wrote,
-        hooks: hooks.clone(),
-    });
+    let Some(inner) = caller.inner.me.upgrade() else {
+        return Err(mlua::Error::runtime("the engine is closing"));
+    };
+    let threshold = inner.config.get_i64("busy-reply-threshold").max(0) as u64;
     let busy = match inv.kind {
         Kind::Script => Busy::Script,
         Kind::Function => Busy::Function,
     };
-    let gate = &caller.inner.gate;
-    let threshold = caller.inner.config.get_i64("busy-reply-threshold").max(0) as u64;
-    lua.scope(|scope| {
-        let call =
-            scope.create_function(|lua, a: mlua::MultiValue| cs.borrow_mut().call(lua, a))?;
-        hooks.raw_set("call", call)?;
-        let tick = scope.create_function(|_, ()| {
-            gate.set_busy(busy);
-            Ok(gate.kill_requested())
-        })?;
-        lua.set_named_registry_value("shoal_tick", tick)?;
-        let inner = caller.inner;
-        let long = scope.create_function(move |_, ()| {
-            inner.script_runs_long();
-            Ok(())
-        })?;
-        lua.set_named_registry_value("shoal_long", long)?;
-        let table = caller.inner.commands();
-        let acl = scope.create_function(move |_, args| acl_check(table, args))?;
-        hooks.raw_set("acl_check", acl)?;
+    lua.set_app_data(CallState {
+        inner,
+        st: SessionState::detached(caller.handle.clone(), caller.db, caller.seed),
+        now_ms: caller.now_ms,
+        read_only: inv.read_only,
+        hooks: hooks.clone(),
+        busy,
+    });
+    let ran = engine_functions(lua, hooks).and_then(|handler| {
         install_hook(lua, threshold, None);
-        // Made once per VM: a fresh one per call would be garbage for the collector.
-        let handler: Function = match lua.named_registry_value::<Option<Function>>("shoal_err")? {
-            Some(h) => h,
-            None => {
-                let h = lua.create_function(error_handler)?;
-                lua.set_named_registry_value("shoal_err", h.clone())?;
-                h
-            }
-        };
-        let (ok, v): (bool, Value) = vm.sb.runner.call((f.clone(), handler, keys, args))?;
-        let resp3 = hooks.raw_get::<i64>("resp").unwrap_or(2) == 3;
-        Ok(if ok {
-            lua_to_frame(&v, resp3)
-        } else {
-            script_error(&v, &inv.name)
-        })
+        vm.sb
+            .runner
+            .call::<(bool, Value)>((f.clone(), handler, keys, args))
+    });
+    let _ = lua.remove_app_data::<CallState>();
+    let (ok, v) = ran?;
+    let resp3 = hooks.raw_get::<i64>("resp").unwrap_or(2) == 3;
+    Ok(if ok {
+        lua_to_frame(&v, resp3)
+    } else {
+        script_error(&v, &inv.name)
     })
+}
+
+fn no_script() -> mlua::Error {
+    mlua::Error::runtime("no script is running")
+}
+
+/// The functions through which a script reaches the engine (`hooks.call`,
+/// `hooks.acl_check`, the busy tick and the long-run notice), made once per VM: they find
+/// the running call in the VM's app data. Returns the error handler.
+fn engine_functions(lua: &Lua, hooks: &Table) -> mlua::Result<Function> {
+    if let Some(handler) = lua.named_registry_value::<Option<Function>>("shoal_err")? {
+        return Ok(handler);
+    }
+    let call = lua.create_function(|lua, a: mlua::MultiValue| {
+        let mut cs = lua
+            .try_app_data_mut::<CallState>()
+            .map_err(mlua::Error::external)?
+            .ok_or_else(no_script)?;
+        cs.call(lua, a)
+    })?;
+    hooks.raw_set("call", call)?;
+    let acl = lua.create_function(|lua, args| {
+        let cs = lua
+            .try_app_data_ref::<CallState>()
+            .map_err(mlua::Error::external)?
+            .ok_or_else(no_script)?;
+        acl_check(cs.inner.commands(), args)
+    })?;
+    hooks.raw_set("acl_check", acl)?;
+    let tick = lua.create_function(|lua, ()| {
+        let cs = lua
+            .try_app_data_ref::<CallState>()
+            .map_err(mlua::Error::external)?
+            .ok_or_else(no_script)?;
+        cs.inner.gate.set_busy(cs.busy);
+        Ok(cs.inner.gate.kill_requested())
+    })?;
+    lua.set_named_registry_value("shoal_tick", tick)?;
+    let long = lua.create_function(|lua, ()| {
+        let inner = match lua.try_app_data_ref::<CallState>() {
+            Ok(Some(cs)) => cs.inner.clone(),
+            _ => return Ok(()),
+        };
+        inner.script_runs_long();
+        Ok(())
+    })?;
+    lua.set_named_registry_value("shoal_long", long)?;
+    // Made last: its presence says every function above exists.
+    let handler = lua.create_function(error_handler)?;
+    lua.set_named_registry_value("shoal_err", handler.clone())?;
+    Ok(handler)
 }
 
 /// Installs the count hook: past `threshold_ms` it marks the gate busy (through the
