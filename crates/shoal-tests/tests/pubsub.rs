@@ -179,3 +179,46 @@ fn a_subscriber_that_does_not_read_is_cut_off_at_its_output_limit() {
     );
     assert!(sent < 8000);
 }
+
+#[test]
+fn a_subscriber_that_hangs_up_leaves_no_subscription_behind() {
+    let s = TestServer::start();
+    let mut admin = s.client();
+    {
+        let mut raw = Raw::connect(s.addr());
+        raw.send(b"SUBSCRIBE gone\r\nPSUBSCRIBE go*\r\n");
+        assert!(eventually(Duration::from_secs(10), || numsub(
+            &mut admin, "gone"
+        ) == 1));
+    }
+    assert!(eventually(Duration::from_secs(10), || numsub(
+        &mut admin, "gone"
+    ) == 0));
+    let numpat: i64 = redis::cmd("PUBSUB")
+        .arg("NUMPAT")
+        .query(&mut admin)
+        .unwrap_or(-1);
+    assert_eq!(numpat, 0);
+    assert_eq!(publish(&mut admin, "gone", b"x"), 0);
+}
+
+#[test]
+fn a_watched_key_changed_over_another_connection_fails_exec_and_multi_state_shows_in_client_list() {
+    let s = TestServer::start();
+    let mut raw = Raw::connect(s.addr());
+    raw.roundtrip(b"WATCH k\r\n", b"+OK\r\n");
+    raw.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    raw.roundtrip(b"SET k mine\r\n", b"+QUEUED\r\n");
+    let mut other = s.client();
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query(&mut other)
+        .unwrap_or_default();
+    assert!(list.contains("multi=1"), "{list}");
+    let _: () = redis::cmd("SET")
+        .arg("k")
+        .arg("theirs")
+        .query(&mut other)
+        .unwrap_or(());
+    raw.roundtrip(b"EXEC\r\n", b"*-1\r\n");
+}
