@@ -5,7 +5,7 @@ use crate::command::{find_subcommand, flags};
 use crate::engine::Inner;
 use crate::session::SessionState;
 use bytes::Bytes;
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{Lua, MultiValue, Value};
 use shoal_resp::{Frame, Protocol};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -18,9 +18,10 @@ pub(crate) struct CallState {
     pub(crate) st: SessionState,
     pub(crate) now_ms: u64,
     pub(crate) read_only: bool,
-    pub(crate) hooks: Table,
     /// What the gate shows while this runs too long.
     pub(crate) busy: crate::gate::Busy,
+    /// The protocol replies are converted from (`redis.setresp`).
+    pub(crate) resp: i64,
 }
 
 fn fail(lua: &Lua, msg: &str) -> mlua::Result<(bool, Value)> {
@@ -59,7 +60,7 @@ impl CallState {
         if let Err(msg) = self.check(&argv) {
             return fail(lua, msg);
         }
-        let resp3 = self.hooks.raw_get::<i64>("resp").unwrap_or(2) == 3;
+        let resp3 = self.resp == 3;
         self.st.protocol = if resp3 {
             Protocol::Resp3
         } else {

@@ -66,9 +66,6 @@ impl Scripting {
             Err(e) => Frame::error(format!("ERR Error running script: {}", clean(&e))),
         };
         inner.effects.end_group();
-        // Functions must not see the last script's KEYS and ARGV.
-        let _ = vm.sb.globals.raw_set("KEYS", Value::Nil);
-        let _ = vm.sb.globals.raw_set("ARGV", Value::Nil);
         vm.sb.lua.remove_hook();
         *self.running.lock() = None;
         self.set_running(None);
@@ -91,6 +88,10 @@ fn inputs(vm: &Vm, inv: &Invocation) -> mlua::Result<(Table, Table)> {
     if inv.kind == Kind::Script {
         vm.sb.globals.raw_set("KEYS", keys.clone())?;
         vm.sb.globals.raw_set("ARGV", args.clone())?;
+    } else {
+        // Functions must not see the last script's KEYS and ARGV.
+        vm.sb.globals.raw_set("KEYS", Value::Nil)?;
+        vm.sb.globals.raw_set("ARGV", Value::Nil)?;
     }
     Ok((keys, args))
 }
@@ -121,7 +122,6 @@ fn run_in_scope(
 ) -> mlua::Result<Frame> {
     let lua = &vm.sb.lua;
     let hooks = &vm.sb.hooks;
-    hooks.raw_set("resp", 2)?;
     let (keys, args) = inputs(vm, inv)?;
     let Some(inner) = caller.inner.me.upgrade() else {
         return Err(mlua::Error::runtime("the engine is closing"));
@@ -136,8 +136,8 @@ fn run_in_scope(
         st: SessionState::detached(caller.handle.clone(), caller.db, caller.seed),
         now_ms: caller.now_ms,
         read_only: inv.read_only,
-        hooks: hooks.clone(),
         busy,
+        resp: 2,
     });
     let ran = engine_functions(lua, hooks).and_then(|handler| {
         install_hook(lua, threshold, None);
@@ -145,9 +145,8 @@ fn run_in_scope(
             .runner
             .call::<(bool, Value)>((f.clone(), handler, keys, args))
     });
-    let _ = lua.remove_app_data::<CallState>();
+    let resp3 = lua.remove_app_data::<CallState>().is_some_and(|cs| cs.resp == 3);
     let (ok, v) = ran?;
-    let resp3 = hooks.raw_get::<i64>("resp").unwrap_or(2) == 3;
     Ok(if ok {
         lua_to_frame(&v, resp3)
     } else {

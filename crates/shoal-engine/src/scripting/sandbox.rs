@@ -92,15 +92,20 @@ fn engine_functions(lua: &Lua, redis: &Table, hooks: &Table) -> mlua::Result<()>
     let h = hooks.clone();
     redis.raw_set(
         "setresp",
-        lua.create_function(move |_, args: Variadic<Value>| {
+        lua.create_function(move |lua, args: Variadic<Value>| {
             if args.len() != 1 {
                 return raise("ERR redis.setresp() requires one argument.");
             }
-            match &args[0] {
-                Value::Integer(n @ (2 | 3)) => h.raw_set("resp", *n),
-                Value::Number(n) if *n == 2.0 || *n == 3.0 => h.raw_set("resp", *n as i64),
-                _ => raise("ERR RESP version must be 2 or 3."),
+            let n = match &args[0] {
+                Value::Integer(n @ (2 | 3)) => *n,
+                Value::Number(n) if *n == 2.0 || *n == 3.0 => *n as i64,
+                _ => return raise("ERR RESP version must be 2 or 3."),
+            };
+            match lua.try_app_data_mut::<super::call::CallState>() {
+                Ok(Some(mut cs)) => cs.resp = n,
+                _ => h.raw_set("resp", n)?,
             }
+            Ok(())
         })?,
     )?;
     redis.raw_set(
