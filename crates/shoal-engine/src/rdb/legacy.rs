@@ -13,6 +13,9 @@
 
 use super::length::Bad;
 
+/// A (key, value) or (field, value) pair.
+pub type Pair = (Vec<u8>, Vec<u8>);
+
 const BAD_ZL: Bad = "malformed ziplist";
 const BAD_ZM: Bad = "malformed zipmap";
 const BAD_IS: Bad = "malformed intset";
@@ -90,7 +93,7 @@ fn zl_int(zl: &[u8], pos: usize, h: u8) -> Result<(Vec<u8>, usize), Bad> {
 }
 
 /// The (key, value) pairs of a zipmap.
-pub fn zipmap(zm: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Bad> {
+pub fn zipmap(zm: &[u8]) -> Result<Vec<Pair>, Bad> {
     let mut pos = 1;
     let mut pairs = Vec::new();
     loop {
@@ -133,7 +136,8 @@ fn zm_string(zm: &[u8], pos: usize, free: bool) -> Result<(Vec<u8>, usize), Bad>
 pub fn intset(is: &[u8]) -> Result<Vec<i64>, Bad> {
     let width = u32_at(is, 0).ok_or(BAD_IS)? as usize;
     let count = u32_at(is, 4).ok_or(BAD_IS)? as usize;
-    if !matches!(width, 2 | 4 | 8) || Some(8 + width * count) != Some(is.len()) {
+    let size = width.checked_mul(count).and_then(|n| n.checked_add(8));
+    if !matches!(width, 2 | 4 | 8) || size != Some(is.len()) {
         return Err(BAD_IS);
     }
     let vals: Vec<i64> = is[8..]
@@ -173,4 +177,4 @@ pub fn write_intset(mut vals: Vec<i64>) -> Vec<u8> {
 
 #[cfg(test)]
 #[path = "legacy_tests.rs"]
-mod tests;
+pub(crate) mod tests;

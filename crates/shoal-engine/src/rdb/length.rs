@@ -125,6 +125,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A plain length.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&mut self) -> Result<u64, Bad> {
         match self.len_or_enc()? {
             (false, n) => Ok(n),
@@ -221,7 +222,7 @@ mod tests {
         let enc = round(&s, true);
         assert_eq!(enc[0], 0xC3);
         assert_eq!(Reader::new(&enc).string(), Ok(s.clone()));
-        assert_eq!(round(&s, false)[0], 64 | 0);
+        assert_eq!(round(&s, false)[0], 64);
     }
 
     #[test]

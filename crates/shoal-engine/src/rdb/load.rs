@@ -1,7 +1,7 @@
 //! Reading RDB objects back into values, in every form Redis writes or wrote. A loaded
 //! value takes Shoal's encodings by the configured thresholds, as if built by commands.
 
-use super::legacy;
+use super::legacy::{self, Pair};
 use super::length::{Bad, Reader};
 use super::listpack;
 use super::value::{kind, NODE_PACKED, NODE_PLAIN};
@@ -113,8 +113,8 @@ fn quicklist(r: &mut Reader<'_>, v2: bool) -> Result<Vec<Vec<u8>>, Bad> {
 }
 
 /// Pairs from a flat list.
-fn pairs(flat: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Bad> {
-    if flat.len() % 2 != 0 {
+fn pairs(flat: Vec<Vec<u8>>) -> Result<Vec<Pair>, Bad> {
+    if !flat.len().is_multiple_of(2) {
         return Err(ODD);
     }
     let mut it = flat.into_iter();
@@ -187,7 +187,7 @@ fn build_set(items: Vec<Vec<u8>>, lim: &set::Limits) -> Result<Value, Bad> {
     Ok(Value::Set(Box::new(s)))
 }
 
-fn build_hash(pairs: Vec<(Vec<u8>, Vec<u8>)>, lim: hash::Limits) -> Result<Value, Bad> {
+fn build_hash(pairs: Vec<Pair>, lim: hash::Limits) -> Result<Value, Bad> {
     let mut h = HashValue::default();
     h.prepare(pairs.len(), std::iter::empty(), lim);
     for (f, v) in &pairs {
