@@ -305,7 +305,7 @@ fn both_servers_agree_on_restore_errors() {
             reply(&mut s),
             reply(&mut r),
             "{:?}",
-            String::from_utf8_lossy(&args[1])
+            String::from_utf8_lossy(args[1])
         );
     }
     assert_eq!(contents(&mut s, "n"), contents(&mut r, "n"));
