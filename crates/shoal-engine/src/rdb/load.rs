@@ -1,6 +1,7 @@
 //! Reading RDB objects back into values, in every form Redis writes or wrote. A loaded
 //! value takes Shoal's encodings by the configured thresholds, as if built by commands.
 
+use super::hash_ttl::{self, Triplet};
 use super::legacy::{self, Pair};
 use super::length::{Bad, Reader};
 use super::listpack;
@@ -69,7 +70,7 @@ pub fn read_value(r: &mut Reader<'_>, lim: &Limits) -> Result<Value, Bad> {
         kind::ZSET_ZIPLIST => build_zset(scored(legacy::ziplist(&r.string()?)?)?, lim.zset)?,
         kind::ZSET_LISTPACK => build_zset(scored(listpack::parse(&r.string()?)?)?, lim.zset)?,
         kind::HASH_TTL_FIRST..=kind::HASH_TTL_LAST => {
-            return Err("hashes with field expiration times are not supported")
+            build_hash_ttl(hash_ttl::read(r, t)?, lim.hash)?
         }
         _ => return Err("unsupported object type"),
     };
@@ -196,6 +197,20 @@ fn build_hash(pairs: Vec<Pair>, lim: hash::Limits) -> Result<Value, Bad> {
         }
     }
     Ok(Value::Hash(Box::new(h)))
+}
+
+fn build_hash_ttl(items: Vec<Triplet>, lim: hash::Limits) -> Result<Value, Bad> {
+    let pairs = items
+        .iter()
+        .map(|(f, v, _)| (f.clone(), v.clone()))
+        .collect();
+    let mut v = build_hash(pairs, lim)?;
+    if let Value::Hash(h) = &mut v {
+        for (f, _, at) in items.iter().filter(|it| it.2 != 0) {
+            h.set_field_ttl(f, *at);
+        }
+    }
+    Ok(v)
 }
 
 fn build_zset(entries: Vec<(Vec<u8>, f64)>, lim: zset::Limits) -> Result<Value, Bad> {

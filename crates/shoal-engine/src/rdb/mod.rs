@@ -6,6 +6,7 @@
 //! CRC-64 of everything before it (8 bytes little-endian).
 
 pub mod crc64;
+pub mod hash_ttl;
 pub mod legacy;
 pub mod length;
 pub mod listpack;
@@ -62,11 +63,11 @@ pub fn unseal(payload: &[u8], max_version: u16) -> Option<&[u8]> {
     Some(body)
 }
 
-/// The DUMP payload of `v`.
-pub fn dump(v: &Value, compress: bool, fill: Fill) -> Result<Vec<u8>, &'static str> {
+/// The DUMP payload of `v`: RDB version 10, or 12 for a hash with field deadlines.
+pub fn dump(v: &Value, compress: bool, fill: Fill) -> Vec<u8> {
     let mut body = Vec::new();
-    write_value(&mut body, v, compress, fill)?;
-    Ok(seal(body, DUMP_VERSION))
+    let version = write_value(&mut body, v, compress, fill);
+    seal(body, version)
 }
 
 /// The value in a DUMP payload.

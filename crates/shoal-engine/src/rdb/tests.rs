@@ -1,5 +1,6 @@
 //! Round trips of every type and encoding through the DUMP payload.
 
+use super::hash_ttl;
 use super::value::kind;
 use super::*;
 use crate::types::list::End;
@@ -58,7 +59,7 @@ fn words(n: usize, len: usize) -> Vec<Vec<u8>> {
 
 /// Dumps and restores `v`; checks content, encoding, and the object type written.
 fn check(v: &Value, type_byte: u8) {
-    let payload = dump(v, true, lim().list).unwrap_or_default();
+    let payload = dump(v, true, lim().list);
     assert_eq!(payload[0], type_byte, "{}", v.encoding_name());
     let back = restore(&payload, &lim());
     assert_eq!(back.as_ref(), Ok(v));
@@ -86,10 +87,10 @@ fn strings_round_trip_in_each_encoding() {
 #[test]
 fn a_long_repetitive_string_is_compressed() {
     let v = Value::Str(StrValue::from_bytes(&b"abc".repeat(1000)));
-    let payload = dump(&v, true, lim().list).unwrap_or_default();
+    let payload = dump(&v, true, lim().list);
     assert!(payload.len() < 200);
     assert_eq!(payload[1], 0xC3);
-    let plain = dump(&v, false, lim().list).unwrap_or_default();
+    let plain = dump(&v, false, lim().list);
     assert!(plain.len() > 3000);
     assert_eq!(restore(&plain, &lim()), Ok(v));
 }
@@ -106,7 +107,7 @@ fn a_big_list_element_gets_a_plain_node() {
     let mut items = words(10, 4);
     items.insert(5, b"z".repeat(20_000));
     let v = list(&items);
-    let payload = dump(&v, false, lim().list).unwrap_or_default();
+    let payload = dump(&v, false, lim().list);
     // Three nodes: packed, plain, packed.
     assert_eq!(
         &payload[..3],
@@ -137,17 +138,63 @@ fn hashes_round_trip_in_each_encoding() {
     check(&hash(&long), kind::HASH);
 }
 
+fn with_ttls(pairs: &[(Vec<u8>, Vec<u8>)], every: usize) -> HashValue {
+    let Value::Hash(mut h) = hash(pairs) else {
+        unreachable!()
+    };
+    for (i, (f, _)) in pairs.iter().enumerate().filter(|(i, _)| i % every == 0) {
+        h.set_field_ttl(f, (1 << 41) + 1000 * (pairs.len() - i) as u64);
+    }
+    *h
+}
+
 #[test]
-fn a_hash_with_field_ttls_is_not_dumped() {
-    let mut h = HashValue::default();
-    h.insert(b"f", b"v", false, lim().hash);
-    h.enable_ttl();
-    h.set_field_ttl(b"f", 1 << 45);
-    let v = Value::Hash(Box::new(h));
-    assert_eq!(
-        dump(&v, true, lim().list),
-        Err(value::FIELD_TTL_UNSUPPORTED)
-    );
+fn hashes_with_field_ttls_use_the_redis_7_4_types() {
+    let small: Vec<_> = words(6, 2).into_iter().zip(nums(6)).collect();
+    let big: Vec<_> = words(300, 3).into_iter().zip(words(300, 10)).collect();
+    for (pairs, t) in [
+        (small, hash_ttl::HASH_LISTPACK_EX),
+        (big, hash_ttl::HASH_METADATA),
+    ] {
+        let h = with_ttls(&pairs, 2);
+        let payload = dump(&Value::Hash(Box::new(h.clone())), true, lim().list);
+        assert_eq!(payload[0], t);
+        assert_eq!(&payload[payload.len() - 10..payload.len() - 8], &[12, 0]);
+        let Ok(Value::Hash(back)) = restore(&payload, &lim()) else {
+            panic!("not restored");
+        };
+        assert_eq!(back.encoding_name(), h.encoding_name());
+        assert_eq!(back.volatile_len(), h.volatile_len());
+        for (f, v) in &pairs {
+            assert_eq!(back.get(f), Some(v.as_slice()));
+            assert_eq!(back.field_ttl(f), h.field_ttl(f));
+        }
+    }
+}
+
+#[test]
+fn release_candidate_field_ttl_types_load() {
+    // Type 22: count, then (absolute deadline, field, value) per field.
+    let body = vec![
+        hash_ttl::HASH_METADATA_PRE_GA,
+        2,
+        0,
+        1,
+        b'a',
+        1,
+        b'1',
+        0x40 | 0x12,
+        0x34,
+        1,
+        b'b',
+        1,
+        b'2',
+    ];
+    let Ok(Value::Hash(h)) = restore(&seal(body, 12), &lim()) else {
+        panic!("not restored");
+    };
+    assert_eq!(h.field_ttl(b"a"), None);
+    assert_eq!(h.field_ttl(b"b"), Some(0x1234));
 }
 
 #[test]
@@ -175,7 +222,7 @@ fn sorted_sets_round_trip_in_each_encoding() {
 #[test]
 fn payload_trailer_is_checked() {
     let v = Value::Str(StrValue::from_bytes(b"x"));
-    let mut p = dump(&v, true, lim().list).unwrap_or_default();
+    let mut p = dump(&v, true, lim().list);
     assert_eq!(p.len(), 1 + 2 + 10);
     assert_eq!(&p[p.len() - 10..p.len() - 8], &[10, 0]);
     let n = p.len();
@@ -221,31 +268,31 @@ proptest! {
     #[test]
     fn random_lists_round_trip(items in proptest::collection::vec(bytes_strategy(), 1..400)) {
         let v = list(&items);
-        prop_assert_eq!(restore(&dump(&v, true, lim().list).unwrap_or_default(), &lim()), Ok(v));
+        prop_assert_eq!(restore(&dump(&v, true, lim().list), &lim()), Ok(v));
     }
 
     #[test]
     fn random_sets_round_trip(items in proptest::collection::vec(bytes_strategy(), 1..300)) {
         let v = set(&items);
-        prop_assert_eq!(restore(&dump(&v, true, lim().list).unwrap_or_default(), &lim()), Ok(v));
+        prop_assert_eq!(restore(&dump(&v, true, lim().list), &lim()), Ok(v));
     }
 
     #[test]
     fn random_hashes_round_trip(pairs in proptest::collection::vec((bytes_strategy(), bytes_strategy()), 1..300)) {
         let v = hash(&pairs);
-        prop_assert_eq!(restore(&dump(&v, true, lim().list).unwrap_or_default(), &lim()), Ok(v));
+        prop_assert_eq!(restore(&dump(&v, true, lim().list), &lim()), Ok(v));
     }
 
     #[test]
     fn random_zsets_round_trip(entries in proptest::collection::vec((bytes_strategy(), any::<f64>().prop_filter("nan", |s| !s.is_nan())), 1..300)) {
         let v = zset(&entries);
-        prop_assert_eq!(restore(&dump(&v, true, lim().list).unwrap_or_default(), &lim()), Ok(v));
+        prop_assert_eq!(restore(&dump(&v, true, lim().list), &lim()), Ok(v));
     }
 
     #[test]
     fn random_strings_round_trip(s in bytes_strategy()) {
         let v = Value::Str(StrValue::from_bytes(&s));
-        prop_assert_eq!(restore(&dump(&v, true, lim().list).unwrap_or_default(), &lim()), Ok(v));
+        prop_assert_eq!(restore(&dump(&v, true, lim().list), &lim()), Ok(v));
     }
 
     #[test]

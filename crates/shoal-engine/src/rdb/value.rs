@@ -1,6 +1,7 @@
 //! Values as RDB objects: a type byte, then the body. [`write_value`] writes what Redis 7.0
 //! writes (RDB version 10); [`read_value`] (in `load.rs`) also reads the older forms.
 
+use super::hash_ttl;
 use super::legacy::write_intset;
 use super::length::{write_len, write_string};
 use super::listpack::{self, Writer};
@@ -54,18 +55,10 @@ pub const NODE_PLAIN: u64 = 1;
 /// A quicklist node holding a listpack.
 pub const NODE_PACKED: u64 = 2;
 
-/// Why a value cannot be dumped.
-pub const FIELD_TTL_UNSUPPORTED: &str =
-    "DUMP of a hash with field expiration times is not supported";
-
-/// Appends the RDB object (type byte and body) of `v`. Strings longer than 20 bytes are
+/// Appends the RDB object (type byte and body) of `v`, and answers the RDB version it needs
+/// (10, or 12 for a hash with field deadlines). Strings longer than 20 bytes are
 /// LZF-compressed when `compress` and worthwhile; list nodes are cut at `fill`.
-pub fn write_value(
-    out: &mut Vec<u8>,
-    v: &Value,
-    compress: bool,
-    fill: Fill,
-) -> Result<(), &'static str> {
+pub fn write_value(out: &mut Vec<u8>, v: &Value, compress: bool, fill: Fill) -> u16 {
     match v {
         Value::Str(s) => {
             out.push(kind::STRING);
@@ -73,10 +66,14 @@ pub fn write_value(
         }
         Value::List(l) => write_list(out, l, compress, fill),
         Value::Set(s) => write_set(out, s, compress),
-        Value::Hash(h) => write_hash(out, h, compress)?,
+        Value::Hash(h) if h.volatile_len() > 0 => {
+            hash_ttl::write(out, h, compress);
+            return hash_ttl::VERSION;
+        }
+        Value::Hash(h) => write_hash(out, h, compress),
         Value::ZSet(z) => write_zset(out, z, compress),
     }
-    Ok(())
+    super::DUMP_VERSION
 }
 
 fn write_list(out: &mut Vec<u8>, l: &ListValue, compress: bool, fill: Fill) {
@@ -121,11 +118,8 @@ fn write_set(out: &mut Vec<u8>, s: &SetValue, compress: bool) {
     s.for_each(|m| write_string(out, m, compress));
 }
 
-fn write_hash(out: &mut Vec<u8>, h: &HashValue, compress: bool) -> Result<(), &'static str> {
-    if h.volatile_len() > 0 {
-        return Err(FIELD_TTL_UNSUPPORTED);
-    }
-    if h.encoding_name() == "listpack" {
+fn write_hash(out: &mut Vec<u8>, h: &HashValue, compress: bool) {
+    if h.encoding_name() != "hashtable" {
         let mut w = Writer::default();
         for (f, v) in h.iter() {
             w.push(f);
@@ -133,7 +127,7 @@ fn write_hash(out: &mut Vec<u8>, h: &HashValue, compress: bool) -> Result<(), &'
         }
         out.push(kind::HASH_LISTPACK);
         write_string(out, &w.finish(), compress);
-        return Ok(());
+        return;
     }
     out.push(kind::HASH);
     write_len(out, h.len() as u64);
@@ -141,7 +135,6 @@ fn write_hash(out: &mut Vec<u8>, h: &HashValue, compress: bool) -> Result<(), &'
         write_string(out, f, compress);
         write_string(out, v, compress);
     }
-    Ok(())
 }
 
 fn write_zset(out: &mut Vec<u8>, z: &ZSetValue, compress: bool) {

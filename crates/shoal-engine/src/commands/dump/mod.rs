@@ -56,8 +56,7 @@ fn dump(ctx: &mut Ctx<'_>) -> CmdResult {
     let Some(v) = a.get_value(&key) else {
         return Ok(Frame::Null);
     };
-    let payload = rdb::dump(v, compress, fill).map_err(CmdError::Msg)?;
-    Ok(Frame::Bulk(Bytes::from(payload)))
+    Ok(Frame::Bulk(Bytes::from(rdb::dump(v, compress, fill))))
 }
 
 /// RESTORE's options.
@@ -148,6 +147,10 @@ fn restore(ctx: &mut Ctx<'_>) -> CmdResult {
 /// clients.
 fn put(a: &mut Access<'_>, key: &[u8], value: Value, at: Option<u64>, o: &RestoreOptions) {
     let wakes = matches!(value, Value::List(_) | Value::ZSet(_));
+    let field_deadline = match &value {
+        Value::Hash(h) => h.next_deadline(),
+        _ => None,
+    };
     a.set(key, value, at.map_or(Ttl::Clear, Ttl::At));
     if let Some(idle) = o.idle {
         let lru = a
@@ -156,6 +159,9 @@ fn put(a: &mut Access<'_>, key: &[u8], value: Value, at: Option<u64>, o: &Restor
         if let Some(e) = a.db_mut_of(key).get_mut(key) {
             e.lru = lru;
         }
+    }
+    if let Some(next) = field_deadline {
+        crate::keyspace::hash_ttl::register(a.db_mut_of(key), key, next);
     }
     a.notify(notify::GENERIC, "restore", key);
     if wakes {

@@ -231,9 +231,21 @@ fn restore_wakes_a_blocked_list_reader() {
 }
 
 #[test]
-fn dump_refuses_a_hash_with_field_ttls() {
+fn field_ttls_survive_dump_and_restore_and_then_expire() {
     let mut h = Harness::new();
-    h.run(&["HSET", "h", "f", "v"]);
+    h.run(&["HSET", "h", "f", "v", "g", "w"]);
     h.run(&["HPEXPIRE", "h", "100000", "FIELDS", "1", "f"]);
-    assert!(matches!(h.run(&["DUMP", "h"]), Frame::Error(_)));
+    let p = payload(&mut h, "h");
+    assert_eq!(p[0], 25);
+    assert_eq!(restore(&mut h, "h2", "0", &p, &[]), ok());
+    assert_eq!(
+        h.run(&["HPTTL", "h2", "FIELDS", "1", "f"]),
+        h.run(&["HPTTL", "h", "FIELDS", "1", "f"])
+    );
+    assert_eq!(
+        h.run(&["HTTL", "h2", "FIELDS", "1", "g"]),
+        arr(vec![int(-1)])
+    );
+    h.advance(100_001);
+    assert_eq!(h.run(&["HKEYS", "h2"]), bulks(&["g"]));
 }
