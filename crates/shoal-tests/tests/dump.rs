@@ -287,6 +287,11 @@ fn both_servers_agree_on_restore_errors() {
         vec![b"n", b"0", &good, b"IDLETIME", b"1", b"FREQ", b"1"],
         vec![b"n", b"0", &good, b"REPLACE", b"ABSTTL", b"BOGUS"],
         vec![b"n", b"1", &good, b"ABSTTL"],
+        vec![b"n", b"0", &good, b"IDLETIME"],
+        vec![b"n", b"0", &good, b"FREQ", b"x"],
+        vec![b"n", b"0", &good, b"FREQ", b"3", b"REPLACE"],
+        vec![b"str_int", b"1", &good, b"ABSTTL", b"REPLACE"],
+        vec![b"n", b"0", &good],
     ];
     for args in cases {
         let mut c = cmd(&[b"RESTORE"]);
@@ -308,5 +313,52 @@ fn both_servers_agree_on_restore_errors() {
             String::from_utf8_lossy(args[1])
         );
     }
-    assert_eq!(contents(&mut s, "n"), contents(&mut r, "n"));
+    for key in ["n", "str_int"] {
+        assert_eq!(contents(&mut s, key), contents(&mut r, key), "{key}");
+    }
+}
+
+#[test]
+fn shoal_writes_the_same_bytes_as_redis() {
+    let Some((_redis, _shoal, mut r, mut s)) = setup() else {
+        return;
+    };
+    // Keys whose payload has one valid form (no LZF choice, no hashtable order).
+    let same = [
+        "str_int",
+        "str_bigint",
+        "str_emb",
+        "str_bin",
+        "list_small",
+        "hash_small",
+        "zset_small",
+    ];
+    for key in same {
+        assert_eq!(dump(&mut s, key), dump(&mut r, key), "{key}");
+    }
+}
+
+#[test]
+fn idletime_is_restored_like_redis() {
+    let Some((_redis, _shoal, mut r, mut s)) = setup() else {
+        return;
+    };
+    let payload = dump(&mut r, "str_emb");
+    for con in [&mut r, &mut s] {
+        let reply: String = redis::cmd("RESTORE")
+            .arg("idle")
+            .arg(0)
+            .arg(payload.as_slice())
+            .arg("IDLETIME")
+            .arg(1000)
+            .query(con)
+            .unwrap_or_default();
+        assert_eq!(reply, "OK");
+        let idle: i64 = redis::cmd("OBJECT")
+            .arg("IDLETIME")
+            .arg("idle")
+            .query(con)
+            .unwrap_or_default();
+        assert!((1000..1003).contains(&idle), "{idle}");
+    }
 }
