@@ -97,7 +97,7 @@ fn fields(r: &mut Reader<'_>, relative: bool, min: u64) -> Result<Vec<Triplet>, 
     let n = r.count()?;
     let mut out = Vec::with_capacity(n.min(1024));
     for _ in 0..n {
-        let ttl = r.len()?;
+        let ttl = r.length()?;
         let at = match (ttl, relative) {
             (0, _) => 0,
             (t, true) => t.checked_add(min).map_or(u64::MAX, |s| s - 1),

@@ -125,8 +125,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A plain length.
-    #[allow(clippy::len_without_is_empty)]
-    pub fn len(&mut self) -> Result<u64, Bad> {
+    pub fn length(&mut self) -> Result<u64, Bad> {
         match self.len_or_enc()? {
             (false, n) => Ok(n),
             (true, _) => Err("encoded value where a length was expected"),
@@ -135,7 +134,7 @@ impl<'a> Reader<'a> {
 
     /// A length used as an element count or size in memory: bounded by what is left.
     pub fn count(&mut self) -> Result<usize, Bad> {
-        let n = self.len()?;
+        let n = self.length()?;
         usize::try_from(n)
             .ok()
             .filter(|&n| n <= self.b.len())
@@ -155,7 +154,7 @@ impl<'a> Reader<'a> {
             ENC_INT32 => i32::from_le_bytes(self.array()?) as i64,
             ENC_LZF => {
                 let clen = self.count()?;
-                let ulen = usize::try_from(self.len()?).map_err(|_| TRUNCATED)?;
+                let ulen = usize::try_from(self.length()?).map_err(|_| TRUNCATED)?;
                 if ulen > clen.saturating_mul(1 << 10).max(1 << 10) {
                     return Err("implausible compressed length");
                 }
@@ -193,7 +192,7 @@ mod tests {
             let mut out = Vec::new();
             write_len(&mut out, n);
             let mut r = Reader::new(&out);
-            assert_eq!(r.len(), Ok(n));
+            assert_eq!(r.length(), Ok(n));
             assert!(r.at_end());
         }
         let mut out = Vec::new();

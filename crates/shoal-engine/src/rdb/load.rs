@@ -101,8 +101,11 @@ fn quicklist(r: &mut Reader<'_>, v2: bool) -> Result<Vec<Vec<u8>>, Bad> {
     let nodes = r.count()?;
     let mut items = Vec::new();
     for _ in 0..nodes {
-        let container = if v2 { r.len()? } else { NODE_PACKED };
+        let container = if v2 { r.length()? } else { NODE_PACKED };
         let blob = r.string()?;
+        if blob.is_empty() {
+            return Err("empty quicklist node");
+        }
         match container {
             NODE_PLAIN => items.push(blob),
             NODE_PACKED if v2 => items.extend(listpack::parse(&blob)?),
