@@ -53,14 +53,14 @@ pub fn read_value(r: &mut Reader<'_>, lim: &Limits) -> Result<Value, Bad> {
         kind::LIST_ZIPLIST => build_list(legacy::ziplist(&r.string()?)?, lim.list),
         kind::LIST_QUICKLIST => build_list(quicklist(r, false)?, lim.list),
         kind::LIST_QUICKLIST_2 => build_list(quicklist(r, true)?, lim.list),
-        kind::SET => build_set(strings(r)?, &lim.set)?,
-        kind::SET_LISTPACK => build_set(listpack::parse(&r.string()?)?, &lim.set)?,
+        kind::SET => build_set(strings(r)?, &lim.set, SetForm::Plain)?,
+        kind::SET_LISTPACK => {
+            build_set(listpack::parse(&r.string()?)?, &lim.set, SetForm::Listpack)?
+        }
         kind::SET_INTSET => {
             let ints = legacy::intset(&r.string()?)?;
-            build_set(
-                ints.iter().map(|v| v.to_string().into_bytes()).collect(),
-                &lim.set,
-            )?
+            let members = ints.iter().map(|v| v.to_string().into_bytes()).collect();
+            build_set(members, &lim.set, SetForm::Intset)?
         }
         kind::HASH => build_hash(pairs(strings_n(r, 2)?)?, lim.hash)?,
         kind::HASH_ZIPMAP => build_hash(legacy::zipmap(&r.string()?)?, lim.hash)?,
@@ -178,11 +178,30 @@ fn build_list(items: Vec<Vec<u8>>, fill: Fill) -> Value {
     Value::List(Box::new(l))
 }
 
-fn build_set(items: Vec<Vec<u8>>, lim: &set::Limits) -> Result<Value, Bad> {
+/// The RDB form a set came in, which decides its starting encoding as in Redis.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SetForm {
+    Plain,
+    Intset,
+    Listpack,
+}
+
+fn build_set(items: Vec<Vec<u8>>, lim: &set::Limits, form: SetForm) -> Result<Value, Bad> {
     let Some(first) = items.first() else {
         return Err(EMPTY);
     };
-    let mut s = SetValue::new_for(first, items.len(), lim);
+    let n = items.len();
+    let table = set::Limits {
+        listpack_entries: 0,
+        intset_entries: 0,
+        ..*lim
+    };
+    let mut s = match form {
+        SetForm::Intset if n > lim.intset_entries => SetValue::new_for(first, n, &table),
+        SetForm::Listpack if n > lim.listpack_entries => SetValue::new_for(first, n, &table),
+        SetForm::Listpack => SetValue::empty_listpack(),
+        _ => SetValue::new_for(first, n, lim),
+    };
     for m in &items {
         if !s.insert(m, lim) {
             return Err(DUPLICATE);

@@ -117,6 +117,15 @@ fn a_big_list_element_gets_a_plain_node() {
 }
 
 #[test]
+fn list_nodes_follow_a_count_fill() {
+    let v = list(&words(10, 2));
+    let payload = dump(&v, false, crate::types::list::Fill(4));
+    // 10 elements, 4 per node: three nodes.
+    assert_eq!(&payload[..2], &[kind::LIST_QUICKLIST_2, 3]);
+    assert_eq!(restore(&payload, &lim()), Ok(v));
+}
+
+#[test]
 fn sets_round_trip_in_each_encoding() {
     check(&set(&nums(10)), kind::SET_INTSET);
     check(&set(&[b"70000".to_vec(), b"-5".to_vec()]), kind::SET_INTSET);

@@ -53,6 +53,8 @@ fn dump(ctx: &mut Ctx<'_>) -> CmdResult {
     let compress = compression(ctx);
     let fill = limits(ctx).list;
     let mut a = ctx.lock1(&key);
+    // Fields past their deadline go first, as for any hash read.
+    crate::commands::hash::purge(&mut a, &key);
     let Some(v) = a.get_value(&key) else {
         return Ok(Frame::Null);
     };

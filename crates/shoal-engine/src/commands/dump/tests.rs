@@ -249,3 +249,56 @@ fn field_ttls_survive_dump_and_restore_and_then_expire() {
     h.advance(100_001);
     assert_eq!(h.run(&["HKEYS", "h2"]), bulks(&["g"]));
 }
+
+#[test]
+fn dump_leaves_out_fields_past_their_deadline() {
+    let mut h = Harness::new();
+    h.run(&["HSET", "h", "f", "v", "g", "w"]);
+    h.run(&["HPEXPIRE", "h", "100", "FIELDS", "1", "f"]);
+    h.advance(101);
+    let p = payload(&mut h, "h");
+    assert_eq!(restore(&mut h, "h2", "0", &p, &[]), ok());
+    assert_eq!(h.run(&["HKEYS", "h2"]), bulks(&["g"]));
+}
+
+#[test]
+fn restored_values_take_the_configured_encodings() {
+    let mut h = Harness::new();
+    h.run(&["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+    h.run(&["ZADD", "z", "1", "a", "2", "b", "3", "c"]);
+    h.run(&["SADD", "s", "1", "2", "3"]);
+    h.run(&["RPUSH", "l", "a", "b", "c"]);
+    let payloads: Vec<_> = ["h", "z", "s", "l"]
+        .iter()
+        .map(|k| payload(&mut h, k))
+        .collect();
+    for (name, v) in [
+        ("hash-max-listpack-entries", "2"),
+        ("zset-max-listpack-entries", "2"),
+        ("set-max-intset-entries", "2"),
+        ("list-max-listpack-size", "2"),
+    ] {
+        assert_eq!(h.run(&["CONFIG", "SET", name, v]), ok());
+    }
+    let want = ["hashtable", "skiplist", "hashtable", "quicklist"];
+    for ((k, p), enc) in ["h2", "z2", "s2", "l2"].iter().zip(&payloads).zip(want) {
+        assert_eq!(restore(&mut h, k, "0", p, &[]), ok());
+        assert_eq!(h.encoding(k), Some(enc), "{k}");
+    }
+}
+
+#[test]
+fn restore_touches_watched_keys() {
+    let mut h = Harness::new();
+    h.run(&["SET", "k", "v"]);
+    let p = payload(&mut h, "k");
+    let mut other = h.other_session();
+    let call = |s: &mut crate::Session, args: &[&str]| {
+        s.call(args.iter().map(|a| Bytes::from(a.to_string())).collect())
+    };
+    assert_eq!(call(&mut other, &["WATCH", "n"]), ok());
+    assert_eq!(restore(&mut h, "n", "0", &p, &[]), ok());
+    call(&mut other, &["MULTI"]);
+    call(&mut other, &["GET", "n"]);
+    assert_eq!(call(&mut other, &["EXEC"]), Frame::NullArray);
+}
