@@ -9,17 +9,19 @@ const MAX_LIT: usize = 32;
 const MAX_OFF: usize = 1 << 13;
 /// Longest match one reference copies.
 const MAX_REF: usize = (1 << 8) + (1 << 3);
-const HASH_BITS: u32 = 14;
+/// Most bits of the match-finding hash table's index (smaller tables for short inputs).
+const MAX_HASH_BITS: u32 = 14;
 
 /// Compresses `input`; None when the result would be longer than `max_out` bytes.
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     let n = input.len();
     let mut out = Vec::with_capacity(max_out.min(n));
-    let mut table = vec![0usize; 1 << HASH_BITS];
+    let bits = (usize::BITS - n.leading_zeros()).clamp(4, MAX_HASH_BITS);
+    let mut table = vec![0u32; 1 << bits];
     let (mut i, mut lit) = (0, 0);
     while i + 2 < n {
-        let h = hash(&input[i..i + 3]);
-        let cand = std::mem::replace(&mut table[h], i + 1);
+        let h = hash(&input[i..i + 3], bits);
+        let cand = std::mem::replace(&mut table[h], (i + 1) as u32) as usize;
         if let Some(r) = cand.checked_sub(1) {
             let off = i - r - 1;
             if off < MAX_OFF && input[r..r + 3] == input[i..i + 3] {
@@ -44,9 +46,9 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     (out.len() <= max_out).then_some(out)
 }
 
-fn hash(b: &[u8]) -> usize {
+fn hash(b: &[u8], bits: u32) -> usize {
     let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-    (v.wrapping_mul(2654435761) >> (32 - HASH_BITS)) as usize
+    (v.wrapping_mul(2654435761) >> (32 - bits)) as usize
 }
 
 fn literals(out: &mut Vec<u8>, mut run: &[u8]) {
