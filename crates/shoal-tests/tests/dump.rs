@@ -362,3 +362,27 @@ fn idletime_is_restored_like_redis() {
         assert!((1000..1003).contains(&idle), "{idle}");
     }
 }
+
+#[test]
+fn compressed_quicklist_nodes_from_redis_restore_into_shoal() {
+    let Some((_redis, _shoal, mut r, mut s)) = setup() else {
+        return;
+    };
+    let set = |con: &mut Connection, name: &str, v: &str| {
+        let _: redis::Value = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg(name)
+            .arg(v)
+            .query(con)
+            .unwrap_or(redis::Value::Nil);
+    };
+    set(&mut r, "list-compress-depth", "1");
+    set(&mut r, "list-max-listpack-size", "16");
+    let items: Vec<String> = (0..200)
+        .map(|i| format!("compressible-{:04}", i % 7))
+        .collect();
+    run(&mut r, &bulk_cmd(&["RPUSH", "lc"], items));
+    let payload = dump(&mut r, "lc");
+    assert_eq!(restore(&mut s, "lc", &payload), "OK");
+    assert_eq!(contents(&mut s, "lc"), contents(&mut r, "lc"));
+}
