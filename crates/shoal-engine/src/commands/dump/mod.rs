@@ -113,8 +113,10 @@ fn restore(ctx: &mut Ctx<'_>) -> CmdResult {
     let ttl_arg = ctx.args.bytes()?;
     let payload = ctx.args.bytes()?;
     let o = parse_options(ctx)?;
-    let lim = limits(ctx);
     let now = ctx.now_ms;
+    // Decoded before locking so a big payload does not hold the shard; the errors are
+    // still answered in Redis's order: existing key, TTL, payload.
+    let value = load(&payload, &limits(ctx));
     let mut a = ctx.lock1(&key);
     if !o.replace && a.exists(&key) {
         return Err(CmdError::Coded {
@@ -126,7 +128,7 @@ fn restore(ctx: &mut Ctx<'_>) -> CmdResult {
     if ttl < 0 {
         return Err(CmdError::Msg("Invalid TTL value, must be >= 0"));
     }
-    let value = load(&payload, &lim)?;
+    let value = value?;
     let deleted = o.replace && a.remove(&key).is_some();
     let at = match (ttl, o.absttl) {
         (0, _) => None,
