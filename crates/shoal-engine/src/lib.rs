@@ -32,6 +32,7 @@ pub mod keyspace;
 pub mod notify;
 pub mod output_limits;
 pub mod pubsub;
+pub mod rdb;
 pub mod scripting;
 pub mod session;
 pub mod stats;

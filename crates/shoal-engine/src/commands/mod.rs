@@ -3,6 +3,7 @@
 
 pub mod bitmap;
 pub mod connection;
+pub mod dump;
 pub mod hash;
 pub mod keys;
 pub mod list;
@@ -24,6 +25,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         bitmap::COMMANDS,
         hash::COMMANDS,
         keys::COMMANDS,
+        dump::COMMANDS,
         list::COMMANDS,
         connection::COMMANDS,
         server::COMMANDS,
