@@ -1,5 +1,5 @@
 //! Values as RDB objects: a type byte, then the body. [`write_value`] writes what Redis 7.0
-//! writes (RDB version 10); [`read_value`] (in `load.rs`) also reads the older forms.
+//! writes (RDB version 10); `read_value` (in `load.rs`) also reads the older forms.
 
 use super::hash_ttl;
 use super::legacy::write_intset;

@@ -145,7 +145,9 @@ fn run_in_scope(
             .runner
             .call::<(bool, Value)>((f.clone(), handler, keys, args))
     });
-    let resp3 = lua.remove_app_data::<CallState>().is_some_and(|cs| cs.resp == 3);
+    let resp3 = lua
+        .remove_app_data::<CallState>()
+        .is_some_and(|cs| cs.resp == 3);
     let (ok, v) = ran?;
     Ok(if ok {
         lua_to_frame(&v, resp3)
