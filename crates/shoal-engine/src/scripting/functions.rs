@@ -140,8 +140,9 @@ impl Vm {
     /// Compiles and runs a library's top level, collecting what it registers.
     fn run_library(&self, body: &[u8]) -> Result<Registered, String> {
         let lua = &self.sb.lua;
+        let text = crate::commands::scripting::as_source(body);
         let chunk = lua
-            .load(body)
+            .load(&text[..])
             .set_name("@user_function")
             .set_environment(self.sb.env.clone())
             .into_function()

@@ -11,6 +11,7 @@ end
 local rawset_, setmetatable_, error_, type_ = rawset, setmetatable, error, type
 local loadstring_, load_, setfenv_, xpcall_ = loadstring, load, setfenv, xpcall
 local lower_ = string.lower
+local concat_ = table.concat
 local readonly = setmetatable_({}, {__mode = 'k'})
 local function ro_error() error_('Attempt to modify a readonly table', 2) end
 local function protect(t)
@@ -141,15 +142,28 @@ G.setmetatable = function(t, m)
   if readonly[t] then error_('Attempt to modify a readonly table', 0) end
   return setmetatable_(t, m)
 end
+-- Precompiled chunks can corrupt the VM: like Redis, read everything as source text (a
+-- leading ESC then fails to parse).
+local function as_text(s)
+  if type_(s) == 'string' and s:byte(1) == 27 then return ' ' .. s end
+  return s
+end
 G.loadstring = function(s, name)
-  local f, e = loadstring_(s, name)
+  local f, e = loadstring_(as_text(s), name)
   if f then setfenv_(f, env) end
   return f, e
 end
 G.load = function(fn, name)
-  local f, e = load_(fn, name)
-  if f then setfenv_(f, env) end
-  return f, e
+  local parts = {}
+  if type_(fn) == 'function' then
+    while true do
+      local piece = fn()
+      if piece == nil or piece == '' then break end
+      parts[#parts + 1] = piece
+    end
+    fn = concat_(parts)
+  end
+  return G.loadstring(fn, name)
 end
 
 -- Errors raised by Rust functions reach Lua as opaque values: pcall and xpcall hand scripts

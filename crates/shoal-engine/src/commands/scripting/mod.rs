@@ -121,10 +121,11 @@ pub(crate) fn compile(vm: &mut Vm, body: &Bytes) -> Result<(String, Function), C
         return Ok((sha, f.clone()));
     }
     let (_, code) = shebang(body)?;
+    let text = as_source(&code);
     let f = vm
         .sb
         .lua
-        .load(code)
+        .load(&text[..])
         .set_name("@user_script")
         .set_environment(vm.sb.env.clone())
         .into_function()
@@ -136,6 +137,19 @@ pub(crate) fn compile(vm: &mut Vm, body: &Bytes) -> Result<(String, Function), C
         })?;
     vm.scripts.insert(sha.clone(), (f.clone(), body.clone()));
     Ok((sha, f))
+}
+
+/// Code as source text: a precompiled chunk (leading ESC) could corrupt the VM, so like
+/// Redis it is parsed as text, where the ESC is a syntax error.
+pub(crate) fn as_source(code: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if code.first() == Some(&27) {
+        let mut padded = Vec::with_capacity(code.len() + 1);
+        padded.push(b' ');
+        padded.extend_from_slice(code);
+        std::borrow::Cow::Owned(padded)
+    } else {
+        std::borrow::Cow::Borrowed(code)
+    }
 }
 
 fn eval_generic(ctx: &mut Ctx<'_>, by_sha: bool, ro: bool) -> CmdResult {

@@ -496,3 +496,31 @@ fn eval_declares_its_keys_through_numkeys() {
         assert_eq!(spec.map(|s| s.keys_of(&args)), Some(vec![3, 4]), "{name}");
     }
 }
+
+#[test]
+fn precompiled_chunks_are_read_as_text_and_refused() {
+    let mut h = Harness::new();
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "return tostring(loadstring(string.dump(function() return 1 end)))",
+            "0"
+        ]),
+        bulk("nil")
+    );
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "local parts = {string.dump(function() return 1 end)} \
+             local f = load(function() return table.remove(parts) end) \
+             return tostring(f)",
+            "0"
+        ]),
+        bulk("nil")
+    );
+    let reply = h.run(&["EVAL", "\u{1b}Lua", "0"]);
+    assert_eq!(
+        reply,
+        err("ERR Error compiling script (new function): user_script:1: unexpected symbol near 'char(27)'")
+    );
+}
