@@ -161,11 +161,12 @@ pub fn params() -> Vec<Param> {
             default: "yes",
             immutable: false,
         },
+        // Like Redis, set only at start-up.
         Param {
             name: "rdbchecksum",
             kind: Kind::Bool,
             default: "yes",
-            immutable: false,
+            immutable: true,
         },
         mem(
             "client-query-buffer-limit",

@@ -239,7 +239,12 @@ fn truncated_or_damaged_files_are_errors_with_offsets() {
 fn checksum_off_writes_zeros_and_loads() {
     let dir = scratch_dir("nocrc");
     let mut h = harness_in(&dir);
-    h.run(&["CONFIG", "SET", "rdbchecksum", "no"]);
+    assert!(h
+        .engine
+        .inner()
+        .config
+        .set_startup("rdbchecksum", "no")
+        .is_ok());
     h.run(&["SET", "k", "v"]);
     assert_eq!(h.run(&["SAVE"]), ok());
     let bytes = std::fs::read(dir.join("dump.rdb")).unwrap_or_default();

@@ -48,23 +48,24 @@ pub fn normalize_dbfilename(v: &str, _cur: &str) -> Result<(String, i64), String
     Ok((v.to_string(), 0))
 }
 
-/// Checks and normalizes `save`: pairs of `<seconds> <changes>`, or empty for none.
+/// Checks `save`: pairs of `<seconds> <changes>` separated by single spaces (seconds at
+/// least 1, changes at least 0), or empty for none.
 pub fn normalize_save(v: &str, _cur: &str) -> Result<(String, i64), String> {
-    let words: Vec<&str> = v.split_whitespace().collect();
+    if v.is_empty() {
+        return Ok((String::new(), 0));
+    }
+    let words: Vec<&str> = v.split(' ').collect();
     if !words.len().is_multiple_of(2) {
         return Err("Invalid save parameters".into());
     }
-    let mut out = Vec::with_capacity(words.len());
-    for w in words {
-        let n: i64 = w
-            .parse()
-            .map_err(|_| "Invalid save parameters".to_string())?;
-        if n < 0 {
-            return Err("Invalid save parameters".into());
+    for (i, w) in words.iter().enumerate() {
+        let min = if i % 2 == 0 { 1 } else { 0 };
+        match crate::util::num::parse_i64(w.as_bytes()) {
+            Some(n) if n >= min => {}
+            _ => return Err("Invalid save parameters".into()),
         }
-        out.push(n.to_string());
     }
-    Ok((out.join(" "), 0))
+    Ok((v.to_string(), 0))
 }
 
 /// The family's declarations.

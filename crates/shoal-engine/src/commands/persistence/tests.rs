@@ -71,7 +71,14 @@ fn persistence_config_is_checked_and_normalized() {
         h.run(&["CONFIG", "GET", "save"]),
         map1("save", "3600 1 300 100 60 10000")
     );
-    assert_eq!(h.run(&["CONFIG", "SET", "save", " 10  2 "]), ok());
+    for bad in [" 10  2 ", "0 1", "10 -1", "a b", "10 2 "] {
+        assert_eq!(
+            h.run(&["CONFIG", "SET", "save", bad]),
+            err("ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(h.run(&["CONFIG", "SET", "save", "10 2"]), ok());
     assert_eq!(h.run(&["CONFIG", "GET", "save"]), map1("save", "10 2"));
     assert_eq!(h.run(&["CONFIG", "SET", "save", ""]), ok());
     assert_eq!(h.run(&["CONFIG", "GET", "save"]), map1("save", ""));
