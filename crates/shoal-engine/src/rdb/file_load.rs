@@ -2,7 +2,7 @@
 //! deadline are skipped, as a master does; the checksum is checked unless it is zero.
 
 use super::file::{op, RdbError};
-use super::length::{Bad, Reader};
+use super::length::{Bad, Reader, TRUNCATED};
 use super::load::{read_body, Limits};
 use super::{crc64, MAX_VERSION};
 use crate::engine::Engine;
@@ -63,25 +63,33 @@ pub fn load_file(inner: &Inner, path: &Path, lim: Limits) -> Result<LoadStats, R
         offset,
         reason,
     };
-    l.header(&mut r)
-        .map_err(|e| corrupt(r.pos(), e.to_string()))?;
+    l.header(&mut r).map_err(|e| corrupt(r.pos(), explain(e)))?;
     loop {
         let at = r.pos();
         match l.item(&mut r) {
             Ok(true) => continue,
             Ok(false) => break,
-            Err(Failure::Bad(e)) => return Err(corrupt(at.max(r.pos()), e.to_string())),
+            Err(Failure::Bad(e)) => return Err(corrupt(at.max(r.pos()), explain(e))),
             Err(Failure::Text(e)) => return Err(corrupt(at, e)),
         }
     }
     let covered = r.pos();
     if l.stats.version >= 5 {
-        let crc = u64::from_le_bytes(r.array().map_err(|e| corrupt(r.pos(), e.to_string()))?);
+        let crc = u64::from_le_bytes(r.array().map_err(|e| corrupt(r.pos(), explain(e)))?);
         if crc != 0 && crc != crc64(0, &bytes[..covered]) {
             return Err(corrupt(covered, "wrong RDB checksum".into()));
         }
     }
     Ok(l.stats)
+}
+
+/// The reason for a log line: the codec's truncation marker speaks of payloads.
+fn explain(b: Bad) -> String {
+    if b == TRUNCATED {
+        "unexpected end of file".into()
+    } else {
+        b.to_string()
+    }
 }
 
 /// A malformed body, or a refusal worded here.

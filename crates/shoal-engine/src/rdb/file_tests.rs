@@ -326,3 +326,53 @@ fn function_libraries_are_saved_and_loaded() {
     assert_eq!(h2.run(&["FCALL", "f", "0"]), int(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// (db, key, value, ttl in ms or none) written by commands.
+    type Model = Vec<(usize, String, Vec<String>, Option<u64>)>;
+
+    fn model() -> impl Strategy<Value = Model> {
+        prop::collection::vec(
+            (
+                0usize..4,
+                "[a-c]{1,3}",
+                prop::collection::vec("[a-z0-9]{0,30}", 1..5),
+                prop::option::of(1u64..1_000_000),
+            ),
+            0..12,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn random_keyspaces_round_trip(m in model()) {
+            let dir = scratch_dir("prop");
+            let mut h = harness_in(&dir);
+            for (db, key, items, ttl) in &m {
+                h.run(&["SELECT", &db.to_string()]);
+                h.run(&["DEL", key]);
+                let mut args = vec!["RPUSH", key.as_str()];
+                args.extend(items.iter().map(String::as_str));
+                if items.len() == 1 {
+                    h.run(&["SET", key, &items[0]]);
+                } else {
+                    h.run(&args);
+                }
+                if let Some(ms) = ttl {
+                    h.run(&["PEXPIRE", key, &ms.to_string()]);
+                }
+            }
+            h.run(&["SELECT", "0"]);
+            prop_assert_eq!(h.run(&["SAVE"]), ok());
+            let want = image(&mut h);
+            let mut h2 = Harness::new();
+            prop_assert!(h2.engine.load_rdb(dir.join("dump.rdb")).is_ok());
+            prop_assert_eq!(image(&mut h2), want);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
