@@ -137,6 +137,37 @@ pub fn params() -> Vec<Param> {
             default: crate::output_limits::DEFAULT,
             immutable: false,
         },
+        Param {
+            name: "dir",
+            kind: Kind::Custom(crate::commands::persistence::normalize_dir),
+            default: ".",
+            immutable: false,
+        },
+        Param {
+            name: "dbfilename",
+            kind: Kind::Custom(crate::commands::persistence::normalize_dbfilename),
+            default: "dump.rdb",
+            immutable: false,
+        },
+        Param {
+            name: "save",
+            kind: Kind::Custom(crate::commands::persistence::normalize_save),
+            default: "3600 1 300 100 60 10000",
+            immutable: false,
+        },
+        Param {
+            name: "rdbcompression",
+            kind: Kind::Bool,
+            default: "yes",
+            immutable: false,
+        },
+        // Like Redis, set only at start-up.
+        Param {
+            name: "rdbchecksum",
+            kind: Kind::Bool,
+            default: "yes",
+            immutable: true,
+        },
         mem(
             "client-query-buffer-limit",
             1024 * 1024,

@@ -85,6 +85,7 @@ pub(crate) fn start_background(weak: Weak<Inner>) {
                 let hz = inner.config.get_i64("hz").clamp(1, 500) as u64;
                 active_expire_cycle(&inner);
                 ops.sample(&inner);
+                crate::rdb::file::maybe_save(&inner);
                 drop(inner);
                 std::thread::sleep(Duration::from_millis(1000 / hz));
             }

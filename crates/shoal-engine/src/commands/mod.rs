@@ -8,6 +8,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub(crate) mod notify_util;
+pub mod persistence;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
@@ -34,6 +35,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         zset::COMMANDS,
         transaction::COMMANDS,
         pubsub::COMMANDS,
+        persistence::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())

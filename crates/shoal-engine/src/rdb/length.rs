@@ -80,6 +80,11 @@ impl<'a> Reader<'a> {
         Reader { b, pos: 0 }
     }
 
+    /// How many bytes were read so far.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
     /// True once every byte was read.
     pub fn at_end(&self) -> bool {
         self.pos >= self.b.len()

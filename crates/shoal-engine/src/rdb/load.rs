@@ -47,6 +47,12 @@ const BAD_SCORE: Bad = "bad score";
 /// Reads one RDB object (type byte and body).
 pub fn read_value(r: &mut Reader<'_>, lim: &Limits) -> Result<Value, Bad> {
     let t = r.byte()?;
+    read_body(r, t, lim)
+}
+
+/// Reads the body of an RDB object whose type byte `t` was already read (in a snapshot
+/// file the key sits between the two).
+pub fn read_body(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value, Bad> {
     let v = match t {
         kind::STRING => Value::Str(StrValue::from_bytes(&r.string()?)),
         kind::LIST => build_list(strings(r)?, lim.list),

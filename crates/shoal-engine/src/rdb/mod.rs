@@ -6,6 +6,8 @@
 //! CRC-64 of everything before it (8 bytes little-endian).
 
 pub mod crc64;
+pub mod file;
+mod file_load;
 pub mod hash_ttl;
 pub mod legacy;
 pub mod length;
@@ -14,6 +16,8 @@ pub mod load;
 pub mod lzf;
 pub mod value;
 
+#[cfg(test)]
+pub(crate) mod file_tests;
 #[cfg(test)]
 mod tests;
 

@@ -45,11 +45,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// Loads `<dir>/<dbfilename>` when it exists; a file that does not load stops start-up.
+fn load_snapshot(engine: &Engine) -> anyhow::Result<()> {
+    let path = shoal_engine::rdb::file::configured_path(engine.inner());
+    if !path.exists() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    match engine.load_rdb(&path) {
+        Ok(st) => {
+            tracing::info!(
+                "DB loaded from disk: {} keys ({} expired skipped) in {:.3} seconds",
+                st.keys,
+                st.expired,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Err(e) => anyhow::bail!("Fatal error loading the DB, exiting: {e}"),
+    }
+}
+
 fn run(config: Config) -> anyhow::Result<()> {
     let engine = Engine::with_options(EngineOptions {
         config,
         ..EngineOptions::default()
     });
+    load_snapshot(&engine)?;
     engine.start_background();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

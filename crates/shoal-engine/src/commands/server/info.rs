@@ -17,6 +17,7 @@ const SECTIONS: &[(&str, &str, SectionWriter)] = &[
     ("server", "Server", server),
     ("clients", "Clients", clients),
     ("memory", "Memory", memory),
+    ("persistence", "Persistence", persistence),
     ("stats", "Stats", stats),
     ("cpu", "CPU", cpu),
     ("keyspace", "Keyspace", keyspace),
@@ -49,6 +50,26 @@ pub(super) fn info(ctx: &mut Ctx<'_>) -> CmdResult {
         format: *b"txt",
         data: Bytes::from(out),
     })
+}
+
+/// The snapshot fields: no background saves or AOF yet, so only SAVE's outcome.
+fn persistence(ctx: &mut Ctx<'_>, out: &mut String) {
+    let inner = ctx.engine();
+    let st = crate::rdb::file::state(inner);
+    field(out, "loading", 0);
+    field(
+        out,
+        "rdb_changes_since_last_save",
+        inner.stats.dirty.load(Relaxed),
+    );
+    field(out, "rdb_bgsave_in_progress", 0);
+    field(out, "rdb_last_save_time", st.last_save);
+    field(
+        out,
+        "rdb_last_bgsave_status",
+        if st.last_ok { "ok" } else { "err" },
+    );
+    field(out, "aof_enabled", 0);
 }
 
 /// Appends `field:value\r\n`.

@@ -51,8 +51,9 @@ fn parse_shutdown(ctx: &mut Ctx<'_>) -> Result<ShutdownOptions, CmdError> {
     Ok(o)
 }
 
-/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`. There is no persistence, so SAVE fails
-/// unless FORCE says to stop anyway. On success nothing is answered: the connection closes.
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`. Saves the snapshot first with SAVE, or
+/// when save points are configured and NOSAVE is not given; a failed save keeps the server
+/// up unless FORCE. On success nothing is answered: the connection closes.
 fn shutdown(ctx: &mut Ctx<'_>) -> CmdResult {
     let o = parse_shutdown(ctx)?;
     let failed = CmdError::Msg("Errors trying to SHUTDOWN. Check logs.");
@@ -60,7 +61,11 @@ fn shutdown(ctx: &mut Ctx<'_>) -> CmdResult {
         // Shutdown is immediate: there is never one in progress to abort.
         return Err(CmdError::Msg("No shutdown in progress."));
     }
-    if o.save && !o.force {
+    let wants_save =
+        o.save || (!o.nosave && !crate::rdb::file::save_points(ctx.engine()).is_empty());
+    // Not under the exclusive gate (SHUTDOWN passes it shared): shards are read one at a
+    // time, so writes racing with the shutdown may or may not be in the image.
+    if wants_save && crate::rdb::file::save(ctx.engine()).is_err() && !o.force {
         return Err(failed);
     }
     if !ctx.engine().request_shutdown() {

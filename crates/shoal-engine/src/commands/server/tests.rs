@@ -320,6 +320,8 @@ fn time_reports_clock_seconds_and_micros() {
 #[test]
 fn shutdown_options_and_errors() {
     let mut h = Harness::new();
+    let dir = crate::rdb::file_tests::scratch_dir("shutdown");
+    h.run(&["CONFIG", "SET", "dir", &dir.display().to_string()]);
     assert_eq!(
         h.run(&["SHUTDOWN", "ABORT"]),
         err("ERR No shutdown in progress.")
@@ -346,7 +348,9 @@ fn shutdown_options_and_errors() {
 
 #[test]
 fn shutdown_with_hook_closes_without_reply() {
-    let h = Harness::new();
+    let mut h = Harness::new();
+    let dir = crate::rdb::file_tests::scratch_dir("shutdown-hook");
+    h.run(&["CONFIG", "SET", "dir", &dir.display().to_string()]);
     let fired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = fired.clone();
     h.engine.on_shutdown(move || flag.store(true, Relaxed));

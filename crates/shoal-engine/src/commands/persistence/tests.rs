@@ -1,0 +1,169 @@
+use crate::rdb::file::maybe_save;
+use crate::testing::*;
+use std::path::Path;
+
+fn harness_in(dir: &Path) -> Harness {
+    let mut h = Harness::new();
+    let d = dir.display().to_string();
+    assert_eq!(h.run(&["CONFIG", "SET", "dir", &d]), ok());
+    h
+}
+
+fn map1(k: &str, v: &str) -> shoal_resp::Frame {
+    shoal_resp::Frame::Map(vec![(bulk(k), bulk(v))])
+}
+
+fn scratch(tag: &str) -> std::path::PathBuf {
+    crate::rdb::file_tests::scratch_dir(tag)
+}
+
+#[test]
+fn save_writes_the_file_and_moves_lastsave() {
+    let dir = scratch("save");
+    let mut h = harness_in(&dir);
+    let start = (h.engine.inner().start_ms / 1000) as i64;
+    assert_eq!(h.run(&["LASTSAVE"]), int(start));
+    let now = (h.engine.inner().now_ms() / 1000) as i64;
+    h.run(&["SET", "k", "v"]);
+    h.advance(5000);
+    assert_eq!(h.run(&["SAVE"]), ok());
+    assert_eq!(h.run(&["LASTSAVE"]), int(now + 5));
+    assert!(dir.join("dump.rdb").exists());
+    assert_eq!(h.run(&["CONFIG", "SET", "dbfilename", "other.rdb"]), ok());
+    assert_eq!(h.run(&["SAVE"]), ok());
+    assert!(dir.join("other.rdb").exists());
+    assert_eq!(
+        h.run(&["SAVE", "x"]),
+        err("ERR wrong number of arguments for 'save' command")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn save_into_a_vanished_dir_fails_and_keeps_lastsave() {
+    let dir = scratch("vanished");
+    let mut h = harness_in(&dir);
+    let before = h.run(&["LASTSAVE"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    h.advance(3000);
+    assert!(matches!(h.run(&["SAVE"]), shoal_resp::Frame::Error(_)));
+    assert_eq!(h.run(&["LASTSAVE"]), before);
+}
+
+#[test]
+fn persistence_config_is_checked_and_normalized() {
+    let mut h = Harness::new();
+    assert_eq!(
+        h.run(&["CONFIG", "SET", "dir", "/no/such/dir/anywhere"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory")
+    );
+    assert_eq!(
+        h.run(&["CONFIG", "SET", "dbfilename", "a/b.rdb"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'dbfilename') - dbfilename can't be a path, just a filename")
+    );
+    assert_eq!(
+        h.run(&["CONFIG", "SET", "save", "10 1 20"]),
+        err(
+            "ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"
+        )
+    );
+    assert_eq!(
+        h.run(&["CONFIG", "GET", "save"]),
+        map1("save", "3600 1 300 100 60 10000")
+    );
+    for bad in [" 10  2 ", "0 1", "10 -1", "a b", "10 2 "] {
+        assert_eq!(
+            h.run(&["CONFIG", "SET", "save", bad]),
+            err("ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(h.run(&["CONFIG", "SET", "save", "10 2"]), ok());
+    assert_eq!(h.run(&["CONFIG", "GET", "save"]), map1("save", "10 2"));
+    assert_eq!(h.run(&["CONFIG", "SET", "save", ""]), ok());
+    assert_eq!(h.run(&["CONFIG", "GET", "save"]), map1("save", ""));
+    assert_eq!(
+        h.run(&["CONFIG", "GET", "rdbcompression"]),
+        map1("rdbcompression", "yes")
+    );
+    assert_eq!(
+        h.run(&["CONFIG", "GET", "dbfilename"]),
+        map1("dbfilename", "dump.rdb")
+    );
+}
+
+#[test]
+fn save_points_fire_after_enough_writes_and_time() {
+    let dir = scratch("schedule");
+    let mut h = harness_in(&dir);
+    assert_eq!(h.run(&["CONFIG", "SET", "save", "10 2"]), ok());
+    let dirty = |h: &Harness| {
+        h.engine
+            .inner()
+            .stats
+            .dirty
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let base = dirty(&h);
+    h.run(&["SET", "k", "1"]);
+    h.advance(11_000);
+    if base + 1 < 2 {
+        assert!(!maybe_save(h.engine.inner()));
+    }
+    h.run(&["SET", "k", "2"]);
+    assert!(maybe_save(h.engine.inner()));
+    assert!(dir.join("dump.rdb").exists());
+    assert_eq!(dirty(&h), 0);
+    let info = match h.run(&["INFO", "persistence"]) {
+        shoal_resp::Frame::Verbatim { data, .. } | shoal_resp::Frame::Bulk(data) => data,
+        _ => bytes::Bytes::new(),
+    };
+    let info = String::from_utf8_lossy(&info).into_owned();
+    assert!(info.contains("rdb_changes_since_last_save:0\r\n"), "{info}");
+    assert!(info.contains("rdb_last_bgsave_status:ok\r\n"), "{info}");
+    h.run(&["SET", "k", "3"]);
+    h.run(&["SET", "k", "4"]);
+    h.advance(5_000);
+    assert!(!maybe_save(h.engine.inner()));
+    h.advance(5_000);
+    assert!(maybe_save(h.engine.inner()));
+    assert_eq!(h.run(&["CONFIG", "SET", "save", ""]), ok());
+    h.run(&["SET", "k", "5"]);
+    h.advance(100_000);
+    assert!(!maybe_save(h.engine.inner()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn shutdown_saves_and_a_failed_save_keeps_the_server_up() {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    let dir = scratch("shutdown-save");
+    let h = harness_in(&dir);
+    let fired = std::sync::Arc::new(AtomicUsize::new(0));
+    let flag = fired.clone();
+    h.engine.on_shutdown(move || {
+        flag.fetch_add(1, Relaxed);
+    });
+    let run = |args: &[&str]| {
+        let mut s = h.other_session();
+        s.execute(
+            args.iter()
+                .map(|a| bytes::Bytes::copy_from_slice(a.as_bytes()))
+                .collect(),
+        )
+    };
+    assert_eq!(run(&["SET", "k", "v"]), Some(ok()));
+    // Default save points: SHUTDOWN saves.
+    assert_eq!(run(&["SHUTDOWN"]), None);
+    assert!(dir.join("dump.rdb").exists());
+    assert_eq!(fired.load(Relaxed), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        run(&["SHUTDOWN", "SAVE"]),
+        Some(err("ERR Errors trying to SHUTDOWN. Check logs."))
+    );
+    assert_eq!(fired.load(Relaxed), 1);
+    assert_eq!(run(&["SHUTDOWN", "SAVE", "FORCE"]), None);
+    assert_eq!(run(&["SHUTDOWN", "NOSAVE"]), None);
+    assert_eq!(fired.load(Relaxed), 3);
+}
