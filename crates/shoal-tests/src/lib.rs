@@ -21,7 +21,13 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with default configuration.
     pub fn start() -> TestServer {
-        Self::with_engine(Engine::new())
+        // No save points: a long test must not leave a dump.rdb in the working directory.
+        let config = shoal_engine::Config::new();
+        let _ = config.set_startup("save", "");
+        Self::with_engine(Engine::with_options(shoal_engine::EngineOptions {
+            config,
+            ..Default::default()
+        }))
     }
 
     /// Starts a server for `engine`.

@@ -52,6 +52,11 @@ impl Config {
 
     pub(crate) fn build(&self) -> Result<shoal_engine::Config, Error> {
         let config = shoal_engine::Config::new();
+        // An embedded instance writes no snapshot unless asked: no save points by default
+        // (`set("save", "3600 1")` and `set("dir", ...)` turn them on; SAVE always works).
+        config
+            .set_startup("save", "")
+            .map_err(|e| Error::Config(e.to_string()))?;
         for (name, value) in &self.directives {
             config
                 .set_startup(name, value)

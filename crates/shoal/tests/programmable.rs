@@ -206,3 +206,26 @@ fn eval_runs_a_script_over_keys_and_arguments() {
         )
         .is_err());
 }
+
+#[test]
+fn an_embedded_instance_has_no_save_points_unless_asked() {
+    let db = open();
+    assert_eq!(
+        db.execute(&["CONFIG", "GET", "save"]).ok(),
+        Some(Frame::Map(vec![(
+            Frame::Bulk("save".into()),
+            Frame::Bulk("".into())
+        )]))
+    );
+    let db = match Shoal::open(Config::default().set("save", "3600 1")) {
+        Ok(db) => db,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        db.execute(&["CONFIG", "GET", "save"]).ok(),
+        Some(Frame::Map(vec![(
+            Frame::Bulk("save".into()),
+            Frame::Bulk("3600 1".into())
+        )]))
+    );
+}

@@ -75,6 +75,7 @@ impl Inner {
         if spec.has(flags::EXCLUSIVE) {
             let _alone = match self.gate.exclusive() {
                 Ok(g) => g,
+                Err(_) if may_pass_busy(spec, &args) => return self.run_spec(session, spec, args),
                 Err(busy) => return Ran::Reply(busy_error(busy)),
             };
             return self.run_and_serve(session, spec, args);

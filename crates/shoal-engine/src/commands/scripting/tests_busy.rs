@@ -140,3 +140,28 @@ fn function_kill_stops_a_busy_function_and_stats_show_it() {
         "{text}"
     );
 }
+
+#[test]
+fn beside_a_busy_script_only_shutdown_nosave_may_stop_the_server() {
+    let (engine, mut admin) = engine();
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stopped.clone();
+    engine.on_shutdown(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+    let runner = spawn(&engine, &["EVAL", "while true do end", "0"]);
+    wait_busy(&mut admin, BUSY_SCRIPT);
+    // A save would need the keyspace the script holds.
+    assert_eq!(cmd(&mut admin, &["SHUTDOWN", "SAVE"]), err(BUSY_SCRIPT));
+    assert!(!stopped.load(std::sync::atomic::Ordering::SeqCst));
+    let mut other = engine.session();
+    let nosave = cmd(&mut other, &["SHUTDOWN", "NOSAVE"]);
+    assert!(
+        stopped.load(std::sync::atomic::Ordering::SeqCst),
+        "{nosave:?}"
+    );
+    assert_eq!(cmd(&mut admin, &["SCRIPT", "KILL"]), ok());
+    let reply = runner.join().unwrap_or(Frame::Null);
+    assert!(
+        err_text(&reply).contains("Script killed by user"),
+        "{reply:?}"
+    );
+}

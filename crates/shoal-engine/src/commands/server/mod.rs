@@ -63,8 +63,12 @@ fn shutdown(ctx: &mut Ctx<'_>) -> CmdResult {
     }
     let wants_save =
         o.save || (!o.nosave && !crate::rdb::file::save_points(ctx.engine()).is_empty());
-    // Not under the exclusive gate (SHUTDOWN passes it shared): shards are read one at a
-    // time, so writes racing with the shutdown may or may not be in the image.
+    // SHUTDOWN runs alone (EXCLUSIVE), so the image is point-in-time; beside a busy script
+    // it runs without the gate, and then only NOSAVE may stop the server.
+    let busy = ctx.engine().gate.busy();
+    if wants_save && busy != crate::gate::Busy::No {
+        return Ok(crate::exec::dispatch::busy_error(busy));
+    }
     if wants_save && crate::rdb::file::save(ctx.engine()).is_err() && !o.force {
         return Err(failed);
     }
@@ -103,7 +107,8 @@ pub const COMMANDS: &[CommandSpec] = &[
                 | flags::LOADING
                 | flags::STALE
                 | flags::NO_MULTI
-                | flags::ALLOW_BUSY,
+                | flags::ALLOW_BUSY
+                | flags::EXCLUSIVE,
         )
         .group(Group::Server)
         .doc(
