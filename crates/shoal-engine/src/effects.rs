@@ -7,8 +7,15 @@
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
+
+/// An effect is for the append-only file.
+pub const TO_AOF: u8 = 1;
+/// An effect is for replicas.
+pub const TO_REPLICAS: u8 = 2;
+/// An effect is for every consumer (the default; scripts narrow it with `redis.set_repl`).
+pub const TO_ALL: u8 = TO_AOF | TO_REPLICAS;
 
 /// One write, as a command that reproduces it.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,10 +24,11 @@ pub struct Effect {
     pub db: usize,
     /// The command and its arguments.
     pub args: Vec<Bytes>,
+    /// Which consumers it is for: [`TO_AOF`], [`TO_REPLICAS`] or both ([`TO_ALL`]).
+    pub targets: u8,
 }
 
 /// Fan-out of effects to listeners; free when nobody listens.
-#[derive(Default)]
 pub(crate) struct EffectBus {
     listeners: Mutex<Vec<Sender<Effect>>>,
     active: AtomicBool,
@@ -28,6 +36,21 @@ pub(crate) struct EffectBus {
     /// with how deep groups are nested (a script inside EXEC).
     group: Mutex<Option<(usize, Vec<Effect>)>>,
     grouping: AtomicBool,
+    /// Consumers of what is emitted now; a script's `redis.set_repl` narrows it (and it is
+    /// only ever narrowed by the exclusive gate's holder, so one value serves everyone).
+    targets: AtomicU8,
+}
+
+impl Default for EffectBus {
+    fn default() -> Self {
+        EffectBus {
+            listeners: Mutex::default(),
+            active: AtomicBool::new(false),
+            group: Mutex::default(),
+            grouping: AtomicBool::new(false),
+            targets: AtomicU8::new(TO_ALL),
+        }
+    }
 }
 
 impl EffectBus {
@@ -41,6 +64,12 @@ impl EffectBus {
     /// True if anyone listens.
     pub(crate) fn is_active(&self) -> bool {
         self.active.load(Ordering::Relaxed)
+    }
+
+    /// Sets which consumers what is emitted from now on is for (`redis.set_repl`); 0 sends
+    /// effects nowhere. Scripts put [`TO_ALL`] back when they end.
+    pub(crate) fn set_targets(&self, targets: u8) {
+        self.targets.store(targets & TO_ALL, Ordering::SeqCst);
     }
 
     /// Starts holding effects back (EXEC, scripts). Only the holder of the exclusive gate
@@ -80,14 +109,23 @@ impl EffectBus {
         };
         let wrap = held.len() > 1;
         let db = held.first().map_or(0, |e| e.db);
+        let targets = held.iter().fold(0, |t, e| t | e.targets);
         if wrap {
-            self.send(db, vec![Bytes::from_static(b"MULTI")]);
+            self.send(Effect {
+                db,
+                args: vec![Bytes::from_static(b"MULTI")],
+                targets,
+            });
         }
         for e in held {
-            self.send(e.db, e.args);
+            self.send(e);
         }
         if wrap {
-            self.send(db, vec![Bytes::from_static(b"EXEC")]);
+            self.send(Effect {
+                db,
+                args: vec![Bytes::from_static(b"EXEC")],
+                targets,
+            });
         }
     }
 
@@ -95,18 +133,23 @@ impl EffectBus {
         if !self.active.load(Ordering::Relaxed) {
             return;
         }
+        let targets = self.targets.load(Ordering::Relaxed);
+        if targets == 0 {
+            // A script said REPL_NONE: this write goes to no consumer.
+            return;
+        }
+        let effect = Effect { db, args, targets };
         if self.grouping.load(Ordering::Relaxed) {
             if let Some((_, held)) = self.group.lock().as_mut() {
-                held.push(Effect { db, args });
+                held.push(effect);
                 return;
             }
         }
-        self.send(db, args);
+        self.send(effect);
     }
 
-    fn send(&self, db: usize, args: Vec<Bytes>) {
+    fn send(&self, effect: Effect) {
         let mut listeners = self.listeners.lock();
-        let effect = Effect { db, args };
         listeners.retain(|tx| tx.send(effect.clone()).is_ok());
         if listeners.is_empty() {
             self.active.store(false, Ordering::SeqCst);

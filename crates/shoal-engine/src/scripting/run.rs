@@ -65,6 +65,7 @@ impl Scripting {
             Ok(frame) => frame,
             Err(e) => Frame::error(format!("ERR Error running script: {}", clean(&e))),
         };
+        inner.effects.set_targets(crate::effects::TO_ALL);
         inner.effects.end_group();
         vm.sb.lua.remove_hook();
         *self.running.lock() = None;

@@ -110,15 +110,20 @@ fn engine_functions(lua: &Lua, redis: &Table, hooks: &Table) -> mlua::Result<()>
     )?;
     redis.raw_set(
         "set_repl",
-        lua.create_function(|_, args: Variadic<Value>| {
+        lua.create_function(|lua, args: Variadic<Value>| {
             if args.len() != 1 {
                 return raise("ERR redis.set_repl() requires one argument.");
             }
-            match &args[0] {
-                Value::Integer(0..=3) => Ok(()),
-                Value::Number(n) if (0.0..=3.0).contains(n) => Ok(()),
-                _ => raise("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."),
+            let flags = match &args[0] {
+                Value::Integer(n @ 0..=3) => *n as u8,
+                Value::Number(n) if (0.0..=3.0).contains(n) && n.fract() == 0.0 => *n as u8,
+                _ => return raise("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."),
+            };
+            // REPL_AOF = 1 and REPL_REPLICA = 2 are the effects bus's own target bits.
+            if let Ok(Some(cs)) = lua.try_app_data_ref::<super::call::CallState>() {
+                cs.inner.effects.set_targets(flags);
             }
+            Ok(())
         })?,
     )?;
     Ok(())

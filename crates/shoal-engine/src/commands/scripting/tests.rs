@@ -524,3 +524,43 @@ fn precompiled_chunks_are_read_as_text_and_refused() {
         err("ERR Error compiling script (new function): user_script:1: unexpected symbol near 'char(27)'")
     );
 }
+
+#[test]
+fn set_repl_narrows_where_a_scripts_writes_go() {
+    let mut h = Harness::new();
+    let rx = h.engine.subscribe_effects();
+    h.run(&[
+        "EVAL",
+        "redis.set_repl(redis.REPL_NONE); redis.call('SET', 'hidden', '1'); \
+         redis.set_repl(redis.REPL_AOF); redis.call('SET', 'aof', '1'); \
+         redis.set_repl(redis.REPL_ALL); redis.call('SET', 'all', '1')",
+        "0",
+    ]);
+    let got: Vec<(String, u8)> = rx
+        .try_iter()
+        .map(|e| {
+            (
+                String::from_utf8_lossy(&e.args[0]).into_owned()
+                    + " "
+                    + &String::from_utf8_lossy(e.args.get(1).map_or(&b""[..], |a| &a[..])),
+                e.targets,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("MULTI ".to_string(), crate::effects::TO_ALL),
+            ("SET aof".to_string(), crate::effects::TO_AOF),
+            ("SET all".to_string(), crate::effects::TO_ALL),
+            ("EXEC ".to_string(), crate::effects::TO_ALL),
+        ]
+    );
+    assert_eq!(h.run(&["GET", "hidden"]), bulk("1"));
+    // The next script starts with every consumer again.
+    h.run(&["EVAL", "redis.call('SET', 'next', '1')", "0"]);
+    assert_eq!(
+        rx.try_iter().map(|e| e.targets).collect::<Vec<_>>(),
+        vec![crate::effects::TO_ALL]
+    );
+}
