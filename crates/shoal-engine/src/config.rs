@@ -177,6 +177,9 @@ pub fn params() -> Vec<Param> {
     ]
 }
 
+/// Older names Redis still accepts, with the parameter each stands for.
+const ALIASES: &[(&str, &str)] = &[("lua-time-limit", "busy-reply-threshold")];
+
 /// Errors of CONFIG SET and start-up configuration, worded as Redis words them.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
@@ -243,10 +246,18 @@ impl Config {
 
     fn index(&self, name: &str) -> Option<usize> {
         // Callers on hot paths pass the exact lower-case name: try that first.
-        self.params.iter().position(|p| p.name == name).or_else(|| {
-            self.params
+        let by_name = |name: &str| {
+            self.params.iter().position(|p| p.name == name).or_else(|| {
+                self.params
+                    .iter()
+                    .position(|p| p.name.eq_ignore_ascii_case(name))
+            })
+        };
+        by_name(name).or_else(|| {
+            ALIASES
                 .iter()
-                .position(|p| p.name.eq_ignore_ascii_case(name))
+                .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+                .and_then(|(_, canonical)| by_name(canonical))
         })
     }
 
@@ -363,11 +374,20 @@ impl Config {
     /// Every parameter whose name matches the glob `pattern` (case-insensitive), with values.
     pub fn matching(&self, pattern: &[u8]) -> Vec<(&'static str, String)> {
         let values = self.values.read();
-        values
+        let mut out: Vec<(&'static str, String)> = values
             .iter()
             .filter(|(name, _)| glob_match(pattern, name.as_bytes(), true))
             .map(|(name, v)| (*name, v.clone()))
-            .collect()
+            .collect();
+        // An alias answers under its own name, as Redis lists it.
+        for (alias, canonical) in ALIASES {
+            if glob_match(pattern, alias.as_bytes(), true) {
+                if let Some(v) = values.get(canonical) {
+                    out.push((alias, v.clone()));
+                }
+            }
+        }
+        out
     }
 
     /// Every parameter declaration.

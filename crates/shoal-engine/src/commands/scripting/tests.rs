@@ -564,3 +564,17 @@ fn set_repl_narrows_where_a_scripts_writes_go() {
         vec![crate::effects::TO_ALL]
     );
 }
+
+#[test]
+fn lua_time_limit_is_another_name_for_busy_reply_threshold() {
+    let mut h = Harness::new();
+    assert_eq!(h.run(&["CONFIG", "SET", "lua-time-limit", "100"]), ok());
+    assert_eq!(
+        h.run(&["CONFIG", "GET", "busy-reply-threshold"]),
+        Frame::Map(vec![(bulk("busy-reply-threshold"), bulk("100"))])
+    );
+    assert_eq!(
+        h.run(&["CONFIG", "GET", "lua-time-limit"]),
+        Frame::Map(vec![(bulk("lua-time-limit"), bulk("100"))])
+    );
+}
