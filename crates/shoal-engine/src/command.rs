@@ -83,6 +83,8 @@ pub mod flags {
     pub const RANDOM: u32 = 1 << 16;
     /// Key positions depend on the arguments (`numkeys`); a key finder locates them.
     pub const MOVABLE_KEYS: u32 = 1 << 17;
+    /// May be called without any key even though it declares key positions (EVAL, FCALL).
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 18;
     /// Runs alone: passes the keyspace gate exclusively (EXEC, scripts, functions). Not a
     /// Redis flag: never listed by `COMMAND INFO`.
     pub const EXCLUSIVE: u32 = 1 << 31;
@@ -103,6 +105,7 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
         (MOVABLE_KEYS, "movablekeys"),

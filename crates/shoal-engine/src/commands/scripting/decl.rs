@@ -12,7 +12,11 @@ const ACL: u64 = acl::SCRIPTING | acl::SLOW;
 const ACL_W: u64 = ACL | acl::WRITE;
 const NOSCRIPT: u32 = flags::NOSCRIPT;
 /// EVAL and FCALL flags; EXCLUSIVE makes them run alone.
-const RUN: u32 = flags::NOSCRIPT | flags::SKIP_MONITOR | flags::STALE | flags::EXCLUSIVE;
+const RUN: u32 = flags::NOSCRIPT
+    | flags::SKIP_MONITOR
+    | flags::STALE
+    | flags::NO_MANDATORY_KEYS
+    | flags::EXCLUSIVE;
 
 const fn run(name: &'static str, handler: crate::command::Handler, f: u32) -> CommandSpec {
     CommandSpec::new(name, handler)
