@@ -1,7 +1,7 @@
 //! The FUNCTION container: LOAD, LIST, DELETE, FLUSH, DUMP, RESTORE, STATS, KILL, HELP.
 
 use super::script::{help_reply, kill};
-use super::{not_busy, vm_error};
+use super::vm_error;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
 use crate::scripting::functions::Libraries;
@@ -11,7 +11,6 @@ use bytes::Bytes;
 use shoal_resp::Frame;
 
 fn with_libs<R>(ctx: &Ctx<'_>, f: impl FnOnce(&mut Vm) -> R) -> Result<R, CmdError> {
-    not_busy(ctx)?;
     let scripting = &ctx.engine().scripting;
     let r = scripting.with_vm(|vm| {
         let r = f(vm);

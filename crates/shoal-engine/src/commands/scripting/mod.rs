@@ -48,23 +48,6 @@ fn caller<'a>(ctx: &mut Ctx<'a>) -> Caller<'a> {
     }
 }
 
-/// The BUSY error while a script or function runs past its threshold: SCRIPT and FUNCTION
-/// subcommands pass the gate beside a busy script (for KILL), so the others refuse here
-/// instead of waiting for the VM.
-fn not_busy(ctx: &Ctx<'_>) -> Result<(), CmdError> {
-    let kill = match ctx.engine().gate.busy() {
-        crate::gate::Busy::No => return Ok(()),
-        crate::gate::Busy::Script => "SCRIPT KILL",
-        crate::gate::Busy::Function => "FUNCTION KILL",
-    };
-    Err(CmdError::Coded {
-        code: "BUSY",
-        msg: format!(
-            "Redis is busy running a script. You can only call {kill} or SHUTDOWN NOSAVE."
-        ),
-    })
-}
-
 fn vm_error(e: String) -> CmdError {
     CmdError::text(e.to_string())
 }

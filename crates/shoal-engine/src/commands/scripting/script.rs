@@ -1,6 +1,6 @@
 //! The SCRIPT container: LOAD, EXISTS, FLUSH, KILL, HELP.
 
-use super::{compile, not_busy, vm_error};
+use super::{compile, vm_error};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
 use crate::scripting::Kind;
@@ -8,7 +8,6 @@ use shoal_resp::Frame;
 
 /// `SCRIPT LOAD script`
 pub(super) fn script_load(ctx: &mut Ctx<'_>) -> CmdResult {
-    not_busy(ctx)?;
     let body = ctx.args.bytes()?;
     let (sha, _) = ctx
         .engine()
@@ -20,7 +19,6 @@ pub(super) fn script_load(ctx: &mut Ctx<'_>) -> CmdResult {
 
 /// `SCRIPT EXISTS sha1 [sha1 ...]`
 pub(super) fn script_exists(ctx: &mut Ctx<'_>) -> CmdResult {
-    not_busy(ctx)?;
     let shas = ctx.args.rest();
     let found = ctx
         .engine()
@@ -39,7 +37,6 @@ pub(super) fn script_exists(ctx: &mut Ctx<'_>) -> CmdResult {
 
 /// `SCRIPT FLUSH [ASYNC | SYNC]`
 pub(super) fn script_flush(ctx: &mut Ctx<'_>) -> CmdResult {
-    not_busy(ctx)?;
     if ctx.args.remaining() > 1
         || (ctx.args.remaining() == 1 && !ctx.args.eat("SYNC") && !ctx.args.eat("ASYNC"))
     {
