@@ -65,7 +65,8 @@ pub fn parse(text: &str) -> Option<u32> {
     Some(flags)
 }
 
-/// The canonical class string of `flags`, as CONFIG GET shows it.
+/// The canonical class string of `flags`, as CONFIG GET shows it: Redis writes `n` only
+/// among the letters `A` stands for, so `A` with `n` shows as `A` (the flag itself stays on).
 pub fn format(flags: u32) -> String {
     let mut out = String::new();
     if flags & ALL == ALL {
@@ -76,13 +77,11 @@ pub fn format(flags: u32) -> String {
                 out.push(l as char);
             }
         }
+        if flags & NEW != 0 {
+            out.push('n');
+        }
     }
-    for (f, l) in [
-        (KEYSPACE, 'K'),
-        (KEYEVENT, 'E'),
-        (KEY_MISS, 'm'),
-        (NEW, 'n'),
-    ] {
+    for (f, l) in [(KEYSPACE, 'K'), (KEYEVENT, 'E'), (KEY_MISS, 'm')] {
         if flags & f != 0 {
             out.push(l);
         }
@@ -142,9 +141,13 @@ mod tests {
         assert_eq!(normalize("Eg$", "").map(|x| x.0).ok(), Some("g$E".into()));
         assert_eq!(normalize("", "").map(|x| x.0).ok(), Some(String::new()));
         assert!(normalize("KEq", "").is_err());
+        // As Redis 7.0.15 answers CONFIG GET.
         assert_eq!(
             normalize("g$lshzxetdKEmn", "").map(|x| x.0).ok(),
-            Some("AKEmn".into())
+            Some("AKEm".into())
         );
+        assert_eq!(normalize("Kn", "").map(|x| x.0).ok(), Some("nK".into()));
+        let (_, all_new) = normalize("g$lshzxetdKEmn", "").unwrap_or_default();
+        assert_ne!(all_new as u32 & NEW, 0);
     }
 }

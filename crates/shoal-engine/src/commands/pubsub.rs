@@ -175,7 +175,7 @@ fn pubsub_help(_ctx: &mut Ctx<'_>) -> CmdResult {
         "SHARDNUMSUB [<shardchannel> ...]",
         "    Return the number of subscribers for the specified shard level channel(s)",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ];
     Ok(Frame::Array(
         lines.iter().map(|l| Frame::simple(l)).collect(),

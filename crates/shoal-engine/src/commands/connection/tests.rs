@@ -327,7 +327,7 @@ fn client_help_lists_subcommands() {
         panic!("not an array")
     };
     assert!(lines.contains(&simple("SETNAME <name>")));
-    assert_eq!(lines.last(), Some(&simple("    Print this help.")));
+    assert_eq!(lines.last(), Some(&simple("    Prints this help.")));
 }
 
 #[test]

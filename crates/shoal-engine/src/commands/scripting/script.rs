@@ -113,6 +113,6 @@ pub(super) fn help_reply(title: &str, lines: &[&str]) -> Frame {
     let mut out = vec![Frame::Simple(title.to_string().into())];
     out.extend(lines.iter().map(|l| Frame::Simple(l.to_string().into())));
     out.push(Frame::simple("HELP"));
-    out.push(Frame::simple("    Print this help."));
+    out.push(Frame::simple("    Prints this help."));
     Frame::Array(out)
 }
