@@ -41,6 +41,19 @@ struct Inbox {
     limit: Mutex<(u64, u64)>,
 }
 
+/// What a queued message counts against the output limit.
+fn cost(msg: &Message) -> usize {
+    msg.channel.len() + msg.payload.len() + 32
+}
+
+impl State {
+    fn pop(&mut self) -> Option<Message> {
+        let msg = self.queue.pop_front()?;
+        self.bytes = self.bytes.saturating_sub(cost(&msg));
+        Some(msg)
+    }
+}
+
 impl Inbox {
     fn hard_limit(&self) -> u64 {
         let config = &self.engine.inner().config;
@@ -85,7 +98,7 @@ impl PushSink for Inbox {
         if st.closed {
             return;
         }
-        st.bytes += msg.channel.len() + msg.payload.len() + 32;
+        st.bytes += cost(&msg);
         if limit > 0 && st.bytes as u64 > limit {
             st.closed = true;
             st.queue.clear();
@@ -146,45 +159,33 @@ impl Subscription {
 
     /// The next message if one is waiting.
     pub fn try_recv(&self) -> Option<Message> {
-        let mut st = self.inbox.state.lock();
-        let msg = st.queue.pop_front()?;
-        st.bytes = st
-            .bytes
-            .saturating_sub(msg.channel.len() + msg.payload.len() + 32);
-        Some(msg)
+        self.inbox.state.lock().pop()
     }
 
     /// Waits up to `timeout` for the next message.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Message> {
-        let deadline = Instant::now() + timeout;
-        let mut st = self.inbox.state.lock();
-        loop {
-            if let Some(msg) = st.queue.pop_front() {
-                st.bytes = st
-                    .bytes
-                    .saturating_sub(msg.channel.len() + msg.payload.len() + 32);
-                return Some(msg);
-            }
-            if st.closed || self.inbox.ready.wait_until(&mut st, deadline).timed_out() {
-                return None;
-            }
-        }
+        self.wait(Some(Instant::now() + timeout))
     }
 
     /// Waits for the next message; `None` once the subscription was cut off.
     pub fn recv(&self) -> Option<Message> {
+        self.wait(None)
+    }
+
+    fn wait(&self, deadline: Option<Instant>) -> Option<Message> {
         let mut st = self.inbox.state.lock();
         loop {
-            if let Some(msg) = st.queue.pop_front() {
-                st.bytes = st
-                    .bytes
-                    .saturating_sub(msg.channel.len() + msg.payload.len() + 32);
+            if let Some(msg) = st.pop() {
                 return Some(msg);
             }
             if st.closed {
                 return None;
             }
-            self.inbox.ready.wait(&mut st);
+            match deadline {
+                Some(d) if self.inbox.ready.wait_until(&mut st, d).timed_out() => return None,
+                Some(_) => {}
+                None => self.inbox.ready.wait(&mut st),
+            }
         }
     }
 
@@ -204,10 +205,7 @@ impl Stream for Subscription {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
         let mut st = self.inbox.state.lock();
-        if let Some(msg) = st.queue.pop_front() {
-            st.bytes = st
-                .bytes
-                .saturating_sub(msg.channel.len() + msg.payload.len() + 32);
+        if let Some(msg) = st.pop() {
             return Poll::Ready(Some(msg));
         }
         if st.closed {
