@@ -4,7 +4,7 @@
 //! Skips (with a message) where no `redis-server` is installed.
 
 use redis::Connection;
-use shoal_tests::{RedisServer, TestServer};
+use shoal_tests::{key_contents as contents, RedisServer, TestServer};
 
 type Cmd = Vec<Vec<u8>>;
 
@@ -148,52 +148,6 @@ fn fixtures() -> Vec<(&'static str, Vec<Cmd>)> {
             ])],
         ),
     ]
-}
-
-/// The contents of `key`, in an order-independent form.
-fn contents(con: &mut Connection, key: &str) -> String {
-    let t: String = redis::cmd("TYPE").arg(key).query(con).unwrap_or_default();
-    let mut q = |c: &[&str]| -> redis::Value {
-        let mut q = redis::cmd(c[0]);
-        c[1..].iter().for_each(|a| {
-            q.arg(*a);
-        });
-        q.query(con).unwrap_or(redis::Value::Nil)
-    };
-    let sorted = |v: redis::Value| {
-        let mut items: Vec<String> = match v {
-            redis::Value::Array(a) | redis::Value::Set(a) => {
-                a.iter().map(|x| format!("{x:?}")).collect()
-            }
-            other => vec![format!("{other:?}")],
-        };
-        items.sort();
-        items.join(",")
-    };
-    let body = match t.as_str() {
-        "string" => format!("{:?}", q(&["GET", key])),
-        "list" => format!("{:?}", q(&["LRANGE", key, "0", "-1"])),
-        "set" => sorted(q(&["SMEMBERS", key])),
-        "hash" => sorted(q(&["HGETALL", key])),
-        "zset" => {
-            let flat: Vec<String> = redis::cmd("ZRANGE")
-                .arg(key)
-                .arg(0)
-                .arg(-1)
-                .arg("WITHSCORES")
-                .query(con)
-                .unwrap_or_default();
-            // Redis 7.0 prints scores with 17 digits, Shoal (as 7.2) the shortest form.
-            let norm: Vec<String> = flat
-                .chunks(2)
-                .map(|p| format!("{}={:?}", p[0], p[1].parse::<f64>().ok()))
-                .collect();
-            norm.join(",")
-        }
-        "none" => String::new(),
-        other => panic!("unexpected type {other} for {key}"),
-    };
-    format!("{t}:{body}")
 }
 
 fn encoding(con: &mut Connection, key: &str) -> String {

@@ -6,7 +6,7 @@
 
 use redis::Connection;
 use shoal_engine::Engine;
-use shoal_tests::{RedisServer, TestServer};
+use shoal_tests::{key_contents as contents, RedisServer, TestServer};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -78,44 +78,6 @@ fn fixtures() -> Vec<Vec<String>> {
         vec!["#!lua name=rdblib\nredis.register_function('rdbf', function() return 7 end)".into()],
     );
     out
-}
-
-/// The contents of `key`, in an order-independent form.
-fn contents(con: &mut Connection, key: &str) -> String {
-    let t: String = redis::cmd("TYPE").arg(key).query(con).unwrap_or_default();
-    let mut run = |s: &str| q(con, &words(s));
-    let sorted = |v: redis::Value| {
-        let mut items: Vec<String> = match v {
-            redis::Value::Array(a) | redis::Value::Set(a) => {
-                a.iter().map(|x| format!("{x:?}")).collect()
-            }
-            other => vec![format!("{other:?}")],
-        };
-        items.sort();
-        items.join(",")
-    };
-    let body = match t.as_str() {
-        "string" => format!("{:?}", run(&format!("GET {key}"))),
-        "list" => format!("{:?}", run(&format!("LRANGE {key} 0 -1"))),
-        "set" => sorted(run(&format!("SMEMBERS {key}"))),
-        "hash" => sorted(run(&format!("HGETALL {key}"))),
-        "zset" => {
-            let flat: Vec<String> = redis::cmd("ZRANGE")
-                .arg(key)
-                .arg(0)
-                .arg(-1)
-                .arg("WITHSCORES")
-                .query(con)
-                .unwrap_or_default();
-            let norm: Vec<String> = flat
-                .chunks(2)
-                .map(|p| format!("{}={:?}", p[0], p[1].parse::<f64>().ok()))
-                .collect();
-            norm.join(",")
-        }
-        other => panic!("unexpected type {other} for {key}"),
-    };
-    format!("{t}:{body}")
 }
 
 /// Every key of databases 0 to 15: (db, key, contents, encoding, deadline).
