@@ -1,6 +1,13 @@
 use crate::testing::*;
 use shoal_resp::Frame;
 
+/// MULTI, PING, EXEC: PONG in an array when the transaction ran, a null when WATCH failed it.
+fn exec_ping(h: &mut Harness) -> Frame {
+    h.run(&["MULTI"]);
+    h.run(&["PING"]);
+    h.run(&["EXEC"])
+}
+
 fn execabort() -> Frame {
     err("EXECABORT Transaction discarded because of previous errors.")
 }
@@ -103,9 +110,7 @@ fn a_watched_key_written_by_another_client_fails_exec() {
     assert_eq!(h.run(&["GET", "y"]), Frame::Null);
     // The failed EXEC unwatched everything.
     other.call(vec!["SET".into(), "x".into(), "3".into()]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), arr(vec![simple("PONG")]));
+    assert_eq!(exec_ping(&mut h), arr(vec![simple("PONG")]));
 }
 
 #[test]
@@ -113,9 +118,7 @@ fn a_write_by_the_watching_client_itself_also_fails_exec() {
     let mut h = Harness::new();
     h.run(&["WATCH", "x"]);
     h.run(&["SET", "x", "1"]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), Frame::NullArray);
+    assert_eq!(exec_ping(&mut h), Frame::NullArray);
 }
 
 #[test]
@@ -124,9 +127,7 @@ fn a_write_that_changes_nothing_does_not_fail_exec() {
     h.run(&["WATCH", "x"]);
     h.run(&["DEL", "x"]);
     h.run(&["SREM", "x", "m"]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), arr(vec![simple("PONG")]));
+    assert_eq!(exec_ping(&mut h), arr(vec![simple("PONG")]));
 }
 
 #[test]
@@ -136,17 +137,13 @@ fn unwatch_and_discard_forget_watched_keys() {
     h.run(&["WATCH", "x"]);
     assert_eq!(h.run(&["UNWATCH"]), ok());
     other.call(vec!["SET".into(), "x".into(), "2".into()]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), arr(vec![simple("PONG")]));
+    assert_eq!(exec_ping(&mut h), arr(vec![simple("PONG")]));
 
     h.run(&["WATCH", "x"]);
     h.run(&["MULTI"]);
     h.run(&["DISCARD"]);
     other.call(vec!["SET".into(), "x".into(), "3".into()]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), arr(vec![simple("PONG")]));
+    assert_eq!(exec_ping(&mut h), arr(vec![simple("PONG")]));
 }
 
 #[test]
@@ -155,9 +152,7 @@ fn a_watched_key_that_expires_fails_exec_even_before_deletion() {
     h.run(&["SET", "x", "1", "PX", "100"]);
     h.run(&["WATCH", "x"]);
     h.advance(200);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), Frame::NullArray);
+    assert_eq!(exec_ping(&mut h), Frame::NullArray);
 }
 
 #[test]
@@ -168,9 +163,7 @@ fn a_key_already_expired_when_watched_does_not_fail_exec_when_deleted() {
     h.run(&["WATCH", "x"]);
     // A read deletes it: logically nothing changed.
     assert_eq!(h.run(&["GET", "x"]), Frame::Null);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), arr(vec![simple("PONG")]));
+    assert_eq!(exec_ping(&mut h), arr(vec![simple("PONG")]));
 }
 
 #[test]
@@ -181,14 +174,10 @@ fn watch_remembers_the_database_of_a_key() {
     h.run(&["SELECT", "1"]);
     h.run(&["SET", "x", "1"]);
     h.run(&["SELECT", "5"]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), arr(vec![simple("PONG")]));
+    assert_eq!(exec_ping(&mut h), arr(vec![simple("PONG")]));
     h.run(&["WATCH", "x"]);
     h.run(&["SET", "x", "1"]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), Frame::NullArray);
+    assert_eq!(exec_ping(&mut h), Frame::NullArray);
 }
 
 #[test]
@@ -196,23 +185,17 @@ fn flushall_and_flushdb_touch_only_watched_keys_that_exist() {
     let mut h = Harness::new();
     h.run(&["WATCH", "missing"]);
     h.run(&["FLUSHALL"]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), arr(vec![simple("PONG")]));
+    assert_eq!(exec_ping(&mut h), arr(vec![simple("PONG")]));
 
     h.run(&["SET", "x", "1"]);
     h.run(&["WATCH", "x"]);
     h.run(&["FLUSHDB"]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), Frame::NullArray);
+    assert_eq!(exec_ping(&mut h), Frame::NullArray);
 
     h.run(&["SET", "x", "1"]);
     h.run(&["WATCH", "x"]);
     h.run(&["FLUSHALL"]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), Frame::NullArray);
+    assert_eq!(exec_ping(&mut h), Frame::NullArray);
 }
 
 #[test]
@@ -222,9 +205,7 @@ fn flushdb_of_stale_watched_keys_does_not_fail_exec() {
     h.advance(20);
     h.run(&["WATCH", "x"]);
     h.run(&["FLUSHDB"]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), arr(vec![simple("PONG")]));
+    assert_eq!(exec_ping(&mut h), arr(vec![simple("PONG")]));
 }
 
 #[test]
@@ -235,17 +216,13 @@ fn swapdb_touches_watched_keys_whose_existence_changes() {
     h.run(&["SELECT", "0"]);
     h.run(&["WATCH", "x"]);
     h.run(&["SWAPDB", "0", "1"]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), Frame::NullArray);
+    assert_eq!(exec_ping(&mut h), Frame::NullArray);
 
     // Neither database holds the key: nothing changes.
     h.run(&["FLUSHALL"]);
     h.run(&["WATCH", "y"]);
     h.run(&["SWAPDB", "0", "1"]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), arr(vec![simple("PONG")]));
+    assert_eq!(exec_ping(&mut h), arr(vec![simple("PONG")]));
 }
 
 #[test]
@@ -257,9 +234,7 @@ fn swapdb_replacing_a_missing_key_by_a_stale_one_does_not_fail_exec() {
     h.run(&["SELECT", "0"]);
     h.run(&["WATCH", "x"]);
     h.run(&["SWAPDB", "0", "1"]);
-    h.run(&["MULTI"]);
-    h.run(&["PING"]);
-    assert_eq!(h.run(&["EXEC"]), arr(vec![simple("PONG")]));
+    assert_eq!(exec_ping(&mut h), arr(vec![simple("PONG")]));
 }
 
 #[test]
