@@ -113,6 +113,10 @@ fn a_subscribed_resp2_client_may_only_run_subscription_commands() {
         h.run(&["GET", "x"]),
         err("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
     );
+    assert_eq!(
+        h.run(&["CONFIG", "GET", "x"]),
+        err("ERR Can't execute 'config|get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+    );
     assert_eq!(h.run(&["PING"]), bulks(&["pong", ""]));
     assert_eq!(h.run(&["PING", "hi"]), bulks(&["pong", "hi"]));
     h.run(&["UNSUBSCRIBE"]);

@@ -69,7 +69,7 @@ impl Inner {
         {
             return Ran::Reply(Frame::error(format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                spec.name
+                target(spec, &args).name
             )));
         }
         if spec.has(flags::EXCLUSIVE) {
@@ -274,11 +274,16 @@ const ALLOWED_SUBSCRIBED: &[&str] = &[
 /// True for a command (or subcommand: SCRIPT KILL) flagged `allow_busy` that touches no key,
 /// so it may run beside a busy script without passing the gate.
 fn may_pass_busy(spec: &CommandSpec, args: &[Bytes]) -> bool {
-    let runs = match args.get(1) {
+    let runs = target(spec, args);
+    runs.has(flags::ALLOW_BUSY) && runs.first_key == 0
+}
+
+/// The spec `args` would run: the subcommand's for a container (`client|list`), else `spec`.
+fn target<'t>(spec: &'t CommandSpec, args: &[Bytes]) -> &'t CommandSpec {
+    match args.get(1) {
         Some(sub) if !spec.subcommands.is_empty() => find_subcommand(spec, sub).unwrap_or(spec),
         _ => spec,
-    };
-    runs.has(flags::ALLOW_BUSY) && runs.first_key == 0
+    }
 }
 
 /// Commands that run at once inside MULTI instead of being queued.
