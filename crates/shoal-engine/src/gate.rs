@@ -48,7 +48,8 @@ thread_local! {
 /// Shared passage; dropping it leaves the gate.
 pub(crate) type Shared<'g> = RwLockReadGuard<'g, ()>;
 
-/// Exclusive passage; dropping it leaves the gate (and clears a busy mark).
+/// Exclusive passage; dropping it leaves the gate (and clears a busy mark; a kill request
+/// is cleared when the next holder passes).
 pub(crate) struct Exclusive<'g> {
     gate: &'g Gate,
     _held: Vec<RwLockWriteGuard<'g, ()>>,
@@ -57,7 +58,6 @@ pub(crate) struct Exclusive<'g> {
 impl Drop for Exclusive<'_> {
     fn drop(&mut self) {
         self.gate.busy.store(0, Ordering::SeqCst);
-        self.gate.kill.store(false, Ordering::SeqCst);
     }
 }
 
