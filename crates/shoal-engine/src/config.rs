@@ -89,7 +89,7 @@ const STR: fn(&'static str, &'static str) -> Param = |name, default| Param {
 
 /// Every parameter Shoal knows.
 pub fn params() -> Vec<Param> {
-    vec![
+    let mut all = vec![
         fixed(STR("bind", "127.0.0.1")),
         // Where the configuration was loaded from, set by the server at start-up; CONFIG
         // REWRITE writes there. Like Redis, CONFIG GET does not list it.
@@ -137,44 +137,16 @@ pub fn params() -> Vec<Param> {
             default: crate::output_limits::DEFAULT,
             immutable: false,
         },
-        Param {
-            name: "dir",
-            kind: Kind::Custom(crate::commands::persistence::normalize_dir),
-            default: ".",
-            immutable: false,
-        },
-        Param {
-            name: "dbfilename",
-            kind: Kind::Custom(crate::commands::persistence::normalize_dbfilename),
-            default: "dump.rdb",
-            immutable: false,
-        },
-        Param {
-            name: "save",
-            kind: Kind::Custom(crate::commands::persistence::normalize_save),
-            default: "3600 1 300 100 60 10000",
-            immutable: false,
-        },
-        Param {
-            name: "rdbcompression",
-            kind: Kind::Bool,
-            default: "yes",
-            immutable: false,
-        },
-        // Like Redis, set only at start-up.
-        Param {
-            name: "rdbchecksum",
-            kind: Kind::Bool,
-            default: "yes",
-            immutable: true,
-        },
         mem(
             "client-query-buffer-limit",
             1024 * 1024,
             i64::MAX as u64,
             "1073741824",
         ),
-    ]
+    ];
+    // Each subsystem declares its own parameters next to its code.
+    all.extend_from_slice(crate::commands::persistence::CONFIG_PARAMS);
+    all
 }
 
 /// Older names Redis still accepts, with the parameter each stands for.

@@ -5,6 +5,7 @@
 mod tests;
 
 use crate::command::{acl, flags, CommandSpec, Group};
+use crate::config::{Kind, Param};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
 use crate::rdb::file;
@@ -67,6 +68,41 @@ pub fn normalize_save(v: &str, _cur: &str) -> Result<(String, i64), String> {
     }
     Ok((v.to_string(), 0))
 }
+
+/// The snapshot parameters.
+pub(crate) const CONFIG_PARAMS: &[Param] = &[
+    Param {
+        name: "dir",
+        kind: Kind::Custom(normalize_dir),
+        default: ".",
+        immutable: false,
+    },
+    Param {
+        name: "dbfilename",
+        kind: Kind::Custom(normalize_dbfilename),
+        default: "dump.rdb",
+        immutable: false,
+    },
+    Param {
+        name: "save",
+        kind: Kind::Custom(normalize_save),
+        default: "3600 1 300 100 60 10000",
+        immutable: false,
+    },
+    Param {
+        name: "rdbcompression",
+        kind: Kind::Bool,
+        default: "yes",
+        immutable: false,
+    },
+    // Like Redis, set only at start-up.
+    Param {
+        name: "rdbchecksum",
+        kind: Kind::Bool,
+        default: "yes",
+        immutable: true,
+    },
+];
 
 /// The family's declarations.
 pub const COMMANDS: &[CommandSpec] = &[
