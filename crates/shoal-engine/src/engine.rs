@@ -55,6 +55,8 @@ pub struct Inner {
     /// Called on the thread of a script that has run for a while (see
     /// [`Engine::on_long_script`]).
     long_script_hook: Mutex<Option<Arc<LongScriptHook>>>,
+    /// Snapshots: the one in progress and the outcome of the last.
+    pub persist: crate::rdb::state::Persistence,
 }
 
 type LongScriptHook = dyn Fn() + Send + Sync;
@@ -125,6 +127,7 @@ impl Engine {
             blocking: Default::default(),
             clock: opts.clock,
             start_ms: now,
+            persist: crate::rdb::state::Persistence::new(now),
             run_id,
             seed: AtomicU64::new(rng.next_u64()),
             shutdown_hook: Mutex::new(None),

@@ -152,20 +152,16 @@ impl<'c> Access<'c> {
 
     /// Looks a key up for reading: expires it if due, counts a hit or miss, and touches its
     /// access time.
-    pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
         self.expire_if_needed(key);
-        let lru = self.lru_now();
-        let touch = !self.no_touch;
+        let lru = (!self.no_touch).then(|| self.lru_now());
         let stats = &self.inner.stats;
         let db = self.db;
         let pos = self.guard_index(key)?;
-        let found = self.guards[pos].1.dbs[db].get_mut(key);
+        let found = self.guards[pos].1.dbs[db].touch(key, lru);
         match found {
             Some(e) => {
                 stats.keyspace_hits.fetch_add(1, Relaxed);
-                if touch {
-                    e.lru = lru;
-                }
                 Some(e)
             }
             None => {

@@ -14,12 +14,17 @@ pub(crate) struct Db {
     pub(crate) dict: Dict,
     /// Keys with a TTL and their deadlines (ms). Sampled by active expiry; an entry's
     /// `vol_idx` points at its slot here.
-    volatile: Vec<(SmallBytes, u64)>,
+    pub(crate) volatile: Vec<(SmallBytes, u64)>,
     /// Approximate bytes held, kept exact enough for INFO and maxmemory.
     pub(crate) mem: usize,
     /// Hashes with field deadlines and a lower bound of their earliest one, for active
     /// expiry of fields (see `hash_ttl`).
     pub(crate) hash_deadlines: HashMap<Box<[u8]>, u64>,
+    /// The mark entries take when created or saved; a running snapshot still owes the
+    /// file every entry whose mark differs (see `snap`).
+    pub(crate) parity: bool,
+    /// The snapshot this database owes entries to, while one runs.
+    pub(crate) snap: Option<Box<super::snap::DbSnap>>,
 }
 
 impl Db {
@@ -29,6 +34,8 @@ impl Db {
             volatile: Vec::new(),
             mem: 0,
             hash_deadlines: HashMap::new(),
+            parity: false,
+            snap: None,
         }
     }
 
@@ -44,17 +51,27 @@ impl Db {
         self.dict.get(key)
     }
 
+    /// The entry of `key` for changing it.
     pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        if self.snap.is_some() {
+            self.snap_capture(key);
+        }
         self.dict.get_mut(key)
+    }
+
+    /// The entry of `key` for reading, with its access time set to `lru`: no snapshot
+    /// capture, as the value does not change.
+    pub(crate) fn touch(&mut self, key: &[u8], lru: Option<u32>) -> Option<&Entry> {
+        let e = self.dict.get_mut(key)?;
+        if let Some(lru) = lru {
+            e.lru = lru;
+        }
+        Some(e)
     }
 
     /// The deadline of an entry, if it has one.
     pub(crate) fn expire_of(&self, e: &Entry) -> Option<u64> {
-        if e.vol_idx == NO_TTL {
-            None
-        } else {
-            self.volatile.get(e.vol_idx as usize).map(|(_, at)| *at)
-        }
+        expire_in(&self.volatile, e)
     }
 
     /// The deadline of `key`, if the key exists and has one.
@@ -64,7 +81,8 @@ impl Db {
 
     /// Adds a key that is not present.
     pub(crate) fn insert_new(&mut self, key: &[u8], value: Value, expire: Option<u64>, lru: u32) {
-        let entry = Entry::new(key, value, lru);
+        let mut entry = Entry::new(key, value, lru);
+        entry.set_mark(self.parity);
         self.mem += entry.mem_usage();
         self.dict.insert_new(entry);
         if let Some(at) = expire {
@@ -76,17 +94,20 @@ impl Db {
     /// path every write of a whole value takes.
     pub(crate) fn upsert(&mut self, key: &[u8], value: Value, ttl: Ttl, lru: u32) {
         let hash = self.dict.hash(key);
+        if self.snap.is_some() {
+            self.snap_capture(key);
+        }
         if let Some(e) = self.dict.get_mut_hashed(hash, key) {
             let before = e.mem_usage();
             e.value = value;
             e.lru = lru;
             self.mem = self.mem + e.mem_usage() - before;
-            let idx = e.vol_idx;
+            let idx = e.vol_idx();
             match ttl {
                 Ttl::Keep => {}
                 Ttl::Clear if idx == NO_TTL => {}
                 Ttl::Clear => {
-                    e.vol_idx = NO_TTL;
+                    e.set_vol_idx(NO_TTL);
                     self.volatile_remove(idx as usize);
                 }
                 Ttl::At(at) if idx != NO_TTL => {
@@ -95,15 +116,16 @@ impl Db {
                     }
                 }
                 Ttl::At(at) => {
-                    e.vol_idx = self.volatile.len() as u32;
+                    e.set_vol_idx(self.volatile.len() as u32);
                     self.volatile_push(key, at);
                 }
             }
             return;
         }
         let mut entry = Entry::new(key, value, lru);
+        entry.set_mark(self.parity);
         if let Ttl::At(at) = ttl {
-            entry.vol_idx = self.volatile.len() as u32;
+            entry.set_vol_idx(self.volatile.len() as u32);
             self.volatile_push(key, at);
         }
         self.mem += entry.mem_usage();
@@ -118,7 +140,7 @@ impl Db {
 
     /// Runs `f` on the value of `key` and re-measures its memory afterwards.
     pub(crate) fn modify<R>(&mut self, key: &[u8], f: impl FnOnce(&mut Value) -> R) -> Option<R> {
-        let e = self.dict.get_mut(key)?;
+        let e = self.get_mut(key)?;
         let before = e.mem_usage();
         let r = f(&mut e.value);
         let after = e.mem_usage();
@@ -128,25 +150,31 @@ impl Db {
 
     /// Removes `key`; returns its value and deadline.
     pub(crate) fn remove(&mut self, key: &[u8]) -> Option<(Value, Option<u64>)> {
+        if self.snap.is_some() {
+            self.snap_capture(key);
+        }
         let e = self.dict.remove(key)?;
         self.mem -= e.mem_usage();
-        let expire = if e.vol_idx == NO_TTL {
+        let expire = if e.vol_idx() == NO_TTL {
             None
         } else {
-            Some(self.volatile_remove(e.vol_idx as usize))
+            Some(self.volatile_remove(e.vol_idx() as usize))
         };
         Some((e.value, expire))
     }
 
     /// Sets or clears the deadline of an existing key. Returns false if the key is absent.
     pub(crate) fn set_expire(&mut self, key: &[u8], at: Option<u64>) -> bool {
+        if self.snap.is_some() {
+            self.snap_capture(key);
+        }
         let Some(e) = self.dict.get_mut(key) else {
             return false;
         };
-        match (e.vol_idx, at) {
+        match (e.vol_idx(), at) {
             (NO_TTL, None) => {}
             (NO_TTL, Some(at)) => {
-                e.vol_idx = self.volatile.len() as u32;
+                e.set_vol_idx(self.volatile.len() as u32);
                 self.volatile_push(key, at);
             }
             (idx, Some(at)) => {
@@ -155,7 +183,7 @@ impl Db {
                 }
             }
             (idx, None) => {
-                e.vol_idx = NO_TTL;
+                e.set_vol_idx(NO_TTL);
                 self.volatile_remove(idx as usize);
             }
         }
@@ -170,7 +198,7 @@ impl Db {
             .saturating_sub(std::mem::size_of::<(SmallBytes, u64)>() + k.heap_size());
         if let Some((moved_key, _)) = self.volatile.get(idx) {
             if let Some(e) = self.dict.get_mut(moved_key.as_slice()) {
-                e.vol_idx = idx as u32;
+                e.set_vol_idx(idx as u32);
             }
         }
         at
@@ -185,12 +213,25 @@ impl Db {
         Some((k.as_slice(), *at))
     }
 
-    /// Drops every key.
+    /// Drops every key. A snapshot still owed entries of this database takes the old
+    /// table with it and writes them from its own thread.
     pub(crate) fn clear(&mut self) {
+        if self.snap.is_some() {
+            self.snap_detach();
+            return;
+        }
         self.dict.clear();
         self.volatile = Vec::new();
         self.mem = 0;
         self.hash_deadlines = HashMap::new();
+    }
+}
+
+/// The deadline of `e` in `volatile`, if it has one.
+pub(crate) fn expire_in(volatile: &[(SmallBytes, u64)], e: &Entry) -> Option<u64> {
+    match e.vol_idx() {
+        NO_TTL => None,
+        idx => volatile.get(idx as usize).map(|(_, at)| *at),
     }
 }
 

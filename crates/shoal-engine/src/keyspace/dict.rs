@@ -179,6 +179,26 @@ impl Dict {
         v.reverse_bits()
     }
 
+    /// Like [`Dict::scan`], with each entry of the bucket given mutably.
+    pub(crate) fn scan_mut(&mut self, cursor: u64, mut f: impl FnMut(&mut Entry)) -> u64 {
+        if self.buckets.is_empty() {
+            return 0;
+        }
+        let mask = self.mask() as u64;
+        let mut cur = self.buckets[(cursor & mask) as usize].as_deref_mut();
+        while let Some(node) = cur {
+            f(&mut node.entry);
+            cur = node.next.as_deref_mut();
+        }
+        (((cursor | !mask).reverse_bits()).wrapping_add(1)).reverse_bits()
+    }
+
+    /// Takes every entry out, leaving an empty table with the same hasher.
+    pub(crate) fn take(&mut self) -> Dict {
+        let empty = Dict::new(self.hasher.clone());
+        std::mem::replace(self, empty)
+    }
+
     /// Every entry, in bucket order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
         self.buckets.iter().flat_map(|b| {

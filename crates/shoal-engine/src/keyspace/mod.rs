@@ -14,6 +14,7 @@ pub(crate) mod dict;
 pub mod entry;
 pub(crate) mod hash_ttl;
 pub mod slot;
+pub(crate) mod snap;
 
 use db::Db;
 use parking_lot::{Mutex, MutexGuard};

@@ -6,23 +6,24 @@
 //! ```
 //!
 //! A file holding a hash with field deadlines needs the types of RDB 12 and says
-//! `REDIS0012`. Files are written to `temp-<pid>.rdb` beside the target, synced, renamed over
-//! it and the directory synced, so a crash never leaves half a file under the real name.
-//! Reading is in `file_load.rs`; SAVE, LASTSAVE and the save schedule build on [`save`].
+//! `REDIS0012`. Files are written to `temp-<pid>-<n>.rdb` beside the target, synced, renamed
+//! over it and the directory synced, so a crash never leaves half a file under the real
+//! name. The image comes from a [`Snapshot`], which lets writers go on meanwhile: BGSAVE
+//! and the save schedule write from a thread of their own, SAVE and SHUTDOWN in place.
+//! Reading is in `file_load.rs`.
 
 use super::crc64;
-use super::length::{write_len, write_string};
+use super::length::write_string;
+use super::snapshot::{self, Snapshot};
+pub use super::state::SaveState;
 use super::value::write_value;
 use crate::engine::Inner;
-use crate::keyspace::SHARDS;
 use crate::types::list::Fill;
 use crate::types::Value;
-use parking_lot::Mutex;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Weak;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub use super::file_load::{load_file, LoadStats};
 
@@ -75,6 +76,9 @@ pub enum RdbError {
         /// What is wrong.
         reason: String,
     },
+    /// Another snapshot is being written.
+    #[error("a snapshot is already being written")]
+    Busy,
 }
 
 impl RdbError {
@@ -115,46 +119,35 @@ impl SaveOptions {
 }
 
 /// A writer that keeps the CRC-64 of everything written.
-struct Sink<W: Write> {
+pub(crate) struct Sink<W: Write> {
     out: W,
     crc: u64,
-    buf: Vec<u8>,
+    /// Scratch space for the next records.
+    pub(crate) buf: Vec<u8>,
 }
 
 impl<W: Write> Sink<W> {
+    pub(crate) fn new(out: W) -> Sink<W> {
+        Sink {
+            out,
+            crc: 0,
+            buf: Vec::new(),
+        }
+    }
+
     fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.crc = crc64(self.crc, bytes);
         self.out.write_all(bytes)
     }
 
     /// Writes and clears the scratch buffer.
-    fn flush_buf(&mut self) -> std::io::Result<()> {
+    pub(crate) fn flush_buf(&mut self) -> std::io::Result<()> {
         let buf = std::mem::take(&mut self.buf);
         let r = self.put(&buf);
         self.buf = buf;
         self.buf.clear();
         r
     }
-}
-
-/// Per database: (keys, keys with a deadline), and whether any hash has field deadlines.
-fn census(inner: &Inner) -> (Vec<(usize, usize)>, bool) {
-    let mut counts = vec![(0, 0); inner.keyspace.databases()];
-    let mut v12 = false;
-    for s in 0..SHARDS {
-        let shard = inner.keyspace.lock(s);
-        for (i, db) in shard.dbs.iter().enumerate() {
-            counts[i].0 += db.len();
-            counts[i].1 += db.expires_len();
-            if !db.hash_deadlines.is_empty() && !v12 {
-                v12 = db
-                    .dict
-                    .iter()
-                    .any(|e| matches!(&e.value, Value::Hash(h) if h.volatile_len() > 0));
-            }
-        }
-    }
-    (counts, v12)
 }
 
 fn aux(sink: &mut Sink<impl Write>, name: &str, value: &str) -> std::io::Result<()> {
@@ -165,7 +158,7 @@ fn aux(sink: &mut Sink<impl Write>, name: &str, value: &str) -> std::io::Result<
 }
 
 /// The function libraries' code, without starting a script engine when there are none.
-fn library_codes(inner: &Inner) -> Vec<Vec<u8>> {
+pub(crate) fn library_codes(inner: &Inner) -> Vec<Vec<u8>> {
     if inner.scripting.counts.lock().0 == 0 {
         return Vec::new();
     }
@@ -175,94 +168,84 @@ fn library_codes(inner: &Inner) -> Vec<Vec<u8>> {
         .unwrap_or_default()
 }
 
-/// Writes the whole snapshot to `out`, locking one shard at a time. Returns the RDB version.
-fn write_rdb(inner: &Inner, out: impl Write, o: &SaveOptions) -> std::io::Result<u16> {
-    let (counts, v12) = census(inner);
-    let version: u16 = if v12 { 12 } else { 10 };
-    let mut sink = Sink {
-        out,
-        crc: 0,
-        buf: Vec::new(),
-    };
+/// The magic, version and AUX fields.
+pub(crate) fn write_header(
+    inner: &Inner,
+    sink: &mut Sink<impl Write>,
+    version: u16,
+    _o: &SaveOptions,
+) -> std::io::Result<()> {
     sink.put(format!("REDIS{version:04}").as_bytes())?;
-    let now = inner.now_ms();
     aux(
-        &mut sink,
+        sink,
         "redis-ver",
         crate::commands::connection::REDIS_VERSION,
     )?;
-    aux(&mut sink, "redis-bits", &(usize::BITS).to_string())?;
-    aux(&mut sink, "ctime", &(now / 1000).to_string())?;
-    aux(&mut sink, "used-mem", &inner.used_memory().to_string())?;
-    aux(&mut sink, "aof-base", "0")?;
-    for code in library_codes(inner) {
-        sink.buf.push(op::FUNCTION2);
-        write_string(&mut sink.buf, &code, o.compress);
-        sink.flush_buf()?;
-    }
-    for (db, &(keys, expires)) in counts.iter().enumerate() {
-        if keys == 0 {
-            continue;
-        }
-        sink.buf.push(op::SELECTDB);
-        write_len(&mut sink.buf, db as u64);
-        sink.buf.push(op::RESIZEDB);
-        write_len(&mut sink.buf, keys as u64);
-        write_len(&mut sink.buf, expires as u64);
-        sink.flush_buf()?;
-        write_db(inner, &mut sink, db, o)?;
-    }
-    sink.put(&[op::EOF])?;
-    let crc = if o.checksum { sink.crc } else { 0 };
-    sink.out.write_all(&crc.to_le_bytes())?;
-    sink.out.flush()?;
-    Ok(version)
+    aux(sink, "redis-bits", &(usize::BITS).to_string())?;
+    aux(sink, "ctime", &(inner.now_ms() / 1000).to_string())?;
+    aux(sink, "used-mem", &inner.used_memory().to_string())?;
+    aux(sink, "aof-base", "0")
 }
 
-fn write_db(
-    inner: &Inner,
+/// One FUNCTION2 record per library.
+pub(crate) fn write_libraries(
     sink: &mut Sink<impl Write>,
-    db: usize,
+    libraries: &[Vec<u8>],
     o: &SaveOptions,
 ) -> std::io::Result<()> {
-    for s in 0..SHARDS {
-        let shard = inner.keyspace.lock(s);
-        let d = &shard.dbs[db];
-        for e in d.dict.iter() {
-            if let Some(at) = d.expire_of(e) {
-                sink.buf.push(op::EXPIRETIME_MS);
-                sink.buf.extend_from_slice(&at.to_le_bytes());
-            }
-            // Value type byte, then key, then body: write_value puts the type first.
-            let mut obj = Vec::new();
-            write_value(&mut obj, &e.value, o.compress, o.fill);
-            if let Some((&kind, body)) = obj.split_first() {
-                sink.buf.push(kind);
-                write_string(&mut sink.buf, e.key.as_slice(), o.compress);
-                sink.buf.extend_from_slice(body);
-            }
-            if sink.buf.len() >= 64 * 1024 {
-                sink.flush_buf()?;
-            }
-        }
+    for code in libraries {
+        sink.buf.push(op::FUNCTION2);
+        write_string(&mut sink.buf, code, o.compress);
         sink.flush_buf()?;
     }
     Ok(())
 }
 
-/// Writes a snapshot of the whole keyspace to `path` through a temporary file in the same
-/// directory. The caller makes the image point-in-time (the gate held exclusively).
-pub fn save_to(inner: &Inner, path: &Path, o: &SaveOptions) -> Result<u16, RdbError> {
+/// EOF and the checksum.
+pub(crate) fn write_trailer(sink: &mut Sink<impl Write>, o: &SaveOptions) -> std::io::Result<()> {
+    sink.put(&[op::EOF])?;
+    let crc = if o.checksum { sink.crc } else { 0 };
+    sink.out.write_all(&crc.to_le_bytes())?;
+    sink.out.flush()
+}
+
+/// Appends one key's record: its deadline if any, the value's type, the key, the body.
+pub(crate) fn write_record(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    value: &Value,
+    expire: Option<u64>,
+    o: &SaveOptions,
+) {
+    if let Some(at) = expire {
+        out.push(op::EXPIRETIME_MS);
+        out.extend_from_slice(&at.to_le_bytes());
+    }
+    // write_value puts the type byte first; the key goes between it and the body.
+    let mut obj = Vec::new();
+    write_value(&mut obj, value, o.compress, o.fill);
+    if let Some((&kind, body)) = obj.split_first() {
+        out.push(kind);
+        write_string(out, key, o.compress);
+        out.extend_from_slice(body);
+    }
+}
+
+/// Distinguishes the temporary files of saves in one process.
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `snap` to `path` through a temporary file in the same directory.
+pub fn save_to(snap: Snapshot, path: &Path) -> Result<u16, RdbError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let temp = dir.join(format!("temp-{}.rdb", std::process::id()));
-    let _one_at_a_time = SAVING.lock();
+    let seq = TEMP_SEQ.fetch_add(1, Relaxed);
+    let temp = dir.join(format!("temp-{}-{seq}.rdb", std::process::id()));
     let result = (|| {
         let file = File::create(&temp).map_err(|e| RdbError::io(&temp, e))?;
         let mut w = BufWriter::with_capacity(1 << 16, file);
-        let version = write_rdb(inner, &mut w, o).map_err(|e| RdbError::io(&temp, e))?;
+        let version = snap.write(&mut w).map_err(|e| RdbError::io(&temp, e))?;
         let file = w
             .into_inner()
             .map_err(|e| RdbError::io(&temp, e.into_error()))?;
@@ -290,72 +273,98 @@ pub fn configured_path(inner: &Inner) -> PathBuf {
     Path::new(&dir).join(name)
 }
 
-/// What the engine remembers of its saves.
-#[derive(Clone, Copy, Debug)]
-pub struct SaveState {
-    /// Unix seconds of the last successful save (start-up time before any).
-    pub last_save: u64,
-    /// Whether the last attempt succeeded.
-    pub last_ok: bool,
-    /// Ms of the last attempt, to space retries after a failure.
-    pub last_try_ms: u64,
-}
-
-/// Save states by engine (the engine has no field of its own for them). Entries of
-/// dropped engines are pruned; holding a `Weak` keeps each engine's address unique.
-static STATES: Mutex<Vec<(Weak<Inner>, SaveState)>> = Mutex::new(Vec::new());
-
 /// The save state of `inner`.
 pub fn state(inner: &Inner) -> SaveState {
-    let mut g = STATES.lock();
-    g.retain(|(w, _)| w.strong_count() > 0);
-    if let Some((_, st)) = g.iter().find(|(w, _)| Weak::ptr_eq(w, &inner.me)) {
-        return *st;
-    }
-    let st = SaveState {
-        last_save: inner.start_ms / 1000,
-        last_ok: true,
-        last_try_ms: 0,
-    };
-    g.push((inner.me.clone(), st));
-    st
+    inner.persist.state()
 }
 
-fn set_state(inner: &Inner, s: SaveState) {
-    let mut g = STATES.lock();
-    match g.iter_mut().find(|(w, _)| Weak::ptr_eq(w, &inner.me)) {
-        Some((_, st)) => *st = s,
-        None => g.push((inner.me.clone(), s)),
-    }
-}
-
-/// Saves in one process never overlap: they share the temp file name `temp-<pid>.rdb`.
-static SAVING: Mutex<()> = Mutex::new(());
-
-/// Saves to the configured file now, recording the outcome as Redis does: on success the
-/// write counter restarts and LASTSAVE moves. Logs failures.
+/// Saves to the configured file now, in this thread, recording the outcome as Redis does:
+/// on success the write counter restarts and LASTSAVE moves. The caller holds the keyspace
+/// gate alone. A background save in progress is waited for first.
 pub fn save(inner: &Inner) -> Result<(), RdbError> {
-    let path = configured_path(inner);
+    inner.persist.wait_idle();
     let now = inner.now_ms();
     let dirty = inner.stats.dirty.load(Relaxed);
-    let result = save_to(inner, &path, &SaveOptions::from_config(inner));
-    let mut st = state(inner);
-    st.last_try_ms = now;
-    st.last_ok = result.is_ok();
-    match &result {
-        Ok(_) => {
-            st.last_save = now / 1000;
-            // Writes that raced with a save not under the gate (SHUTDOWN) still count.
-            let _ = inner
-                .stats
-                .dirty
-                .fetch_update(Relaxed, Relaxed, |d| Some(d.saturating_sub(dirty)));
-            tracing::info!("DB saved on disk");
-        }
-        Err(e) => tracing::warn!("failed saving the DB: {e}"),
+    let Some(snap) = snapshot::begin(inner, SaveOptions::from_config(inner)) else {
+        return Err(RdbError::Busy);
+    };
+    let result = save_to(snap, &configured_path(inner));
+    finish(inner, now, dirty, result.is_ok(), false);
+    if let Err(e) = &result {
+        tracing::warn!("failed saving the DB: {e}");
     }
-    set_state(inner, st);
     result.map(|_| ())
+}
+
+/// Records a save's outcome.
+fn finish(inner: &Inner, started_ms: u64, dirty: u64, ok: bool, background: bool) {
+    let now = inner.now_ms();
+    inner.persist.update(|st| {
+        st.last_try_ms = started_ms;
+        st.last_ok = ok;
+        if background {
+            st.bgsave_started_ms = None;
+            st.last_bgsave_secs = (now.saturating_sub(started_ms) / 1000) as i64;
+        }
+        if ok {
+            st.last_save = now / 1000;
+            st.saves += 1;
+        }
+    });
+    if ok {
+        // Writes made while the image was written are still unsaved.
+        let _ = inner
+            .stats
+            .dirty
+            .fetch_update(Relaxed, Relaxed, |d| Some(d.saturating_sub(dirty)));
+        let how = if background {
+            "Background saving"
+        } else {
+            "DB saved on disk"
+        };
+        tracing::info!(
+            "{how}{}",
+            if background {
+                " terminated with success"
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+/// Starts a background save to the configured file. The caller holds the keyspace gate
+/// alone (the image's point in time); the file is written by a thread of its own while
+/// clients go on. Fails when a snapshot is already being written.
+pub fn bgsave(inner: &Inner) -> Result<(), RdbError> {
+    let now = inner.now_ms();
+    let dirty = inner.stats.dirty.load(Relaxed);
+    let Some(snap) = snapshot::begin(inner, SaveOptions::from_config(inner)) else {
+        return Err(RdbError::Busy);
+    };
+    let path = configured_path(inner);
+    inner.persist.update(|st| {
+        st.bgsave_started_ms = Some(now);
+        st.bgsave_scheduled = false;
+    });
+    let weak = inner.me.clone();
+    let spawned = std::thread::Builder::new()
+        .name("shoal-bgsave".into())
+        .spawn(move || {
+            let result = save_to(snap, &path);
+            if let Err(e) = &result {
+                tracing::warn!("Background saving error: {e}");
+            }
+            if let Some(inner) = weak.upgrade() {
+                finish(&inner, now, dirty, result.is_ok(), true);
+            }
+        });
+    if let Err(e) = spawned {
+        inner.persist.update(|st| st.bgsave_started_ms = None);
+        return Err(RdbError::io(&configured_path(inner), e));
+    }
+    tracing::info!("Background saving started");
+    Ok(())
 }
 
 /// The save points of `save` as (seconds, changes).
@@ -371,24 +380,27 @@ pub fn save_points(inner: &Inner) -> Vec<(u64, u64)> {
 /// After a failed save, the schedule waits this long before trying again.
 const RETRY_MS: u64 = 5000;
 
-/// Called once per background tick: saves when a save point is reached (enough writes and
-/// enough time since the last save). Takes the gate exclusively; answers whether it saved.
+/// Called once per background tick: starts a background save when a save point is reached
+/// (enough writes and enough time since the last save) or one was scheduled (BGSAVE
+/// SCHEDULE). Answers whether it started one.
 pub fn maybe_save(inner: &Inner) -> bool {
-    let dirty = inner.stats.dirty.load(Relaxed);
-    if dirty == 0 {
+    if snapshot::running(inner) {
         return false;
     }
-    let now = inner.now_ms();
     let st = state(inner);
+    let dirty = inner.stats.dirty.load(Relaxed);
+    let now = inner.now_ms();
     let elapsed = (now / 1000).saturating_sub(st.last_save);
-    let due = save_points(inner)
-        .iter()
-        .any(|&(secs, changes)| dirty >= changes && elapsed >= secs);
-    if !due || (!st.last_ok && now.saturating_sub(st.last_try_ms) < RETRY_MS) {
+    let due = dirty > 0
+        && save_points(inner)
+            .iter()
+            .any(|&(secs, changes)| dirty >= changes && elapsed >= secs)
+        && (st.last_ok || now.saturating_sub(st.last_try_ms) >= RETRY_MS);
+    if !due && !st.bgsave_scheduled {
         return false;
     }
     let Ok(_gate) = inner.gate.exclusive() else {
         return false;
     };
-    save(inner).is_ok()
+    bgsave(inner).is_ok()
 }

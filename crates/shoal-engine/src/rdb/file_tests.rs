@@ -24,7 +24,7 @@ fn harness_in(dir: &Path) -> Harness {
     h
 }
 
-fn keys_of(h: &mut Harness, db: usize) -> Vec<String> {
+pub(crate) fn keys_of(h: &mut Harness, db: usize) -> Vec<String> {
     h.run(&["SELECT", &db.to_string()]);
     let mut keys: Vec<String> = match h.run(&["KEYS", "*"]) {
         Frame::Array(items) => items
@@ -41,7 +41,7 @@ fn keys_of(h: &mut Harness, db: usize) -> Vec<String> {
 }
 
 /// A key's contents in an order-free form.
-fn contents(h: &mut Harness, k: &str) -> Frame {
+pub(crate) fn contents(h: &mut Harness, k: &str) -> Frame {
     let sorted = |f: Frame| match f {
         Frame::Array(mut items) | Frame::Set(mut items) => {
             items.sort_by_key(|i| format!("{i:?}"));

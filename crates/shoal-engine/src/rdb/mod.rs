@@ -14,10 +14,14 @@ pub mod length;
 pub mod listpack;
 pub mod load;
 pub mod lzf;
+pub mod snapshot;
+pub mod state;
 pub mod value;
 
 #[cfg(test)]
 pub(crate) mod file_tests;
+#[cfg(test)]
+mod snapshot_tests;
 #[cfg(test)]
 mod tests;
 

@@ -63,8 +63,9 @@ pub(super) fn touch(ctx: &mut Ctx<'_>) -> CmdResult {
     let lru = a.lru_now();
     let mut n = 0;
     for k in &keys {
-        if let Some(e) = a.get(k) {
-            e.lru = lru;
+        // TOUCH refreshes the access time even for a client in NO-TOUCH mode.
+        if a.get(k).is_some() {
+            a.db_mut_of(k).touch(k, Some(lru));
             n += 1;
         }
     }

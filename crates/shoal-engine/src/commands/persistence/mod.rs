@@ -8,16 +8,49 @@ use crate::command::{acl, flags, CommandSpec, Group};
 use crate::config::{Kind, Param};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
-use crate::rdb::file;
+use crate::rdb::{file, snapshot};
 use shoal_resp::Frame;
 
 /// `SAVE`: writes the snapshot now. Declared exclusive, so it runs alone and the image is
 /// point-in-time.
 fn save(ctx: &mut Ctx<'_>) -> CmdResult {
     ctx.args.finish()?;
+    if file::state(ctx.engine()).bgsave_started_ms.is_some() {
+        return Err(CmdError::Msg("Background save already in progress"));
+    }
     match file::save(ctx.engine()) {
         Ok(()) => Ok(Frame::ok()),
         // Redis answers a bare `-ERR`; the reason goes to the log.
+        Err(_) => Err(CmdError::Msg("")),
+    }
+}
+
+/// `BGSAVE [SCHEDULE]`: starts writing the snapshot from a thread of its own and answers at
+/// once. Declared exclusive: the image is taken between commands, then clients go on while
+/// it is written. With SCHEDULE, a save that cannot start now because another snapshot (an
+/// AOF rewrite) is being written starts as soon as that one ends.
+fn bgsave(ctx: &mut Ctx<'_>) -> CmdResult {
+    let schedule = match ctx.args.remaining() {
+        0 => false,
+        1 if ctx.args.eat("SCHEDULE") => true,
+        _ => return Err(CmdError::Syntax),
+    };
+    let inner = ctx.engine();
+    let st = file::state(inner);
+    if st.bgsave_started_ms.is_some() {
+        return Err(CmdError::Msg("Background save already in progress"));
+    }
+    if snapshot::running(inner) {
+        if schedule {
+            inner.persist.update(|st| st.bgsave_scheduled = true);
+            return Ok(Frame::simple("Background saving scheduled"));
+        }
+        return Err(CmdError::Msg(
+            "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        ));
+    }
+    match file::bgsave(inner) {
+        Ok(()) => Ok(Frame::simple("Background saving started")),
         Err(_) => Err(CmdError::Msg("")),
     }
 }
@@ -114,6 +147,15 @@ pub const COMMANDS: &[CommandSpec] = &[
             "Writes a point-in-time snapshot of every database to disk, blocking meanwhile.",
             "1.0.0",
             "O(N) where N is the total number of keys in all databases",
+        ),
+    CommandSpec::new("bgsave", bgsave)
+        .arity(-1)
+        .flags(flags::ADMIN | flags::NOSCRIPT | flags::EXCLUSIVE)
+        .group(Group::Server)
+        .doc(
+            "Writes a point-in-time snapshot of every database to disk while clients go on.",
+            "1.0.0",
+            "O(1)",
         ),
     CommandSpec::new("lastsave", lastsave)
         .arity(1)

@@ -13,6 +13,111 @@ fn map1(k: &str, v: &str) -> shoal_resp::Frame {
     shoal_resp::Frame::Map(vec![(bulk(k), bulk(v))])
 }
 
+/// Polls until no background save is in progress.
+fn wait_bgsave(h: &Harness) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while crate::rdb::file::state(h.engine.inner())
+        .bgsave_started_ms
+        .is_some()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "BGSAVE never finished"
+        );
+        std::thread::yield_now();
+    }
+}
+
+fn info_persistence(h: &mut Harness) -> String {
+    match h.run(&["INFO", "persistence"]) {
+        shoal_resp::Frame::Verbatim { data, .. } | shoal_resp::Frame::Bulk(data) => {
+            String::from_utf8_lossy(&data).into_owned()
+        }
+        other => panic!("INFO answered {other:?}"),
+    }
+}
+
+#[test]
+fn bgsave_writes_the_file_in_the_background_and_reports_it() {
+    let dir = scratch("bgsave");
+    let mut h = harness_in(&dir);
+    for i in 0..1000 {
+        h.run(&["SET", &format!("k{i}"), "v"]);
+    }
+    assert_eq!(h.run(&["BGSAVE"]), simple("Background saving started"));
+    wait_bgsave(&h);
+    let info = info_persistence(&mut h);
+    assert!(info.contains("rdb_bgsave_in_progress:0\r\n"), "{info}");
+    assert!(info.contains("rdb_last_bgsave_status:ok\r\n"), "{info}");
+    assert!(info.contains("rdb_changes_since_last_save:0\r\n"), "{info}");
+    assert!(info.contains("rdb_saves:1\r\n"), "{info}");
+    assert!(info.contains("rdb_last_bgsave_time_sec:0\r\n"), "{info}");
+    let mut fresh = Harness::new();
+    let st = fresh.engine.load_rdb(dir.join("dump.rdb"));
+    assert_eq!(st.map(|st| st.keys).ok(), Some(1000));
+    assert_eq!(fresh.run(&["DBSIZE"]), int(1000));
+    assert_eq!(
+        h.run(&["BGSAVE", "SCHEDULE"]),
+        simple("Background saving started")
+    );
+    wait_bgsave(&h);
+    assert_eq!(h.run(&["BGSAVE", "NOW"]), err("ERR syntax error"));
+    assert_eq!(h.run(&["BGSAVE", "SCHEDULE", "x"]), err("ERR syntax error"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bgsave_beside_another_snapshot_is_refused_or_scheduled() {
+    let dir = scratch("bgsave-busy");
+    let mut h = harness_in(&dir);
+    h.run(&["SET", "k", "v"]);
+    let opts = crate::rdb::file::SaveOptions::from_config(h.engine.inner());
+    // A snapshot that is not a BGSAVE (as an AOF rewrite takes) holds the one slot.
+    let Some(snap) = crate::rdb::snapshot::begin(h.engine.inner(), opts) else {
+        panic!("a snapshot is already running");
+    };
+    assert_eq!(
+        h.run(&["BGSAVE"]),
+        err("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+    );
+    assert_eq!(
+        h.run(&["BGSAVE", "SCHEDULE"]),
+        simple("Background saving scheduled")
+    );
+    assert!(!maybe_save(h.engine.inner()));
+    drop(snap);
+    assert!(maybe_save(h.engine.inner()));
+    wait_bgsave(&h);
+    assert!(dir.join("dump.rdb").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn save_and_bgsave_refuse_while_a_bgsave_runs() {
+    let dir = scratch("bgsave-twice");
+    let mut h = harness_in(&dir);
+    // A bgsave into a directory that vanished fails, and says so.
+    let _ = std::fs::remove_dir_all(&dir);
+    h.run(&["SET", "k", "v"]);
+    assert_eq!(h.run(&["BGSAVE"]), simple("Background saving started"));
+    wait_bgsave(&h);
+    let info = info_persistence(&mut h);
+    assert!(info.contains("rdb_last_bgsave_status:err\r\n"), "{info}");
+    assert!(info.contains("rdb_saves:0\r\n"), "{info}");
+    h.engine
+        .inner()
+        .persist
+        .update(|st| st.bgsave_started_ms = Some(1));
+    assert_eq!(
+        h.run(&["BGSAVE"]),
+        err("ERR Background save already in progress")
+    );
+    assert_eq!(
+        h.run(&["SAVE"]),
+        err("ERR Background save already in progress")
+    );
+}
+
 fn scratch(tag: &str) -> std::path::PathBuf {
     crate::rdb::file_tests::scratch_dir(tag)
 }
@@ -112,6 +217,7 @@ fn save_points_fire_after_enough_writes_and_time() {
     }
     h.run(&["SET", "k", "2"]);
     assert!(maybe_save(h.engine.inner()));
+    wait_bgsave(&h);
     assert!(dir.join("dump.rdb").exists());
     assert_eq!(dirty(&h), 0);
     let info = match h.run(&["INFO", "persistence"]) {
@@ -127,6 +233,7 @@ fn save_points_fire_after_enough_writes_and_time() {
     assert!(!maybe_save(h.engine.inner()));
     h.advance(5_000);
     assert!(maybe_save(h.engine.inner()));
+    wait_bgsave(&h);
     assert_eq!(h.run(&["CONFIG", "SET", "save", ""]), ok());
     h.run(&["SET", "k", "5"]);
     h.advance(100_000);

@@ -52,23 +52,46 @@ pub(super) fn info(ctx: &mut Ctx<'_>) -> CmdResult {
     })
 }
 
-/// The snapshot fields: no background saves or AOF yet, so only SAVE's outcome.
+/// The snapshot fields. Snapshots do not fork, so the copy-on-write fields stay 0.
 fn persistence(ctx: &mut Ctx<'_>, out: &mut String) {
     let inner = ctx.engine();
     let st = crate::rdb::file::state(inner);
+    let now = inner.now_ms();
     field(out, "loading", 0);
+    field(out, "async_loading", 0);
+    for name in [
+        "current_cow_peak",
+        "current_cow_size",
+        "current_cow_size_age",
+    ] {
+        field(out, name, 0);
+    }
+    field(out, "current_fork_perc", "0.00");
+    field(out, "current_save_keys_processed", 0);
+    field(out, "current_save_keys_total", 0);
     field(
         out,
         "rdb_changes_since_last_save",
         inner.stats.dirty.load(Relaxed),
     );
-    field(out, "rdb_bgsave_in_progress", 0);
+    field(
+        out,
+        "rdb_bgsave_in_progress",
+        u8::from(st.bgsave_started_ms.is_some()),
+    );
     field(out, "rdb_last_save_time", st.last_save);
     field(
         out,
         "rdb_last_bgsave_status",
         if st.last_ok { "ok" } else { "err" },
     );
+    field(out, "rdb_last_bgsave_time_sec", st.last_bgsave_secs);
+    let current = st
+        .bgsave_started_ms
+        .map_or(-1, |t| (now.saturating_sub(t) / 1000) as i64);
+    field(out, "rdb_current_bgsave_time_sec", current);
+    field(out, "rdb_saves", st.saves);
+    field(out, "rdb_last_cow_size", 0);
     field(out, "aof_enabled", 0);
 }
 

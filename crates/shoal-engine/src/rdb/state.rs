@@ -1,0 +1,75 @@
+//! What the engine remembers of its snapshots, for LASTSAVE, INFO persistence and the save
+//! schedule.
+
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+
+/// The outcome of past saves and the one in progress.
+#[derive(Clone, Copy, Debug)]
+pub struct SaveState {
+    /// Unix seconds of the last successful save (start-up time before any).
+    pub last_save: u64,
+    /// Whether the last attempt succeeded.
+    pub last_ok: bool,
+    /// Ms when the last attempt started, to space retries after a failure.
+    pub last_try_ms: u64,
+    /// When the background save in progress started (ms), if one is.
+    pub bgsave_started_ms: Option<u64>,
+    /// Seconds the last background save took, -1 before any.
+    pub last_bgsave_secs: i64,
+    /// A background save waits for the one in progress (BGSAVE SCHEDULE).
+    pub bgsave_scheduled: bool,
+    /// Successful saves since start-up.
+    pub saves: u64,
+}
+
+/// The engine's persistence state.
+pub struct Persistence {
+    /// A snapshot is being written (there is one at a time).
+    pub(crate) snapshot_running: AtomicBool,
+    state: Mutex<SaveState>,
+    idle: Condvar,
+}
+
+impl Persistence {
+    /// The state of an engine started at `start_ms`.
+    pub(crate) fn new(start_ms: u64) -> Persistence {
+        Persistence {
+            snapshot_running: AtomicBool::new(false),
+            state: Mutex::new(SaveState {
+                last_save: start_ms / 1000,
+                last_ok: true,
+                last_try_ms: 0,
+                bgsave_started_ms: None,
+                last_bgsave_secs: -1,
+                bgsave_scheduled: false,
+                saves: 0,
+            }),
+            idle: Condvar::new(),
+        }
+    }
+
+    /// A copy of the state.
+    pub fn state(&self) -> SaveState {
+        *self.state.lock()
+    }
+
+    pub(crate) fn update(&self, f: impl FnOnce(&mut SaveState)) {
+        f(&mut self.state.lock());
+    }
+
+    /// Waits until no snapshot is being written.
+    pub(crate) fn wait_idle(&self) {
+        let mut st = self.state.lock();
+        while self.snapshot_running.load(SeqCst) {
+            self.idle.wait(&mut st);
+        }
+    }
+
+    /// Marks the snapshot done and wakes those waiting in [`Persistence::wait_idle`].
+    pub(crate) fn snapshot_done(&self) {
+        self.snapshot_running.store(false, SeqCst);
+        let _st = self.state.lock();
+        self.idle.notify_all();
+    }
+}
