@@ -60,6 +60,11 @@ impl Inner {
             }
             return self.run(session, args);
         };
+        if self.persist.is_loading() && !spec.has(flags::LOADING) {
+            return Ran::Reply(Frame::error(
+                "LOADING Redis is loading the dataset in memory",
+            ));
+        }
         if session.multi.is_some() && !runs_inside_multi(spec) {
             return Ran::Reply(queue(session, spec, args));
         }

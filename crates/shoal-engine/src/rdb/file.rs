@@ -367,6 +367,21 @@ pub fn bgsave(inner: &Inner) -> Result<(), RdbError> {
     Ok(())
 }
 
+/// Before the process exits on a signal, as SHUTDOWN without arguments would: saves when
+/// save points are configured (waiting for a background save in progress first). A busy
+/// script leaves no consistent point to save at, so nothing is saved then.
+pub fn save_on_exit(inner: &Inner) -> Result<(), RdbError> {
+    if save_points(inner).is_empty() {
+        return Ok(());
+    }
+    let Ok(_alone) = inner.gate.exclusive() else {
+        tracing::warn!("a script is running: exiting without saving");
+        return Err(RdbError::Busy);
+    };
+    tracing::info!("Saving the final RDB snapshot before exiting.");
+    save(inner)
+}
+
 /// The save points of `save` as (seconds, changes).
 pub fn save_points(inner: &Inner) -> Vec<(u64, u64)> {
     let text = inner.config.get("save").unwrap_or_default();

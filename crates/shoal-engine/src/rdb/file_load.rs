@@ -14,6 +14,7 @@ use crate::types::{hash, set, zset};
 use bytes::Bytes;
 use std::io::{BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// What a load did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,16 +64,18 @@ pub fn load_file(inner: &Inner, path: &Path, lim: Limits) -> Result<LoadStats, R
         offset,
         reason,
     };
+    let mut progress = Progress::start(inner, bytes.len());
     l.header(&mut r).map_err(|e| corrupt(r.pos(), explain(e)))?;
     loop {
         let at = r.pos();
         match l.item(&mut r) {
-            Ok(true) => continue,
+            Ok(true) => progress.tick(r.pos(), &l.stats),
             Ok(false) => break,
             Err(Failure::Bad(e)) => return Err(corrupt(at.max(r.pos()), explain(e))),
             Err(Failure::Text(e)) => return Err(corrupt(at, e)),
         }
     }
+    progress.done(&l.stats);
     let covered = r.pos();
     if l.stats.version >= 5 {
         let crc = u64::from_le_bytes(r.array().map_err(|e| corrupt(r.pos(), explain(e)))?);
@@ -81,6 +84,62 @@ pub fn load_file(inner: &Inner, path: &Path, lim: Limits) -> Result<LoadStats, R
         }
     }
     Ok(l.stats)
+}
+
+/// Publishes a load's progress for INFO and the log while it runs; the engine refuses
+/// commands without the `loading` flag until it is dropped.
+struct Progress<'a> {
+    inner: &'a Inner,
+    total: usize,
+    items: u64,
+    logged: std::time::Instant,
+}
+
+impl<'a> Progress<'a> {
+    fn start(inner: &'a Inner, total: usize) -> Progress<'a> {
+        let load = &inner.persist.load;
+        load.start_ms.store(inner.now_ms(), Relaxed);
+        load.total_bytes.store(total as u64, Relaxed);
+        load.loaded_bytes.store(0, Relaxed);
+        load.keys.store(0, Relaxed);
+        load.expired.store(0, Relaxed);
+        inner.persist.set_loading(true);
+        Progress {
+            inner,
+            total,
+            items: 0,
+            logged: std::time::Instant::now(),
+        }
+    }
+
+    /// After each item; publishes every 1024 items and logs every few seconds.
+    fn tick(&mut self, pos: usize, stats: &LoadStats) {
+        self.items += 1;
+        if self.items % 1024 != 0 {
+            return;
+        }
+        let load = &self.inner.persist.load;
+        load.loaded_bytes.store(pos as u64, Relaxed);
+        load.keys.store(stats.keys as u64, Relaxed);
+        if self.logged.elapsed() >= std::time::Duration::from_secs(2) {
+            self.logged = std::time::Instant::now();
+            let perc = pos as f64 * 100.0 / self.total.max(1) as f64;
+            tracing::info!("Loading: {} keys so far, {perc:.1}% of the file", stats.keys);
+        }
+    }
+
+    fn done(&mut self, stats: &LoadStats) {
+        let load = &self.inner.persist.load;
+        load.loaded_bytes.store(self.total as u64, Relaxed);
+        load.keys.store(stats.keys as u64, Relaxed);
+        load.expired.store(stats.expired as u64, Relaxed);
+    }
+}
+
+impl Drop for Progress<'_> {
+    fn drop(&mut self) {
+        self.inner.persist.set_loading(false);
+    }
 }
 
 /// The reason for a log line: the codec's truncation marker speaks of payloads.

@@ -2,7 +2,7 @@
 //! schedule.
 
 use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 
 /// The outcome of past saves and the one in progress.
 #[derive(Clone, Copy, Debug)]
@@ -23,10 +23,30 @@ pub struct SaveState {
     pub saves: u64,
 }
 
+/// Progress of a load in progress, and the outcome of the last one (INFO's `loading_*` and
+/// `rdb_last_load_*` fields).
+#[derive(Default)]
+pub struct LoadProgress {
+    /// When the load started (ms).
+    pub start_ms: AtomicU64,
+    /// Bytes of the file.
+    pub total_bytes: AtomicU64,
+    /// Bytes read so far.
+    pub loaded_bytes: AtomicU64,
+    /// Keys stored so far (by the last load, once it ended).
+    pub keys: AtomicU64,
+    /// Keys skipped as expired by the last load.
+    pub expired: AtomicU64,
+}
+
 /// The engine's persistence state.
 pub struct Persistence {
     /// A snapshot is being written (there is one at a time).
     pub(crate) snapshot_running: AtomicBool,
+    /// A file is being loaded: commands without the `loading` flag are refused meanwhile.
+    loading: AtomicBool,
+    /// The load in progress or the last one.
+    pub load: LoadProgress,
     state: Mutex<SaveState>,
     idle: Condvar,
 }
@@ -36,6 +56,8 @@ impl Persistence {
     pub(crate) fn new(start_ms: u64) -> Persistence {
         Persistence {
             snapshot_running: AtomicBool::new(false),
+            loading: AtomicBool::new(false),
+            load: LoadProgress::default(),
             state: Mutex::new(SaveState {
                 last_save: start_ms / 1000,
                 last_ok: true,
@@ -47,6 +69,17 @@ impl Persistence {
             }),
             idle: Condvar::new(),
         }
+    }
+
+    /// Whether a file is being loaded.
+    #[inline]
+    pub fn is_loading(&self) -> bool {
+        self.loading.load(Relaxed)
+    }
+
+    /// Enters or leaves the loading state.
+    pub(crate) fn set_loading(&self, on: bool) {
+        self.loading.store(on, SeqCst);
     }
 
     /// A copy of the state.

@@ -19,8 +19,12 @@ fn main() -> ExitCode {
         println!("Shoal server v={}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
+    if args.first().map(String::as_str) == Some("--check-rdb") {
+        return check_rdb(args.get(1).map(String::as_str));
+    }
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("Usage: shoal-server [/path/to/shoal.conf] [--directive value ...]");
+        println!("       shoal-server --check-rdb <dump.rdb>");
         println!("Directives use Redis's names, e.g. --port 6380 --bind 127.0.0.1 --databases 16");
         return ExitCode::SUCCESS;
     }
@@ -40,6 +44,44 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("shoal-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--check-rdb FILE`: reads the whole file as a load would (into a scratch engine with
+/// room for many databases) and reports what it found, or where and why it is bad.
+fn check_rdb(path: Option<&str>) -> ExitCode {
+    let Some(path) = path else {
+        eprintln!("Usage: shoal-server --check-rdb <dump.rdb>");
+        return ExitCode::FAILURE;
+    };
+    println!("[offset 0] Checking RDB file {path}");
+    let config = Config::new();
+    let _ = config.set_startup("databases", "1024");
+    let _ = config.set_startup("save", "");
+    let engine = Engine::with_options(EngineOptions {
+        config,
+        ..EngineOptions::default()
+    });
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    match engine.load_rdb(path) {
+        Ok(st) => {
+            println!("[offset {size}] RDB version {} checksum OK", st.version);
+            println!("[offset {size}] \\o/ RDB looks OK! \\o/");
+            println!("[info] {} keys read", st.keys + st.expired);
+            println!("[info] {} already expired", st.expired);
+            println!("[info] {} function libraries", st.libraries);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("--- RDB ERROR DETECTED ---");
+            match e {
+                shoal_engine::rdb::file::RdbError::Corrupt { offset, reason, .. } => {
+                    println!("[offset {offset}] {reason}");
+                }
+                other => println!("[offset 0] {other}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -66,13 +108,27 @@ fn load_snapshot(engine: &Engine) -> anyhow::Result<()> {
     }
 }
 
+/// The first of SIGINT and SIGTERM, by name.
+async fn exit_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "SIGINT"
+}
+
 fn run(config: Config) -> anyhow::Result<()> {
     let engine = Engine::with_options(EngineOptions {
         config,
         ..EngineOptions::default()
     });
-    load_snapshot(&engine)?;
-    engine.start_background();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -113,13 +169,31 @@ fn run(config: Config) -> anyhow::Result<()> {
                 }
             }
         }
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => tracing::info!("Received SIGINT scheduling shutdown..."),
+        // Clients connected meanwhile are answered -LOADING until the data is in.
+        let loading = engine.clone();
+        tokio::task::spawn_blocking(move || load_snapshot(&loading)).await??;
+        engine.start_background();
+        let by_signal = tokio::select! {
+            name = exit_signal() => {
+                tracing::info!("Received {name} scheduling shutdown...");
+                true
+            }
             _ = async { let mut s = stopped.clone(); let _ = s.wait_for(|v| *v).await; } => {
                 tracing::info!("User requested shutdown...");
+                false
+            }
+        };
+        stop.send_replace(true);
+        if by_signal {
+            let exiting = engine.clone();
+            let saved = tokio::task::spawn_blocking(move || {
+                shoal_engine::rdb::file::save_on_exit(exiting.inner())
+            })
+            .await?;
+            if let Err(e) = saved {
+                tracing::warn!("Error trying to save the DB before exiting: {e}");
             }
         }
-        stop.send_replace(true);
         for t in tasks {
             let _ = t.await;
         }

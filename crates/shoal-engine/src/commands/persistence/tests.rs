@@ -274,3 +274,39 @@ fn shutdown_saves_and_a_failed_save_keeps_the_server_up() {
     assert_eq!(run(&["SHUTDOWN", "NOSAVE"]), None);
     assert_eq!(fired.load(Relaxed), 3);
 }
+
+#[test]
+fn while_loading_only_loading_commands_run() {
+    let mut h = Harness::new();
+    h.engine.inner().persist.set_loading(true);
+    let loading = err("LOADING Redis is loading the dataset in memory");
+    assert_eq!(h.run(&["GET", "k"]), loading);
+    assert_eq!(h.run(&["SET", "k", "v"]), loading);
+    assert_eq!(h.run(&["DBSIZE"]), loading);
+    let info = info_persistence(&mut h);
+    assert!(info.contains("loading:1\r\n"), "{info}");
+    assert!(info.contains("loading_loaded_perc:"), "{info}");
+    assert_eq!(h.run(&["LASTSAVE"]), int((h.engine.inner().start_ms / 1000) as i64));
+    h.engine.inner().persist.set_loading(false);
+    assert_eq!(h.run(&["SET", "k", "v"]), ok());
+    assert!(info_persistence(&mut h).contains("loading:0\r\n"));
+}
+
+#[test]
+fn a_load_reports_its_counts_in_info() {
+    let dir = scratch("load-info");
+    let mut h = harness_in(&dir);
+    for i in 0..10 {
+        h.run(&["SET", &format!("k{i}"), "v"]);
+    }
+    h.run(&["SET", "gone", "v", "PX", "10"]);
+    assert_eq!(h.run(&["SAVE"]), ok());
+    let mut fresh = Harness::new();
+    fresh.advance(1000);
+    assert!(fresh.engine.load_rdb(dir.join("dump.rdb")).is_ok());
+    let info = info_persistence(&mut fresh);
+    assert!(info.contains("rdb_last_load_keys_loaded:10\r\n"), "{info}");
+    assert!(info.contains("rdb_last_load_keys_expired:1\r\n"), "{info}");
+    assert!(info.contains("loading:0\r\n"), "{info}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

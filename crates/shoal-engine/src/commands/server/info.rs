@@ -57,8 +57,28 @@ fn persistence(ctx: &mut Ctx<'_>, out: &mut String) {
     let inner = ctx.engine();
     let st = crate::rdb::file::state(inner);
     let now = inner.now_ms();
-    field(out, "loading", 0);
+    let load = &inner.persist.load;
+    let loading = inner.persist.is_loading();
+    field(out, "loading", u8::from(loading));
     field(out, "async_loading", 0);
+    if loading {
+        let start = load.start_ms.load(Relaxed);
+        let total = load.total_bytes.load(Relaxed);
+        let done = load.loaded_bytes.load(Relaxed);
+        let elapsed = now.saturating_sub(start) as f64 / 1000.0;
+        let perc = if total == 0 { 0.0 } else { done as f64 * 100.0 / total as f64 };
+        let eta = if done == 0 {
+            1
+        } else {
+            ((total.saturating_sub(done)) as f64 * elapsed / done as f64) as u64
+        };
+        field(out, "loading_start_time", start / 1000);
+        field(out, "loading_total_bytes", total);
+        field(out, "loading_rdb_used_mem", 0);
+        field(out, "loading_loaded_bytes", done);
+        field(out, "loading_loaded_perc", format!("{perc:.2}"));
+        field(out, "loading_eta_seconds", eta);
+    }
     for name in [
         "current_cow_peak",
         "current_cow_size",
@@ -92,6 +112,8 @@ fn persistence(ctx: &mut Ctx<'_>, out: &mut String) {
     field(out, "rdb_current_bgsave_time_sec", current);
     field(out, "rdb_saves", st.saves);
     field(out, "rdb_last_cow_size", 0);
+    field(out, "rdb_last_load_keys_expired", load.expired.load(Relaxed));
+    field(out, "rdb_last_load_keys_loaded", load.keys.load(Relaxed));
     field(out, "aof_enabled", 0);
 }
 
