@@ -47,6 +47,8 @@ impl Harness {
             seed: Some(42),
             ..EngineOptions::default()
         });
+        // No save points: FLUSHALL and SHUTDOWN would write dump.rdb where tests run.
+        let _ = engine.inner().config.set("save", "");
         let session = engine.session();
         Harness {
             engine,

@@ -14,7 +14,14 @@ pub fn server_binary() -> PathBuf {
     BIN.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "shoal-server", "--bin", "shoal-server"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "shoal-server",
+                "--bin",
+                "shoal-server",
+            ])
             .status();
         assert!(
             status.is_ok_and(|s| s.success()),

@@ -17,7 +17,10 @@ fn scratch(tag: &str) -> PathBuf {
 }
 
 fn info_field(con: &mut redis::Connection, section: &str, name: &str) -> String {
-    let info: String = redis::cmd("INFO").arg(section).query(con).unwrap_or_default();
+    let info: String = redis::cmd("INFO")
+        .arg(section)
+        .query(con)
+        .unwrap_or_default();
     info.lines()
         .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
         .unwrap_or_default()
@@ -93,11 +96,17 @@ fn bgsave_under_writers_keeps_every_transaction_whole() {
         .collect();
     // Let the writers get going, then snapshot while they run.
     assert!(eventually(Duration::from_secs(10), || {
-        redis::cmd("EXISTS").arg("a:0").query::<i64>(&mut con).unwrap_or(0) == 1
+        redis::cmd("EXISTS")
+            .arg("a:0")
+            .query::<i64>(&mut con)
+            .unwrap_or(0)
+            == 1
     }));
     let started: String = redis::cmd("BGSAVE").query(&mut con).unwrap_or_default();
     assert_eq!(started, "Background saving started");
-    assert!(eventually(Duration::from_secs(60), || bgsave_done(&mut con)));
+    assert!(eventually(Duration::from_secs(60), || bgsave_done(
+        &mut con
+    )));
     stop.store(true, Ordering::Relaxed);
     for w in writers {
         let _ = w.join();
@@ -109,13 +118,19 @@ fn bgsave_under_writers_keeps_every_transaction_whole() {
     let engine = load(&dir.join("dump.rdb"));
     let mut pairs = 0;
     for i in 0..100 {
-        let (a, b) = (get(&engine, &format!("a:{i}")), get(&engine, &format!("b:{i}")));
+        let (a, b) = (
+            get(&engine, &format!("a:{i}")),
+            get(&engine, &format!("b:{i}")),
+        );
         assert_eq!(a, b, "a:{i} and b:{i} differ in the image");
         pairs += usize::from(a.is_some());
     }
     assert!(pairs > 0);
     for i in 0..20_000 {
-        assert!(get(&engine, &format!("fill:{i}")).is_some(), "fill:{i} missing");
+        assert!(
+            get(&engine, &format!("fill:{i}")).is_some(),
+            "fill:{i} missing"
+        );
     }
     // Redis's own checker accepts the file, where it is installed.
     if let Ok(out) = Command::new("redis-check-rdb")
@@ -159,7 +174,10 @@ fn sigterm_saves_and_a_restart_loads_it() {
     }));
     let n: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap_or(0);
     assert_eq!(n, 501);
-    let v: String = redis::cmd("GET").arg("k42").query(&mut con).unwrap_or_default();
+    let v: String = redis::cmd("GET")
+        .arg("k42")
+        .query(&mut con)
+        .unwrap_or_default();
     assert_eq!(v, "42");
     assert_eq!(
         info_field(&mut con, "persistence", "rdb_last_load_keys_loaded"),

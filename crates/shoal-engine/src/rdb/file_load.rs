@@ -115,7 +115,7 @@ impl<'a> Progress<'a> {
     /// After each item; publishes every 1024 items and logs every few seconds.
     fn tick(&mut self, pos: usize, stats: &LoadStats) {
         self.items += 1;
-        if self.items % 1024 != 0 {
+        if !self.items.is_multiple_of(1024) {
             return;
         }
         let load = &self.inner.persist.load;
@@ -124,7 +124,10 @@ impl<'a> Progress<'a> {
         if self.logged.elapsed() >= std::time::Duration::from_secs(2) {
             self.logged = std::time::Instant::now();
             let perc = pos as f64 * 100.0 / self.total.max(1) as f64;
-            tracing::info!("Loading: {} keys so far, {perc:.1}% of the file", stats.keys);
+            tracing::info!(
+                "Loading: {} keys so far, {perc:.1}% of the file",
+                stats.keys
+            );
         }
     }
 

@@ -179,7 +179,7 @@ fn declarations_match_redis() {
         ("object", -2, 0, (0, 0, 0)),
         ("dbsize", 1, flags::READONLY | flags::FAST, (0, 0, 0)),
         ("flushdb", -1, flags::WRITE, (0, 0, 0)),
-        ("flushall", -1, flags::WRITE, (0, 0, 0)),
+        ("flushall", -1, flags::WRITE | flags::EXCLUSIVE, (0, 0, 0)),
         ("swapdb", 3, flags::WRITE | flags::FAST, (0, 0, 0)),
     ];
     for &(name, arity, fl, keys) in cases {

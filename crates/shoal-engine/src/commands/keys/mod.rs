@@ -270,9 +270,10 @@ pub const COMMANDS: &[CommandSpec] = &[
             "1.0.0",
             "O(N) for N keys in the database",
         ),
+    // Runs alone: with save points, the empty image it saves is point-in-time.
     CommandSpec::new("flushall", db::flushall)
         .arity(-1)
-        .flags(W)
+        .flags(W | flags::EXCLUSIVE)
         .acl(KS | acl::DANGEROUS)
         .group(Group::Server)
         .doc(

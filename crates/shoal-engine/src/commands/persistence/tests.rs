@@ -172,10 +172,8 @@ fn persistence_config_is_checked_and_normalized() {
             "ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"
         )
     );
-    assert_eq!(
-        h.run(&["CONFIG", "GET", "save"]),
-        map1("save", "3600 1 300 100 60 10000")
-    );
+    // Refused values leave the old one (the harness runs without save points).
+    assert_eq!(h.run(&["CONFIG", "GET", "save"]), map1("save", ""));
     for bad in [" 10  2 ", "0 1", "10 -1", "a b", "10 2 "] {
         assert_eq!(
             h.run(&["CONFIG", "SET", "save", bad]),
@@ -259,8 +257,12 @@ fn shutdown_saves_and_a_failed_save_keeps_the_server_up() {
                 .collect(),
         )
     };
+    assert_eq!(
+        run(&["CONFIG", "SET", "save", "3600 1 300 100 60 10000"]),
+        Some(ok())
+    );
     assert_eq!(run(&["SET", "k", "v"]), Some(ok()));
-    // Default save points: SHUTDOWN saves.
+    // Save points: SHUTDOWN saves.
     assert_eq!(run(&["SHUTDOWN"]), None);
     assert!(dir.join("dump.rdb").exists());
     assert_eq!(fired.load(Relaxed), 1);
@@ -286,7 +288,10 @@ fn while_loading_only_loading_commands_run() {
     let info = info_persistence(&mut h);
     assert!(info.contains("loading:1\r\n"), "{info}");
     assert!(info.contains("loading_loaded_perc:"), "{info}");
-    assert_eq!(h.run(&["LASTSAVE"]), int((h.engine.inner().start_ms / 1000) as i64));
+    assert_eq!(
+        h.run(&["LASTSAVE"]),
+        int((h.engine.inner().start_ms / 1000) as i64)
+    );
     h.engine.inner().persist.set_loading(false);
     assert_eq!(h.run(&["SET", "k", "v"]), ok());
     assert!(info_persistence(&mut h).contains("loading:0\r\n"));
@@ -309,4 +314,30 @@ fn a_load_reports_its_counts_in_info() {
     assert!(info.contains("rdb_last_load_keys_expired:1\r\n"), "{info}");
     assert!(info.contains("loading:0\r\n"), "{info}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn flushall_with_save_points_saves_the_empty_dataset() {
+    let dir = scratch("flushall");
+    let mut h = harness_in(&dir);
+    for i in 0..100 {
+        h.run(&["SET", &format!("k{i}"), "v"]);
+    }
+    assert_eq!(h.run(&["FLUSHALL"]), ok());
+    assert!(!dir.join("dump.rdb").exists(), "no save points, no save");
+    assert_eq!(h.run(&["CONFIG", "SET", "save", "3600 1"]), ok());
+    h.run(&["SET", "k", "v"]);
+    assert_eq!(h.run(&["BGSAVE"]), simple("Background saving started"));
+    assert_eq!(h.run(&["FLUSHALL"]), ok());
+    assert!(info_persistence(&mut h).contains("rdb_changes_since_last_save:1\r\n"));
+    let fresh = Harness::new();
+    let st = fresh.engine.load_rdb(dir.join("dump.rdb"));
+    assert_eq!(st.map(|s| s.keys).ok(), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_default_save_points_are_redis_ones() {
+    let c = crate::config::Config::new();
+    assert_eq!(c.get("save").as_deref(), Some("3600 1 300 100 60 10000"));
 }

@@ -66,7 +66,11 @@ fn persistence(ctx: &mut Ctx<'_>, out: &mut String) {
         let total = load.total_bytes.load(Relaxed);
         let done = load.loaded_bytes.load(Relaxed);
         let elapsed = now.saturating_sub(start) as f64 / 1000.0;
-        let perc = if total == 0 { 0.0 } else { done as f64 * 100.0 / total as f64 };
+        let perc = if total == 0 {
+            0.0
+        } else {
+            done as f64 * 100.0 / total as f64
+        };
         let eta = if done == 0 {
             1
         } else {
@@ -112,7 +116,11 @@ fn persistence(ctx: &mut Ctx<'_>, out: &mut String) {
     field(out, "rdb_current_bgsave_time_sec", current);
     field(out, "rdb_saves", st.saves);
     field(out, "rdb_last_cow_size", 0);
-    field(out, "rdb_last_load_keys_expired", load.expired.load(Relaxed));
+    field(
+        out,
+        "rdb_last_load_keys_expired",
+        load.expired.load(Relaxed),
+    );
     field(out, "rdb_last_load_keys_loaded", load.keys.load(Relaxed));
     field(out, "aof_enabled", 0);
 }

@@ -404,6 +404,8 @@ fn config_rewrite_writes_the_file() {
     std::fs::write(&path, "# keep me\nhz 10\n").ok();
     let mut h = Harness::new();
     let config = &h.engine.inner().config;
+    // Back to the default, so the rewrite has only the changes below to write.
+    assert!(config.set("save", "3600 1 300 100 60 10000").is_ok());
     assert!(config
         .set_startup("config-file", &path.to_string_lossy())
         .is_ok());
