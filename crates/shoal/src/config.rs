@@ -13,6 +13,8 @@ use crate::Error;
 pub struct Config {
     directives: Vec<(String, String)>,
     pub(crate) commands: Vec<shoal_engine::custom::CustomCommand>,
+    /// The directory given to [`Config::data_dir`], created before the directives apply.
+    pub(crate) data_dir: Option<String>,
 }
 
 impl Config {
@@ -45,6 +47,27 @@ impl Config {
         self
     }
 
+    /// Keeps the data in `path` (created if missing): the snapshot there (`dump.rdb`) is
+    /// loaded when the instance opens, and Redis's default save points apply
+    /// (`save 3600 1 300 100 60 10000`) unless `save` is set after this call.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("shoal-doc-{}", std::process::id()));
+    /// let db = shoal::Shoal::open(shoal::Config::default().data_dir(&dir))?;
+    /// db.set("k", "v")?;
+    /// db.close()?; // saves, as the save points ask
+    /// let db = shoal::Shoal::open(shoal::Config::default().data_dir(&dir))?;
+    /// assert_eq!(db.get("k")?.as_deref(), Some(&b"v"[..]));
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), shoal::Error>(())
+    /// ```
+    pub fn data_dir(mut self, path: impl AsRef<std::path::Path>) -> Config {
+        let path = path.as_ref().to_string_lossy().into_owned();
+        self.data_dir = Some(path.clone());
+        self.set("dir", &path)
+            .set("save", "3600 1 300 100 60 10000")
+    }
+
     /// Number of databases (`databases`, default 16).
     pub fn databases(self, n: usize) -> Config {
         self.set("databases", &n.to_string())
@@ -57,6 +80,9 @@ impl Config {
         config
             .set_startup("save", "")
             .map_err(|e| Error::Config(e.to_string()))?;
+        if let Some(dir) = &self.data_dir {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("{dir}: {e}")))?;
+        }
         for (name, value) in &self.directives {
             config
                 .set_startup(name, value)

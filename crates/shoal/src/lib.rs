@@ -78,9 +78,23 @@ impl Shoal {
             commands: config.commands.clone(),
             ..EngineOptions::default()
         });
+        let snapshot = shoal_engine::rdb::file::configured_path(engine.inner());
+        if config.data_dir.is_some() && snapshot.exists() {
+            engine
+                .load_rdb(&snapshot)
+                .map_err(|e| Error::Config(e.to_string()))?;
+        }
         engine.start_background();
         let session = Mutex::new(engine.session());
         Ok(Shoal { engine, session })
+    }
+
+    /// Closes the instance as a server stops on SIGTERM: when save points are configured
+    /// (as [`Config::data_dir`] does), the data is saved first. Other handles sharing the
+    /// instance keep working; dropping a handle saves nothing.
+    pub fn close(self) -> Result<()> {
+        shoal_engine::rdb::file::save_on_exit(self.engine.inner())
+            .map_err(|e| Error::Config(e.to_string()))
     }
 
     /// Runs any command, e.g. `db.execute(&["SET", "k", "v"])`, and returns its reply in the
