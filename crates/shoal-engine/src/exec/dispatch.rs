@@ -23,6 +23,9 @@ pub(crate) enum Ran {
     },
 }
 
+/// The refusal of writes after a failed save.
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
 impl Inner {
     /// Runs one command for `session`, then serves clients blocked on keys it made ready.
     pub(crate) fn execute(&self, session: &mut SessionState, args: Vec<Bytes>) -> Outcome {
@@ -65,6 +68,9 @@ impl Inner {
                 "LOADING Redis is loading the dataset in memory",
             ));
         }
+        if self.persist.save_failed() && self.refuses_writes(spec) {
+            return Ran::Reply(Frame::error(MISCONF));
+        }
         if session.multi.is_some() && !runs_inside_multi(spec) {
             return Ran::Reply(queue(session, spec, args));
         }
@@ -91,6 +97,14 @@ impl Inner {
             Err(_) if may_pass_busy(spec, &args) => self.run_spec(session, spec, args),
             Err(busy) => Ran::Reply(busy_error(busy)),
         }
+    }
+
+    /// After a failed save, with save points and `stop-writes-on-bgsave-error yes`, Redis
+    /// refuses writes (and PING, which clients use to probe) until a save succeeds.
+    fn refuses_writes(&self, spec: &CommandSpec) -> bool {
+        (spec.has(flags::WRITE) || spec.name == "ping")
+            && self.config.get_bool("stop-writes-on-bgsave-error")
+            && !crate::rdb::file::save_points(self).is_empty()
     }
 
     fn run_and_serve(

@@ -47,6 +47,8 @@ pub struct Persistence {
     loading: AtomicBool,
     /// The load in progress or the last one.
     pub load: LoadProgress,
+    /// The last save failed (writes may be refused: `stop-writes-on-bgsave-error`).
+    save_failed: AtomicBool,
     state: Mutex<SaveState>,
     idle: Condvar,
 }
@@ -58,6 +60,7 @@ impl Persistence {
             snapshot_running: AtomicBool::new(false),
             loading: AtomicBool::new(false),
             load: LoadProgress::default(),
+            save_failed: AtomicBool::new(false),
             state: Mutex::new(SaveState {
                 last_save: start_ms / 1000,
                 last_ok: true,
@@ -88,13 +91,22 @@ impl Persistence {
     }
 
     pub(crate) fn update(&self, f: impl FnOnce(&mut SaveState)) {
-        f(&mut self.state.lock());
+        let mut st = self.state.lock();
+        f(&mut st);
+        self.save_failed.store(!st.last_ok, Relaxed);
+        self.idle.notify_all();
     }
 
-    /// Waits until no snapshot is being written.
+    /// Whether the last save failed; cheap enough for every command.
+    #[inline]
+    pub fn save_failed(&self) -> bool {
+        self.save_failed.load(Relaxed)
+    }
+
+    /// Waits until no snapshot is being written and no background save is finishing.
     pub(crate) fn wait_idle(&self) {
         let mut st = self.state.lock();
-        while self.snapshot_running.load(SeqCst) {
+        while self.snapshot_running.load(SeqCst) || st.bgsave_started_ms.is_some() {
             self.idle.wait(&mut st);
         }
     }

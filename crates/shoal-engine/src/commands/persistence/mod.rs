@@ -128,6 +128,12 @@ pub(crate) const CONFIG_PARAMS: &[Param] = &[
         default: "yes",
         immutable: false,
     },
+    Param {
+        name: "stop-writes-on-bgsave-error",
+        kind: Kind::Bool,
+        default: "yes",
+        immutable: false,
+    },
     // Like Redis, set only at start-up.
     Param {
         name: "rdbchecksum",

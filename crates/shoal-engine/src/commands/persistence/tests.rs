@@ -341,3 +341,35 @@ fn the_default_save_points_are_redis_ones() {
     let c = crate::config::Config::new();
     assert_eq!(c.get("save").as_deref(), Some("3600 1 300 100 60 10000"));
 }
+
+#[test]
+fn a_failed_save_stops_writes_until_one_succeeds() {
+    let dir = scratch("misconf");
+    let mut h = harness_in(&dir);
+    assert_eq!(h.run(&["CONFIG", "SET", "save", "3600 1"]), ok());
+    h.run(&["SET", "k", "v"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(h.run(&["BGSAVE"]), simple("Background saving started"));
+    wait_bgsave(&h);
+    let misconf = err("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.");
+    assert_eq!(h.run(&["SET", "k", "w"]), misconf);
+    assert_eq!(h.run(&["PING"]), misconf);
+    assert_eq!(h.run(&["GET", "k"]), bulk("v"));
+    assert_eq!(h.run(&["MULTI"]), ok());
+    assert_eq!(h.run(&["DEL", "k"]), misconf);
+    assert_eq!(h.run(&["DISCARD"]), ok());
+    assert_eq!(
+        h.run(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]),
+        ok()
+    );
+    assert_eq!(h.run(&["SET", "k", "w"]), ok());
+    assert_eq!(
+        h.run(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"]),
+        ok()
+    );
+    assert_eq!(h.run(&["SET", "k", "x"]), misconf);
+    let _ = std::fs::create_dir_all(&dir);
+    assert_eq!(h.run(&["SAVE"]), ok());
+    assert_eq!(h.run(&["SET", "k", "x"]), ok());
+    let _ = std::fs::remove_dir_all(&dir);
+}
