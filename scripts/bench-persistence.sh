@@ -16,8 +16,8 @@ cd "$(dirname "$0")/.."
 KEYS=${KEYS:-1000000}
 N=${N:-1000000}
 CLIENTS=${CLIENTS:-50}
-REDIS_PORT=${REDIS_PORT:-17479}
-SHOAL_PORT=${SHOAL_PORT:-17480}
+REDIS_PORT=${REDIS_PORT:-17579}
+SHOAL_PORT=${SHOAL_PORT:-17580}
 WORK=$(mktemp -d /tmp/shoal-bench-persist.XXXXXX)
 
 for tool in redis-server redis-benchmark redis-cli python3; do
@@ -37,7 +37,7 @@ trap cleanup EXIT
 
 wait_port() {
   for _ in $(seq 1 600); do
-    redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return 0
+    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0
     sleep 0.05
   done
   echo "server on port $1 did not start" >&2; exit 1
@@ -73,11 +73,16 @@ for i in range(n):
 EOF
 }
 
+# Whether a BGSAVE is running (grep -c reads all, so pipefail sees no SIGPIPE).
+in_progress() { # port
+  [ "$(redis-cli -p "$1" info persistence | grep -c 'rdb_bgsave_in_progress:1')" != 0 ]
+}
+
 bgsave_secs() { # port
   local t0 t1
   t0=$(date +%s%N)
   redis-cli -p "$1" bgsave >/dev/null
-  while redis-cli -p "$1" info persistence | grep -q 'rdb_bgsave_in_progress:1'; do sleep 0.01; done
+  while in_progress "$1"; do sleep 0.01; done
   t1=$(date +%s%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }'
 }
@@ -109,7 +114,7 @@ for who in redis shoal; do
     bgsave_loop "$port" & loop=$!
     R[$who.busy.$t]=$(latency_row "$port" "$t")
     touch "$WORK/stop-bgsave"; wait "$loop"
-    while redis-cli -p "$port" info persistence | grep -q 'rdb_bgsave_in_progress:1'; do sleep 0.01; done
+    while in_progress "$port"; do sleep 0.01; done
   done
   redis-cli -p "$port" save >/dev/null
   R[$who.size]=$(stat -c %s "$WORK/$who/dump.rdb")
@@ -118,6 +123,10 @@ for who in redis shoal; do
   if [ "$who" = redis ]; then
     R[$who.load]=$(grep -o 'DB loaded from disk: [0-9.]* seconds' "$WORK/redis.log" | awk '{print $5}')
   else
+    for _ in $(seq 1 200); do
+      grep -q 'DB loaded from disk' "$WORK/shoal.log" && break
+      sleep 0.05
+    done
     R[$who.load]=$(grep -o 'in [0-9.]* seconds' "$WORK/shoal.log" | tail -1 | awk '{print $2}')
   fi
   R[$who.loaded]=$(redis-cli -p "$port" dbsize)

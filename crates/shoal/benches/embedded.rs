@@ -45,6 +45,20 @@ fn single_thread(c: &mut Criterion) {
             black_box(db.incr(format!("counter:{}", i % 1000)))
         })
     });
+    let sha = match db.execute(&[
+        "SCRIPT",
+        "LOAD",
+        "return redis.call('SET', KEYS[1], ARGV[1])",
+    ]) {
+        Ok(shoal::Frame::Bulk(b)) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("SCRIPT LOAD: {other:?}"),
+    };
+    g.bench_function("evalsha", |b| {
+        b.iter(|| {
+            i += 7;
+            black_box(db.execute(&["EVALSHA", sha.as_str(), "1", key(i).as_str(), "xxx"]))
+        })
+    });
     g.finish();
 }
 

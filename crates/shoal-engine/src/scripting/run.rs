@@ -74,6 +74,20 @@ impl Scripting {
     }
 }
 
+/// Runs `f` with the VM's memory limit lifted. With a limit set, every table, string and
+/// field the Rust side makes is a protected call of its own (a closure allocated and a
+/// `pcall` each); without one nothing can fail for want of memory, so they are made
+/// directly. Used around the conversions in and out of a script, whose size the command
+/// replies bound; the script's own code always runs under the limit.
+pub(crate) fn unguarded<R>(lua: &Lua, f: impl FnOnce() -> R) -> R {
+    let before = lua.set_memory_limit(0).unwrap_or(0);
+    let r = f();
+    if before != 0 {
+        let _ = lua.set_memory_limit(before);
+    }
+    r
+}
+
 fn lua_list(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
     let t = lua.create_table_with_capacity(items.len(), 0)?;
     for (i, b) in items.iter().enumerate() {
@@ -123,7 +137,7 @@ fn run_in_scope(
 ) -> mlua::Result<Frame> {
     let lua = &vm.sb.lua;
     let hooks = &vm.sb.hooks;
-    let (keys, args) = inputs(vm, inv)?;
+    let (keys, args) = unguarded(lua, || inputs(vm, inv))?;
     let Some(inner) = caller.inner.me.upgrade() else {
         return Err(mlua::Error::runtime("the engine is closing"));
     };
@@ -150,11 +164,13 @@ fn run_in_scope(
         .remove_app_data::<CallState>()
         .is_some_and(|cs| cs.resp == 3);
     let (ok, v) = ran?;
-    Ok(if ok {
-        lua_to_frame(&v, resp3)
-    } else {
-        script_error(&v, &inv.name)
-    })
+    Ok(unguarded(lua, || {
+        if ok {
+            lua_to_frame(&v, resp3)
+        } else {
+            script_error(&v, &inv.name)
+        }
+    }))
 }
 
 fn no_script() -> mlua::Error {
@@ -173,7 +189,7 @@ fn engine_functions(lua: &Lua, hooks: &Table) -> mlua::Result<Function> {
             .try_app_data_mut::<CallState>()
             .map_err(mlua::Error::external)?
             .ok_or_else(no_script)?;
-        cs.call(lua, a)
+        unguarded(lua, || cs.call(lua, a))
     })?;
     hooks.raw_set("call", call)?;
     let acl = lua.create_function(|lua, args| {

@@ -65,12 +65,17 @@ pub(crate) fn build() -> mlua::Result<Sandbox> {
 /// `call`, `acl_check_cmd`, `setresp`, and `set_repl`. They are Rust functions, so a
 /// script's `return redis.call(..)` keeps the script's frame for error positions.
 fn engine_functions(lua: &Lua, redis: &Table, hooks: &Table) -> mlua::Result<()> {
-    let h = hooks.clone();
     redis.raw_set(
         "call",
-        lua.create_function(move |_, args: mlua::MultiValue| {
-            let call: Function = h.raw_get("call")?;
-            let (ok, v): (bool, Value) = call.call(args)?;
+        lua.create_function(move |lua, args: mlua::MultiValue| {
+            // Straight to the running call's state: no second Lua function in between.
+            let (ok, v) = {
+                let mut cs = lua
+                    .try_app_data_mut::<super::call::CallState>()
+                    .map_err(mlua::Error::external)?
+                    .ok_or_else(|| mlua::Error::runtime("no script is running"))?;
+                super::run::unguarded(lua, || cs.call(lua, args))?
+            };
             match (ok, v) {
                 (true, v) => Ok(v),
                 (false, Value::Table(t)) => {
