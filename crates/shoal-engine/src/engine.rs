@@ -55,6 +55,8 @@ pub struct Inner {
     /// Called on the thread of a script that has run for a while (see
     /// [`Engine::on_long_script`]).
     long_script_hook: Mutex<Option<Arc<LongScriptHook>>>,
+    /// The append-only file.
+    pub(crate) aof: crate::aof::Aof,
 }
 
 type LongScriptHook = dyn Fn() + Send + Sync;
@@ -135,6 +137,7 @@ impl Engine {
             notify_index,
             long_script_hook: Mutex::new(None),
             scripting: Default::default(),
+            aof: Default::default(),
         };
         Engine {
             inner: Arc::new_cyclic(make),

@@ -69,7 +69,7 @@ fn persistence(ctx: &mut Ctx<'_>, out: &mut String) {
         "rdb_last_bgsave_status",
         if st.last_ok { "ok" } else { "err" },
     );
-    field(out, "aof_enabled", 0);
+    crate::aof::info_fields(inner, out);
 }
 
 /// Appends `field:value\r\n`.
