@@ -50,6 +50,18 @@ impl Config {
         self.set("databases", &n.to_string())
     }
 
+    /// Where files are kept (`dir`): snapshots and the append-only directory.
+    pub fn dir(self, path: impl AsRef<std::path::Path>) -> Config {
+        self.set("dir", &path.as_ref().display().to_string())
+    }
+
+    /// Turns the append-only file on (`appendonly yes`): the instance loads it at open and
+    /// logs every write to it, synced as `appendfsync` says (`set("appendfsync",
+    /// "always")` makes each write return once it is on disk).
+    pub fn appendonly(self, on: bool) -> Config {
+        self.set("appendonly", if on { "yes" } else { "no" })
+    }
+
     pub(crate) fn build(&self) -> Result<shoal_engine::Config, Error> {
         let config = shoal_engine::Config::new();
         // An embedded instance writes no snapshot unless asked: no save points by default

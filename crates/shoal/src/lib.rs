@@ -78,6 +78,9 @@ impl Shoal {
             commands: config.commands.clone(),
             ..EngineOptions::default()
         });
+        engine
+            .open_aof()
+            .map_err(|e| Error::Persistence(e.to_string()))?;
         engine.start_background();
         let session = Mutex::new(engine.session());
         Ok(Shoal { engine, session })
@@ -110,12 +113,19 @@ impl Shoal {
     }
 
     pub(crate) fn call(&self, args: Vec<Bytes>) -> Result<Frame> {
-        Error::check(self.session().call(args))
+        let mark = self.engine.write_mark();
+        let reply = self.session().call(args);
+        // With `appendfsync always`, a write returns once it is on disk.
+        self.engine.wait_durable(mark);
+        Error::check(reply)
     }
 
     /// Runs a command that may block (BLPOP, ...), waiting on this thread for its reply.
     pub(crate) fn call_blocking(&self, args: Vec<Bytes>) -> Result<Frame> {
-        Error::check(self.session().call_blocking(args))
+        let mark = self.engine.write_mark();
+        let reply = self.session().call_blocking(args);
+        self.engine.wait_durable(mark);
+        Error::check(reply)
     }
 
     /// Runs a command that may block (BLPOP, ...) without blocking a thread: the returned

@@ -379,3 +379,12 @@ pub fn info_fields(inner: &Inner, out: &mut String) {
         f("aof_delayed_fsync", &s.delayed_fsync.load(SeqCst));
     }
 }
+
+impl Engine {
+    /// Writes and syncs what the AOF writer holds and stops it (process exit).
+    pub fn close_aof(&self) {
+        if self.inner.aof.is_on() {
+            writer::stop(&self.inner);
+        }
+    }
+}

@@ -19,9 +19,13 @@ fn main() -> ExitCode {
         println!("Shoal server v={}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
+    if args.first().is_some_and(|a| a == "--check-aof") {
+        return check_aof(&args[1..]);
+    }
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("Usage: shoal-server [/path/to/shoal.conf] [--directive value ...]");
         println!("Directives use Redis's names, e.g. --port 6380 --bind 127.0.0.1 --databases 16");
+        println!("       shoal-server --check-aof [--fix] <file.manifest|file.aof>");
         return ExitCode::SUCCESS;
     }
     tracing_subscriber::fmt()
@@ -42,6 +46,34 @@ fn main() -> ExitCode {
             eprintln!("shoal-server: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `--check-aof [--fix] PATH`: checks an AOF (a manifest or one file) as redis-check-aof
+/// does; `--fix` cuts a bad tail off the last file without asking.
+fn check_aof(args: &[String]) -> ExitCode {
+    let fix = args.iter().any(|a| a == "--fix");
+    let paths: Vec<&String> = args.iter().filter(|a| *a != "--fix").collect();
+    let [path] = paths.as_slice() else {
+        println!("Usage: shoal-server --check-aof [--fix] <file.manifest|file.aof>");
+        return ExitCode::FAILURE;
+    };
+    let report = shoal_engine::aof::check::check(std::path::Path::new(path.as_str()), fix);
+    print!("{}", report.text);
+    if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Loads the data: the AOF when `appendonly` is yes (it takes precedence, as in Redis),
+/// else the snapshot.
+fn load_data(engine: &Engine) -> anyhow::Result<()> {
+    match engine.open_aof() {
+        Ok(true) => Ok(()),
+        Ok(false) => load_snapshot(engine),
+        Err(e) => anyhow::bail!("Fatal error loading the append only file, exiting: {e}"),
     }
 }
 
@@ -71,7 +103,7 @@ fn run(config: Config) -> anyhow::Result<()> {
         config,
         ..EngineOptions::default()
     });
-    load_snapshot(&engine)?;
+    load_data(&engine)?;
     engine.start_background();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -123,6 +155,7 @@ fn run(config: Config) -> anyhow::Result<()> {
         for t in tasks {
             let _ = t.await;
         }
+        engine.close_aof();
         tracing::info!("Shoal is now ready to exit, bye bye...");
         Ok(())
     })

@@ -1,0 +1,109 @@
+//! A `shoal-server` running as a child process, for tests that must kill it (SIGKILL) or
+//! restart it on the same data directory.
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A `shoal-server` child process on a loopback port, killed on drop.
+pub struct ServerProcess {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+/// The `shoal-server` binary of this build, built once per test run with the same profile
+/// and target directory as the running test (it is not a dependency cargo builds for us).
+pub fn server_binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+        // <target>/<profile>/deps/<test binary>
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()))
+            .to_path_buf();
+        let target = profile_dir.parent().map(PathBuf::from).unwrap_or_default();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "shoal-server",
+                "--bin",
+                "shoal-server",
+            ])
+            .arg("--target-dir")
+            .arg(&target);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        match build.status() {
+            Ok(s) if s.success() => {}
+            other => panic!("building shoal-server failed: {other:?}"),
+        }
+        profile_dir.join("shoal-server")
+    })
+    .clone()
+}
+
+/// A free port on 127.0.0.1 (free when asked; a race with other processes is unlikely).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+impl ServerProcess {
+    /// Starts `shoal-server --port <free> --bind 127.0.0.1 <args>` and waits until it
+    /// accepts connections. None if it exited first (start-up refused, e.g. a bad AOF).
+    pub fn start(args: &[&str]) -> Option<ServerProcess> {
+        let port = free_port();
+        let child = Command::new(server_binary())
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start shoal-server: {e}"));
+        let mut server = ServerProcess { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            if let Ok(Some(_)) = server.child.try_wait() {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("shoal-server did not start on port {port}");
+    }
+
+    /// A RESP2 client.
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .and_then(|c| c.get_connection())
+            .unwrap_or_else(|e| panic!("connect to port {}: {e}", self.port))
+    }
+
+    /// Kills the process with SIGKILL (no chance to flush anything) and reaps it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
