@@ -77,3 +77,36 @@ impl Config {
         Ok(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Frame, Shoal};
+
+    #[test]
+    fn an_instance_with_appendonly_reopens_with_its_writes() {
+        let dir = std::env::temp_dir().join(format!("shoal-embedded-aof-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let config = || {
+            Config::default()
+                .dir(&dir)
+                .appendonly(true)
+                .set("appendfsync", "always")
+        };
+        let opened = |c: Config| match Shoal::open(c) {
+            Ok(db) => db,
+            Err(e) => panic!("open: {e}"),
+        };
+        let db = opened(config());
+        assert!(db.execute(&["SET", "k", "v"]).is_ok());
+        assert!(db.execute(&["RPUSH", "l", "a", "b"]).is_ok());
+        drop(db);
+        let db = opened(config());
+        assert_eq!(
+            db.execute(&["GET", "k"]).ok(),
+            Some(Frame::Bulk("v".into()))
+        );
+        assert_eq!(db.execute(&["LLEN", "l"]).ok(), Some(Frame::Integer(2)));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
