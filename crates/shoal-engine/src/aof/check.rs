@@ -63,6 +63,7 @@ pub fn scan(data: &[u8]) -> Scan {
                 )
             }
             Err(Stop::Corrupt(why)) => return bad(multi_at.unwrap_or(at), why),
+            Err(Stop::Unknown(_)) => return bad(multi_at.unwrap_or(at), "unknown command"),
         }
     }
 }

@@ -27,6 +27,8 @@ pub enum Stop {
     Truncated,
     /// The bytes at this point are not a command.
     Corrupt(&'static str),
+    /// A well-formed command this server does not know (only replay reports it).
+    Unknown(Bytes),
 }
 
 /// Reads commands one at a time from a whole file's bytes.

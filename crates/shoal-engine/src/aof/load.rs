@@ -130,6 +130,10 @@ pub fn load_file(
              --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' \
              configuration option to yes and restart the server."
         ))),
+        Some((at, Stop::Unknown(cmd))) => Err(AofError(format!(
+            "Unknown command '{}' reading the append only file {name} at offset {at}",
+            String::from_utf8_lossy(&cmd)
+        ))),
         Some((at, Stop::Corrupt(why))) => Err(AofError(format!(
             "Bad file format reading the append only file {name} at offset {at} ({why}): \
              make a backup of your AOF file, then use shoal-server --check-aof --fix \
@@ -188,7 +192,7 @@ pub fn replay(engine: &Engine, data: &[u8]) -> Outcome {
         if inner.commands().get(&args[0]).is_none() {
             return Outcome {
                 done,
-                stop: Some((at, Stop::Corrupt("unknown command"))),
+                stop: Some((at, Stop::Unknown(args[0].clone()))),
             };
         }
         match (args[0].to_ascii_lowercase().as_slice(), multi.as_mut()) {

@@ -64,7 +64,6 @@ pub(crate) struct Aof {
 #[derive(Default)]
 pub(crate) struct Stats {
     pub(crate) rewrite_in_progress: AtomicBool,
-    pub(crate) rewrite_scheduled: AtomicBool,
     /// Seconds the last rewrite took, -1 before any.
     pub(crate) last_rewrite_secs: AtomicI64,
     /// Start of the running rewrite, ms.
@@ -230,12 +229,6 @@ pub(crate) fn cron(inner: &Inner) {
             .store(fsync_policy(inner) == Fsync::Always, SeqCst);
         rewrite::maybe_auto(inner);
     }
-    if inner.aof.stats.rewrite_scheduled.load(SeqCst)
-        && !inner.aof.stats.rewrite_in_progress.load(SeqCst)
-    {
-        inner.aof.stats.rewrite_scheduled.store(false, SeqCst);
-        let _ = start_rewrite(inner);
-    }
 }
 
 /// `appendfsync`.
@@ -342,10 +335,8 @@ pub fn info_fields(inner: &Inner, out: &mut String) {
     };
     f("aof_enabled", &u8::from(on));
     f("aof_rewrite_in_progress", &u8::from(running));
-    f(
-        "aof_rewrite_scheduled",
-        &u8::from(s.rewrite_scheduled.load(SeqCst)),
-    );
+    // Rewrites never wait for another background job, so none is ever scheduled.
+    f("aof_rewrite_scheduled", &0);
     f(
         "aof_last_rewrite_time_sec",
         &s.last_rewrite_secs.load(SeqCst),
@@ -370,10 +361,7 @@ pub fn info_fields(inner: &Inner, out: &mut String) {
     if on {
         f("aof_current_size", &s.current_size.load(SeqCst));
         f("aof_base_size", &s.base_size.load(SeqCst));
-        f(
-            "aof_pending_rewrite",
-            &u8::from(s.rewrite_scheduled.load(SeqCst)),
-        );
+        f("aof_pending_rewrite", &0);
         f("aof_buffer_length", &0);
         f("aof_pending_bio_fsync", &0);
         f("aof_delayed_fsync", &s.delayed_fsync.load(SeqCst));

@@ -72,7 +72,7 @@ fn spawn(inner: &Inner, mode: Mode) -> RewriteStart {
     }
 }
 
-/// Runs a rewrite on this thread (start-up, tests) and records its outcome.
+/// Runs a rewrite on this thread (start-up: the first base).
 pub(crate) fn run_now(inner: &Inner, enable: bool) -> Result<(), String> {
     let stats = &inner.aof.stats;
     stats.ensure_init();
@@ -81,7 +81,13 @@ pub(crate) fn run_now(inner: &Inner, enable: bool) -> Result<(), String> {
     }
     stats.rewrite_started_ms.store(inner.now_ms(), SeqCst);
     let mode = if enable { Mode::Enable } else { Mode::Rewrite };
-    run_and_record(inner, mode)
+    // Like Redis, the base made at start-up is not counted as a background rewrite.
+    let result = rewrite(inner, mode);
+    if let Err(e) = &result {
+        tracing::warn!("Creating the AOF base file failed: {e}");
+    }
+    stats.rewrite_in_progress.store(false, SeqCst);
+    result
 }
 
 fn run_and_record(inner: &Inner, mode: Mode) -> Result<(), String> {

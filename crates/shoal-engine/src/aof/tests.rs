@@ -340,7 +340,7 @@ fn info_reports_aof_fields() {
         "aof_rewrite_scheduled:0",
         "aof_last_bgrewrite_status:ok",
         "aof_last_write_status:ok",
-        "aof_rewrites:1",
+        "aof_rewrites:0",
         "aof_current_size:",
         "aof_base_size:",
     ] {

@@ -25,6 +25,9 @@ pub(crate) const SWITCH: &[u8] = b"switch";
 /// Control step: flush, sync and end.
 const STOP: &[u8] = b"stop";
 
+/// How long the writer lets effects gather when no client waits for them.
+const BATCH_WAIT: Duration = Duration::from_millis(1);
+
 struct Writer {
     weak: Weak<Inner>,
     rx: Receiver<Effect>,
@@ -109,6 +112,12 @@ impl Writer {
             let Some(inner) = self.weak.upgrade() else {
                 break;
             };
+            if first.is_some() && fsync_policy(&inner) != Fsync::Always {
+                // Nobody waits for these writes: let a batch gather, so one write(2) (and
+                // one wake-up of this thread) serves many commands, as Redis writes once
+                // per event-loop turn.
+                std::thread::sleep(BATCH_WAIT);
+            }
             let ticket = inner.aof.requested.load(SeqCst);
             let mut stop = false;
             let mut next = first;
