@@ -30,7 +30,10 @@ pub struct Replayed {
 pub(crate) fn open(engine: &Engine) -> Result<(), AofError> {
     let inner = engine.inner();
     let dir = aof_dir(inner);
-    let m = read_manifest(&manifest_path(inner)).map_err(AofError)?;
+    let mut m = read_manifest(&manifest_path(inner)).map_err(AofError)?;
+    if m.is_none() {
+        m = upgrade_legacy(inner, &dir)?;
+    }
     let Some(mut m) = m.filter(|m| m.base.is_some() || !m.incr.is_empty()) else {
         tracing::info!("Creating AOF base file on server start");
         return super::rewrite::run_now(inner, true).map_err(AofError);
@@ -66,6 +69,46 @@ pub(crate) fn open(engine: &Engine) -> Result<(), AofError> {
         Some(path) => writer::start(inner, &path).map_err(AofError),
         None => Err(AofError("no incremental AOF file to append to".into())),
     }
+}
+
+/// A single-file AOF of Redis before 7 (`<dir>/<appendfilename>`) becomes the base of a
+/// multi-part AOF, as Redis 7 upgrades it: moved into the AOF directory under its own name
+/// and listed in a new manifest. A file with an RDB preamble followed by commands is
+/// refused (Shoal reads RDB images whole); Redis 7 started on it once converts it.
+fn upgrade_legacy(inner: &Inner, dir: &Path) -> Result<Option<Manifest>, AofError> {
+    let name = prefix(inner);
+    let root = dir.parent().unwrap_or(Path::new("."));
+    let legacy = root.join(&name);
+    if !legacy.is_file() {
+        return Ok(None);
+    }
+    let fail = |e: std::io::Error| AofError(format!("{}: {e}", legacy.display()));
+    let mut head = [0u8; 5];
+    let n = std::io::Read::read(&mut std::fs::File::open(&legacy).map_err(fail)?, &mut head)
+        .map_err(fail)?;
+    if &head[..n] == b"REDIS" {
+        return Err(AofError(format!(
+            "{} is a single-file AOF with an RDB preamble: Shoal loads the multi-part layout \
+             of Redis 7; start Redis 7 on it once to convert it",
+            legacy.display()
+        )));
+    }
+    tracing::info!(
+        "Upgrading the single-file AOF {} to the multi-part layout",
+        legacy.display()
+    );
+    std::fs::create_dir_all(dir).map_err(|e| AofError(format!("{}: {e}", dir.display())))?;
+    std::fs::rename(&legacy, dir.join(&name)).map_err(fail)?;
+    let m = Manifest {
+        base: Some(Entry {
+            name: name.clone(),
+            seq: 1,
+            kind: manifest::Kind::Base,
+        }),
+        ..Manifest::default()
+    };
+    persist_manifest(dir, &name, &m).map_err(AofError)?;
+    Ok(Some(m))
 }
 
 /// Loads every file `m` lists from `dir` into the engine.

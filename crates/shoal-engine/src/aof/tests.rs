@@ -258,6 +258,33 @@ fn a_multi_without_exec_at_the_end_is_dropped() {
 }
 
 #[test]
+fn a_single_file_aof_of_older_redis_is_upgraded_to_a_base() {
+    let dir = scratch("legacy");
+    let mut old = cmd(&["SET", "a", "1"]);
+    old.extend_from_slice(&cmd(&["RPUSH", "l", "x"]));
+    let _ = std::fs::write(dir.join("appendonly.aof"), &old);
+    let engine = opened(&dir, &[]);
+    assert_eq!(image(&engine), vec!["0/a:string:1:-1", "0/l:list:x:-1"]);
+    let mut s = engine.session();
+    run(&mut s, &["SET", "b", "2"]);
+    stop(&engine);
+    let manifest = std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest"));
+    assert_eq!(
+        manifest.unwrap_or_default(),
+        "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    assert_eq!(image(&opened(&dir, &[])).len(), 3);
+}
+
+#[test]
+fn a_single_file_aof_with_an_rdb_preamble_is_refused() {
+    let dir = scratch("legacy-rdb");
+    let _ = std::fs::write(dir.join("appendonly.aof"), b"REDIS0010...");
+    let msg = open(&dir, &[]).err().map(|e| e.0).unwrap_or_default();
+    assert!(msg.contains("RDB preamble"), "{msg}");
+}
+
+#[test]
 fn a_torn_tail_in_a_file_that_is_not_the_last_is_fatal() {
     let dir = scratch("torn-middle");
     let aof = dir.join("appendonlydir");
