@@ -68,9 +68,14 @@ impl ServerProcess {
         let child = Command::new(server_binary())
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // SHOAL_TEST_SERVER_LOG=1 shows the servers' logs.
+            .stderr(if std::env::var_os("SHOAL_TEST_SERVER_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start shoal-server: {e}"));
         let mut server = ServerProcess { child, port };
@@ -92,6 +97,19 @@ impl ServerProcess {
         redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
             .and_then(|c| c.get_connection())
             .unwrap_or_else(|e| panic!("connect to port {}: {e}", self.port))
+    }
+
+    /// Waits up to `timeout` for the process to exit by itself (after SHUTDOWN); true if
+    /// it did.
+    pub fn wait_exit(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
     }
 
     /// Kills the process with SIGKILL (no chance to flush anything) and reaps it.

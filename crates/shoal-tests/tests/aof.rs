@@ -7,7 +7,6 @@
 use redis::Connection;
 use shoal_tests::key_contents;
 use shoal_tests::process::{free_port, server_binary, ServerProcess};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -171,10 +170,11 @@ fn restart_keeps_every_type_deadlines_and_transactions() {
     // A graceful stop (everysec) keeps what was written last too.
     q(&mut con, &words("SET last one"));
     let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").arg("NOSAVE").query(&mut con);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", server.port)).is_ok() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut server = server;
+    assert!(
+        server.wait_exit(Duration::from_secs(20)),
+        "SHUTDOWN did not end the server"
+    );
     drop(server);
     let server = started(&dir, &[]);
     let mut con = server.client();
