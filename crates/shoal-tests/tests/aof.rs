@@ -476,6 +476,7 @@ fn an_aof_written_by_redis_loads_into_shoal() {
             &mut r,
             &words(&format!("CONFIG SET aof-use-rdb-preamble {preamble}")),
         );
+        q(&mut r, &words("CONFIG SET aof-timestamp-enabled yes"));
         fill_with_rewrite(&mut r);
         let want = image(&mut r);
         drop(redis);
@@ -500,6 +501,7 @@ fn an_aof_written_by_shoal_loads_into_redis() {
             &mut s,
             &words(&format!("CONFIG SET aof-use-rdb-preamble {preamble}")),
         );
+        q(&mut s, &words("CONFIG SET aof-timestamp-enabled yes"));
         fill_with_rewrite(&mut s);
         let want = image(&mut s);
         shoal.kill();

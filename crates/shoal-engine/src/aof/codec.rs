@@ -54,6 +54,15 @@ impl<'a> Reader<'a> {
     /// The next command: `Ok(None)` at the end of the data. On error the position stays at
     /// the start of the bad command.
     pub fn next_command(&mut self) -> Result<Option<Vec<Bytes>>, Stop> {
+        // Annotation lines (`#TS:<unix time>` with aof-timestamp-enabled) are skipped.
+        while self.data.get(self.pos) == Some(&b'#') {
+            let rest = &self.data[self.pos..];
+            let nl = rest
+                .iter()
+                .position(|&c| c == b'\n')
+                .ok_or(Stop::Truncated)?;
+            self.pos += nl + 1;
+        }
         if self.pos >= self.data.len() {
             return Ok(None);
         }
@@ -156,6 +165,17 @@ mod tests {
             assert_eq!(r.next_command(), Err(Stop::Truncated), "cut at {cut}");
             assert_eq!(r.pos(), whole);
         }
+    }
+
+    #[test]
+    fn annotation_lines_are_skipped() {
+        let mut out = b"#TS:1700000000\r\n".to_vec();
+        encode(&mut out, &args(&["SET", "a", "1"]));
+        out.extend_from_slice(b"#TS:1700000001\r\n");
+        let mut r = Reader::new(&out);
+        assert_eq!(r.next_command(), Ok(Some(args(&["SET", "a", "1"]))));
+        assert_eq!(r.next_command(), Ok(None));
+        assert_eq!(Reader::new(b"#TS:17").next_command(), Err(Stop::Truncated));
     }
 
     #[test]

@@ -296,6 +296,7 @@ pub(crate) const CONFIG_PARAMS: &[Param] = &[
     flag("no-appendfsync-on-rewrite", "no"),
     flag("aof-use-rdb-preamble", "yes"),
     flag("aof-load-truncated", "yes"),
+    flag("aof-timestamp-enabled", "no"),
     Param {
         name: "auto-aof-rewrite-percentage",
         kind: Kind::Int {

@@ -355,6 +355,20 @@ fn bgrewriteaof_swaps_base_and_incr_and_deletes_history() {
 }
 
 #[test]
+fn aof_timestamp_enabled_annotates_the_file_and_loading_skips_the_annotations() {
+    let dir = scratch("ts");
+    let engine = opened(&dir, &[("aof-timestamp-enabled", "yes")]);
+    let mut s = engine.session();
+    run(&mut s, &["SET", "a", "1"]);
+    run(&mut s, &["SET", "b", "2"]);
+    stop(&engine);
+    let bytes = std::fs::read(dir.join("appendonlydir/appendonly.aof.1.incr.aof"));
+    let text = String::from_utf8_lossy(&bytes.unwrap_or_default()).into_owned();
+    assert!(text.starts_with("#TS:"), "{text}");
+    assert_eq!(image(&opened(&dir, &[])).len(), 2);
+}
+
+#[test]
 fn info_reports_aof_fields() {
     let dir = scratch("info");
     let engine = opened(&dir, &[]);

@@ -37,6 +37,10 @@ struct Writer {
     buf: Vec<u8>,
     unsynced: bool,
     last_sync: Instant,
+    /// Unix second of the last `#TS:` annotation in this file (`aof-timestamp-enabled`).
+    last_ts: Option<u64>,
+    /// The second the current batch is written in, when annotations are on.
+    batch_ts: Option<u64>,
 }
 
 /// Opens `path` for appending (creating it) and starts the writer on it. The caller holds
@@ -53,6 +57,8 @@ pub(crate) fn start(inner: &Inner, path: &Path) -> Result<(), String> {
         buf: Vec::with_capacity(1 << 16),
         unsynced: false,
         last_sync: Instant::now(),
+        last_ts: None,
+        batch_ts: None,
     };
     let thread = std::thread::Builder::new()
         .name("shoal-aof".into())
@@ -119,6 +125,10 @@ impl Writer {
                 std::thread::sleep(BATCH_WAIT);
             }
             let ticket = inner.aof.requested.load(SeqCst);
+            self.batch_ts = inner
+                .config
+                .get_bool("aof-timestamp-enabled")
+                .then(|| inner.now_ms() / 1000);
             let mut stop = false;
             let mut next = first;
             while let Some(e) = next {
@@ -160,6 +170,12 @@ impl Writer {
         }
         if e.targets & TO_AOF == 0 {
             return false;
+        }
+        if let Some(ts) = self.batch_ts.filter(|&ts| self.last_ts != Some(ts)) {
+            // Redis's annotation: loaders skip it, redis-check-aof can cut at it.
+            self.buf
+                .extend_from_slice(format!("#TS:{ts}\r\n").as_bytes());
+            self.last_ts = Some(ts);
         }
         if self.db != Some(e.db) {
             codec::encode_select(&mut self.buf, e.db);
@@ -252,6 +268,7 @@ impl Writer {
         self.file = file;
         self.path = path;
         self.db = None;
+        self.last_ts = None;
         Ok(())
     }
 }
