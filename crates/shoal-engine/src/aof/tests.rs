@@ -369,6 +369,38 @@ fn aof_timestamp_enabled_annotates_the_file_and_loading_skips_the_annotations() 
 }
 
 #[test]
+fn the_aof_is_rewritten_automatically_once_it_doubled_past_the_minimum_size() {
+    let dir = scratch("auto");
+    let engine = opened(
+        &dir,
+        &[
+            ("auto-aof-rewrite-min-size", "1kb"),
+            ("auto-aof-rewrite-percentage", "100"),
+        ],
+    );
+    let mut s = engine.session();
+    run(&mut s, &["SET", "k", "v"]);
+    super::cron(engine.inner());
+    wait_rewrite(&engine);
+    assert!(words(run(&mut s, &["INFO", "persistence"]))
+        .join("")
+        .contains("aof_rewrites:0"));
+    let big = "x".repeat(600);
+    for i in 0..4 {
+        run(&mut s, &["SET", &format!("k{i}"), &big]);
+    }
+    super::cron(engine.inner());
+    wait_rewrite(&engine);
+    let info = words(run(&mut s, &["INFO", "persistence"])).join("");
+    assert!(info.contains("aof_rewrites:1"), "{info}");
+    stop(&engine);
+    let manifest = std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest"));
+    assert!(manifest
+        .unwrap_or_default()
+        .contains("appendonly.aof.2.base.rdb"));
+}
+
+#[test]
 fn info_reports_aof_fields() {
     let dir = scratch("info");
     let engine = opened(&dir, &[]);
