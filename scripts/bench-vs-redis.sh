@@ -6,6 +6,10 @@
 #   SUITE=collections scripts/bench-vs-redis.sh      # list/set/hash/zset rows and memory
 #   SUITE=programmable scripts/bench-vs-redis.sh     # PUBLISH to 1/10/100 subscribers, EVALSHA,
 #                                                    # MULTI + 10 SETs + EXEC (no memory rows)
+#   SUITE=aof scripts/bench-vs-redis.sh              # SET with appendonly yes, one table per
+#                                                    # appendfsync policy (POLICIES, default
+#                                                    # "everysec always"), each server on its own
+#                                                    # fresh data dir (no memory rows)
 #
 # Throughput: redis-benchmark -t <test> -c 50 -n N at -P 1 and -P 16, alternating Redis and Shoal
 # REPEAT times (default 3) for each row, prints the median requests/s of each and the ratio
@@ -21,6 +25,10 @@ SUITE=${SUITE:-strings}
 if [ "$SUITE" = programmable ]; then
   TESTS=${TESTS:-publish_1,publish_10,publish_100,evalsha,multi_exec10}
   SCENARIOS=${SCENARIOS:-}
+elif [ "$SUITE" = aof ]; then
+  TESTS=${TESTS:-set}
+  SCENARIOS=${SCENARIOS:-}
+  POLICIES=${POLICIES:-everysec always}
 elif [ "$SUITE" = collections ]; then
   TESTS=${TESTS:-lpush,lpop,rpush,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600}
   SCENARIOS=${SCENARIOS:-hashes zset lists}
@@ -41,8 +49,9 @@ cargo build --release --quiet --bin shoal-server --bin txbench
 SHOAL_BIN=target/release/shoal-server
 
 start_servers() {
+  # shellcheck disable=SC2086
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
-    >/tmp/bench-redis.log 2>&1 &
+    ${REDIS_ARGS:-} >/tmp/bench-redis.log 2>&1 &
   REDIS_PID=$!
   # shellcheck disable=SC2086
   RUST_LOG=warn "$SHOAL_BIN" --port "$SHOAL_PORT" --bind 127.0.0.1 ${SHOAL_ARGS:-} >/tmp/bench-shoal.log 2>&1 &
@@ -110,6 +119,8 @@ rps() { # port test pipeline -> requests per second of that test's own row
 
 echo "redis: $(redis-server --version | awk '{print $3}')   shoal: $("$SHOAL_BIN" --version)"
 echo "cores: $(nproc)   clients: $CLIENTS   requests per run: $N   runs per row: $REPEAT (median)"
+
+throughput_table() {
 printf '\n%-8s %4s %14s %14s %8s\n' test P redis_rps shoal_rps ratio
 for P in 1 16; do
   for t in ${TESTS//,/ }; do
@@ -124,6 +135,26 @@ for P in 1 16; do
     printf '%-8s %4s %14s %14s %8s\n' "$t" "$P" "$r" "$s" "$ratio"
   done
 done
+}
+
+if [ "$SUITE" = aof ]; then
+  AOF_ROOT=$(mktemp -d /tmp/bench-aof.XXXXXX)
+  for policy in $POLICIES; do
+    stop_servers
+    rm -rf "$AOF_ROOT/redis" "$AOF_ROOT/shoal"
+    mkdir -p "$AOF_ROOT/redis" "$AOF_ROOT/shoal"
+    REDIS_ARGS="--appendonly yes --appendfsync $policy --dir $AOF_ROOT/redis"
+    SHOAL_ARGS="--appendonly yes --appendfsync $policy --dir $AOF_ROOT/shoal"
+    start_servers
+    echo
+    echo "appendonly yes, appendfsync $policy"
+    throughput_table
+  done
+  stop_servers
+  rm -rf "$AOF_ROOT"
+  exit 0
+fi
+throughput_table
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 

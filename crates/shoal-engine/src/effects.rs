@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 
 /// An effect is for the append-only file.
@@ -39,6 +39,8 @@ pub(crate) struct EffectBus {
     /// Consumers of what is emitted now; a script's `redis.set_repl` narrows it (and it is
     /// only ever narrowed by the exclusive gate's holder, so one value serves everyone).
     targets: AtomicU8,
+    /// Effects sent so far: a mark callers compare to learn whether they wrote.
+    sent: AtomicU64,
 }
 
 impl Default for EffectBus {
@@ -49,6 +51,7 @@ impl Default for EffectBus {
             group: Mutex::default(),
             grouping: AtomicBool::new(false),
             targets: AtomicU8::new(TO_ALL),
+            sent: AtomicU64::new(0),
         }
     }
 }
@@ -59,6 +62,20 @@ impl EffectBus {
         self.listeners.lock().push(tx);
         self.active.store(true, Ordering::SeqCst);
         rx
+    }
+
+    /// Like [`EffectBus::subscribe`], also returning a sender into the same channel, so the
+    /// listener can be woken or sent steps in order with the effects (the AOF writer).
+    pub(crate) fn subscribe_pair(&self) -> (Sender<Effect>, Receiver<Effect>) {
+        let (tx, rx) = channel();
+        self.listeners.lock().push(tx.clone());
+        self.active.store(true, Ordering::SeqCst);
+        (tx, rx)
+    }
+
+    /// How many effects were sent to listeners so far.
+    pub(crate) fn sent(&self) -> u64 {
+        self.sent.load(Ordering::SeqCst)
     }
 
     /// True if anyone listens.
@@ -150,6 +167,7 @@ impl EffectBus {
 
     fn send(&self, effect: Effect) {
         let mut listeners = self.listeners.lock();
+        self.sent.fetch_add(1, Ordering::SeqCst);
         listeners.retain(|tx| tx.send(effect.clone()).is_ok());
         if listeners.is_empty() {
             self.active.store(false, Ordering::SeqCst);

@@ -57,6 +57,8 @@ pub struct Inner {
     long_script_hook: Mutex<Option<Arc<LongScriptHook>>>,
     /// Snapshots: the one in progress and the outcome of the last.
     pub persist: crate::rdb::state::Persistence,
+    /// The append-only file.
+    pub(crate) aof: crate::aof::Aof,
 }
 
 type LongScriptHook = dyn Fn() + Send + Sync;
@@ -138,6 +140,7 @@ impl Engine {
             notify_index,
             long_script_hook: Mutex::new(None),
             scripting: Default::default(),
+            aof: Default::default(),
         };
         Engine {
             inner: Arc::new_cyclic(make),

@@ -86,6 +86,7 @@ pub(crate) fn start_background(weak: Weak<Inner>) {
                 active_expire_cycle(&inner);
                 ops.sample(&inner);
                 crate::rdb::file::maybe_save(&inner);
+                crate::aof::cron(&inner);
                 drop(inner);
                 std::thread::sleep(Duration::from_millis(1000 / hz));
             }

@@ -128,12 +128,15 @@ impl Connection {
                     continue;
                 }
             }
+            let mut mark = self.session.engine().write_mark();
             let end = loop {
                 match self.execute_buffered(&mut input, &mut output) {
                     Batch::NeedMore => break None,
                     Batch::Close(close) => break Some(close),
                     Batch::Blocked(pending) => {
                         // Replies before the blocking command go out before it waits.
+                        self.durable(mark).await;
+                        mark = self.session.engine().write_mark();
                         if !self.flush(&mut output).await {
                             return Close::Peer;
                         }
@@ -146,6 +149,7 @@ impl Connection {
                     }
                 }
             };
+            self.durable(mark).await;
             self.push.drain_into(&mut output);
             if !self.flush(&mut output).await {
                 return Close::Peer;
@@ -169,6 +173,18 @@ impl Connection {
                 );
                 return Close::Error;
             }
+        }
+    }
+
+    /// With `appendfsync always`, waits until the writes of the batch begun at `mark` are
+    /// on disk, so no reply acknowledges a write that a crash could lose.
+    async fn durable(&mut self, mark: u64) {
+        let (tx, rx) = oneshot::channel();
+        let waits = self.session.engine().when_durable(mark, move || {
+            let _ = tx.send(());
+        });
+        if waits {
+            let _ = rx.await;
         }
     }
 

@@ -62,7 +62,7 @@ impl TestServer {
     }
 }
 
-pub(crate) fn connect(url: &str) -> redis::Connection {
+fn connect(url: &str) -> redis::Connection {
     let client = match redis::Client::open(url) {
         Ok(c) => c,
         Err(e) => panic!("bad url {url}: {e}"),

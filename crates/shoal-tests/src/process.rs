@@ -1,19 +1,35 @@
-//! The `shoal-server` binary run as a child process, for what only a real process shows:
-//! signals, restarts, crashes and command-line tools.
+//! A `shoal-server` running as a child process, for tests that must signal it (SIGTERM,
+//! SIGKILL), restart it on the same data directory, or run its command-line tools.
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The `shoal-server` binary of this build, built on first use (the test suites of one
-/// package do not get another package's binaries built for them).
+/// A `shoal-server` child process on a loopback port, killed on drop.
+pub struct ServerProcess {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+/// The `shoal-server` binary of this build, built once per test run with the same profile
+/// and target directory as the running test (it is not a dependency cargo builds for us).
 pub fn server_binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+        // <target>/<profile>/deps/<test binary>
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()))
+            .to_path_buf();
+        let target = profile_dir.parent().map(PathBuf::from).unwrap_or_default();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
+        let mut build = Command::new(cargo);
+        build
             .args([
                 "build",
                 "--quiet",
@@ -22,102 +38,125 @@ pub fn server_binary() -> PathBuf {
                 "--bin",
                 "shoal-server",
             ])
-            .status();
-        assert!(
-            status.is_ok_and(|s| s.success()),
-            "cannot build shoal-server"
-        );
-        // Tests run from target/<profile>/deps/; the binary sits in target/<profile>/.
-        let exe = std::env::current_exe().unwrap_or_default();
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+            .arg("--target-dir")
+            .arg(&target);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        match build.status() {
+            Ok(s) if s.success() => {}
+            other => panic!("building shoal-server failed: {other:?}"),
+        }
         profile_dir.join("shoal-server")
     })
     .clone()
 }
 
-/// Runs `shoal-server` with `args` to completion (for tools such as `--check-rdb`).
-pub fn run_server_tool(args: &[&str]) -> Output {
-    match Command::new(server_binary()).args(args).output() {
-        Ok(o) => o,
-        Err(e) => panic!("cannot run shoal-server: {e}"),
-    }
+/// Runs `shoal-server` with `args` to completion (tools such as `--check-rdb`).
+pub fn run_server_tool(args: &[&str]) -> std::process::Output {
+    Command::new(server_binary())
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run shoal-server: {e}"))
 }
 
-/// A `shoal-server` process on a free loopback port, killed on drop.
-pub struct ServerProcess {
-    child: Child,
-    /// Its port on 127.0.0.1.
-    pub port: u16,
+/// A free port on 127.0.0.1 (free when asked; a race with other processes is unlikely).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
 impl ServerProcess {
-    /// Starts the server with `--port <free> --bind 127.0.0.1` and `args`, and waits until
-    /// it accepts connections.
-    pub fn start(args: &[&str]) -> ServerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap_or(0);
+    /// Starts `shoal-server --port <free> --bind 127.0.0.1 <args>` and waits until it
+    /// accepts connections. None if it exited first (start-up refused, e.g. a bad AOF).
+    pub fn start(args: &[&str]) -> Option<ServerProcess> {
+        let port = free_port();
         let child = Command::new(server_binary())
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match child {
-            Ok(c) => c,
-            Err(e) => panic!("cannot start shoal-server: {e}"),
-        };
+            // SHOAL_TEST_SERVER_LOG=1 shows the servers' logs.
+            .stderr(if std::env::var_os("SHOAL_TEST_SERVER_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start shoal-server: {e}"));
         let mut server = ServerProcess { child, port };
-        let up = crate::eventually(Duration::from_secs(30), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        if !up {
-            let _ = server.child.kill();
-            panic!("shoal-server did not start on port {port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() && server.loaded(deadline) {
+                return Some(server);
+            }
+            if let Ok(Some(_)) = server.child.try_wait() {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        server
+        panic!("shoal-server did not start on port {port}");
+    }
+
+    /// Waits (until `deadline`) for the data to be loaded: the server listens while it
+    /// loads and answers -LOADING meanwhile.
+    fn loaded(&self, deadline: Instant) -> bool {
+        let Ok(mut con) = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .and_then(|c| c.get_connection())
+        else {
+            return false;
+        };
+        while Instant::now() < deadline {
+            match redis::cmd("PING").query::<String>(&mut con) {
+                Err(e) if e.code() == Some("LOADING") => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                _ => return true,
+            }
+        }
+        false
     }
 
     /// A RESP2 client.
     pub fn client(&self) -> redis::Connection {
-        crate::connect(&format!("redis://127.0.0.1:{}/", self.port))
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .and_then(|c| c.get_connection())
+            .unwrap_or_else(|e| panic!("connect to port {}: {e}", self.port))
     }
 
-    /// Sends SIGTERM and waits (up to 30 s) for the process to exit.
-    pub fn terminate(&mut self) -> Option<ExitStatus> {
+    /// Waits up to `timeout` for the process to exit by itself (after SHUTDOWN); true if
+    /// it did.
+    pub fn wait_exit(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Sends SIGTERM and waits up to 30 s for the process to exit; true if it did.
+    pub fn terminate(&mut self) -> bool {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         self.wait_exit(Duration::from_secs(30))
     }
 
-    /// Kills the process at once (SIGKILL), as a crash would.
-    pub fn kill(&mut self) {
+    /// Kills the process with SIGKILL (no chance to flush anything) and reaps it.
+    pub fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-
-    /// Waits up to `timeout` for the process to exit by itself.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
     }
 }
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        self.kill();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -148,7 +148,9 @@ fn bgsave_under_writers_keeps_every_transaction_whole() {
 fn sigterm_saves_and_a_restart_loads_it() {
     let dir = scratch("sigterm");
     let d = dir.display().to_string();
-    let mut server = ServerProcess::start(&["--dir", &d, "--save", "3600 1"]);
+    let Some(mut server) = ServerProcess::start(&["--dir", &d, "--save", "3600 1"]) else {
+        panic!("the server did not start");
+    };
     let mut con = server.client();
     for i in 0..500 {
         let _: () = redis::cmd("SET")
@@ -163,11 +165,12 @@ fn sigterm_saves_and_a_restart_loads_it() {
         .arg("b")
         .query(&mut con)
         .unwrap_or_default();
-    let status = server.terminate();
-    assert!(status.is_some(), "the server did not exit on SIGTERM");
+    assert!(server.terminate(), "the server did not exit on SIGTERM");
     assert!(dir.join("dump.rdb").exists());
 
-    let server = ServerProcess::start(&["--dir", &d, "--save", ""]);
+    let Some(server) = ServerProcess::start(&["--dir", &d, "--save", ""]) else {
+        panic!("the server did not restart");
+    };
     let mut con = server.client();
     assert!(eventually(Duration::from_secs(30), || {
         info_field(&mut con, "persistence", "loading") == "0"

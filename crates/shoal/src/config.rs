@@ -73,6 +73,27 @@ impl Config {
         self.set("databases", &n.to_string())
     }
 
+    /// Where files are kept (`dir`): snapshots and the append-only directory. The snapshot
+    /// there is loaded at open; [`Config::data_dir`] also creates the directory and turns
+    /// on save points.
+    pub fn dir(self, path: impl AsRef<std::path::Path>) -> Config {
+        self.set("dir", &path.as_ref().display().to_string())
+    }
+
+    /// Turns the append-only file on (`appendonly yes`): the instance loads it at open and
+    /// logs every write to it, synced as `appendfsync` says (`set("appendfsync",
+    /// "always")` makes each write return once it is on disk).
+    pub fn appendonly(self, on: bool) -> Config {
+        self.set("appendonly", if on { "yes" } else { "no" })
+    }
+
+    /// Whether the directive `name` was set.
+    pub(crate) fn sets(&self, name: &str) -> bool {
+        self.directives
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    }
+
     pub(crate) fn build(&self) -> Result<shoal_engine::Config, Error> {
         let config = shoal_engine::Config::new();
         // An embedded instance writes no snapshot unless asked: no save points by default
@@ -89,5 +110,38 @@ impl Config {
                 .map_err(|e| Error::Config(e.to_string()))?;
         }
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Frame, Shoal};
+
+    #[test]
+    fn an_instance_with_appendonly_reopens_with_its_writes() {
+        let dir = std::env::temp_dir().join(format!("shoal-embedded-aof-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let config = || {
+            Config::default()
+                .dir(&dir)
+                .appendonly(true)
+                .set("appendfsync", "always")
+        };
+        let opened = |c: Config| match Shoal::open(c) {
+            Ok(db) => db,
+            Err(e) => panic!("open: {e}"),
+        };
+        let db = opened(config());
+        assert!(db.execute(&["SET", "k", "v"]).is_ok());
+        assert!(db.execute(&["RPUSH", "l", "a", "b"]).is_ok());
+        drop(db);
+        let db = opened(config());
+        assert_eq!(
+            db.execute(&["GET", "k"]).ok(),
+            Some(Frame::Bulk("v".into()))
+        );
+        assert_eq!(db.execute(&["LLEN", "l"]).ok(), Some(Frame::Integer(2)));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

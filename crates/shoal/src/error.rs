@@ -19,6 +19,9 @@ pub enum Error {
     /// Configuration refused at open.
     #[error("configuration: {0}")]
     Config(String),
+    /// The data on disk (the append-only file) could not be loaded at open.
+    #[error("persistence: {0}")]
+    Persistence(String),
     /// A socket error (serve).
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -78,11 +78,16 @@ impl Shoal {
             commands: config.commands.clone(),
             ..EngineOptions::default()
         });
+        // The AOF when `appendonly` is on (it takes precedence, as in Redis), else the
+        // snapshot in a directory the application named.
+        let from_aof = engine
+            .open_aof()
+            .map_err(|e| Error::Persistence(e.to_string()))?;
         let snapshot = shoal_engine::rdb::file::configured_path(engine.inner());
-        if config.data_dir.is_some() && snapshot.exists() {
+        if !from_aof && config.sets("dir") && snapshot.exists() {
             engine
                 .load_rdb(&snapshot)
-                .map_err(|e| Error::Config(e.to_string()))?;
+                .map_err(|e| Error::Persistence(e.to_string()))?;
         }
         engine.start_background();
         let session = Mutex::new(engine.session());
@@ -94,7 +99,7 @@ impl Shoal {
     /// instance keep working; dropping a handle saves nothing.
     pub fn close(self) -> Result<()> {
         shoal_engine::rdb::file::save_on_exit(self.engine.inner())
-            .map_err(|e| Error::Config(e.to_string()))
+            .map_err(|e| Error::Persistence(e.to_string()))
     }
 
     /// Runs any command, e.g. `db.execute(&["SET", "k", "v"])`, and returns its reply in the
@@ -124,12 +129,19 @@ impl Shoal {
     }
 
     pub(crate) fn call(&self, args: Vec<Bytes>) -> Result<Frame> {
-        Error::check(self.session().call(args))
+        let mark = self.engine.write_mark();
+        let reply = self.session().call(args);
+        // With `appendfsync always`, a write returns once it is on disk.
+        self.engine.wait_durable(mark);
+        Error::check(reply)
     }
 
     /// Runs a command that may block (BLPOP, ...), waiting on this thread for its reply.
     pub(crate) fn call_blocking(&self, args: Vec<Bytes>) -> Result<Frame> {
-        Error::check(self.session().call_blocking(args))
+        let mark = self.engine.write_mark();
+        let reply = self.session().call_blocking(args);
+        self.engine.wait_durable(mark);
+        Error::check(reply)
     }
 
     /// Runs a command that may block (BLPOP, ...) without blocking a thread: the returned

@@ -36,6 +36,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         transaction::COMMANDS,
         pubsub::COMMANDS,
         persistence::COMMANDS,
+        persistence::aof::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())

@@ -2,7 +2,7 @@
 //! schedule.
 
 use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 
 /// The outcome of past saves and the one in progress.
 #[derive(Clone, Copy, Debug)]
@@ -43,8 +43,9 @@ pub struct LoadProgress {
 pub struct Persistence {
     /// A snapshot is being written (there is one at a time).
     pub(crate) snapshot_running: AtomicBool,
-    /// A file is being loaded: commands without the `loading` flag are refused meanwhile.
-    loading: AtomicBool,
+    /// Loads in progress (they nest: an AOF's RDB base inside the AOF): commands without
+    /// the `loading` flag are refused meanwhile.
+    loading: AtomicUsize,
     /// The load in progress or the last one.
     pub load: LoadProgress,
     /// The last save failed (writes may be refused: `stop-writes-on-bgsave-error`).
@@ -58,7 +59,7 @@ impl Persistence {
     pub(crate) fn new(start_ms: u64) -> Persistence {
         Persistence {
             snapshot_running: AtomicBool::new(false),
-            loading: AtomicBool::new(false),
+            loading: AtomicUsize::new(0),
             load: LoadProgress::default(),
             save_failed: AtomicBool::new(false),
             state: Mutex::new(SaveState {
@@ -77,12 +78,18 @@ impl Persistence {
     /// Whether a file is being loaded.
     #[inline]
     pub fn is_loading(&self) -> bool {
-        self.loading.load(Relaxed)
+        self.loading.load(Relaxed) != 0
     }
 
-    /// Enters or leaves the loading state.
-    pub(crate) fn set_loading(&self, on: bool) {
-        self.loading.store(on, SeqCst);
+    /// Enters (`true`) or leaves (`false`) a loading state; calls pair up and nest.
+    pub fn set_loading(&self, on: bool) {
+        if on {
+            self.loading.fetch_add(1, SeqCst);
+        } else {
+            let _ = self
+                .loading
+                .fetch_update(SeqCst, SeqCst, |n| Some(n.saturating_sub(1)));
+        }
     }
 
     /// A copy of the state.

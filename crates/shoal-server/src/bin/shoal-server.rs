@@ -22,9 +22,13 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("--check-rdb") {
         return check_rdb(args.get(1).map(String::as_str));
     }
+    if args.first().is_some_and(|a| a == "--check-aof") {
+        return check_aof(&args[1..]);
+    }
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("Usage: shoal-server [/path/to/shoal.conf] [--directive value ...]");
         println!("       shoal-server --check-rdb <dump.rdb>");
+        println!("       shoal-server --check-aof [--fix] <file.manifest|file.aof>");
         println!("Directives use Redis's names, e.g. --port 6380 --bind 127.0.0.1 --databases 16");
         return ExitCode::SUCCESS;
     }
@@ -84,6 +88,43 @@ fn check_rdb(path: Option<&str>) -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `--check-aof [--fix] PATH`: checks an AOF (a manifest or one file) as redis-check-aof
+/// does; `--fix` cuts a bad tail off the last file without asking.
+fn check_aof(args: &[String]) -> ExitCode {
+    let fix = args.iter().any(|a| a == "--fix");
+    let paths: Vec<&String> = args.iter().filter(|a| *a != "--fix").collect();
+    let [path] = paths.as_slice() else {
+        println!("Usage: shoal-server --check-aof [--fix] <file.manifest|file.aof>");
+        return ExitCode::FAILURE;
+    };
+    let report = shoal_engine::aof::check::check(std::path::Path::new(path.as_str()), fix);
+    print!("{}", report.text);
+    if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Loads the data: the AOF when `appendonly` is yes (it takes precedence, as in Redis),
+/// else the snapshot.
+fn load_data(engine: &Engine) -> anyhow::Result<()> {
+    // Clients are answered -LOADING until the data is in and the AOF (if on) is open.
+    let persist = &engine.inner().persist;
+    persist.set_loading(true);
+    let loaded = load_data_inner(engine);
+    persist.set_loading(false);
+    loaded
+}
+
+fn load_data_inner(engine: &Engine) -> anyhow::Result<()> {
+    match engine.open_aof() {
+        Ok(true) => Ok(()),
+        Ok(false) => load_snapshot(engine),
+        Err(e) => anyhow::bail!("Fatal error loading the append only file, exiting: {e}"),
     }
 }
 
@@ -171,7 +212,7 @@ fn run(config: Config) -> anyhow::Result<()> {
         }
         // Clients connected meanwhile are answered -LOADING until the data is in.
         let loading = engine.clone();
-        tokio::task::spawn_blocking(move || load_snapshot(&loading)).await??;
+        tokio::task::spawn_blocking(move || load_data(&loading)).await??;
         engine.start_background();
         let by_signal = tokio::select! {
             name = exit_signal() => {
@@ -197,6 +238,7 @@ fn run(config: Config) -> anyhow::Result<()> {
         for t in tasks {
             let _ = t.await;
         }
+        engine.close_aof();
         tracing::info!("Shoal is now ready to exit, bye bye...");
         Ok(())
     })

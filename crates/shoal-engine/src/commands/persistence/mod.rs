@@ -1,6 +1,7 @@
 //! SAVE and LASTSAVE: synchronous RDB snapshots (see [`crate::rdb::file`]), and the checks
 //! of the `dir`, `dbfilename` and `save` parameters.
 
+pub mod aof;
 #[cfg(test)]
 mod tests;
 

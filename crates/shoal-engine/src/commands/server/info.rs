@@ -122,7 +122,7 @@ fn persistence(ctx: &mut Ctx<'_>, out: &mut String) {
         load.expired.load(Relaxed),
     );
     field(out, "rdb_last_load_keys_loaded", load.keys.load(Relaxed));
-    field(out, "aof_enabled", 0);
+    crate::aof::info_fields(inner, out);
 }
 
 /// Appends `field:value\r\n`.
