@@ -146,6 +146,7 @@ pub fn params() -> Vec<Param> {
     ];
     // Each subsystem declares its own parameters next to its code.
     all.extend_from_slice(crate::commands::persistence::CONFIG_PARAMS);
+    all.extend_from_slice(crate::acl::CONFIG_PARAMS);
     all
 }
 
@@ -176,6 +177,8 @@ pub struct Config {
     numbers: Vec<AtomicI64>,
     /// Bumped by every change, so readers can cache what they derive from values.
     version: AtomicU64,
+    /// `user` lines of the configuration file, loaded when the engine starts.
+    pub startup_users: parking_lot::Mutex<Vec<Vec<String>>>,
 }
 
 impl Default for Config {
@@ -201,6 +204,7 @@ impl Config {
             values: RwLock::new(values),
             numbers,
             version: AtomicU64::new(0),
+            startup_users: Default::default(),
         }
     }
 

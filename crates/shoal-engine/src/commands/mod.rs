@@ -1,6 +1,7 @@
 //! Every command family, one file each; each file ends with its declarations, and
 //! [`table`] gathers them.
 
+pub mod acl;
 pub mod bitmap;
 pub mod connection;
 pub mod dump;
@@ -36,6 +37,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         transaction::COMMANDS,
         pubsub::COMMANDS,
         persistence::COMMANDS,
+        acl::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())

@@ -60,6 +60,12 @@ impl Inner {
             }
             return self.run(session, args);
         };
+        if let Some(refused) = self.acl_refusal(session, spec, &args) {
+            if let Some(m) = session.multi.as_mut() {
+                m.failed = true;
+            }
+            return Ran::Reply(refused);
+        }
         if session.multi.is_some() && !runs_inside_multi(spec) {
             return Ran::Reply(queue(session, spec, args));
         }
