@@ -76,6 +76,11 @@ pub fn apply_text(config: &Config, text: &str) -> Result<(), ConfigFileError> {
         if values.is_empty() {
             return Err(err("wrong number of arguments".into()));
         }
+        if name.eq_ignore_ascii_case("user") {
+            shoal_engine::acl::validate_user_line(values).map_err(err)?;
+            config.startup_users.lock().push(values.to_vec());
+            continue;
+        }
         match config.set_startup(name, &values.join(" ")) {
             Ok(()) => {}
             Err(ConfigError::Unknown(_)) => {

@@ -71,6 +71,9 @@ fn run(config: Config) -> anyhow::Result<()> {
         config,
         ..EngineOptions::default()
     });
+    if let Some(e) = engine.inner().acl().startup_error() {
+        anyhow::bail!("{e}");
+    }
     load_snapshot(&engine)?;
     engine.start_background();
     let runtime = tokio::runtime::Builder::new_multi_thread()
