@@ -6,6 +6,9 @@
 #   SUITE=collections scripts/bench-vs-redis.sh      # list/set/hash/zset rows and memory
 #   SUITE=programmable scripts/bench-vs-redis.sh     # PUBLISH to 1/10/100 subscribers, EVALSHA,
 #                                                    # MULTI + 10 SETs + EXEC (no memory rows)
+#   SUITE=acl scripts/bench-vs-redis.sh              # SET/GET as the default user, then as an ACL
+#                                                    # user with key patterns (set_acl, get_acl:
+#                                                    # redis-benchmark --user u -a pass; no memory)
 #
 # Throughput: redis-benchmark -t <test> -c 50 -n N at -P 1 and -P 16, alternating Redis and Shoal
 # REPEAT times (default 3) for each row, prints the median requests/s of each and the ratio
@@ -20,6 +23,9 @@ KEYS=${KEYS:-1000000}
 SUITE=${SUITE:-strings}
 if [ "$SUITE" = programmable ]; then
   TESTS=${TESTS:-publish_1,publish_10,publish_100,evalsha,multi_exec10}
+  SCENARIOS=${SCENARIOS:-}
+elif [ "$SUITE" = acl ]; then
+  TESTS=${TESTS:-set,get,set_acl,get_acl}
   SCENARIOS=${SCENARIOS:-}
 elif [ "$SUITE" = collections ]; then
   TESTS=${TESTS:-lpush,lpop,rpush,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600}
@@ -62,7 +68,15 @@ wait_port() {
   done
   echo "server on port $1 did not start" >&2; exit 1
 }
+# The ACL suite's user: every command, keys matching redis-benchmark's key:* names only, so
+# each command's keys are checked against a pattern.
+add_acl_user() {
+  for port in "$REDIS_PORT" "$SHOAL_PORT"; do
+    redis-cli -p "$port" ACL SETUSER u on '>pass' '~key:*' '~counter:*' '&*' '+@all' >/dev/null
+  done
+}
 start_servers
+if [ "$SUITE" = acl ]; then add_acl_user; fi
 
 # A custom command's row: requests per second of `redis-benchmark ... <command>`.
 custom_rps() { # port pipeline command...
@@ -102,8 +116,12 @@ programmable_rps() { # port test pipeline
 rps() { # port test pipeline -> requests per second of that test's own row
   if [ "$SUITE" = programmable ]; then programmable_rps "$@"; return; fi
   # (lrange_* first runs an "LPUSH (needed to benchmark LRANGE)" row: skip it)
-  redis-benchmark -p "$1" -t "$2" -c "$CLIENTS" -n "$N" -P "$3" -r 1000000 -q --csv 2>/dev/null \
-    | awk -F'","' -v t="$(echo "$2" | tr a-z A-Z)" \
+  # (a test named <test>_acl runs <test> logged in as the ACL suite's user)
+  local t=$2 auth=()
+  if [[ "$t" == *_acl ]]; then t=${t%_acl}; auth=(--user u -a pass); fi
+  redis-benchmark -p "$1" ${auth[@]+"${auth[@]}"} -t "$t" -c "$CLIENTS" -n "$N" -P "$3" \
+    -r 1000000 -q --csv 2>/dev/null \
+    | awk -F'","' -v t="$(echo "$t" | tr a-z A-Z)" \
         'NR>1 { name=$1; gsub(/"/, "", name); if (index(name, t) == 1 && name !~ /needed/) {
                  gsub(/"/, "", $2); print $2; exit } }'
 }

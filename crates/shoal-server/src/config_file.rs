@@ -171,6 +171,22 @@ mod tests {
     }
 
     #[test]
+    fn user_lines_are_kept_for_start_up_and_checked() {
+        let c = Config::new();
+        let r = apply_text(&c, "user app on >pw ~app:* (+get ~x*) +@all\nuser b\n");
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(c.startup_users.lock().len(), 2);
+        let e = apply_text(&c, "user bad ~* ~a\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("Error in user declaration '~a': Adding a pattern after the * pattern"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn unknown_directive_is_fatal_with_line() {
         let c = Config::new();
         let e = apply_text(&c, "port 1\nnosuch thing\n")

@@ -365,3 +365,56 @@ fn subscribed_clients_are_closed_when_their_channels_are_revoked() {
     h.run(&["ACL", "SETUSER", "u", "resetchannels", "&b*"]);
     assert!(c.should_close());
 }
+
+#[test]
+fn protected_mode_refuses_remote_clients_only_without_a_password() {
+    let h = Harness::new();
+    let inner = h.engine.inner();
+    let remote: std::net::SocketAddr = "10.1.2.3:5000".parse().unwrap_or_else(|_| panic!());
+    let local: std::net::SocketAddr = "127.0.0.1:5000".parse().unwrap_or_else(|_| panic!());
+    let refusal = inner.protected_mode_refusal(&remote).unwrap_or_default();
+    assert!(refusal.starts_with("DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user."));
+    assert!(refusal
+        .ends_with("in order for the server to start accepting connections from the outside."));
+    assert!(inner.protected_mode_refusal(&local).is_none());
+    let _ = inner.config.set("requirepass", "x");
+    crate::acl::config_changed(inner, ["requirepass"].into_iter());
+    assert!(inner.protected_mode_refusal(&remote).is_none());
+    let _ = inner.config.set("requirepass", "");
+    crate::acl::config_changed(inner, ["requirepass"].into_iter());
+    let _ = inner.config.set("protected-mode", "no");
+    assert!(inner.protected_mode_refusal(&remote).is_none());
+}
+
+#[test]
+fn startup_users_and_requirepass_come_from_the_configuration() {
+    let config = crate::Config::new();
+    let _ = config.set_startup("requirepass", "pw");
+    config.startup_users.lock().push(
+        ["app", "on", ">a", "~app:*", "+@all"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    );
+    let engine = crate::Engine::with_options(crate::EngineOptions {
+        config,
+        ..Default::default()
+    });
+    let acl = engine.inner().acl();
+    assert!(acl.startup_error().is_none());
+    assert!(acl.authenticate(b"app", b"a").is_some());
+    assert!(acl.authenticate(b"default", b"pw").is_some());
+    assert!(acl.authenticate(b"default", b"other").is_none());
+}
+
+#[test]
+fn startup_fails_on_a_missing_acl_file() {
+    let config = crate::Config::new();
+    let _ = config.set_startup("aclfile", "/nonexistent/users.acl");
+    let engine = crate::Engine::with_options(crate::EngineOptions {
+        config,
+        ..Default::default()
+    });
+    let e = engine.inner().acl().startup_error().unwrap_or_default();
+    assert!(e.starts_with("Aborting Redis startup because of ACL errors: Error loading ACLs, opening file '/nonexistent/users.acl': No such file or directory"), "{e}");
+}
