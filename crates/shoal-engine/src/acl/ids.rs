@@ -8,6 +8,9 @@ struct Entry {
     categories: u64,
     parent: Option<usize>,
     subs: Vec<usize>,
+    /// The application's own (module-like) command: ACL CAT leaves it out, as Redis does
+    /// module commands.
+    custom: bool,
 }
 
 /// Command ids, built once from the command table (custom commands included).
@@ -42,6 +45,7 @@ impl CommandIds {
             categories: spec.acl_categories(),
             parent,
             subs: Vec::new(),
+            custom: spec.group == crate::command::Group::Module,
         });
         self.by_name.insert(spec.name, id);
         id
@@ -87,6 +91,7 @@ impl CommandIds {
     /// Full names of the commands in category `flag` (ACL CAT).
     pub fn names_in(&self, flag: u64) -> Vec<&'static str> {
         self.with_category(flag)
+            .filter(|&i| !self.entries[i].custom)
             .map(|i| self.entries[i].name)
             .collect()
     }

@@ -418,3 +418,53 @@ fn startup_fails_on_a_missing_acl_file() {
     let e = engine.inner().acl().startup_error().unwrap_or_default();
     assert!(e.starts_with("Aborting Redis startup because of ACL errors: Error loading ACLs, opening file '/nonexistent/users.acl': No such file or directory"), "{e}");
 }
+
+#[test]
+fn custom_commands_are_checked_like_built_in_ones() {
+    use crate::command::{flags, CommandSpec};
+    use crate::custom::CustomCommand;
+    let touch = CustomCommand::new(
+        CommandSpec::custom("app.touch")
+            .arity(2)
+            .flags(flags::WRITE | flags::FAST)
+            .keys(1, 1, 1),
+        |_ctx| Ok(Frame::ok()),
+    );
+    let engine = crate::Engine::with_options(crate::EngineOptions {
+        commands: vec![touch],
+        ..Default::default()
+    });
+    let mut admin = engine.session();
+    run(
+        &mut admin,
+        &[
+            "ACL",
+            "SETUSER",
+            "u",
+            "on",
+            "nopass",
+            "-@all",
+            "+app.touch",
+            "~k*",
+        ],
+    );
+    let mut c = engine.session_for(ClientInfo {
+        kind: ClientKind::Tcp,
+        addr: "127.0.0.1:1".into(),
+        laddr: "127.0.0.1:2".into(),
+        fd: -1,
+    });
+    run(&mut c, &["AUTH", "u", "x"]);
+    assert_eq!(run(&mut c, &["APP.TOUCH", "k1"]), ok());
+    assert_eq!(
+        run(&mut c, &["APP.TOUCH", "x"]),
+        err("NOPERM No permissions to access a key")
+    );
+    run(&mut admin, &["ACL", "SETUSER", "u", "-@write"]);
+    assert_eq!(
+        run(&mut c, &["APP.TOUCH", "k1"]),
+        err("NOPERM User u has no permissions to run the 'app.touch' command")
+    );
+    let cat = run(&mut admin, &["ACL", "CAT", "write"]);
+    assert!(!text_of(&cat).contains("app.touch"));
+}
