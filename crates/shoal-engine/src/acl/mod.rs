@@ -122,6 +122,9 @@ impl AclSession {
 /// Every user, the ACL log, and what is derived from them.
 pub struct Acl {
     pub(crate) ids: CommandIds,
+    /// Held by what reads, changes and writes back users (ACL SETUSER, DELUSER, LOAD), so
+    /// two of them never lose each other's change.
+    pub(crate) writer: Mutex<()>,
     users: RwLock<BTreeMap<Bytes, Arc<User>>>,
     epoch: AtomicU64,
     pub(crate) log: Mutex<log::AclLog>,
@@ -144,6 +147,7 @@ impl Acl {
         users.insert(default.name.clone(), Arc::new(default));
         let acl = Acl {
             ids,
+            writer: Mutex::new(()),
             users: RwLock::new(users),
             epoch: AtomicU64::new(1),
             log: Mutex::new(log::AclLog::default()),
@@ -274,6 +278,7 @@ impl Acl {
 
     /// `requirepass` changed: the `default` user gets that password, or `nopass` if empty.
     pub(crate) fn set_requirepass(&self, password: &str) {
+        let _writing = self.writer.lock();
         let Some(current) = self.get(b"default") else {
             return;
         };
@@ -302,6 +307,16 @@ pub(crate) fn pubsub_default(config: &Config) -> PubsubDefault {
 
 pub use file::validate_user_line;
 pub(crate) use file::{parse_file, save_file};
+
+/// The refusal counters of INFO stats (`acl_access_denied_*`).
+pub(crate) fn info_stats(inner: &crate::engine::Inner, out: &mut String) {
+    use std::fmt::Write as _;
+    let counts = inner.acl.log.lock().counts;
+    let names = ["cmd", "key", "channel", "auth"];
+    for i in [3, 0, 1, 2] {
+        let _ = write!(out, "acl_access_denied_{}:{}\r\n", names[i], counts[i]);
+    }
+}
 
 /// CONFIG SET changed `names`: a new `requirepass` becomes the `default` user's password.
 pub(crate) fn config_changed<'a>(

@@ -30,6 +30,7 @@ fn setuser(ctx: &mut Ctx<'_>) -> CmdResult {
         ));
     }
     let inner = ctx.engine();
+    let _writing = inner.acl.writer.lock();
     let old = inner.acl.get(&name);
     let user = inner
         .acl
@@ -84,6 +85,7 @@ fn deluser(ctx: &mut Ctx<'_>) -> CmdResult {
         return Err(CmdError::Msg("The 'default' user cannot be removed"));
     }
     let inner = ctx.engine();
+    let _writing = inner.acl.writer.lock();
     let existing: Vec<Bytes> = names
         .iter()
         .filter(|n| inner.acl.get(n).is_some())
@@ -281,6 +283,7 @@ fn save(ctx: &mut Ctx<'_>) -> CmdResult {
 fn load(ctx: &mut Ctx<'_>) -> CmdResult {
     let path = aclfile(ctx)?;
     let inner = ctx.engine();
+    let _writing = inner.acl.writer.lock();
     let users = crate::acl::parse_file(&inner.acl, &inner.config, &path).map_err(CmdError::text)?;
     let gone: Vec<Bytes> = inner
         .acl

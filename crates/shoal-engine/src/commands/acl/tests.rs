@@ -136,6 +136,8 @@ fn noperm_replies_and_log_entries() {
         run(&mut c, &["AUTH", "u", "bad"]),
         err("WRONGPASS invalid username-password pair or user is disabled.")
     );
+    let info = text_of(&h.run(&["INFO", "stats"]));
+    assert!(info.contains("acl_access_denied_auth:1\r\nacl_access_denied_cmd:1\r\nacl_access_denied_key:1\r\nacl_access_denied_channel:1\r\n"), "{info}");
     h.advance(1500);
     let Frame::Array(entries) = h.run(&["ACL", "LOG"]) else {
         panic!("ACL LOG is an array");
