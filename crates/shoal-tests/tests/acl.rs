@@ -100,6 +100,26 @@ fn user_with_key_patterns_is_allowed_and_refused_as_its_rules_say() {
 }
 
 #[test]
+fn hello_auth_logs_a_resp3_client_in() {
+    let s = TestServer::start();
+    let mut admin = s.client();
+    ok(
+        &mut admin,
+        &["ACL", "SETUSER", "r3", "on", ">pw", "+@all", "~*"],
+    );
+    ok(&mut admin, &["CONFIG", "SET", "requirepass", "top"]);
+    let mut c = match connect(&format!("redis://r3:pw@{}/?protocol=resp3", s.addr())) {
+        Ok(c) => c,
+        Err(e) => panic!("HELLO 3 AUTH: {e}"),
+    };
+    assert_eq!(
+        text(cmd(&mut c, &["ACL", "WHOAMI"])),
+        "bulk-string('\"r3\"')"
+    );
+    assert!(connect(&format!("redis://r3:bad@{}/?protocol=resp3", s.addr())).is_err());
+}
+
+#[test]
 fn deleting_a_user_disconnects_its_clients() {
     let s = TestServer::start();
     let mut admin = s.client();

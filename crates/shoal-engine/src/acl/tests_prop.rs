@@ -69,6 +69,30 @@ fn reparse(ids: &CommandIds, text: &str) -> User {
     u
 }
 
+/// The rules ACL GETUSER's fields spell: flags, `#hash` passwords, then keys, channels and
+/// commands of the root and of each selector.
+fn getuser_rules(u: &User) -> String {
+    let sel = |s: &super::user::Selector| {
+        let mut parts = vec![s.describe_keys()];
+        if s.all_channels {
+            parts.push("&*".into());
+        } else {
+            parts.push("resetchannels".into());
+            parts.push(s.describe_channels());
+        }
+        parts.push(s.describe_commands());
+        parts.retain(|p| !p.is_empty());
+        parts.join(" ")
+    };
+    let mut words: Vec<String> = u.flag_names().iter().map(|f| f.to_string()).collect();
+    words.extend(u.passwords.iter().map(|p| format!("#{p}")));
+    words.push(sel(u.root()));
+    for s in &u.selectors[1..] {
+        words.push(format!("({})", sel(s)));
+    }
+    words.join(" ")
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
     #[test]
@@ -79,6 +103,8 @@ proptest! {
         let text = u.describe();
         let again = reparse(&ids, &text);
         prop_assert_eq!(&again.describe(), &text);
+        let from_getuser = reparse(&ids, &getuser_rules(&u));
+        prop_assert_eq!(&from_getuser.describe(), &text);
         prop_assert_eq!(&again.passwords, &u.passwords);
         prop_assert_eq!(again.selectors.len(), u.selectors.len());
         for (a, b) in again.selectors.iter().zip(&u.selectors) {
