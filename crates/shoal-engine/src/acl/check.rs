@@ -2,7 +2,7 @@
 //! the access each needs, and its channels — per selector, as Redis 7 decides.
 
 use super::ids::CommandIds;
-use super::keyspecs::key_access;
+use super::keyspecs::access_at;
 use super::user::{Selector, User};
 use crate::command::{flags, CommandSpec};
 use crate::util::glob::glob_match;
@@ -39,34 +39,80 @@ impl Denied {
     }
 }
 
-/// The keys of a command with the access each needs, computed once for every selector.
-struct KeyCache(Option<Vec<(usize, u8)>>);
-
-impl KeyCache {
-    fn get(&mut self, spec: &CommandSpec, args: &[Bytes]) -> &[(usize, u8)] {
-        self.0.get_or_insert_with(|| key_positions(spec, args))
-    }
+/// Where a command's keys are: a range of positions, or a list a key finder made.
+enum KeyList {
+    Range {
+        first: usize,
+        last: usize,
+        step: usize,
+    },
+    Listed(Vec<usize>),
 }
 
-/// Key argument positions with the access (`PERM_*`) each needs.
-pub(crate) fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<(usize, u8)> {
-    let write = spec.has(flags::WRITE);
-    let read_only = spec.has(flags::READONLY);
-    let set_get = spec.name == "set"
-        && args[3.min(args.len())..]
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(b"GET"));
-    spec.keys_of(args)
-        .into_iter()
-        .filter(|&i| i < args.len())
-        .map(|i| {
-            let mut access = key_access(spec.name, i, write, read_only);
-            if spec.name == "set" && !set_get {
-                access &= !super::user::PERM_READ;
+/// A command's keys with the access each needs, found once for every selector, without
+/// allocating for commands with fixed key positions.
+struct Keys {
+    list: KeyList,
+    specs: Option<&'static [(usize, u8)]>,
+    write: bool,
+    read_only: bool,
+    /// SET without GET writes without reading.
+    write_only_set: bool,
+}
+
+impl Keys {
+    fn new(spec: &CommandSpec, args: &[Bytes], specs: Option<&'static [(usize, u8)]>) -> Keys {
+        let argc = args.len();
+        let list = match spec.key_finder {
+            Some(find) => KeyList::Listed(find(args)),
+            None if spec.first_key <= 0 => KeyList::Listed(Vec::new()),
+            None => {
+                let last = if spec.last_key < 0 {
+                    argc as i64 + i64::from(spec.last_key)
+                } else {
+                    i64::from(spec.last_key)
+                };
+                KeyList::Range {
+                    first: spec.first_key as usize,
+                    last: last.clamp(-1, argc as i64 - 1).max(0) as usize,
+                    step: spec.key_step.max(1) as usize,
+                }
             }
-            (i, access)
-        })
-        .collect()
+        };
+        let write_only_set =
+            spec.name == "set" && !args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
+        Keys {
+            list,
+            specs,
+            write: spec.has(flags::WRITE),
+            read_only: spec.has(flags::READONLY),
+            write_only_set,
+        }
+    }
+
+    fn positions(&self, argc: usize) -> impl Iterator<Item = usize> + '_ {
+        let (range, listed) = match &self.list {
+            KeyList::Range { first, last, step } if *first < argc && first <= last => {
+                (Some((*first..=*last).step_by(*step)), &[][..])
+            }
+            KeyList::Range { .. } => (None, &[][..]),
+            KeyList::Listed(v) => (None, v.as_slice()),
+        };
+        range
+            .into_iter()
+            .flatten()
+            .chain(listed.iter().copied())
+            .filter(move |&i| i < argc)
+    }
+
+    fn need(&self, pos: usize) -> u8 {
+        let access = access_at(self.specs, pos, self.write, self.read_only);
+        if self.write_only_set {
+            access & !super::user::PERM_READ
+        } else {
+            access
+        }
+    }
 }
 
 /// Channel arguments: `(position, is a pattern)`. Only commands that publish or subscribe
@@ -114,12 +160,13 @@ fn command_allowed(sel: &Selector, id: usize, sub: bool, args: &[Bytes]) -> bool
 fn check_selector(
     sel: &Selector,
     ids: &CommandIds,
-    spec: &CommandSpec,
+    cmd: (&CommandSpec, Option<usize>),
     args: &[Bytes],
-    keys: &mut KeyCache,
+    keys: &Keys,
 ) -> Result<(), Denied> {
+    let (spec, id) = cmd;
     if !spec.has(flags::NO_AUTH) && !sel.all_commands {
-        let Some(id) = ids.lookup(spec.name) else {
+        let Some(id) = id else {
             return Err(Denied::Command);
         };
         if !command_allowed(sel, id, ids.parent(id).is_some(), args) {
@@ -127,8 +174,8 @@ fn check_selector(
         }
     }
     if !sel.all_keys {
-        for &(i, need) in keys.get(spec, args) {
-            if !key_allowed(sel, &args[i], need) {
+        for i in keys.positions(args.len()) {
+            if !key_allowed(sel, &args[i], keys.need(i)) {
                 return Err(Denied::Key(i));
             }
         }
@@ -151,10 +198,11 @@ pub fn check(
     spec: &CommandSpec,
     args: &[Bytes],
 ) -> Result<(), Denied> {
-    let mut keys = KeyCache(None);
+    let id = ids.lookup(spec.name);
+    let keys = Keys::new(spec, args, id.and_then(|i| ids.key_specs(i)));
     let mut worst = Denied::Command;
     for sel in &user.selectors {
-        match check_selector(sel, ids, spec, args, &mut keys) {
+        match check_selector(sel, ids, (spec, id), args, &keys) {
             Ok(()) => return Ok(()),
             Err(d) if d.rank() > worst.rank() => worst = d,
             Err(_) => {}

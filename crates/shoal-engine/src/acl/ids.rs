@@ -1,7 +1,8 @@
 //! A number for every command and subcommand, so a selector's allowed commands are a bitmap.
 
-use crate::command::{CommandSpec, CommandTable};
+use crate::command::{CommandSpec, CommandTable, NameHasher};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 struct Entry {
     name: &'static str,
@@ -11,12 +12,14 @@ struct Entry {
     /// The application's own (module-like) command: ACL CAT leaves it out, as Redis does
     /// module commands.
     custom: bool,
+    /// How it touches its keys (see `keyspecs`), found once here.
+    key_specs: Option<&'static [(usize, u8)]>,
 }
 
 /// Command ids, built once from the command table (custom commands included).
 pub struct CommandIds {
     entries: Vec<Entry>,
-    by_name: HashMap<&'static str, usize>,
+    by_name: HashMap<&'static str, usize, BuildHasherDefault<NameHasher>>,
 }
 
 impl CommandIds {
@@ -26,7 +29,7 @@ impl CommandIds {
         tops.sort_by_key(|s| s.name);
         let mut ids = CommandIds {
             entries: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: HashMap::default(),
         };
         for spec in tops {
             let id = ids.push(spec, None);
@@ -46,6 +49,7 @@ impl CommandIds {
             parent,
             subs: Vec::new(),
             custom: spec.group == crate::command::Group::Module,
+            key_specs: super::keyspecs::specs_of(spec.name),
         });
         self.by_name.insert(spec.name, id);
         id
@@ -67,6 +71,11 @@ impl CommandIds {
     /// The full name of `id`.
     pub fn name(&self, id: usize) -> &'static str {
         self.entries.get(id).map_or("", |e| e.name)
+    }
+
+    /// The key specifications of `id`, if Redis lists the command.
+    pub(crate) fn key_specs(&self, id: usize) -> Option<&'static [(usize, u8)]> {
+        self.entries.get(id).and_then(|e| e.key_specs)
     }
 
     /// The container of a subcommand.

@@ -209,23 +209,40 @@ pub(crate) const KEY_SPECS: &[(&str, &[(usize, u8)])] = &[
     ("zunionstore", &[(1, W), (2, R)]),
 ];
 
-/// The access a command needs on the key at argument `pos`, from its key specifications;
-/// commands Redis does not list (custom ones) fall back on their read/write flags.
-pub(crate) fn key_access(name: &str, pos: usize, write: bool, read_only: bool) -> u8 {
-    match KEY_SPECS.binary_search_by(|(n, _)| (*n).cmp(name)) {
-        Ok(i) => {
-            let specs = KEY_SPECS[i].1;
-            specs
-                .iter()
-                .filter(|(begin, _)| *begin <= pos)
-                .max_by_key(|(begin, _)| *begin)
-                .or(specs.first())
-                .map_or(RW, |(_, a)| *a)
-        }
-        Err(_) if read_only => R,
-        Err(_) if write => W,
-        Err(_) => RW,
+/// The key specifications of command `name`, if Redis lists it.
+pub(crate) fn specs_of(name: &str) -> Option<&'static [(usize, u8)]> {
+    KEY_SPECS
+        .binary_search_by(|(n, _)| (*n).cmp(name))
+        .ok()
+        .map(|i| KEY_SPECS[i].1)
+}
+
+/// The access a command needs on the key at argument `pos`, from its key specifications
+/// (the one beginning last at or before `pos`); commands Redis does not list (custom ones)
+/// fall back on their read/write flags.
+pub(crate) fn access_at(
+    specs: Option<&[(usize, u8)]>,
+    pos: usize,
+    write: bool,
+    read_only: bool,
+) -> u8 {
+    match specs {
+        Some(specs) => specs
+            .iter()
+            .filter(|(begin, _)| *begin <= pos)
+            .max_by_key(|(begin, _)| *begin)
+            .or(specs.first())
+            .map_or(RW, |(_, a)| *a),
+        None if read_only => R,
+        None if write => W,
+        None => RW,
     }
+}
+
+/// [`access_at`] for a command by name.
+#[cfg(test)]
+pub(crate) fn key_access(name: &str, pos: usize, write: bool, read_only: bool) -> u8 {
+    access_at(specs_of(name), pos, write, read_only)
 }
 
 #[cfg(test)]
