@@ -51,7 +51,9 @@ start_servers() {
     >/tmp/bench-redis.log 2>&1 &
   REDIS_PID=$!
   # shellcheck disable=SC2086
-  RUST_LOG=warn "$SHOAL_BIN" --port "$SHOAL_PORT" --bind 127.0.0.1 ${SHOAL_ARGS:-} >/tmp/bench-shoal.log 2>&1 &
+  # (no save points: a dump.rdb left behind by one run would be loaded by the next run's Redis)
+  RUST_LOG=warn "$SHOAL_BIN" --port "$SHOAL_PORT" --bind 127.0.0.1 --save "" ${SHOAL_ARGS:-} \
+    >/tmp/bench-shoal.log 2>&1 &
   SHOAL_PID=$!
   wait_port "$REDIS_PORT"; wait_port "$SHOAL_PORT"
 }
