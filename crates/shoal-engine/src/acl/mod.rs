@@ -17,6 +17,7 @@ mod gate;
 pub mod ids;
 mod keyspecs;
 pub mod log;
+pub mod selector;
 pub mod user;
 
 #[cfg(test)]
