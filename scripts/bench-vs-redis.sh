@@ -10,6 +10,9 @@
 #                                                    # appendfsync policy (POLICIES, default
 #                                                    # "everysec always"), each server on its own
 #                                                    # fresh data dir (no memory rows)
+#   SUITE=acl scripts/bench-vs-redis.sh              # SET/GET as the default user, then as an ACL
+#                                                    # user with key patterns (set_acl, get_acl:
+#                                                    # redis-benchmark --user u -a pass; no memory)
 #
 # Throughput: redis-benchmark -t <test> -c 50 -n N at -P 1 and -P 16, alternating Redis and Shoal
 # REPEAT times (default 3) for each row, prints the median requests/s of each and the ratio
@@ -29,6 +32,9 @@ elif [ "$SUITE" = aof ]; then
   TESTS=${TESTS:-set}
   SCENARIOS=${SCENARIOS:-}
   POLICIES=${POLICIES:-everysec always}
+elif [ "$SUITE" = acl ]; then
+  TESTS=${TESTS:-set,get,set_acl,get_acl}
+  SCENARIOS=${SCENARIOS:-}
 elif [ "$SUITE" = collections ]; then
   TESTS=${TESTS:-lpush,lpop,rpush,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600}
   SCENARIOS=${SCENARIOS:-hashes zset lists}
@@ -54,7 +60,9 @@ start_servers() {
     ${REDIS_ARGS:-} >/tmp/bench-redis.log 2>&1 &
   REDIS_PID=$!
   # shellcheck disable=SC2086
-  RUST_LOG=warn "$SHOAL_BIN" --port "$SHOAL_PORT" --bind 127.0.0.1 ${SHOAL_ARGS:-} >/tmp/bench-shoal.log 2>&1 &
+  # (no save points: a dump.rdb left behind by one run would be loaded by the next run's Redis)
+  RUST_LOG=warn "$SHOAL_BIN" --port "$SHOAL_PORT" --bind 127.0.0.1 --save "" ${SHOAL_ARGS:-} \
+    >/tmp/bench-shoal.log 2>&1 &
   SHOAL_PID=$!
   wait_port "$REDIS_PORT"; wait_port "$SHOAL_PORT"
 }
@@ -71,7 +79,15 @@ wait_port() {
   done
   echo "server on port $1 did not start" >&2; exit 1
 }
+# The ACL suite's user: every command, keys matching redis-benchmark's key:* names only, so
+# each command's keys are checked against a pattern.
+add_acl_user() {
+  for port in "$REDIS_PORT" "$SHOAL_PORT"; do
+    redis-cli -p "$port" ACL SETUSER u on '>pass' '~key:*' '~counter:*' '&*' '+@all' >/dev/null
+  done
+}
 start_servers
+if [ "$SUITE" = acl ]; then add_acl_user; fi
 
 # A custom command's row: requests per second of `redis-benchmark ... <command>`.
 custom_rps() { # port pipeline command...
@@ -111,8 +127,12 @@ programmable_rps() { # port test pipeline
 rps() { # port test pipeline -> requests per second of that test's own row
   if [ "$SUITE" = programmable ]; then programmable_rps "$@"; return; fi
   # (lrange_* first runs an "LPUSH (needed to benchmark LRANGE)" row: skip it)
-  redis-benchmark -p "$1" -t "$2" -c "$CLIENTS" -n "$N" -P "$3" -r 1000000 -q --csv 2>/dev/null \
-    | awk -F'","' -v t="$(echo "$2" | tr a-z A-Z)" \
+  # (a test named <test>_acl runs <test> logged in as the ACL suite's user)
+  local t=$2 auth=()
+  if [[ "$t" == *_acl ]]; then t=${t%_acl}; auth=(--user u -a pass); fi
+  redis-benchmark -p "$1" ${auth[@]+"${auth[@]}"} -t "$t" -c "$CLIENTS" -n "$N" -P "$3" \
+    -r 1000000 -q --csv 2>/dev/null \
+    | awk -F'","' -v t="$(echo "$t" | tr a-z A-Z)" \
         'NR>1 { name=$1; gsub(/"/, "", name); if (index(name, t) == 1 && name !~ /needed/) {
                  gsub(/"/, "", $2); print $2; exit } }'
 }

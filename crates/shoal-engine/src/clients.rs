@@ -74,6 +74,8 @@ pub struct ClientHandle {
     pub subscriptions: [AtomicUsize; 3],
     /// Commands queued in MULTI, or -1 outside a transaction (CLIENT LIST multi).
     pub multi: AtomicI64,
+    /// The user it is logged in as (CLIENT LIST `user`, CLIENT KILL USER).
+    pub user: Mutex<Bytes>,
     kill_hook: Mutex<Option<KillHook>>,
 }
 
@@ -123,6 +125,7 @@ impl ClientRegistry {
             no_evict: AtomicBool::new(false),
             subscriptions: Default::default(),
             multi: AtomicI64::new(-1),
+            user: Mutex::new(Bytes::from_static(b"default")),
             kill_hook: Mutex::new(None),
         });
         self.clients.lock().insert(id, handle.clone());

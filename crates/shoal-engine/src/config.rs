@@ -147,6 +147,7 @@ pub fn params() -> Vec<Param> {
     // Each subsystem declares its own parameters next to its code.
     all.extend_from_slice(crate::commands::persistence::CONFIG_PARAMS);
     all.extend_from_slice(crate::aof::CONFIG_PARAMS);
+    all.extend_from_slice(crate::acl::CONFIG_PARAMS);
     all
 }
 
@@ -177,6 +178,8 @@ pub struct Config {
     numbers: Vec<AtomicI64>,
     /// Bumped by every change, so readers can cache what they derive from values.
     version: AtomicU64,
+    /// `user` lines of the configuration file, loaded when the engine starts.
+    pub startup_users: parking_lot::Mutex<Vec<Vec<String>>>,
 }
 
 impl Default for Config {
@@ -202,6 +205,7 @@ impl Config {
             values: RwLock::new(values),
             numbers,
             version: AtomicU64::new(0),
+            startup_users: Default::default(),
         }
     }
 

@@ -50,6 +50,8 @@ pub struct Inner {
     pub(crate) custom: crate::custom::CustomCommands,
     /// Lua scripts and function libraries.
     pub(crate) scripting: crate::scripting::Scripting,
+    /// Users and permissions.
+    pub(crate) acl: crate::acl::Acl,
     /// This engine, for what must hold it beyond a borrow (a script's call state).
     pub(crate) me: std::sync::Weak<Inner>,
     /// Called on the thread of a script that has run for a while (see
@@ -113,6 +115,7 @@ impl Engine {
         for spec in custom.register(opts.commands) {
             table.register(spec);
         }
+        let acl = crate::acl::Acl::new(&table, &opts.config);
         let notify_index = opts
             .config
             .index_of("notify-keyspace-events")
@@ -141,6 +144,7 @@ impl Engine {
             long_script_hook: Mutex::new(None),
             scripting: Default::default(),
             aof: Default::default(),
+            acl,
         };
         Engine {
             inner: Arc::new_cyclic(make),
@@ -155,12 +159,14 @@ impl Engine {
     /// Opens a session for a client described by `info`.
     pub fn session_for(&self, info: ClientInfo) -> Session {
         let now = self.inner.clock.now_ms();
+        let embedded = info.kind == crate::clients::ClientKind::Embedded;
         let handle = self.inner.clients.register(info, now);
         let seed = self
             .inner
             .seed
             .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-        let state = SessionState::detached(handle, 0, seed);
+        let mut state = SessionState::detached(handle, 0, seed);
+        state.acl = self.inner.acl.new_session(embedded);
         Session {
             engine: self.clone(),
             state,

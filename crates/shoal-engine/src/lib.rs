@@ -15,6 +15,7 @@
 //! What it deliberately does not do: network I/O, an async runtime (an embedded call runs on
 //! the caller's thread), or global allocator and logging set-up; those belong to binaries.
 
+pub mod acl;
 pub mod aof;
 pub mod blocking;
 pub mod clients;

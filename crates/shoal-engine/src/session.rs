@@ -102,6 +102,8 @@ pub struct SessionState {
     queue: Option<Arc<QueueSink>>,
     /// Frames to send before this command's reply (one per channel of SUBSCRIBE).
     pub before_reply: Vec<Frame>,
+    /// The user this client is logged in as.
+    pub acl: crate::acl::AclSession,
 }
 
 impl SessionState {
@@ -115,6 +117,7 @@ impl SessionState {
             sink: queue.clone(),
             queue: Some(queue),
             before_reply: Vec::new(),
+            acl: Default::default(),
             db,
             protocol: Protocol::Resp2,
             reply_mode: ReplyMode::On,

@@ -76,6 +76,11 @@ pub fn apply_text(config: &Config, text: &str) -> Result<(), ConfigFileError> {
         if values.is_empty() {
             return Err(err("wrong number of arguments".into()));
         }
+        if name.eq_ignore_ascii_case("user") {
+            shoal_engine::acl::validate_user_line(values).map_err(err)?;
+            config.startup_users.lock().push(values.to_vec());
+            continue;
+        }
         match config.set_startup(name, &values.join(" ")) {
             Ok(()) => {}
             Err(ConfigError::Unknown(_)) => {
@@ -163,6 +168,22 @@ mod tests {
         assert_eq!(c.get("port").as_deref(), Some("7001"));
         assert_eq!(c.get("hz").as_deref(), Some("30"));
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn user_lines_are_kept_for_start_up_and_checked() {
+        let c = Config::new();
+        let r = apply_text(&c, "user app on >pw ~app:* (+get ~x*) +@all\nuser b\n");
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(c.startup_users.lock().len(), 2);
+        let e = apply_text(&c, "user bad ~* ~a\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("Error in user declaration '~a': Adding a pattern after the * pattern"),
+            "{e}"
+        );
     }
 
     #[test]

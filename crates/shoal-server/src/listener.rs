@@ -40,6 +40,11 @@ pub async fn serve(engine: Engine, listener: TcpListener, mut shutdown: watch::R
             ));
             continue;
         }
+        if let Some(refusal) = engine.inner().protected_mode_refusal(&peer) {
+            stats.rejected_connections.fetch_add(1, Relaxed);
+            tokio::spawn(Connection::refuse(stream, refusal));
+            continue;
+        }
         let conn = Connection::new(engine.clone(), stream, peer, shutdown.clone());
         tokio::spawn(conn.run());
     }

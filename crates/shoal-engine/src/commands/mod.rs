@@ -1,6 +1,7 @@
 //! Every command family, one file each; each file ends with its declarations, and
 //! [`table`] gathers them.
 
+pub mod acl;
 pub mod bitmap;
 pub mod connection;
 pub mod dump;
@@ -37,6 +38,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         pubsub::COMMANDS,
         persistence::COMMANDS,
         persistence::aof::COMMANDS,
+        acl::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())

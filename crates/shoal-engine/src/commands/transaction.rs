@@ -53,7 +53,10 @@ fn exec(ctx: &mut Ctx<'_>) -> CmdResult {
     let replies = queued
         .queue
         .into_iter()
-        .map(|args| inner.run_inner(ctx.session, args, ctx.now_ms))
+        .map(|args| match inner.acl_exec_refusal(ctx.session, &args) {
+            Some(refused) => refused,
+            None => inner.run_inner(ctx.session, args, ctx.now_ms),
+        })
         .collect();
     inner.effects.end_group();
     Ok(Frame::Array(replies))

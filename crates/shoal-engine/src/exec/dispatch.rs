@@ -63,13 +63,12 @@ impl Inner {
             }
             return self.run(session, args);
         };
-        if self.persist.is_loading() && !spec.has(flags::LOADING) {
-            return Ran::Reply(Frame::error(
-                "LOADING Redis is loading the dataset in memory",
-            ));
-        }
-        if self.persist.save_failed() && self.refuses_writes(spec) {
-            return Ran::Reply(Frame::error(MISCONF));
+        if let Some(refused) = self.refusal(session, spec, &args) {
+            // A refused command inside MULTI makes EXEC fail with EXECABORT.
+            if let Some(m) = session.multi.as_mut() {
+                m.failed = true;
+            }
+            return Ran::Reply(refused);
         }
         if session.multi.is_some() && !runs_inside_multi(spec) {
             return Ran::Reply(queue(session, spec, args));
@@ -97,6 +96,28 @@ impl Inner {
             Err(_) if may_pass_busy(spec, &args) => self.run_spec(session, spec, args),
             Err(busy) => Ran::Reply(busy_error(busy)),
         }
+    }
+
+    /// Why `spec` may not run now, in Redis's order: the client's rights, a failed save's
+    /// refusal of writes, loading.
+    fn refusal(
+        &self,
+        session: &mut SessionState,
+        spec: &CommandSpec,
+        args: &[Bytes],
+    ) -> Option<Frame> {
+        if let Some(refused) = self.acl_refusal(session, spec, args) {
+            return Some(refused);
+        }
+        if self.persist.save_failed() && self.refuses_writes(spec) {
+            return Some(Frame::error(MISCONF));
+        }
+        if self.persist.is_loading() && !spec.has(flags::LOADING) {
+            return Some(Frame::error(
+                "LOADING Redis is loading the dataset in memory",
+            ));
+        }
+        None
     }
 
     /// After a failed save, with save points and `stop-writes-on-bgsave-error yes`, Redis

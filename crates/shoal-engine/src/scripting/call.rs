@@ -60,6 +60,9 @@ impl CallState {
         if let Err(msg) = self.check(&argv) {
             return fail(lua, msg);
         }
+        if let Some(msg) = self.inner.acl_script_refusal(&mut self.st, &argv) {
+            return fail(lua, &msg);
+        }
         let resp3 = self.resp == 3;
         self.st.protocol = if resp3 {
             Protocol::Resp3

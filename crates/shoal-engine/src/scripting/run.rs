@@ -40,6 +40,8 @@ pub(crate) struct Caller<'a> {
     pub(crate) db: usize,
     pub(crate) now_ms: u64,
     pub(crate) seed: u64,
+    /// The calling user: every `redis.call` is checked against its rights.
+    pub(crate) acl: crate::acl::AclSession,
 }
 
 impl Scripting {
@@ -111,22 +113,27 @@ fn inputs(vm: &Vm, inv: &Invocation) -> mlua::Result<(Table, Table)> {
     Ok((keys, args))
 }
 
-/// `redis.acl_check_cmd`: with no ACL users yet, every known command is allowed.
-fn acl_check(
-    table: &crate::command::CommandTable,
-    args: mlua::Variadic<Value>,
-) -> mlua::Result<bool> {
-    let Some(Value::String(name)) = args.first() else {
+/// `redis.acl_check_cmd`: whether the calling user may run the command with these
+/// arguments.
+fn acl_check(cs: &mut CallState, args: mlua::Variadic<Value>) -> mlua::Result<bool> {
+    if !matches!(args.first(), Some(Value::String(_))) {
         return Err(raise_err(
             "ERR Please specify at least one argument for this redis lib call",
         ));
-    };
-    match table.get(&name.as_bytes()) {
-        Some(_) => Ok(true),
-        None => Err(raise_err(
-            "ERR Invalid command passed to redis.acl_check_cmd()",
-        )),
     }
+    let argv: Vec<bytes::Bytes> = args
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => bytes::Bytes::copy_from_slice(&s.as_bytes()),
+            Value::Integer(n) => bytes::Bytes::from(n.to_string()),
+            Value::Number(n) => bytes::Bytes::from(n.to_string()),
+            _ => bytes::Bytes::new(),
+        })
+        .collect();
+    let inner = cs.inner.clone();
+    inner
+        .acl_allows(&mut cs.st, &argv)
+        .ok_or_else(|| raise_err("ERR Invalid command passed to redis.acl_check_cmd()"))
 }
 
 fn run_in_scope(
@@ -146,9 +153,11 @@ fn run_in_scope(
         Kind::Script => Busy::Script,
         Kind::Function => Busy::Function,
     };
+    let mut st = SessionState::detached(caller.handle.clone(), caller.db, caller.seed);
+    st.acl = caller.acl.clone();
     lua.set_app_data(CallState {
         inner,
-        st: SessionState::detached(caller.handle.clone(), caller.db, caller.seed),
+        st,
         now_ms: caller.now_ms,
         read_only: inv.read_only,
         busy,
@@ -193,11 +202,11 @@ fn engine_functions(lua: &Lua, hooks: &Table) -> mlua::Result<Function> {
     })?;
     hooks.raw_set("call", call)?;
     let acl = lua.create_function(|lua, args| {
-        let cs = lua
-            .try_app_data_ref::<CallState>()
+        let mut cs = lua
+            .try_app_data_mut::<CallState>()
             .map_err(mlua::Error::external)?
             .ok_or_else(no_script)?;
-        acl_check(cs.inner.commands(), args)
+        acl_check(&mut cs, args)
     })?;
     hooks.raw_set("acl_check", acl)?;
     let tick = lua.create_function(|lua, ()| {

@@ -170,6 +170,9 @@ fn run(config: Config) -> anyhow::Result<()> {
         config,
         ..EngineOptions::default()
     });
+    if let Some(e) = engine.inner().acl().startup_error() {
+        anyhow::bail!("{e}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

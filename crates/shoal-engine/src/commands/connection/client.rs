@@ -141,6 +141,7 @@ struct KillFilter {
     kind: Option<ClientType>,
     addr: Option<Vec<u8>>,
     laddr: Option<Vec<u8>>,
+    user: Option<bytes::Bytes>,
     skip_me: bool,
 }
 
@@ -161,7 +162,7 @@ fn parse_kill_filter(ctx: &mut Ctx<'_>) -> Result<KillFilter, CmdError> {
             b"type" => f.kind = Some(ClientType::parse(&value)?),
             b"addr" => f.addr = Some(value.to_vec()),
             b"laddr" => f.laddr = Some(value.to_vec()),
-            b"user" if value.as_ref() == b"default" => {}
+            b"user" if ctx.engine().acl.get(&value).is_some() => f.user = Some(value),
             b"user" => {
                 return Err(CmdError::text(format!(
                     "No such user '{}'",
@@ -198,7 +199,8 @@ fn client_kill(ctx: &mut Ctx<'_>) -> CmdResult {
                 .is_none_or(|a| a == c.info.addr.as_bytes())
             && f.laddr
                 .as_deref()
-                .is_none_or(|a| a == c.info.laddr.as_bytes());
+                .is_none_or(|a| a == c.info.laddr.as_bytes())
+            && f.user.as_ref().is_none_or(|u| *u == *c.user.lock());
         if !matches || (c.id == me && f.skip_me) {
             continue;
         }

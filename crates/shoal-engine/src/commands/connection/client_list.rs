@@ -42,7 +42,13 @@ fn text(b: &Option<Bytes>) -> String {
 
 /// One client's line, with its trailing newline. `argv_mem` is the size of the command being
 /// run when the line describes the caller itself.
-fn info_line(out: &mut String, c: &ClientHandle, now_ms: u64, no_touch: bool, argv_mem: usize) {
+pub(crate) fn info_line(
+    out: &mut String,
+    c: &ClientHandle,
+    now_ms: u64,
+    no_touch: bool,
+    argv_mem: usize,
+) {
     let secs = |since: u64| now_ms.saturating_sub(since) / 1000;
     let mut flags = String::new();
     if c.no_evict.load(Relaxed) {
@@ -72,7 +78,7 @@ fn info_line(out: &mut String, c: &ClientHandle, now_ms: u64, no_touch: bool, ar
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
          ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 \
-         omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} \
+         omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} \
          lib-ver={}",
         c.id,
         c.info.addr,
@@ -92,6 +98,7 @@ fn info_line(out: &mut String, c: &ClientHandle, now_ms: u64, no_touch: bool, ar
         omem,
         qbuf + omem + argv_mem,
         c.last_cmd.lock(),
+        String::from_utf8_lossy(&c.user.lock()),
         c.resp.load(Relaxed),
         lib_name,
         lib_ver,

@@ -15,6 +15,7 @@ use shoal_resp::{Frame, Protocol};
 use std::sync::atomic::Ordering::Relaxed;
 
 pub(crate) use client::{help_reply, validate_name};
+pub(crate) use client_list::info_line;
 
 /// The Redis version Shoal reports everywhere (HELLO, INFO).
 pub const REDIS_VERSION: &str = "7.2.4";
@@ -69,22 +70,10 @@ fn set_protocol(ctx: &mut Ctx<'_>, proto: Protocol) {
         .store(proto.version() as u8, Relaxed);
 }
 
-/// The authentication error Redis gives for a bad user or password.
-fn wrongpass() -> CmdError {
-    CmdError::Coded {
-        code: "WRONGPASS",
-        msg: "invalid username-password pair or user is disabled.".into(),
-    }
-}
-
-/// Checks credentials. Without ACL users configured the only user is `default`, which has
-/// no password (`nopass`): any password is accepted for it, every other name is refused.
-fn authenticate(user: &[u8], _password: &[u8]) -> Result<(), CmdError> {
-    if user == b"default" {
-        Ok(())
-    } else {
-        Err(wrongpass())
-    }
+/// Logs the session in (AUTH, HELLO AUTH): WRONGPASS, logged, if the credentials fail.
+fn authenticate(ctx: &mut Ctx<'_>, user: &Bytes, password: &[u8]) -> Result<(), CmdError> {
+    let command = ctx.args.all()[0].clone();
+    ctx.inner.acl_login(ctx.session, user, password, &command)
 }
 
 /// `HELLO [protover [AUTH username password] [SETNAME clientname]]`.
@@ -123,7 +112,16 @@ fn hello(ctx: &mut Ctx<'_>) -> CmdResult {
         }
     }
     if let Some((user, pass)) = auth {
-        authenticate(&user, &pass)?;
+        authenticate(ctx, &user, &pass)?;
+    }
+    if !ctx.session.acl.authenticated {
+        return Err(CmdError::Coded {
+            code: "NOAUTH",
+            msg: "HELLO must be called with the client already authenticated, otherwise the \
+                  HELLO <proto> AUTH <user> <pass> option can be used to authenticate the \
+                  client and select the RESP protocol version at the same time"
+                .into(),
+        });
     }
     if let Some(n) = name {
         *ctx.session.handle.name.lock() = (!n.is_empty()).then_some(n);
@@ -151,11 +149,17 @@ fn hello_map(ctx: &Ctx<'_>) -> Frame {
 fn auth(ctx: &mut Ctx<'_>) -> CmdResult {
     let args = ctx.args.rest();
     match args.as_slice() {
-        [_password] => Err(CmdError::Msg(
-            "AUTH <password> called without any password configured for the default user. \
-             Are you sure your configuration is correct?",
-        )),
-        [user, password] => authenticate(user, password).map(|()| Frame::ok()),
+        [password] => {
+            let nopass = ctx.inner.acl.get(b"default").is_none_or(|u| u.nopass);
+            if nopass {
+                return Err(CmdError::Msg(
+                    "AUTH <password> called without any password configured for the default \
+                     user. Are you sure your configuration is correct?",
+                ));
+            }
+            authenticate(ctx, &Bytes::from_static(b"default"), password).map(|()| Frame::ok())
+        }
+        [user, password] => authenticate(ctx, user, password).map(|()| Frame::ok()),
         _ => Err(CmdError::Syntax),
     }
 }
@@ -176,6 +180,13 @@ fn reset(ctx: &mut Ctx<'_>) -> CmdResult {
     ctx.session.no_touch = false;
     ctx.session.handle.no_evict.store(false, Relaxed);
     *ctx.session.handle.name.lock() = None;
+    // RESET logs the client out: back to `default`, logged in only if it needs no password.
+    let kind = ctx.session.handle.info.kind;
+    ctx.session.acl = ctx
+        .inner
+        .acl
+        .new_session(kind == crate::clients::ClientKind::Embedded);
+    *ctx.session.handle.user.lock() = ctx.session.acl.username().clone();
     Ok(Frame::simple("RESET"))
 }
 

@@ -357,7 +357,10 @@ fn a_failed_save_stops_writes_until_one_succeeds() {
     assert_eq!(h.run(&["GET", "k"]), bulk("v"));
     assert_eq!(h.run(&["MULTI"]), ok());
     assert_eq!(h.run(&["DEL", "k"]), misconf);
-    assert_eq!(h.run(&["DISCARD"]), ok());
+    assert_eq!(
+        h.run(&["EXEC"]),
+        err("EXECABORT Transaction discarded because of previous errors.")
+    );
     assert_eq!(
         h.run(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]),
         ok()

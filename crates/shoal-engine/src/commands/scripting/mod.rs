@@ -45,6 +45,7 @@ fn caller<'a>(ctx: &mut Ctx<'a>) -> Caller<'a> {
         db: ctx.session.db,
         now_ms: ctx.now_ms,
         seed: ctx.rng().next_u64(),
+        acl: ctx.session.acl.clone(),
     }
 }
 

@@ -55,6 +55,7 @@ fn config_set(ctx: &mut Ctx<'_>) -> CmdResult {
             return Err(CmdError::text(e.to_string()));
         }
     }
+    crate::acl::config_changed(ctx.engine(), pairs.iter().map(|(n, _, _)| n.as_str()));
     Ok(Frame::ok())
 }
 

@@ -276,6 +276,7 @@ fn stats(ctx: &mut Ctx<'_>, out: &mut String) {
         hub.len(crate::pubsub::Kind::Shard),
     );
     field(out, "total_error_replies", get(&s.error_replies));
+    crate::acl::info_stats(ctx.engine(), out);
 }
 
 /// Keys sampled per shard for `avg_ttl`.
