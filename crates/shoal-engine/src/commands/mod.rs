@@ -7,6 +7,7 @@ pub mod dump;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod memory;
 pub(crate) mod notify_util;
 pub mod persistence;
 pub mod pubsub;
@@ -36,6 +37,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         transaction::COMMANDS,
         pubsub::COMMANDS,
         persistence::COMMANDS,
+        memory::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())

@@ -60,6 +60,9 @@ impl Inner {
             }
             return self.run(session, args);
         };
+        if let Err(oom) = crate::evict::admit(self, session, spec) {
+            return Ran::Reply(oom);
+        }
         if session.multi.is_some() && !runs_inside_multi(spec) {
             return Ran::Reply(queue(session, spec, args));
         }

@@ -60,11 +60,10 @@ pub(super) fn type_cmd(ctx: &mut Ctx<'_>) -> CmdResult {
 pub(super) fn touch(ctx: &mut Ctx<'_>) -> CmdResult {
     let keys = ctx.args.rest();
     let mut a = lock_keys(ctx, &keys);
-    let lru = a.lru_now();
     let mut n = 0;
     for k in &keys {
-        if let Some(e) = a.get(k) {
-            e.lru = lru;
+        if a.get(k).is_some() {
+            a.force_touch(k);
             n += 1;
         }
     }
@@ -149,7 +148,7 @@ pub(super) fn copy(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(Frame::Integer(0));
     };
     let expire = a.expire_at(&src);
-    let lru = a.lru_now();
+    let lru = a.new_stamp();
     a.db = o.db;
     let blocked = a.exists(&dst) && !o.replace;
     if !blocked {
