@@ -3,7 +3,7 @@
 //! ```text
 //!   clock policies (noeviction, *-lru, *-random, volatile-ttl):  seconds of the engine clock
 //!   LFU policies:        [unused:8][minutes mod 2^16:16][log counter:8]
-//!   allkeys-adaptive:    [window:1][seconds mod 2^31:31]
+//!   allkeys-adaptive:    [window:1][10 ms ticks mod 2^31:31]   (wraps after ~248 days)
 //! ```
 //! As in Redis, changing the policy at run time leaves existing keys with the other
 //! meaning until they are next touched.
@@ -31,6 +31,17 @@ pub(crate) fn clock_secs(now_ms: u64) -> u32 {
     (now_ms / 1000) as u32
 }
 
+/// 10 ms ticks of the engine clock, as the adaptive policy stores them (finer than seconds:
+/// its victims are the least recently used of a sample, and a second holds many accesses).
+pub(crate) fn ticks(now_ms: u64) -> u32 {
+    ((now_ms / 10) as u32) & SECS_MASK
+}
+
+/// Ticks since an adaptive stamp.
+pub(crate) fn idle_ticks(lru: u32, now_ms: u64) -> u64 {
+    u64::from(ticks(now_ms).wrapping_sub(lru & SECS_MASK) & SECS_MASK)
+}
+
 fn lfu_minutes(now_ms: u64) -> u32 {
     ((now_ms / 60_000) & 0xFFFF) as u32
 }
@@ -40,7 +51,7 @@ pub(crate) fn idle_secs(mode: Mode, lru: u32, now_ms: u64) -> u64 {
     let now = clock_secs(now_ms);
     match mode {
         Mode::Clock => u64::from(now.saturating_sub(lru)),
-        Mode::Adaptive => u64::from((now & SECS_MASK).wrapping_sub(lru & SECS_MASK) & SECS_MASK),
+        Mode::Adaptive => idle_ticks(lru, now_ms) / 100,
         Mode::Lfu => 0,
     }
 }
@@ -98,7 +109,7 @@ impl Toucher {
         match self.mode {
             Mode::Clock => clock_secs(self.now_ms),
             Mode::Lfu => lfu_stamp(LFU_INIT, self.now_ms),
-            Mode::Adaptive => WINDOW | (clock_secs(self.now_ms) & SECS_MASK),
+            Mode::Adaptive => WINDOW | ticks(self.now_ms),
         }
     }
 
@@ -111,7 +122,7 @@ impl Toucher {
                 let c = lfu_log_incr(c, self.log_factor, coin());
                 lfu_stamp(c, self.now_ms)
             }
-            Mode::Adaptive => (lru & WINDOW) | (clock_secs(self.now_ms) & SECS_MASK),
+            Mode::Adaptive => (lru & WINDOW) | ticks(self.now_ms),
         }
     }
 
@@ -122,20 +133,17 @@ impl Toucher {
                 Some(f) => lfu_stamp(f.min(255) as u32, self.now_ms),
                 None => self.fresh(),
             },
-            Mode::Clock | Mode::Adaptive => match idle {
+            Mode::Clock => match idle {
                 Some(idle) => {
-                    let secs = clock_secs(self.now_ms)
-                        .saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX));
-                    match self.mode {
-                        Mode::Clock => secs,
-                        _ => secs & SECS_MASK,
-                    }
+                    clock_secs(self.now_ms).saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX))
                 }
-                None => match self.mode {
-                    Mode::Clock => clock_secs(self.now_ms),
-                    _ => clock_secs(self.now_ms) & SECS_MASK,
-                },
+                None => clock_secs(self.now_ms),
             },
+            Mode::Adaptive => {
+                let back = idle.map_or(0, |i| i.saturating_mul(100).min(u64::from(SECS_MASK)));
+                ((u64::from(ticks(self.now_ms)) + u64::from(SECS_MASK) + 1 - back) as u32)
+                    & SECS_MASK
+            }
         }
     }
 }

@@ -33,7 +33,7 @@ use crate::engine::Inner;
 use bits::{Mode, Toucher};
 use parking_lot::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, AtomicI64};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8};
 
 pub(crate) use run::cron;
 
@@ -185,8 +185,15 @@ pub(crate) struct EvictState {
     total: AtomicI64,
     /// False until the total was rebuilt from every shard after `maxmemory` became set.
     synced: AtomicBool,
+    /// The configuration version the total was last rebuilt at: shards publish nothing
+    /// while no limit is set, so setting one (or changing it) rebuilds the total first.
+    synced_version: AtomicU64,
     /// Best eviction candidates seen so far (sampling policies).
     pool: Mutex<pool::Pool>,
+    /// One bit per shard whose adaptive window holds more than its share.
+    pub(crate) window_over: AtomicU64,
+    /// The policy the pool's candidates were scored under.
+    last_policy: AtomicU8,
     /// Set when a writer stopped evicting on its time budget: the cron carries on.
     behind: AtomicBool,
 }
@@ -205,8 +212,11 @@ impl EvictState {
             },
             total: AtomicI64::new(0),
             synced: AtomicBool::new(false),
+            synced_version: AtomicU64::new(u64::MAX),
             pool: Mutex::new(pool::Pool::default()),
             behind: AtomicBool::new(false),
+            last_policy: AtomicU8::new(u8::MAX),
+            window_over: AtomicU64::new(0),
         }
     }
 }
@@ -243,8 +253,10 @@ impl Inner {
 
     /// The keyspace bytes eviction works from (published totals; see the module doc).
     pub(crate) fn tracked_memory(&self) -> u64 {
-        if !self.evict.synced.load(Relaxed) {
+        let version = self.config.version();
+        if !self.evict.synced.load(Relaxed) || self.evict.synced_version.load(Relaxed) != version {
             run::resync(self);
+            self.evict.synced_version.store(version, Relaxed);
         }
         self.evict.total.load(Relaxed).max(0) as u64
     }
@@ -333,7 +345,13 @@ pub(crate) fn adaptive_record_read(shard: &mut crate::keyspace::Shard, key: &[u8
     adaptive::record_read(shard, key);
 }
 
-/// Puts a key just created in the adaptive policy's window.
-pub(crate) fn adaptive_admit_new(shard: &mut crate::keyspace::Shard, db: usize, key: &[u8]) {
-    adaptive::admit_new(shard, db, key);
+/// Puts a key just created in database `db` of shard `s` in the adaptive policy's window.
+pub(crate) fn adaptive_admit_new(
+    inner: &Inner,
+    s: usize,
+    shard: &mut crate::keyspace::Shard,
+    db: usize,
+    key: &[u8],
+) {
+    adaptive::admit_new(inner, s, shard, db, key);
 }

@@ -46,6 +46,11 @@ impl Pool {
         self.items.pop()
     }
 
+    /// The most evictable candidate, left in place.
+    pub(crate) fn best(&self) -> Option<&Candidate> {
+        self.items.last()
+    }
+
     /// Drops every candidate (after a policy change).
     pub(crate) fn clear(&mut self) {
         self.items.clear();

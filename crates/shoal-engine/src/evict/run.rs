@@ -40,6 +40,11 @@ fn perform_for(inner: &Inner, now_ms: u64, limit: Option<Duration>) -> bool {
     if policy == Policy::NoEviction {
         return false;
     }
+    let code = policy as u8;
+    if inner.evict.last_policy.swap(code, Relaxed) != code {
+        // Candidates scored under another policy would be compared on another scale.
+        inner.evict.pool.lock().clear();
+    }
     let start = Instant::now();
     let mut rng = Rng::new(inner.now_us() ^ inner.stats.evicted_keys.load(Relaxed));
     let mut n = 0u32;

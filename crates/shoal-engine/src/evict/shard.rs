@@ -22,7 +22,7 @@ impl ShardEvict {
     /// Bytes this state occupies beyond the keyspace.
     pub(crate) fn overhead(&self) -> usize {
         self.sketch.heap_size()
-            + self.window.capacity() * std::mem::size_of::<(u32, Box<[u8]>)>()
+            + self.window.len() * std::mem::size_of::<(u32, Box<[u8]>)>()
             + self.window_bytes
     }
 

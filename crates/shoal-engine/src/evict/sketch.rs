@@ -5,7 +5,9 @@
 //! (16 counters a word); the estimate is the smallest of the four. After as many
 //! increments as ten times the number of counters per key, every counter is halved, so old
 //! popularity fades and a shift in what is popular shows within a few cache lifetimes.
-//! The table is sized from the number of keys it serves: about 2 bytes per key.
+//! Increments are conservative (only the counters at the minimum grow), which keeps the
+//! estimates of rare keys low when many keys share counters. The table is sized from the
+//! number of keys it serves: about 4 bytes per key.
 
 /// Count-min sketch of 4-bit counters with periodic halving.
 #[derive(Debug, Default)]
@@ -31,11 +33,11 @@ impl Sketch {
     /// Grows the table (dropping its counts) when it serves more keys than it was sized
     /// for; a no-op otherwise.
     pub(crate) fn ensure_capacity(&mut self, keys: usize) {
-        let words = (keys.max(64).next_power_of_two() / 4).max(16);
+        let words = keys.max(8).next_power_of_two();
         if words > self.table.len() {
             self.table = vec![0; words];
             self.additions = 0;
-            self.period = words * 16 * 10 / 4;
+            self.period = words * 16 * 10 / 16;
         }
     }
 
@@ -60,19 +62,23 @@ impl Sketch {
         if self.table.is_empty() {
             return;
         }
-        let mut added = false;
-        for (word, shift) in self.slots(hash) {
-            let v = (self.table[word] >> shift) & 15;
-            if v < 15 {
+        let slots = self.slots(hash);
+        let min = slots
+            .iter()
+            .map(|&(w, s)| (self.table[w] >> s) & 15)
+            .min()
+            .unwrap_or(15);
+        if min == 15 {
+            return;
+        }
+        for (word, shift) in slots {
+            if (self.table[word] >> shift) & 15 == min {
                 self.table[word] += 1 << shift;
-                added = true;
             }
         }
-        if added {
-            self.additions += 1;
-            if self.additions >= self.period {
-                self.halve();
-            }
+        self.additions += 1;
+        if self.additions >= self.period {
+            self.halve();
         }
     }
 

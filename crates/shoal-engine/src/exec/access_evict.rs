@@ -39,7 +39,8 @@ impl<'c> Access<'c> {
     pub(crate) fn created(&mut self, key: &[u8]) {
         let db = self.db;
         if let Some(pos) = self.guard_index(key) {
-            crate::evict::adaptive_admit_new(&mut self.guards[pos].1, db, key);
+            let (s, shard) = &mut self.guards[pos];
+            crate::evict::adaptive_admit_new(self.inner, *s, shard, db, key);
         }
     }
 
