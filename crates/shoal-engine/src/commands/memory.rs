@@ -96,7 +96,7 @@ fn stats(ctx: &mut Ctx<'_>) -> CmdResult {
         pair("keys.count", int(keys)),
         pair(
             "keys.bytes-per-key",
-            int(if keys == 0 { 0 } else { used / keys }),
+            int(used.checked_div(keys).unwrap_or(0)),
         ),
         pair("dataset.bytes", int(used - overhead)),
         pair("dataset.percentage", pct(used - overhead, used)),

@@ -212,26 +212,6 @@ fn evict_any(inner: &Inner, rng: &mut Rng) -> bool {
     false
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn admission_needs_a_clear_lead_at_low_counts() {
-        assert!(!admits(2, 1));
-        assert!(admits(3, 1));
-        assert!(!admits(1, 1));
-        assert!(admits(9, 8));
-        assert!(!admits(8, 8));
-    }
-
-    #[test]
-    fn pool_scores_order_by_idle_and_keep_frequency() {
-        assert!(score(15, 100) > score(0, 99));
-        assert_eq!(freq_of(score(7, 12345)), 7);
-    }
-}
-
 fn promote(shard: &mut Shard, cand: &Victim) {
     if let Some(e) = shard.dbs[cand.db].get_mut(&cand.key) {
         e.lru &= !WINDOW;
@@ -254,5 +234,25 @@ pub(crate) fn admit_new(inner: &Inner, s: usize, shard: &mut Shard, db: usize, k
         && inner.evict.window_over.load(Relaxed) & bit == 0
     {
         inner.evict.window_over.fetch_or(bit, Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admission_needs_a_clear_lead_at_low_counts() {
+        assert!(!admits(2, 1));
+        assert!(admits(3, 1));
+        assert!(!admits(1, 1));
+        assert!(admits(9, 8));
+        assert!(!admits(8, 8));
+    }
+
+    #[test]
+    fn pool_scores_order_by_idle_and_keep_frequency() {
+        assert!(score(15, 100) > score(0, 99));
+        assert_eq!(freq_of(score(7, 12345)), 7);
     }
 }

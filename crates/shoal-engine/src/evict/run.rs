@@ -53,7 +53,7 @@ fn perform_for(inner: &Inner, now_ms: u64, limit: Option<Duration>) -> bool {
             return false;
         }
         n += 1;
-        if n % 16 == 0 && limit.is_some_and(|l| start.elapsed() > l) {
+        if n.is_multiple_of(16) && limit.is_some_and(|l| start.elapsed() > l) {
             inner.evict.behind.store(true, Relaxed);
             return true;
         }
