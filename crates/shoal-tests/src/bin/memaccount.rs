@@ -2,7 +2,9 @@
 //! set size as data is loaded. `memaccount PORT [KEYS]` loads KEYS small string keys
 //! (default 1,000,000), then large collections (hashes, sets, lists, sorted sets of 100,000
 //! elements), into an empty server and prints, for each, the growth of `used_memory` and
-//! of `used_memory_rss` and their ratio.
+//! of `used_memory_rss` and their ratio. `memaccount PORT KEYS NAME` runs only the scenario
+//! whose label contains NAME (`keys`, `hashes`, `sets`, `lists`, `sorted`, `strings`): an
+//! allocator keeps freed pages, so each scenario is measured on a freshly started server.
 
 #![allow(clippy::print_stdout)] // A benchmark tool reports on stdout.
 
@@ -39,10 +41,14 @@ fn load(c: &mut Conn, n: usize, make: impl Fn(usize) -> Vec<String>) -> std::io:
 
 fn measure(
     c: &mut Conn,
+    only: &str,
     label: &str,
     n: usize,
     make: impl Fn(usize) -> Vec<String>,
 ) -> std::io::Result<()> {
+    if !label.contains(only) {
+        return Ok(());
+    }
     c.call(&["FLUSHALL"])?;
     let (u0, r0) = mem(c)?;
     load(c, n, make)?;
@@ -64,12 +70,17 @@ fn main() -> std::io::Result<()> {
         .get(2)
         .and_then(|k| k.parse().ok())
         .unwrap_or(1_000_000);
+    let only = args.get(3).cloned().unwrap_or_default();
     let mut c = Conn::connect(port)?;
-    measure(&mut c, &format!("{keys} keys, 10-byte values"), keys, |i| {
-        vec!["SET".into(), format!("key:{i:010}"), format!("v{i:09}")]
-    })?;
+    measure(
+        &mut c,
+        &only,
+        &format!("{keys} keys, 10-byte values"),
+        keys,
+        |i| vec!["SET".into(), format!("key:{i:010}"), format!("v{i:09}")],
+    )?;
     let big = 100_000;
-    measure(&mut c, "10 hashes x 100k fields", 10 * big, |i| {
+    measure(&mut c, &only, "10 hashes x 100k fields", 10 * big, |i| {
         vec![
             "HSET".into(),
             format!("h{}", i % 10),
@@ -77,25 +88,31 @@ fn main() -> std::io::Result<()> {
             format!("value:{i}"),
         ]
     })?;
-    measure(&mut c, "10 sets x 100k members", 10 * big, |i| {
+    measure(&mut c, &only, "10 sets x 100k members", 10 * big, |i| {
         vec!["SADD".into(), format!("s{}", i % 10), format!("member:{i}")]
     })?;
-    measure(&mut c, "10 lists x 100k elements", 10 * big, |i| {
+    measure(&mut c, &only, "10 lists x 100k elements", 10 * big, |i| {
         vec![
             "RPUSH".into(),
             format!("l{}", i % 10),
             format!("element:{i}"),
         ]
     })?;
-    measure(&mut c, "10 sorted sets x 100k members", 10 * big, |i| {
-        vec![
-            "ZADD".into(),
-            format!("z{}", i % 10),
-            i.to_string(),
-            format!("member:{i}"),
-        ]
-    })?;
-    measure(&mut c, "1000 strings of 100 KB", 1000, |i| {
+    measure(
+        &mut c,
+        &only,
+        "10 sorted sets x 100k members",
+        10 * big,
+        |i| {
+            vec![
+                "ZADD".into(),
+                format!("z{}", i % 10),
+                i.to_string(),
+                format!("member:{i}"),
+            ]
+        },
+    )?;
+    measure(&mut c, &only, "1000 strings of 100 KB", 1000, |i| {
         vec!["SET".into(), format!("big:{i}"), "x".repeat(100_000)]
     })?;
     c.call(&["FLUSHALL"])?;
