@@ -44,6 +44,8 @@ pub struct Inner {
     pub(crate) watches: crate::watch::Watches,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Memory limit and eviction state.
+    pub(crate) evict: crate::evict::EvictState,
     /// Where `notify-keyspace-events` sits in the configuration.
     pub(crate) notify_index: usize,
     /// Handlers of the application's own commands.
@@ -120,6 +122,7 @@ impl Engine {
             .config
             .index_of("notify-keyspace-events")
             .unwrap_or(usize::MAX);
+        let evict = crate::evict::EvictState::new(&opts.config);
         let make = |me: &std::sync::Weak<Inner>| Inner {
             me: me.clone(),
             keyspace: Keyspace::new(databases),
@@ -141,6 +144,7 @@ impl Engine {
             watches: Default::default(),
             pubsub: Default::default(),
             notify_index,
+            evict,
             long_script_hook: Mutex::new(None),
             scripting: Default::default(),
             aof: Default::default(),
@@ -269,12 +273,8 @@ impl Inner {
     pub fn used_memory(&self) -> usize {
         (0..crate::keyspace::SHARDS)
             .map(|s| {
-                self.keyspace
-                    .lock(s)
-                    .dbs
-                    .iter()
-                    .map(|d| d.mem)
-                    .sum::<usize>()
+                let shard = self.keyspace.lock(s);
+                shard.dbs.iter().map(|d| d.mem).sum::<usize>() + shard.evict.overhead()
             })
             .sum()
     }

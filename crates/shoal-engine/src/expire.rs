@@ -84,6 +84,7 @@ pub(crate) fn start_background(weak: Weak<Inner>) {
                 }
                 let hz = inner.config.get_i64("hz").clamp(1, 500) as u64;
                 active_expire_cycle(&inner);
+                crate::evict::cron(&inner);
                 ops.sample(&inner);
                 crate::rdb::file::maybe_save(&inner);
                 crate::aof::cron(&inner);

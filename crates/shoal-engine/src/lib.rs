@@ -27,6 +27,7 @@ pub mod custom;
 pub mod effects;
 mod engine;
 pub mod error;
+pub(crate) mod evict;
 pub mod exec;
 mod expire;
 mod gate;

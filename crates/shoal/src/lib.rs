@@ -20,6 +20,7 @@
 //! Not here: commands themselves (they live in `shoal-engine`), and socket handling (in
 //! `shoal-server`).
 
+mod cache;
 mod collections;
 
 pub use collections::ZRange;
@@ -32,6 +33,7 @@ mod reply_future;
 mod strings;
 mod transaction;
 
+pub use cache::{CacheStats, EvictionPolicy, Lookup, MemoryUsage};
 pub use config::Config;
 pub use error::Error;
 pub use options::{Expiry, ScanOptions, SetCondition, SetOptions, Ttl};
@@ -53,6 +55,8 @@ use shoal_engine::{Engine, EngineOptions, Session};
 pub struct Shoal {
     engine: Engine,
     session: Mutex<Session>,
+    /// This handle's cache hits and misses.
+    counters: cache::Counters,
 }
 
 /// The result of a typed call.
@@ -91,7 +95,11 @@ impl Shoal {
         }
         engine.start_background();
         let session = Mutex::new(engine.session());
-        Ok(Shoal { engine, session })
+        Ok(Shoal {
+            engine,
+            session,
+            counters: Default::default(),
+        })
     }
 
     /// Closes the instance as a server stops on SIGTERM: when save points are configured
@@ -206,6 +214,7 @@ impl Clone for Shoal {
         Shoal {
             engine: self.engine.clone(),
             session: Mutex::new(self.engine.session()),
+            counters: Default::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod dump;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod memory;
 pub(crate) mod notify_util;
 pub mod persistence;
 pub mod pubsub;
@@ -39,6 +40,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         persistence::COMMANDS,
         persistence::aof::COMMANDS,
         acl::COMMANDS,
+        memory::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())

@@ -154,11 +154,17 @@ impl<'c> Access<'c> {
     /// access time.
     pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
         self.expire_if_needed(key);
-        let lru = (!self.no_touch).then(|| self.lru_now());
-        let stats = &self.inner.stats;
+        let t = self.toucher();
+        let touch = !self.no_touch;
         let db = self.db;
         let pos = self.guard_index(key)?;
-        let found = self.guards[pos].1.dbs[db].touch(key, lru);
+        if t.mode == crate::evict::bits::Mode::Adaptive {
+            self.note_read(pos, key);
+        }
+        let stats = &self.inner.stats;
+        // A read changes only the access data: no snapshot capture (see `Db::touch`).
+        let found =
+            self.guards[pos].1.dbs[db].touch(key, |lru| if touch { t.touched(lru) } else { lru });
         match found {
             Some(e) => {
                 stats.keyspace_hits.fetch_add(1, Relaxed);
@@ -181,11 +187,11 @@ impl<'c> Access<'c> {
     /// Looks a key up for writing: expires it if due and touches it; no hit/miss counted.
     pub fn get_for_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(key);
-        let lru = self.lru_now();
+        let t = self.toucher();
         let touch = !self.no_touch;
         let e = self.db_mut_of(key).get_mut(key)?;
         if touch {
-            e.lru = lru;
+            e.lru = t.touched(e.lru);
         }
         Some(e)
     }
@@ -206,11 +212,14 @@ impl<'c> Access<'c> {
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) {
         // A key past its deadline must not lend its TTL to the new value (Ttl::Keep).
         self.expire_if_needed(key);
-        let lru = self.lru_now();
+        let (lru, created) = self.stamp_for_set(key);
         let announce = self.inner.notify_flags() & crate::notify::NEW != 0;
         let db = self.db_mut_of(key);
         let fresh = announce && db.get(key).is_none();
         db.upsert(key, value, ttl, lru);
+        if created {
+            self.created(key);
+        }
         if fresh {
             self.notify(crate::notify::NEW, "new", key);
         }
@@ -227,21 +236,25 @@ impl<'c> Access<'c> {
         f: impl FnOnce(&mut Value) -> Result<R, CmdError>,
     ) -> Result<Option<R>, CmdError> {
         self.expire_if_needed(key);
-        let lru = self.lru_now();
+        let t = self.toucher();
         let touch = !self.no_touch;
         let (inner, db_index) = (self.inner, self.db);
         let db = self.db_mut_of(key);
         if db.get(key).is_none() {
             match create() {
-                Some(v) => db.insert_new(key, v, None, lru),
+                Some(v) => db.insert_new(key, v, None, t.fresh()),
                 None => return Ok(None),
             }
             inner.notify(crate::notify::NEW, "new", db_index, key);
+            if t.mode == crate::evict::bits::Mode::Adaptive {
+                self.created(key);
+            }
         } else if touch {
             if let Some(e) = db.get_mut(key) {
-                e.lru = lru;
+                e.lru = t.touched(e.lru);
             }
         }
+        let db = self.db_mut_of(key);
         let result = db.modify(key, f);
         if db.get(key).is_some_and(|e| e.value.is_empty_collection()) {
             db.remove(key);

@@ -98,8 +98,8 @@ impl Inner {
         }
     }
 
-    /// Why `spec` may not run now, in Redis's order: the client's rights, a failed save's
-    /// refusal of writes, loading.
+    /// Why `spec` may not run now, in Redis's order: the client's rights, the memory limit
+    /// (after evicting what the policy allows), a failed save's refusal of writes, loading.
     fn refusal(
         &self,
         session: &mut SessionState,
@@ -108,6 +108,9 @@ impl Inner {
     ) -> Option<Frame> {
         if let Some(refused) = self.acl_refusal(session, spec, args) {
             return Some(refused);
+        }
+        if let Err(oom) = crate::evict::admit(self, session, spec) {
+            return Some(oom);
         }
         if self.persist.save_failed() && self.refuses_writes(spec) {
             return Some(Frame::error(MISCONF));

@@ -8,6 +8,7 @@
 //! ```
 
 mod access;
+mod access_evict;
 pub(crate) mod access_keys;
 mod access_set;
 mod access_watch;

@@ -59,13 +59,11 @@ impl Db {
         self.dict.get_mut(key)
     }
 
-    /// The entry of `key` for reading, with its access time set to `lru`: no snapshot
-    /// capture, as the value does not change.
-    pub(crate) fn touch(&mut self, key: &[u8], lru: Option<u32>) -> Option<&Entry> {
+    /// The entry of `key` for reading, with its access data passed through `touch`: no
+    /// snapshot capture, as the value does not change.
+    pub(crate) fn touch(&mut self, key: &[u8], touch: impl FnOnce(u32) -> u32) -> Option<&Entry> {
         let e = self.dict.get_mut(key)?;
-        if let Some(lru) = lru {
-            e.lru = lru;
-        }
+        e.lru = touch(e.lru);
         Some(e)
     }
 

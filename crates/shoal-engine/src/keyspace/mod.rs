@@ -37,6 +37,8 @@ pub const SHARDS: usize = 64;
 /// One shard: its slice of every database.
 pub(crate) struct Shard {
     pub(crate) dbs: Vec<Db>,
+    /// Eviction's per-shard state (published memory, adaptive policy).
+    pub(crate) evict: crate::evict::shard::ShardEvict,
 }
 
 /// All databases, sharded.
@@ -54,6 +56,7 @@ impl Keyspace {
             .map(|_| {
                 Mutex::new(Shard {
                     dbs: (0..databases).map(|_| Db::new(hasher.clone())).collect(),
+                    evict: Default::default(),
                 })
             })
             .collect();

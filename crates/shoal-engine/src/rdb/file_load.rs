@@ -275,10 +275,7 @@ impl Loader<'_> {
             self.stats.expired += 1;
             return Ok(());
         }
-        let lru_now = (self.now_ms / 1000) as u32;
-        let lru = p.idle.map_or(lru_now, |idle| {
-            lru_now.saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX))
-        });
+        let lru = self.inner.toucher(self.now_ms).restored(p.idle, None);
         let field_deadline = match &value {
             Value::Hash(h) => h.next_deadline(),
             _ => None,

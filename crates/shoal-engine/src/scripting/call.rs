@@ -97,6 +97,9 @@ impl CallState {
         if spec.has(flags::NOSCRIPT) {
             return Err("ERR This Redis command is not allowed from script");
         }
+        if spec.has(flags::DENYOOM) && self.inner.over_maxmemory() {
+            return Err(crate::evict::OOM);
+        }
         if spec.has(flags::WRITE) {
             if self.read_only {
                 return Err("ERR Write commands are not allowed from read-only scripts.");

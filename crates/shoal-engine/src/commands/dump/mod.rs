@@ -156,14 +156,8 @@ fn put(a: &mut Access<'_>, key: &[u8], value: Value, at: Option<u64>, o: &Restor
         _ => None,
     };
     a.set(key, value, at.map_or(Ttl::Clear, Ttl::At));
-    if let Some(idle) = o.idle {
-        let lru = a
-            .lru_now()
-            .saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX));
-        if let Some(e) = a.db_mut_of(key).get_mut(key) {
-            e.lru = lru;
-        }
-    }
+    let known = |n: Option<i64>| n.map(|n| u64::try_from(n).unwrap_or(0));
+    a.set_access_data(key, known(o.idle), known(o.freq));
     if let Some(next) = field_deadline {
         crate::keyspace::hash_ttl::register(a.db_mut_of(key), key, next);
     }

@@ -60,12 +60,11 @@ pub(super) fn type_cmd(ctx: &mut Ctx<'_>) -> CmdResult {
 pub(super) fn touch(ctx: &mut Ctx<'_>) -> CmdResult {
     let keys = ctx.args.rest();
     let mut a = lock_keys(ctx, &keys);
-    let lru = a.lru_now();
     let mut n = 0;
     for k in &keys {
-        // TOUCH refreshes the access time even for a client in NO-TOUCH mode.
+        // TOUCH refreshes the access data even for a client in NO-TOUCH mode.
         if a.get(k).is_some() {
-            a.db_mut_of(k).touch(k, Some(lru));
+            a.force_touch(k);
             n += 1;
         }
     }
@@ -150,7 +149,7 @@ pub(super) fn copy(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(Frame::Integer(0));
     };
     let expire = a.expire_at(&src);
-    let lru = a.lru_now();
+    let lru = a.new_stamp();
     a.db = o.db;
     let blocked = a.exists(&dst) && !o.replace;
     if !blocked {

@@ -3,6 +3,7 @@
 
 use crate::command::{acl, flags, CommandSpec};
 use crate::error::{CmdError, CmdResult};
+use crate::evict::bits::Mode;
 use crate::exec::Ctx;
 use crate::keyspace::entry::Entry;
 use crate::types::{StrValue, Value};
@@ -27,10 +28,19 @@ fn encoding(ctx: &mut Ctx<'_>) -> CmdResult {
     with_entry(ctx, |e, _| Ok(Frame::bulk(e.value.encoding_name())))
 }
 
-/// `OBJECT IDLETIME key`: seconds since the key was last accessed.
+/// `OBJECT IDLETIME key`: seconds since the key was last accessed; not tracked under an
+/// LFU policy.
 fn idletime(ctx: &mut Ctx<'_>) -> CmdResult {
-    with_entry(ctx, |e, now| {
-        Ok(Frame::Integer(i64::from(now.saturating_sub(e.lru))))
+    let mode = ctx.engine().policy().mode();
+    let now_ms = ctx.now_ms;
+    with_entry(ctx, |e, _| {
+        if mode == Mode::Lfu {
+            return Err(CmdError::Msg(
+                "An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+            ));
+        }
+        let idle = crate::evict::bits::idle_secs(mode, e.lru, now_ms);
+        Ok(Frame::Integer(i64::try_from(idle).unwrap_or(i64::MAX)))
     })
 }
 
@@ -44,13 +54,20 @@ fn refcount(ctx: &mut Ctx<'_>) -> CmdResult {
     })
 }
 
-/// `OBJECT FREQ key`: access frequencies are tracked only under an LFU eviction policy,
-/// and none exists.
+/// `OBJECT FREQ key`: the logarithmic access counter, after decay; tracked only under an
+/// LFU eviction policy.
 fn freq(ctx: &mut Ctx<'_>) -> CmdResult {
-    with_entry(ctx, |_, _| {
-        Err(CmdError::Msg(
-            "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-        ))
+    let lfu = ctx.engine().policy().mode() == Mode::Lfu;
+    let decay = ctx.engine().config.get_i64("lfu-decay-time");
+    let now_ms = ctx.now_ms;
+    with_entry(ctx, |e, _| {
+        if !lfu {
+            return Err(CmdError::Msg(
+                "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+            ));
+        }
+        let counter = crate::evict::bits::lfu_decayed(e.lru, now_ms, decay);
+        Ok(Frame::Integer(i64::from(counter)))
     })
 }
 

@@ -234,15 +234,8 @@ fn memory(ctx: &mut Ctx<'_>, out: &mut String) {
         used as f64 * 100.0 / peak as f64
     };
     field(out, "used_memory_peak_perc", format!("{peak_perc:.2}%"));
-    field(out, "maxmemory", 0);
-    field(out, "maxmemory_human", "0B");
-    field(out, "maxmemory_policy", "noeviction");
-    let ratio = if used == 0 {
-        0.0
-    } else {
-        rss as f64 / used as f64
-    };
-    field(out, "mem_fragmentation_ratio", format!("{ratio:.2}"));
+    let mut emit = |k: &str, v: String| field(out, k, v);
+    crate::evict::info::memory_fields(ctx.engine(), used, rss, human_bytes, &mut emit);
 }
 
 fn stats(ctx: &mut Ctx<'_>, out: &mut String) {

@@ -1,0 +1,350 @@
+//! Memory limit and eviction through commands, on the test harness.
+
+use crate::testing::{bulk, err, int, ok, Harness};
+use shoal_resp::Frame;
+
+fn info_field(h: &mut Harness, section: &str, name: &str) -> String {
+    let text = match h.run(&["INFO", section]) {
+        Frame::Bulk(t) | Frame::Verbatim { data: t, .. } => t,
+        _ => return String::new(),
+    };
+    let text = String::from_utf8_lossy(&text).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn used(h: &mut Harness) -> u64 {
+    info_field(h, "memory", "used_memory").parse().unwrap_or(0)
+}
+
+fn fill(h: &mut Harness, prefix: &str, n: usize, ttl: bool) {
+    let value = "x".repeat(100);
+    for i in 0..n {
+        let key = format!("{prefix}{i}");
+        if ttl {
+            h.run(&["SET", &key, &value, "EX", "1000"]);
+        } else {
+            h.run(&["SET", &key, &value]);
+        }
+    }
+}
+
+fn dbsize(h: &mut Harness) -> i64 {
+    match h.run(&["DBSIZE"]) {
+        Frame::Integer(n) => n,
+        _ => -1,
+    }
+}
+
+const OOM_ERR: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+#[test]
+fn maxmemory_accepts_redis_units() {
+    let mut h = Harness::new();
+    assert_eq!(h.run(&["CONFIG", "SET", "maxmemory", "2mb"]), ok());
+    assert_eq!(
+        h.run(&["CONFIG", "GET", "maxmemory"]),
+        Frame::Map(vec![(bulk("maxmemory"), bulk("2097152"))])
+    );
+    assert_eq!(h.run(&["CONFIG", "SET", "maxmemory", "1k"]), ok());
+    assert_eq!(info_field(&mut h, "memory", "maxmemory"), "1000");
+    assert_eq!(info_field(&mut h, "memory", "maxmemory_human"), "1000B");
+    assert!(matches!(
+        h.run(&["CONFIG", "SET", "maxmemory", "12xb"]),
+        Frame::Error(_)
+    ));
+}
+
+#[test]
+fn unknown_policy_lists_the_choices() {
+    let mut h = Harness::new();
+    assert_eq!(
+        h.run(&["CONFIG", "SET", "maxmemory-policy", "lru"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction, allkeys-adaptive")
+    );
+    assert_eq!(
+        h.run(&["CONFIG", "SET", "maxmemory-policy", "ALLKEYS-LRU"]),
+        ok()
+    );
+    assert_eq!(
+        info_field(&mut h, "memory", "maxmemory_policy"),
+        "allkeys-lru"
+    );
+}
+
+#[test]
+fn noeviction_refuses_denyoom_but_serves_reads_and_deletes() {
+    let mut h = Harness::new();
+    fill(&mut h, "k", 200, false);
+    let limit = used(&mut h) / 2;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    assert_eq!(h.run(&["SET", "new", "v"]), err(OOM_ERR));
+    assert_eq!(h.run(&["RPUSH", "l", "v"]), err(OOM_ERR));
+    assert_eq!(h.run(&["GET", "k1"]), bulk("x".repeat(100)));
+    assert_eq!(h.run(&["DEL", "k1"]), int(1));
+    assert_eq!(h.run(&["EXPIRE", "k2", "100"]), int(1));
+    assert_eq!(dbsize(&mut h), 199);
+}
+
+#[test]
+fn oom_inside_multi_aborts_exec() {
+    let mut h = Harness::new();
+    fill(&mut h, "k", 100, false);
+    let limit = used(&mut h) / 2;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    h.run(&["MULTI"]);
+    assert_eq!(h.run(&["SET", "a", "b"]), err(OOM_ERR));
+    assert!(matches!(h.run(&["EXEC"]), Frame::Error(e) if e.starts_with(b"EXECABORT")));
+}
+
+#[test]
+fn script_call_of_denyoom_command_fails_over_the_limit() {
+    let mut h = Harness::new();
+    fill(&mut h, "k", 100, false);
+    let limit = used(&mut h) / 2;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    let r = h.run(&["EVAL", "return redis.call('SET','a','b')", "0"]);
+    assert!(
+        matches!(&r, Frame::Error(e) if e.starts_with(b"OOM")),
+        "{r:?}"
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return redis.call('GET','k1')", "0"]),
+        bulk("x".repeat(100))
+    );
+}
+
+fn evicts_under(policy: &str) -> Harness {
+    let mut h = Harness::new();
+    h.run(&["CONFIG", "SET", "maxmemory-policy", policy]);
+    fill(&mut h, "k", 300, false);
+    let limit = used(&mut h) / 2;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    fill(&mut h, "n", 100, false);
+    let u = used(&mut h);
+    assert!(
+        u <= limit + limit / 20,
+        "{policy} over the limit: {u} > {limit}"
+    );
+    h
+}
+
+#[test]
+fn every_allkeys_policy_evicts_down_to_the_limit() {
+    for p in [
+        "allkeys-lru",
+        "allkeys-lfu",
+        "allkeys-random",
+        "allkeys-adaptive",
+    ] {
+        let mut h = evicts_under(p);
+        let evicted: u64 = info_field(&mut h, "stats", "evicted_keys")
+            .parse()
+            .unwrap_or(0);
+        assert!(evicted > 100, "{p}: {evicted}");
+        assert!(dbsize(&mut h) < 300, "{p}");
+    }
+}
+
+#[test]
+fn volatile_policies_never_touch_keys_without_ttl() {
+    for p in [
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+    ] {
+        let mut h = Harness::new();
+        h.run(&["CONFIG", "SET", "maxmemory-policy", p]);
+        fill(&mut h, "keep", 100, false);
+        fill(&mut h, "ttl", 100, true);
+        let limit = used(&mut h) * 3 / 4;
+        h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+        // Writes evict TTL keys until none is left, then fail.
+        let mut refused = false;
+        for i in 0..400 {
+            if h.run(&["SET", &format!("keep-new{i}"), &"y".repeat(100)]) == err(OOM_ERR) {
+                refused = true;
+                break;
+            }
+        }
+        assert!(refused, "{p} never refused");
+        for i in 0..100 {
+            assert_eq!(h.run(&["EXISTS", &format!("keep{i}")]), int(1), "{p}");
+        }
+        assert!(
+            info_field(&mut h, "keyspace", "db0").contains("expires=0"),
+            "{p}"
+        );
+    }
+}
+
+#[test]
+fn volatile_ttl_evicts_nearest_deadline_first() {
+    let mut h = Harness::new();
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "volatile-ttl"]);
+    h.run(&["CONFIG", "SET", "maxmemory-samples", "64"]);
+    for i in 0..50 {
+        h.run(&[
+            "SET",
+            &format!("t{i}"),
+            &"x".repeat(100),
+            "EX",
+            &(1000 + i).to_string(),
+        ]);
+    }
+    let limit = used(&mut h) - 300;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    h.run(&["SET", "t-new", "v"]);
+    assert_eq!(h.run(&["EXISTS", "t0"]), int(0));
+    assert_eq!(h.run(&["EXISTS", "t49"]), int(1));
+}
+
+#[test]
+fn lru_evicts_idle_keys_before_recent_ones() {
+    let mut h = Harness::new();
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    h.run(&["CONFIG", "SET", "maxmemory-samples", "64"]);
+    fill(&mut h, "old", 50, false);
+    h.advance(100_000);
+    fill(&mut h, "new", 50, false);
+    let limit = used(&mut h) * 3 / 4;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    h.run(&["SET", "x", "y"]);
+    let kept_new = (0..50)
+        .filter(|i| h.run(&["EXISTS", &format!("new{i}")]) == int(1))
+        .count();
+    assert_eq!(kept_new, 50);
+}
+
+#[test]
+fn lfu_keeps_frequently_read_keys() {
+    let mut h = Harness::new();
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    h.run(&["CONFIG", "SET", "lfu-log-factor", "0"]);
+    fill(&mut h, "k", 100, false);
+    for _ in 0..20 {
+        for i in 0..10 {
+            h.run(&["GET", &format!("k{i}")]);
+        }
+    }
+    let limit = used(&mut h) / 2;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    h.run(&["SET", "x", "y"]);
+    for i in 0..10 {
+        assert_eq!(h.run(&["EXISTS", &format!("k{i}")]), int(1));
+    }
+}
+
+#[test]
+fn object_freq_and_idletime_follow_the_policy() {
+    let mut h = Harness::new();
+    h.run(&["SET", "k", "v"]);
+    h.advance(5_000);
+    assert_eq!(h.run(&["OBJECT", "IDLETIME", "k"]), int(5));
+    assert!(matches!(h.run(&["OBJECT", "FREQ", "k"]), Frame::Error(_)));
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    h.run(&["SET", "f", "v"]);
+    assert_eq!(h.run(&["OBJECT", "FREQ", "f"]), int(5));
+    h.run(&["CONFIG", "SET", "lfu-log-factor", "0"]);
+    for _ in 0..10 {
+        h.run(&["GET", "f"]);
+    }
+    assert_eq!(h.run(&["OBJECT", "FREQ", "f"]), int(15));
+    // One decay period (a minute) takes one step off.
+    h.advance(60_000);
+    assert_eq!(h.run(&["OBJECT", "FREQ", "f"]), int(14));
+    assert!(matches!(
+        h.run(&["OBJECT", "IDLETIME", "f"]),
+        Frame::Error(e) if e.starts_with(b"ERR An LFU maxmemory policy is selected")
+    ));
+}
+
+#[test]
+fn eviction_is_replicated_notified_and_counted() {
+    let mut h = Harness::new();
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+    h.run(&["CONFIG", "SET", "notify-keyspace-events", "Ee"]);
+    fill(&mut h, "k", 50, false);
+    let effects = h.engine.subscribe_effects();
+    let ev = h.events("Ee");
+    let limit = used(&mut h) / 2;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    h.run(&["SET", "x", "y"]);
+    let evicted: u64 = info_field(&mut h, "stats", "evicted_keys")
+        .parse()
+        .unwrap_or(0);
+    assert!(evicted > 0);
+    let dels = effects
+        .try_iter()
+        .filter(|e| e.args.first().is_some_and(|a| a.as_ref() == b"DEL"))
+        .count() as u64;
+    assert_eq!(dels, evicted);
+    let events = ev.keyevents();
+    assert!(events.iter().any(|(ev, _)| ev == "evicted"), "{events:?}");
+}
+
+#[test]
+fn eviction_fails_a_watching_transaction() {
+    let mut h = Harness::new();
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+    fill(&mut h, "k", 50, false);
+    for i in 0..50 {
+        h.run(&["WATCH", &format!("k{i}")]);
+    }
+    let limit = used(&mut h) / 4;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    let mut other = h.other_session();
+    other.execute(vec!["SET".into(), "x".into(), "y".into()]);
+    h.run(&["MULTI"]);
+    h.run(&["PING"]);
+    assert_eq!(h.run(&["EXEC"]), Frame::NullArray);
+}
+
+#[test]
+fn lowering_the_limit_evicts_in_the_background_cycle() {
+    let mut h = Harness::new();
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    fill(&mut h, "k", 400, false);
+    let limit = used(&mut h) / 4;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    for _ in 0..50 {
+        crate::evict::cron(h.engine.inner());
+    }
+    assert!(used(&mut h) <= limit);
+}
+
+#[test]
+fn stats_count_hits_and_misses() {
+    let mut h = Harness::new();
+    h.run(&["SET", "k", "v"]);
+    h.run(&["GET", "k"]);
+    h.run(&["GET", "nope"]);
+    assert_eq!(info_field(&mut h, "stats", "keyspace_hits"), "1");
+    assert_eq!(info_field(&mut h, "stats", "keyspace_misses"), "1");
+}
+
+#[test]
+fn memory_usage_counts_key_and_value() {
+    let mut h = Harness::new();
+    h.run(&["SET", "k", &"x".repeat(1000)]);
+    let Frame::Integer(n) = h.run(&["MEMORY", "USAGE", "k"]) else {
+        panic!("no usage");
+    };
+    assert!((1000..1300).contains(&n), "{n}");
+    assert_eq!(h.run(&["MEMORY", "USAGE", "none"]), Frame::Null);
+    assert_eq!(h.run(&["MEMORY", "USAGE", "k", "SAMPLES", "0"]), int(n));
+    assert_eq!(
+        h.run(&["MEMORY", "USAGE", "k", "SAMPLES", "-1"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        h.run(&["MEMORY", "USAGE", "k", "FOO"]),
+        err("ERR syntax error")
+    );
+    let Frame::Map(stats) = h.run(&["MEMORY", "STATS"]) else {
+        panic!("no stats");
+    };
+    assert!(stats.iter().any(|(k, _)| *k == bulk("keys.count")));
+}
