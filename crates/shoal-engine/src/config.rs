@@ -146,6 +146,7 @@ pub fn params() -> Vec<Param> {
     ];
     // Each subsystem declares its own parameters next to its code.
     all.extend_from_slice(crate::commands::persistence::CONFIG_PARAMS);
+    all.extend_from_slice(crate::tls_params::CONFIG_PARAMS);
     all
 }
 

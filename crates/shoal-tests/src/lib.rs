@@ -1,6 +1,7 @@
 //! Test support for Shoal's integration suites: start a real server on an ephemeral loopback
 //! port, connect real clients to it, talk raw RESP, and find a reference `redis-server`.
 
+pub mod tls_support;
 pub mod workload;
 
 use shoal_engine::Engine;
