@@ -113,6 +113,11 @@ impl<S: Stream> Connection<S> {
         let line = format!("-{msg}\r\n");
         let _ = stream.write_all(line.as_bytes()).await;
         let _ = stream.shutdown().await;
+        // Whatever the client sent meanwhile is read and dropped for a moment: closing with
+        // unread input would reset the connection and could lose the answer on the way.
+        let mut sink = [0u8; 1024];
+        let drain = async { while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {} };
+        let _ = tokio::time::timeout(Duration::from_millis(500), drain).await;
     }
 
     pub(crate) async fn run(mut self) {
