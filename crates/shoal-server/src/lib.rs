@@ -20,6 +20,6 @@ mod listener;
 mod push;
 mod tls;
 
-pub use config_file::{apply_args, ConfigFileError};
+pub use config_file::{apply_args, apply_text, ConfigFileError};
 pub use listener::{io_threads, serve, serve_tls, ServerHandle};
 pub use tls::{install_checks, TlsContext};
