@@ -40,6 +40,10 @@ fuzz_target!(|data: &[u8]| {
     // What DUMP produced restores again.
     if let Some(shoal_engine::Frame::Bulk(dump)) = s.execute(cmd(&[b"DUMP", b"k"])) {
         let again = s.execute(cmd(&[b"RESTORE", b"k2", b"0", &dump]));
-        assert_eq!(again, Some(shoal_engine::Frame::ok()), "re-restore of a DUMP failed");
+        assert_eq!(
+            again,
+            Some(shoal_engine::Frame::ok()),
+            "re-restore of a DUMP failed"
+        );
     }
 });

@@ -12,6 +12,9 @@ fuzz_target!(|data: &[u8]| {
         let mut again = BytesMut::new();
         encode(&frame, Protocol::Resp3, &mut again);
         // Encoding is total; re-parsing what we encoded must not fail.
-        assert!(parse_frame(&mut again).is_ok(), "encoded frame did not parse: {frame:?}");
+        assert!(
+            parse_frame(&mut again).is_ok(),
+            "encoded frame did not parse: {frame:?}"
+        );
     }
 });
