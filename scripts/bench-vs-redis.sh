@@ -13,6 +13,9 @@
 #   SUITE=acl scripts/bench-vs-redis.sh              # SET/GET as the default user, then as an ACL
 #                                                    # user with key patterns (set_acl, get_acl:
 #                                                    # redis-benchmark --user u -a pass; no memory)
+#   SUITE=tls scripts/bench-vs-redis.sh              # SET/GET over TLS (rustls vs OpenSSL) and
+#                                                    # over plain TCP for the TLS cost; certificates
+#                                                    # made with openssl in a scratch dir
 #
 # Throughput: redis-benchmark -t <test> -c 50 -n N at -P 1 and -P 16, alternating Redis and Shoal
 # REPEAT times (default 3) for each row, prints the median requests/s of each and the ratio
@@ -25,7 +28,12 @@ cd "$(dirname "$0")/.."
 N=${N:-1000000}
 KEYS=${KEYS:-1000000}
 SUITE=${SUITE:-strings}
-if [ "$SUITE" = programmable ]; then
+TLS_TRANSPORTS=tcp
+if [ "$SUITE" = tls ]; then
+  TESTS=${TESTS:-set,get}
+  SCENARIOS=${SCENARIOS:-}
+  TLS_TRANSPORTS="tcp tls"
+elif [ "$SUITE" = programmable ]; then
   TESTS=${TESTS:-publish_1,publish_10,publish_100,evalsha,multi_exec10}
   SCENARIOS=${SCENARIOS:-}
 elif [ "$SUITE" = aof ]; then
@@ -46,6 +54,8 @@ CLIENTS=${CLIENTS:-50}
 REPEAT=${REPEAT:-3}
 REDIS_PORT=${REDIS_PORT:-17379}
 SHOAL_PORT=${SHOAL_PORT:-17380}
+REDIS_TLS_PORT=${REDIS_TLS_PORT:-17389}
+SHOAL_TLS_PORT=${SHOAL_TLS_PORT:-17390}
 
 for tool in redis-server redis-benchmark redis-cli python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (run scripts/setup.sh)" >&2; exit 1; }
@@ -53,6 +63,25 @@ done
 
 cargo build --release --quiet --bin shoal-server --bin txbench
 SHOAL_BIN=target/release/shoal-server
+
+# TLS suite: a CA and a server certificate for 127.0.0.1, both servers on a TLS port as well.
+if [ "$SUITE" = tls ]; then
+  command -v openssl >/dev/null || { echo "missing openssl (for the test certificates)" >&2; exit 1; }
+  redis-benchmark --help 2>&1 | grep -q -- --tls || { echo "redis-benchmark lacks --tls" >&2; exit 1; }
+  TLS_DIR=$(mktemp -d)
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench-ca \
+    -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
+    -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$TLS_DIR/ext"
+  openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.crt" -CAkey "$TLS_DIR/ca.key" \
+    -CAcreateserial -days 2 -extfile "$TLS_DIR/ext" -out "$TLS_DIR/server.crt" 2>/dev/null
+  TLS_FILES="--tls-cert-file $TLS_DIR/server.crt --tls-key-file $TLS_DIR/server.key"
+  TLS_FILES="$TLS_FILES --tls-ca-cert-file $TLS_DIR/ca.crt --tls-auth-clients no"
+  SHOAL_ARGS="${SHOAL_ARGS:-} --tls-port $SHOAL_TLS_PORT $TLS_FILES"
+  # Redis answers "Failed to configure TLS" and exits if it was built without TLS.
+  REDIS_ARGS="${REDIS_ARGS:-} --tls-port $REDIS_TLS_PORT $TLS_FILES"
+fi
 
 start_servers() {
   # shellcheck disable=SC2086
@@ -70,7 +99,7 @@ stop_servers() {
   kill "$REDIS_PID" "$SHOAL_PID" 2>/dev/null || true
   wait "$REDIS_PID" "$SHOAL_PID" 2>/dev/null || true
 }
-trap stop_servers EXIT
+trap 'stop_servers; if [ -n "${TLS_DIR:-}" ]; then rm -rf "$TLS_DIR"; fi' EXIT
 
 wait_port() {
   for _ in $(seq 1 200); do
@@ -130,8 +159,9 @@ rps() { # port test pipeline -> requests per second of that test's own row
   # (a test named <test>_acl runs <test> logged in as the ACL suite's user)
   local t=$2 auth=()
   if [[ "$t" == *_acl ]]; then t=${t%_acl}; auth=(--user u -a pass); fi
+  # shellcheck disable=SC2086
   redis-benchmark -p "$1" ${auth[@]+"${auth[@]}"} -t "$t" -c "$CLIENTS" -n "$N" -P "$3" \
-    -r 1000000 -q --csv 2>/dev/null \
+    -r 1000000 -q --csv ${BENCH_TLS:-} 2>/dev/null \
     | awk -F'","' -v t="$(echo "$t" | tr a-z A-Z)" \
         'NR>1 { name=$1; gsub(/"/, "", name); if (index(name, t) == 1 && name !~ /needed/) {
                  gsub(/"/, "", $2); print $2; exit } }'
@@ -142,17 +172,26 @@ echo "cores: $(nproc)   clients: $CLIENTS   requests per run: $N   runs per row:
 
 throughput_table() {
 printf '\n%-8s %4s %14s %14s %8s\n' test P redis_rps shoal_rps ratio
-for P in 1 16; do
-  for t in ${TESTS//,/ }; do
-    rs=(); ss=()
-    for _ in $(seq 1 "$REPEAT"); do
-      rs+=("$(rps "$REDIS_PORT" "$t" "$P")")
-      ss+=("$(rps "$SHOAL_PORT" "$t" "$P")")
+for transport in $TLS_TRANSPORTS; do
+  rport=$REDIS_PORT; sport=$SHOAL_PORT; BENCH_TLS=""; suffix=""
+  if [ "$transport" = tls ]; then
+    rport=$REDIS_TLS_PORT; sport=$SHOAL_TLS_PORT; suffix="/tls"
+    BENCH_TLS="--tls --cacert $TLS_DIR/ca.crt"
+  elif [ "$SUITE" = tls ]; then
+    suffix="/tcp"
+  fi
+  for P in 1 16; do
+    for t in ${TESTS//,/ }; do
+      rs=(); ss=()
+      for _ in $(seq 1 "$REPEAT"); do
+        rs+=("$(rps "$rport" "$t" "$P")")
+        ss+=("$(rps "$sport" "$t" "$P")")
+      done
+      r=$(printf '%s\n' "${rs[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+      s=$(printf '%s\n' "${ss[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+      ratio=$(python3 -c "print(f'{float(\"$s\")/float(\"$r\"):.2f}')" 2>/dev/null || echo "n/a")
+      printf '%-8s %4s %14s %14s %8s\n' "$t$suffix" "$P" "$r" "$s" "$ratio"
     done
-    r=$(printf '%s\n' "${rs[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    s=$(printf '%s\n' "${ss[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    ratio=$(python3 -c "print(f'{float(\"$s\")/float(\"$r\"):.2f}')" 2>/dev/null || echo "n/a")
-    printf '%-8s %4s %14s %14s %8s\n' "$t" "$P" "$r" "$s" "$ratio"
   done
 done
 }

@@ -40,6 +40,7 @@ pub mod scripting;
 pub mod session;
 pub mod stats;
 pub mod testing;
+pub mod tls_params;
 pub mod types;
 pub mod util;
 mod watch;

@@ -28,6 +28,8 @@ pub enum ConfigFileError {
 
 /// Applies `redis-server`-style arguments: `[config-file] [--name value ...]`.
 pub fn apply_args(config: &Config, args: &[String]) -> Result<(), ConfigFileError> {
+    // `tls-*` files are checked as they are set, here as for CONFIG SET.
+    crate::tls::install_checks();
     let mut text = String::new();
     let mut rest = args;
     if let Some(first) = args.first() {

@@ -1,5 +1,6 @@
 //! One client connection: read, parse every complete request, execute, write once.
 
+use crate::limits::{subscribed, Class, OutputTracker};
 use crate::push::PushBuffer;
 use bytes::BytesMut;
 use shoal_engine::{ClientInfo, ClientKind, Engine, Outcome, Pending, Session};
@@ -10,7 +11,7 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{oneshot, watch, Notify};
 
@@ -21,11 +22,38 @@ const READ_CHUNK: usize = 16 * 1024;
 /// lock shared by all connections (the shutdown channel's) on the path of every request.
 type Closing = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-pub(crate) struct Connection {
-    stream: TcpStream,
+pub(crate) struct Connection<S> {
+    stream: S,
     session: Session,
     closing: Closing,
     push: Arc<PushBuffer>,
+    /// The reply buffer against the normal class of `client-output-buffer-limit`.
+    output_limit: OutputTracker,
+}
+
+/// What a connection runs over: plain TCP or TLS on top of it.
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// Describes an accepted TCP connection, setting its socket options on the way.
+pub(crate) fn tcp_info(engine: &Engine, stream: &TcpStream, peer: SocketAddr) -> ClientInfo {
+    let laddr = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let _ = stream.set_nodelay(true);
+    let keepalive = engine.inner().config.get_i64("tcp-keepalive");
+    if keepalive > 0 {
+        let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive as u64));
+        let _ = socket2::SockRef::from(stream).set_tcp_keepalive(&ka);
+    }
+    ClientInfo {
+        kind: ClientKind::Tcp,
+        addr: peer.to_string(),
+        laddr,
+        fd: raw_fd(stream),
+    }
 }
 
 /// What waiting for input produced.
@@ -50,32 +78,18 @@ enum Close {
     Peer,
     Quit,
     Error,
+    /// Over `client-output-buffer-limit`: closed without writing what is pending.
+    OutputLimit,
 }
 
-impl Connection {
+impl<S: Stream> Connection<S> {
     pub(crate) fn new(
         engine: Engine,
-        stream: TcpStream,
-        peer: SocketAddr,
+        stream: S,
+        info: ClientInfo,
         shutdown: watch::Receiver<bool>,
-    ) -> Connection {
-        let laddr = stream
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        let fd = raw_fd(&stream);
-        let _ = stream.set_nodelay(true);
-        let keepalive = engine.inner().config.get_i64("tcp-keepalive");
-        if keepalive > 0 {
-            let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive as u64));
-            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
-        }
-        let info = ClientInfo {
-            kind: ClientKind::Tcp,
-            addr: peer.to_string(),
-            laddr,
-            fd,
-        };
+    ) -> Connection<S> {
+        let output_limit = OutputTracker::new(&engine.inner().config, Class::Normal);
         let mut session = engine.session_for(info);
         let push = Arc::new(PushBuffer::new(
             engine.clone(),
@@ -90,22 +104,34 @@ impl Connection {
             session,
             closing: closing_signal(killed, shutdown),
             push,
+            output_limit,
         }
     }
 
     /// Answers a connection that may not be served (too many clients) and closes it.
-    pub(crate) async fn refuse(mut stream: TcpStream, msg: &'static str) {
+    pub(crate) async fn refuse(mut stream: S, msg: &'static str) {
         let line = format!("-{msg}\r\n");
         let _ = stream.write_all(line.as_bytes()).await;
+        let _ = stream.shutdown().await;
+        // Whatever the client sent meanwhile is read and dropped for a moment: closing with
+        // unread input would reset the connection and could lose the answer on the way.
+        let mut sink = [0u8; 1024];
+        let drain = async { while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {} };
+        let _ = tokio::time::timeout(Duration::from_millis(500), drain).await;
     }
 
     pub(crate) async fn run(mut self) {
         let end = self.serve().await;
-        if let Close::Error = end {
-            tracing::debug!(
+        match end {
+            Close::Error => tracing::debug!(
                 client = self.session.state().id(),
                 "connection closed on error"
-            );
+            ),
+            Close::OutputLimit => tracing::warn!(
+                client = self.session.state().id(),
+                "closing client over the normal output buffer limit"
+            ),
+            Close::Peer | Close::Quit => {}
         }
         let _ = self.stream.shutdown().await;
     }
@@ -132,6 +158,7 @@ impl Connection {
             let end = loop {
                 match self.execute_buffered(&mut input, &mut output) {
                     Batch::NeedMore => break None,
+                    Batch::Close(Close::OutputLimit) => return Close::OutputLimit,
                     Batch::Close(close) => break Some(close),
                     Batch::Blocked(pending) => {
                         // Replies before the blocking command go out before it waits.
@@ -200,16 +227,38 @@ impl Connection {
         // CLIENT LIST `omem`: what waits for a slow reader while the write is pending.
         let handle = &self.session.state().handle;
         handle.omem.store(output.len(), Relaxed);
+        // A reply buffer above the soft limit may wait for the peer only that long.
+        let soft = if subscribed(handle) {
+            None
+        } else {
+            let config = &self.session.engine().inner().config;
+            self.output_limit.soft_deadline(config, output.len())
+        };
+        let over_soft = async {
+            match soft {
+                Some(left) => tokio::time::sleep(left).await,
+                None => std::future::pending::<()>().await,
+            }
+        };
         // A client killed meanwhile (CLIENT KILL, or over its output limit) is not waited
         // for: a peer that never reads must not hold the task forever.
         let written = tokio::select! {
             w = self.stream.write_all(output) => w.is_ok(),
             _ = &mut self.closing => false,
+            _ = over_soft => {
+                tracing::warn!(
+                    client = self.session.state().id(),
+                    "closing client over the normal output buffer soft limit"
+                );
+                false
+            }
         };
         if !written {
             return false;
         }
+        let handle = &self.session.state().handle;
         handle.omem.store(0, Relaxed);
+        self.output_limit.reset();
         output.clear();
         if output.capacity() > 64 * READ_CHUNK {
             *output = BytesMut::with_capacity(READ_CHUNK);
@@ -272,7 +321,11 @@ impl Connection {
         if input.capacity() - input.len() < READ_CHUNK / 4 {
             input.reserve(READ_CHUNK);
         }
-        let idle = self.session.engine().inner().config.get_i64("timeout");
+        let idle = if subscribed(&self.session.state().handle) {
+            0
+        } else {
+            self.session.engine().inner().config.get_i64("timeout")
+        };
         let read = self.stream.read_buf(input);
         let timeout = async {
             if idle > 0 {
@@ -318,6 +371,9 @@ impl Connection {
                         Outcome::Reply(None) => {}
                         Outcome::Blocked(pending) => return Batch::Blocked(pending),
                     }
+                    if self.over_output_limit(output.len()) {
+                        return Batch::Close(Close::OutputLimit);
+                    }
                     if self.session.should_close() {
                         return Batch::Close(Close::Quit);
                     }
@@ -330,6 +386,18 @@ impl Connection {
                 }
             }
         }
+    }
+}
+
+impl<S> Connection<S> {
+    /// True once the pending replies pass the normal class's output buffer limit.
+    fn over_output_limit(&mut self, pending: usize) -> bool {
+        let handle = &self.session.state().handle;
+        if subscribed(handle) {
+            return false;
+        }
+        let config = &self.session.engine().inner().config;
+        self.output_limit.exceeded(config, pending)
     }
 }
 

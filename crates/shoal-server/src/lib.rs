@@ -1,6 +1,6 @@
 //! Shoal's RESP server: sockets around the engine.
 //!
-//! It accepts TCP connections, runs one task per connection, parses pipelined requests in
+//! It accepts TCP and TLS (rustls) connections, runs one task per connection, parses pipelined requests in
 //! one pass, executes each through the engine's [`Session`](shoal_engine::Session), and
 //! flushes the replies of a batch with one write. It owns nothing a command needs: every
 //! command, CONFIG and INFO included, lives in the engine.
@@ -15,8 +15,11 @@
 
 mod config_file;
 mod connection;
+mod limits;
 mod listener;
 mod push;
+mod tls;
 
-pub use config_file::{apply_args, ConfigFileError};
-pub use listener::{io_threads, serve, ServerHandle};
+pub use config_file::{apply_args, apply_text, ConfigFileError};
+pub use listener::{io_threads, serve, serve_tls, ServerHandle};
+pub use tls::{install_checks, TlsContext};

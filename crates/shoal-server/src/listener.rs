@@ -1,21 +1,52 @@
 //! Accepting connections, and a handle that runs a server on its own threads.
 
-use crate::connection::Connection;
+use crate::connection::{tcp_info, Connection};
+use crate::tls::TlsContext;
 use shoal_engine::{ClientKind, Engine};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use tokio::net::TcpListener;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+/// Redis's answer to a client over `maxclients`.
+const MAX_CLIENTS: &str = "ERR max number of clients reached";
+
+/// How long a TLS client may take to complete its handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// True when `maxclients` clients are connected already.
+fn clients_full(engine: &Engine) -> bool {
+    let max = engine.inner().config.get_i64("maxclients").max(1) as usize;
+    engine.inner().clients.count(ClientKind::Tcp) >= max
+}
+
 /// Accepts connections on `listener` until `shutdown` turns true, then closes them all.
-pub async fn serve(engine: Engine, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(engine: Engine, listener: TcpListener, shutdown: watch::Receiver<bool>) {
+    serve_inner(engine, listener, None, shutdown).await
+}
+
+/// Accepts TLS connections on `listener` until `shutdown` turns true, then closes them all.
+pub async fn serve_tls(
+    engine: Engine,
+    listener: TcpListener,
+    tls: Arc<TlsContext>,
+    shutdown: watch::Receiver<bool>,
+) {
+    serve_inner(engine, listener, Some(tls), shutdown).await
+}
+
+async fn serve_inner(
+    engine: Engine,
+    listener: TcpListener,
+    tls: Option<Arc<TlsContext>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     engine.on_long_script(leave_worker);
-    let backlog_full = |engine: &Engine| {
-        let max = engine.inner().config.get_i64("maxclients").max(1) as usize;
-        engine.inner().clients.count(ClientKind::Tcp) >= max
-    };
+    crate::tls::install_checks();
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
@@ -30,24 +61,94 @@ pub async fn serve(engine: Engine, listener: TcpListener, mut shutdown: watch::R
                 continue;
             }
         };
-        let stats = &engine.inner().stats;
-        stats.connections.fetch_add(1, Relaxed);
-        if backlog_full(&engine) {
-            stats.rejected_connections.fetch_add(1, Relaxed);
-            tokio::spawn(Connection::refuse(
-                stream,
-                "ERR max number of clients reached",
-            ));
-            continue;
+        engine.inner().stats.connections.fetch_add(1, Relaxed);
+        match &tls {
+            None => start_plain(&engine, stream, peer, &shutdown),
+            Some(tls) => {
+                let acceptor = tls.acceptor();
+                tokio::spawn(start_tls(
+                    engine.clone(),
+                    acceptor,
+                    stream,
+                    peer,
+                    shutdown.clone(),
+                ));
+            }
         }
-        if let Some(refusal) = engine.inner().protected_mode_refusal(&peer) {
-            stats.rejected_connections.fetch_add(1, Relaxed);
-            tokio::spawn(Connection::refuse(stream, refusal));
-            continue;
-        }
-        let conn = Connection::new(engine.clone(), stream, peer, shutdown.clone());
-        tokio::spawn(conn.run());
     }
+}
+
+fn refused(engine: &Engine) -> bool {
+    if clients_full(engine) {
+        engine
+            .inner()
+            .stats
+            .rejected_connections
+            .fetch_add(1, Relaxed);
+        return true;
+    }
+    false
+}
+
+fn start_plain(
+    engine: &Engine,
+    stream: TcpStream,
+    peer: SocketAddr,
+    shutdown: &watch::Receiver<bool>,
+) {
+    if refused(engine) {
+        tokio::spawn(Connection::refuse(stream, MAX_CLIENTS));
+        return;
+    }
+    if let Some(refusal) = engine.inner().protected_mode_refusal(&peer) {
+        engine
+            .inner()
+            .stats
+            .rejected_connections
+            .fetch_add(1, Relaxed);
+        tokio::spawn(Connection::refuse(stream, refusal));
+        return;
+    }
+    let info = tcp_info(engine, &stream, peer);
+    let conn = Connection::new(engine.clone(), stream, info, shutdown.clone());
+    tokio::spawn(conn.run());
+}
+
+/// Completes the TLS handshake (bounded in time), then serves the client like any other;
+/// over `maxclients`, the refusal is sent inside the TLS session.
+async fn start_tls(
+    engine: Engine,
+    acceptor: tokio_rustls::TlsAcceptor,
+    stream: TcpStream,
+    peer: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+) {
+    let info = tcp_info(&engine, &stream, peer);
+    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::debug!("Error accepting a client connection: {e} (addr={peer})");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake timed out (addr={peer})");
+            return;
+        }
+    };
+    if refused(&engine) {
+        Connection::refuse(tls, MAX_CLIENTS).await;
+        return;
+    }
+    if let Some(refusal) = engine.inner().protected_mode_refusal(&peer) {
+        engine
+            .inner()
+            .stats
+            .rejected_connections
+            .fetch_add(1, Relaxed);
+        Connection::refuse(tls, refusal).await;
+        return;
+    }
+    Connection::new(engine, tls, info, shutdown).run().await;
 }
 
 /// The number of threads serving clients: `io-threads`, or for 0 one less than the number
@@ -68,6 +169,7 @@ pub fn io_threads(engine: &Engine) -> usize {
 /// stops it.
 pub struct ServerHandle {
     local_addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -76,9 +178,35 @@ impl ServerHandle {
     /// Binds `addr` (port 0 picks a free port) and serves `engine` there on a runtime this
     /// handle owns, so it works whether or not the caller runs tokio.
     pub fn start(engine: Engine, addr: &str) -> io::Result<ServerHandle> {
-        let std_listener = std::net::TcpListener::bind(addr)?;
-        std_listener.set_nonblocking(true)?;
-        let local_addr = std_listener.local_addr()?;
+        Self::start_with(engine, Some(addr), None)
+    }
+
+    /// Like [`ServerHandle::start`], with a plain listener, a TLS listener (configured by
+    /// the engine's `tls-*` parameters), or both; at least one address must be given.
+    pub fn start_with(
+        engine: Engine,
+        plain: Option<&str>,
+        tls: Option<&str>,
+    ) -> io::Result<ServerHandle> {
+        let bind = |addr: &str| -> io::Result<std::net::TcpListener> {
+            let l = std::net::TcpListener::bind(addr)?;
+            l.set_nonblocking(true)?;
+            Ok(l)
+        };
+        let plain = plain.map(bind).transpose()?;
+        let tls = match tls {
+            Some(addr) => {
+                let ctx = TlsContext::new(&engine).map_err(io::Error::other)?;
+                Some((bind(addr)?, ctx))
+            }
+            None => None,
+        };
+        let tls_addr = tls.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
+        let local_addr = match (&plain, tls_addr) {
+            (Some(l), _) => l.local_addr()?,
+            (None, Some(a)) => a,
+            (None, None) => return Err(io::Error::other("no address to listen on")),
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(io_threads(&engine))
             .thread_name("shoal-net")
@@ -92,17 +220,13 @@ impl ServerHandle {
         let thread = std::thread::Builder::new()
             .name("shoal-server".into())
             .spawn(move || {
-                runtime.block_on(async move {
-                    match TcpListener::from_std(std_listener) {
-                        Ok(listener) => serve(engine, listener, stopped).await,
-                        Err(e) => tracing::error!("cannot listen: {e}"),
-                    }
-                });
+                runtime.block_on(run_listeners(engine, plain, tls, stopped));
                 // Connection tasks end on their own once they see the stop signal.
                 runtime.shutdown_timeout(std::time::Duration::from_secs(1));
             })?;
         Ok(ServerHandle {
             local_addr,
+            tls_addr,
             stop,
             thread: Some(thread),
         })
@@ -111,6 +235,11 @@ impl ServerHandle {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address of the TLS listener, if one was started.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// Stops accepting, closes every connection and waits for the server thread.
@@ -131,6 +260,31 @@ impl ServerHandle {
 impl Drop for ServerHandle {
     fn drop(&mut self) {
         self.stop_inner();
+    }
+}
+
+/// Serves the listeners of a [`ServerHandle`] until `stopped`.
+async fn run_listeners(
+    engine: Engine,
+    plain: Option<std::net::TcpListener>,
+    tls: Option<(std::net::TcpListener, Arc<TlsContext>)>,
+    stopped: watch::Receiver<bool>,
+) {
+    let mut tasks = Vec::new();
+    if let Some(l) = plain {
+        match TcpListener::from_std(l) {
+            Ok(l) => tasks.push(tokio::spawn(serve(engine.clone(), l, stopped.clone()))),
+            Err(e) => tracing::error!("cannot listen: {e}"),
+        }
+    }
+    if let Some((l, ctx)) = tls {
+        match TcpListener::from_std(l) {
+            Ok(l) => tasks.push(tokio::spawn(serve_tls(engine, l, ctx, stopped))),
+            Err(e) => tracing::error!("cannot listen: {e}"),
+        }
+    }
+    for t in tasks {
+        let _ = t.await;
     }
 }
 

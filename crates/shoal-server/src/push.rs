@@ -5,22 +5,19 @@
 //! reading is disconnected once the hard limit is passed, or once it has stayed above the
 //! soft limit for the configured seconds, instead of growing memory without bound.
 
+use crate::limits::{Class, OutputTracker};
 use bytes::BytesMut;
 use shoal_engine::clients::ClientHandle;
-use shoal_engine::output_limits::{Limit, OutputLimits};
 use shoal_engine::{Engine, Frame, Protocol, PushSink};
 use shoal_resp::encode;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 use tokio::sync::Notify;
 
 struct State {
     buf: BytesMut,
-    /// Since when the buffer is above the soft limit.
-    over_soft_since: Option<Instant>,
-    /// The pubsub limit and the configuration version it was read at.
-    limit: (u64, Limit),
+    /// The buffer against the pubsub class of `client-output-buffer-limit`.
+    tracker: OutputTracker,
 }
 
 /// A connection's push buffer.
@@ -34,12 +31,11 @@ pub(crate) struct PushBuffer {
 
 impl PushBuffer {
     pub(crate) fn new(engine: Engine, handle: Arc<ClientHandle>) -> PushBuffer {
-        let limit = OutputLimits::of(&engine.inner().config).pubsub;
+        let tracker = OutputTracker::new(&engine.inner().config, Class::PubSub);
         PushBuffer {
             state: Mutex::new(State {
                 buf: BytesMut::new(),
-                over_soft_since: None,
-                limit: (engine.inner().config.version(), limit),
+                tracker,
             }),
             ready: Notify::new(),
             handle,
@@ -53,27 +49,8 @@ impl PushBuffer {
         if !st.buf.is_empty() {
             out.extend_from_slice(&st.buf);
             st.buf.clear();
-            st.over_soft_since = None;
+            st.tracker.reset();
         }
-    }
-
-    fn over_limit(&self, st: &mut State) -> bool {
-        let config = &self.engine.inner().config;
-        let version = config.version();
-        if st.limit.0 != version {
-            st.limit = (version, OutputLimits::of(config).pubsub);
-        }
-        let limit = st.limit.1;
-        let len = st.buf.len() as u64;
-        if limit.hard > 0 && len >= limit.hard {
-            return true;
-        }
-        if limit.soft > 0 && len >= limit.soft {
-            let since = *st.over_soft_since.get_or_insert_with(Instant::now);
-            return since.elapsed().as_secs() >= limit.soft_seconds;
-        }
-        st.over_soft_since = None;
-        false
     }
 }
 
@@ -92,7 +69,7 @@ impl PushSink for PushBuffer {
         let wake = st.buf.is_empty();
         encode(frame, proto, &mut st.buf);
         let pending = st.buf.len();
-        if self.over_limit(&mut st) {
+        if st.tracker.exceeded(&self.engine.inner().config, pending) {
             st.buf = BytesMut::new();
             drop(st);
             tracing::warn!(

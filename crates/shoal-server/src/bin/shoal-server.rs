@@ -5,7 +5,9 @@
 
 use shoal_engine::config::Config;
 use shoal_engine::{Engine, EngineOptions};
+use shoal_server::TlsContext;
 use std::process::ExitCode;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -165,6 +167,53 @@ async fn exit_signal() -> &'static str {
     "SIGINT"
 }
 
+/// Binds `port` on every `bind` address (an address starting with `-` may fail), serving
+/// TLS there when `tls` is given.
+async fn listen_all(
+    engine: &Engine,
+    port: i64,
+    tls: Option<Arc<TlsContext>>,
+    stopped: &watch::Receiver<bool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let mut tasks = Vec::new();
+    let binds = engine.inner().config.get("bind").unwrap_or_default();
+    for addr in binds.split_whitespace() {
+        let (optional, addr) = match addr.strip_prefix('-') {
+            Some(a) => (true, a),
+            None => (false, addr),
+        };
+        let host = if addr.contains(':') {
+            format!("[{addr}]")
+        } else {
+            addr.to_string()
+        };
+        let kind = if tls.is_some() { "tls" } else { "tcp" };
+        match TcpListener::bind(format!("{host}:{port}")).await {
+            Ok(listener) => {
+                tracing::info!(
+                    "Ready to accept connections {kind} on {}",
+                    listener.local_addr()?
+                );
+                let (engine, stopped) = (engine.clone(), stopped.clone());
+                tasks.push(match &tls {
+                    None => tokio::spawn(shoal_server::serve(engine, listener, stopped)),
+                    Some(ctx) => tokio::spawn(shoal_server::serve_tls(
+                        engine,
+                        listener,
+                        ctx.clone(),
+                        stopped,
+                    )),
+                });
+            }
+            Err(e) if optional => tracing::warn!("skipping optional bind {addr}: {e}"),
+            Err(e) => {
+                anyhow::bail!("Could not create server TCP listening socket {host}:{port}: {e}")
+            }
+        }
+    }
+    Ok(tasks)
+}
+
 fn run(config: Config) -> anyhow::Result<()> {
     let engine = Engine::with_options(EngineOptions {
         config,
@@ -173,6 +222,22 @@ fn run(config: Config) -> anyhow::Result<()> {
     if let Some(e) = engine.inner().acl().startup_error() {
         anyhow::bail!("{e}");
     }
+    let cfg = &engine.inner().config;
+    let (port, tls_port) = (cfg.get_i64("port"), cfg.get_i64("tls-port"));
+    if port == 0 && tls_port == 0 {
+        anyhow::bail!("Configured to not listen anywhere, exiting.");
+    }
+    let tls = if tls_port > 0 {
+        match TlsContext::new(&engine) {
+            Ok(ctx) => Some(ctx),
+            Err(e) => {
+                tracing::warn!("{e}");
+                anyhow::bail!("Failed to configure TLS. Check logs for more info.");
+            }
+        }
+    } else {
+        None
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -182,36 +247,12 @@ fn run(config: Config) -> anyhow::Result<()> {
         engine.on_shutdown(move || {
             hook_stop.send_replace(true);
         });
-        let cfg = &engine.inner().config;
-        let port = cfg.get_i64("port");
         let mut tasks = Vec::new();
-        for addr in cfg.get("bind").unwrap_or_default().split_whitespace() {
-            let (optional, addr) = match addr.strip_prefix('-') {
-                Some(a) => (true, a),
-                None => (false, addr),
-            };
-            let host = if addr.contains(':') {
-                format!("[{addr}]")
-            } else {
-                addr.to_string()
-            };
-            match TcpListener::bind(format!("{host}:{port}")).await {
-                Ok(listener) => {
-                    tracing::info!(
-                        "Ready to accept connections tcp on {}",
-                        listener.local_addr()?
-                    );
-                    tasks.push(tokio::spawn(shoal_server::serve(
-                        engine.clone(),
-                        listener,
-                        stopped.clone(),
-                    )));
-                }
-                Err(e) if optional => tracing::warn!("skipping optional bind {addr}: {e}"),
-                Err(e) => {
-                    anyhow::bail!("Could not create server TCP listening socket {host}:{port}: {e}")
-                }
-            }
+        if port > 0 {
+            tasks.extend(listen_all(&engine, port, None, &stopped).await?);
+        }
+        if let Some(ctx) = tls {
+            tasks.extend(listen_all(&engine, tls_port, Some(ctx), &stopped).await?);
         }
         // Clients connected meanwhile are answered -LOADING until the data is in.
         let loading = engine.clone();

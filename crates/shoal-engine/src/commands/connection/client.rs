@@ -143,6 +143,8 @@ struct KillFilter {
     laddr: Option<Vec<u8>>,
     user: Option<bytes::Bytes>,
     skip_me: bool,
+    /// Only clients connected at least this many seconds.
+    max_age: Option<u64>,
 }
 
 fn parse_kill_filter(ctx: &mut Ctx<'_>) -> Result<KillFilter, CmdError> {
@@ -171,6 +173,10 @@ fn parse_kill_filter(ctx: &mut Ctx<'_>) -> Result<KillFilter, CmdError> {
             }
             b"skipme" if value.eq_ignore_ascii_case(b"yes") => f.skip_me = true,
             b"skipme" if value.eq_ignore_ascii_case(b"no") => f.skip_me = false,
+            b"maxage" => match crate::util::num::parse_i64(&value) {
+                Some(secs) if secs >= 0 => f.max_age = Some(secs as u64),
+                _ => return Err(CmdError::Msg("maxage is not an integer or out of range")),
+            },
             _ => return Err(CmdError::Syntax),
         }
     }
@@ -192,8 +198,10 @@ fn client_kill(ctx: &mut Ctx<'_>) -> CmdResult {
     let me = ctx.session.id();
     let mut killed = 0;
     for c in ctx.engine().clients.all() {
+        let age_secs = ctx.now_ms.saturating_sub(c.created_ms) / 1000;
         let matches = f.id.is_none_or(|id| id == c.id)
-            && f.kind.is_none_or(|k| k == ClientType::Normal)
+            && f.kind.is_none_or(|k| k == ClientType::of(&c))
+            && f.max_age.is_none_or(|max| age_secs >= max)
             && f.addr
                 .as_deref()
                 .is_none_or(|a| a == c.info.addr.as_bytes())
@@ -247,6 +255,8 @@ fn client_help(_ctx: &mut Ctx<'_>) -> CmdResult {
             "      Skip killing current connection (default: yes).",
             "    * ID <client-id>",
             "      Kill connections by client id.",
+            "    * MAXAGE <maxage>",
+            "      Kill connections older than the specified age.",
             "LIST [options ...]",
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",

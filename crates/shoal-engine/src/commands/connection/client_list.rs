@@ -8,8 +8,8 @@ use shoal_resp::Frame;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
 
-/// Client classes CLIENT LIST / KILL filter on. Every Shoal client is `Normal` for now:
-/// there is no replication or pub/sub yet.
+/// Client classes CLIENT LIST / KILL filter on. A client subscribed to anything is `PubSub`,
+/// every other one `Normal` (there are no replication links yet).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum ClientType {
     Normal,
@@ -19,6 +19,15 @@ pub(super) enum ClientType {
 }
 
 impl ClientType {
+    /// The class `c` is in now.
+    pub(super) fn of(c: &ClientHandle) -> ClientType {
+        if c.subscriptions.iter().any(|n| n.load(Relaxed) > 0) {
+            ClientType::PubSub
+        } else {
+            ClientType::Normal
+        }
+    }
+
     /// Parses a type name as Redis accepts it (`slave` is `replica`).
     pub(super) fn parse(name: &[u8]) -> Result<ClientType, CmdError> {
         match name.to_ascii_lowercase().as_slice() {
@@ -162,12 +171,14 @@ pub(super) fn client_list(ctx: &mut Ctx<'_>) -> CmdResult {
                 line_for(ctx, &mut out, c);
             }
         }
-        None if kind.is_none_or(|k| k == ClientType::Normal) => {
-            for c in &clients {
+        None => {
+            for c in clients
+                .iter()
+                .filter(|c| kind.is_none_or(|k| k == ClientType::of(c)))
+            {
                 line_for(ctx, &mut out, c);
             }
         }
-        None => {}
     }
     Ok(verbatim(out))
 }

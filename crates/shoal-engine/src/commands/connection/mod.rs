@@ -4,6 +4,8 @@ mod client;
 mod client_list;
 mod client_tracking;
 #[cfg(test)]
+mod kill_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::command::{acl, flags, CommandSpec, Group};

@@ -181,7 +181,12 @@ fn config_get_matches_globs_once() {
     let names: Vec<Frame> = many.into_iter().map(|(k, _)| k).collect();
     assert_eq!(
         names,
-        vec![bulk("port"), bulk("tcp-backlog"), bulk("tcp-keepalive")]
+        vec![
+            bulk("port"),
+            bulk("tls-port"),
+            bulk("tcp-backlog"),
+            bulk("tcp-keepalive")
+        ]
     );
     assert_eq!(h.run(&["CONFIG", "GET", "nosuch"]), Frame::Map(vec![]));
     assert_eq!(
