@@ -557,3 +557,26 @@ proptest! {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn function_libraries_survive_a_restart_through_the_incr_file() {
+    let dir = scratch("functions");
+    let engine = opened(&dir, &[]);
+    let mut s = engine.session();
+    let lib = "#!lua name=lib\nredis.register_function('seven', function() return 7 end)";
+    let gone = "#!lua name=gone\nredis.register_function('eight', function() return 8 end)";
+    assert_eq!(run(&mut s, &["FUNCTION", "LOAD", lib]), Frame::bulk("lib"));
+    assert_eq!(
+        run(&mut s, &["FUNCTION", "LOAD", gone]),
+        Frame::bulk("gone")
+    );
+    assert_eq!(run(&mut s, &["FUNCTION", "DELETE", "gone"]), Frame::ok());
+    stop(&engine);
+    let again = opened(&dir, &[]);
+    let mut s = again.session();
+    assert_eq!(run(&mut s, &["FCALL", "seven", "0"]), Frame::Integer(7));
+    assert!(matches!(
+        run(&mut s, &["FCALL", "eight", "0"]),
+        Frame::Error(_)
+    ));
+}

@@ -20,6 +20,17 @@ fn with_libs<R>(ctx: &Ctx<'_>, f: impl FnOnce(&mut Vm) -> R) -> Result<R, CmdErr
     r.map_err(vm_error)
 }
 
+/// Sends the command as given to the effects stream (the AOF, replicas): a change of the
+/// libraries replays as the same command, as Redis propagates it.
+fn propagate(ctx: &Ctx<'_>) {
+    let inner = ctx.engine();
+    inner
+        .stats
+        .dirty
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    inner.effects.emit(ctx.session.db, ctx.args.all().to_vec());
+}
+
 /// `FUNCTION LOAD [REPLACE] function-code`
 pub(super) fn function_load(ctx: &mut Ctx<'_>) -> CmdResult {
     let replace = ctx.args.remaining() > 1 && ctx.args.eat("REPLACE");
@@ -33,6 +44,7 @@ pub(super) fn function_load(ctx: &mut Ctx<'_>) -> CmdResult {
     }
     let name = with_libs(ctx, |vm| vm.load_library(&code, replace))?
         .map_err(|e| CmdError::text(e.trim_start_matches("ERR ")))?;
+    propagate(ctx);
     Ok(Frame::bulk(name))
 }
 
@@ -40,6 +52,7 @@ pub(super) fn function_load(ctx: &mut Ctx<'_>) -> CmdResult {
 pub(super) fn function_delete(ctx: &mut Ctx<'_>) -> CmdResult {
     let name = String::from_utf8_lossy(&ctx.args.bytes()?).into_owned();
     if with_libs(ctx, |vm| vm.libs.remove(&name))? {
+        propagate(ctx);
         Ok(Frame::ok())
     } else {
         Err(CmdError::Msg("Library not found"))
@@ -56,6 +69,7 @@ pub(super) fn function_flush(ctx: &mut Ctx<'_>) -> CmdResult {
         ));
     }
     with_libs(ctx, |vm| vm.libs = Libraries::default())?;
+    propagate(ctx);
     Ok(Frame::ok())
 }
 
@@ -149,6 +163,7 @@ pub(super) fn function_restore(ctx: &mut Ctx<'_>) -> CmdResult {
     let codes = dump::decode(&payload).map_err(|e| CmdError::text(e.to_string()))?;
     with_libs(ctx, |vm| restore(vm, codes, &policy))?
         .map_err(|e| CmdError::text(e.trim_start_matches("ERR ")))?;
+    propagate(ctx);
     Ok(Frame::ok())
 }
 

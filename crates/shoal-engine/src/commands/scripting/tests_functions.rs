@@ -228,3 +228,39 @@ fn script_flush_keeps_function_libraries() {
         Frame::Array(vec![int(0)])
     );
 }
+
+#[test]
+fn library_changes_reach_the_effects_stream_as_sent() {
+    let mut h = Harness::new();
+    let rx = h.engine.subscribe_effects();
+    let code = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
+    assert_eq!(h.run(&["FUNCTION", "LOAD", code]), bulk("lib"));
+    let dump = h.run(&["FUNCTION", "DUMP"]);
+    assert_eq!(h.run(&["FUNCTION", "DELETE", "lib"]), ok());
+    // A failed change emits nothing.
+    assert!(matches!(
+        h.run(&["FUNCTION", "DELETE", "lib"]),
+        Frame::Error(_)
+    ));
+    let Frame::Bulk(payload) = dump else {
+        panic!("FUNCTION DUMP answered {dump:?}");
+    };
+    assert_eq!(
+        h.run_bin(&[b"FUNCTION", b"RESTORE", &payload, b"REPLACE"]),
+        ok()
+    );
+    assert_eq!(h.run(&["FUNCTION", "FLUSH", "ASYNC"]), ok());
+    let got = crate::testing::effect_texts(&rx);
+    let names: Vec<String> = got.iter().map(|e| e[..2].join(" ")).collect();
+    assert_eq!(
+        names,
+        [
+            "FUNCTION LOAD",
+            "FUNCTION DELETE",
+            "FUNCTION RESTORE",
+            "FUNCTION FLUSH"
+        ]
+    );
+    assert_eq!(got[0][2], code);
+    assert_eq!(got[3], ["FUNCTION", "FLUSH", "ASYNC"]);
+}
