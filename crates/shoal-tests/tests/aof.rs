@@ -1,6 +1,7 @@
 //! The append-only file end to end, with `shoal-server` as a child process: data survives
 //! restarts (every type, deadlines, transactions), BGREWRITEAOF under concurrent writes
-//! loses nothing, `appendfsync always` keeps every acknowledged write across SIGKILL, the
+//! loses nothing, `appendfsync always` keeps every acknowledged write across SIGKILL and
+//! `everysec` loses only the last moments, the
 //! `--check-aof` checker, and directories written by Redis 7 load into Shoal and the other
 //! way round (skipped, with a message, where no `redis-server` is installed).
 
@@ -10,7 +11,7 @@ use shoal_tests::process::{free_port, server_binary, ServerProcess};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn q(con: &mut Connection, args: &[String]) -> redis::Value {
@@ -278,6 +279,76 @@ fn write_until_killed(port: u16, from: u64, acked: &AtomicU64) {
         }
         acked.store(i + 1, Ordering::SeqCst);
     }
+}
+
+/// Writes like [`write_until_killed`], noting when each hundredth write was acknowledged.
+fn write_noting_times(port: u16, acked: &AtomicU64, times: &Mutex<Vec<(u64, Instant)>>) {
+    let Ok(mut con) =
+        redis::Client::open(format!("redis://127.0.0.1:{port}/")).and_then(|c| c.get_connection())
+    else {
+        return;
+    };
+    for i in 0.. {
+        let pushed: redis::RedisResult<i64> = redis::cmd("RPUSH").arg("log").arg(i).query(&mut con);
+        if pushed.is_err() {
+            return;
+        }
+        acked.store(i + 1, Ordering::SeqCst);
+        if i % 100 == 0 {
+            times
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((i, Instant::now()));
+        }
+    }
+}
+
+#[test]
+fn appendfsync_everysec_loses_at_most_the_last_moments_across_sigkill() {
+    let dir = scratch("everysec");
+    let server = started(&dir, &["--appendfsync", "everysec"]);
+    let acked = Arc::new(AtomicU64::new(0));
+    let times = Arc::new(Mutex::new(Vec::new()));
+    let (a, t, port) = (acked.clone(), times.clone(), server.port);
+    let writer = std::thread::spawn(move || write_noting_times(port, &a, &t));
+    // Long enough that writes acknowledged well before the kill exist.
+    assert!(shoal_tests::eventually(Duration::from_secs(30), || {
+        times
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .first()
+            .is_some_and(|(_, at)| at.elapsed() > Duration::from_secs(5))
+    }));
+    let killed_at = Instant::now();
+    server.kill();
+    let _ = writer.join();
+    let server = started(&dir, &[]);
+    let mut con = server.client();
+    let log: Vec<u64> = redis::cmd("LRANGE")
+        .arg("log")
+        .arg(0)
+        .arg(-1)
+        .query(&mut con)
+        .unwrap_or_default();
+    // What survived is a prefix of what was sent, with nothing missing in between.
+    assert_eq!(log, (0..log.len() as u64).collect::<Vec<_>>());
+    // Everything acknowledged more than three seconds before the kill is there (the policy
+    // allows about one second of loss; the rest is slack for a loaded machine).
+    let old_enough = times
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|(_, at)| killed_at.duration_since(*at) > Duration::from_secs(3))
+        .map(|(i, _)| *i)
+        .max();
+    let old_enough = old_enough.unwrap_or(0);
+    assert!(
+        (log.len() as u64) > old_enough,
+        "write {old_enough}, acknowledged over 3 s before the kill, is lost (kept {})",
+        log.len()
+    );
+    assert!(log.len() as u64 <= acked.load(Ordering::SeqCst) + 1);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
