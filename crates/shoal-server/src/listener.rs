@@ -78,16 +78,22 @@ async fn serve_inner(
     }
 }
 
-fn refused(engine: &Engine) -> bool {
-    if clients_full(engine) {
+/// Why a new client is turned away, if it is (`maxclients`, then protected mode), counted
+/// in `rejected_connections`.
+fn refusal(engine: &Engine, peer: &SocketAddr) -> Option<&'static str> {
+    let why = if clients_full(engine) {
+        Some(MAX_CLIENTS)
+    } else {
+        engine.inner().protected_mode_refusal(peer)
+    };
+    if why.is_some() {
         engine
             .inner()
             .stats
             .rejected_connections
             .fetch_add(1, Relaxed);
-        return true;
     }
-    false
+    why
 }
 
 fn start_plain(
@@ -96,17 +102,8 @@ fn start_plain(
     peer: SocketAddr,
     shutdown: &watch::Receiver<bool>,
 ) {
-    if refused(engine) {
-        tokio::spawn(Connection::refuse(stream, MAX_CLIENTS));
-        return;
-    }
-    if let Some(refusal) = engine.inner().protected_mode_refusal(&peer) {
-        engine
-            .inner()
-            .stats
-            .rejected_connections
-            .fetch_add(1, Relaxed);
-        tokio::spawn(Connection::refuse(stream, refusal));
+    if let Some(why) = refusal(engine, &peer) {
+        tokio::spawn(Connection::refuse(stream, why));
         return;
     }
     let info = tcp_info(engine, &stream, peer);
@@ -135,17 +132,8 @@ async fn start_tls(
             return;
         }
     };
-    if refused(&engine) {
-        Connection::refuse(tls, MAX_CLIENTS).await;
-        return;
-    }
-    if let Some(refusal) = engine.inner().protected_mode_refusal(&peer) {
-        engine
-            .inner()
-            .stats
-            .rejected_connections
-            .fetch_add(1, Relaxed);
-        Connection::refuse(tls, refusal).await;
+    if let Some(why) = refusal(&engine, &peer) {
+        Connection::refuse(tls, why).await;
         return;
     }
     Connection::new(engine, tls, info, shutdown).run().await;

@@ -213,6 +213,21 @@ impl Drop for RedisServer {
     }
 }
 
+/// Runs a command given as words, panicking (with the command) on an error reply.
+pub fn query(con: &mut redis::Connection, args: &[String]) -> redis::Value {
+    let mut c = redis::cmd(&args[0]);
+    for a in &args[1..] {
+        c.arg(a.as_str());
+    }
+    c.query(con)
+        .unwrap_or_else(|e| panic!("{:?}: {e}", args.join(" ")))
+}
+
+/// A command line split on single spaces.
+pub fn words(s: &str) -> Vec<String> {
+    s.split(' ').map(str::to_string).collect()
+}
+
 /// Polls `cond` until it holds or `timeout` passes; returns whether it held.
 pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;

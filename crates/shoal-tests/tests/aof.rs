@@ -6,26 +6,13 @@
 //! way round (skipped, with a message, where no `redis-server` is installed).
 
 use redis::Connection;
-use shoal_tests::key_contents;
 use shoal_tests::process::{free_port, server_binary, ServerProcess};
+use shoal_tests::{key_contents, query as q, words};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn q(con: &mut Connection, args: &[String]) -> redis::Value {
-    let mut c = redis::cmd(&args[0]);
-    for a in &args[1..] {
-        c.arg(a.as_str());
-    }
-    c.query(con)
-        .unwrap_or_else(|e| panic!("{:?}: {e}", args.join(" ")))
-}
-
-fn words(s: &str) -> Vec<String> {
-    s.split(' ').map(str::to_string).collect()
-}
 
 fn scratch(tag: &str) -> PathBuf {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

@@ -6,24 +6,11 @@
 
 use redis::Connection;
 use shoal_engine::Engine;
-use shoal_tests::{key_contents as contents, RedisServer, TestServer};
+use shoal_tests::{key_contents as contents, query as q, words, RedisServer, TestServer};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn q(con: &mut Connection, args: &[String]) -> redis::Value {
-    let mut c = redis::cmd(&args[0]);
-    for a in &args[1..] {
-        c.arg(a.as_str());
-    }
-    c.query(con)
-        .unwrap_or_else(|e| panic!("{:?}: {e}", args.join(" ")))
-}
-
-fn words(s: &str) -> Vec<String> {
-    s.split(' ').map(str::to_string).collect()
-}
 
 /// Commands filling databases 0, 2 and 9 with every type in every encoding.
 fn fixtures() -> Vec<Vec<String>> {

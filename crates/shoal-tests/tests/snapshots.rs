@@ -54,17 +54,23 @@ fn get(engine: &shoal_engine::Engine, key: &str) -> Option<String> {
     }
 }
 
-#[test]
-fn bgsave_under_writers_keeps_every_transaction_whole() {
-    let dir = scratch("pit");
+/// An in-process server whose snapshots go to `dir`, and a client of it.
+fn server_in(dir: &Path) -> (TestServer, redis::Connection) {
     let server = TestServer::start();
     let mut con = server.client();
-    let _: () = redis::cmd("CONFIG")
+    let set: redis::RedisResult<()> = redis::cmd("CONFIG")
         .arg("SET")
         .arg("dir")
         .arg(dir.display().to_string())
-        .query(&mut con)
-        .unwrap_or_default();
+        .query(&mut con);
+    assert!(set.is_ok(), "{set:?}");
+    (server, con)
+}
+
+#[test]
+fn bgsave_under_writers_keeps_every_transaction_whole() {
+    let dir = scratch("pit");
+    let (server, mut con) = server_in(&dir);
     let mut pipe = redis::pipe();
     for i in 0..20_000 {
         pipe.set(format!("fill:{i}"), i).ignore();
@@ -192,14 +198,7 @@ fn sigterm_saves_and_a_restart_loads_it() {
 #[test]
 fn check_rdb_accepts_a_good_file_and_names_the_offset_of_damage() {
     let dir = scratch("check");
-    let server = TestServer::start();
-    let mut con = server.client();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("dir")
-        .arg(dir.display().to_string())
-        .query(&mut con)
-        .unwrap_or_default();
+    let (_server, mut con) = server_in(&dir);
     for i in 0..200 {
         let _: () = redis::cmd("HSET")
             .arg(format!("h{i}"))
