@@ -64,6 +64,8 @@ pub(crate) struct Aof {
 #[derive(Default)]
 pub(crate) struct Stats {
     pub(crate) rewrite_in_progress: AtomicBool,
+    /// BGREWRITEAOF came while a BGSAVE ran: the rewrite starts once it ends.
+    pub(crate) rewrite_scheduled: AtomicBool,
     /// Seconds the last rewrite took, -1 before any.
     pub(crate) last_rewrite_secs: AtomicI64,
     /// Start of the running rewrite, ms.
@@ -211,6 +213,13 @@ impl Engine {
 /// Called by the engine's background tick: follows `appendonly` changes made by CONFIG
 /// SET, and starts automatic rewrites.
 pub(crate) fn cron(inner: &Inner) {
+    if inner.aof.stats.rewrite_scheduled.load(SeqCst)
+        && !crate::rdb::snapshot::running(inner)
+        && crate::rdb::file::state(inner).bgsave_started_ms.is_none()
+        && inner.aof.stats.rewrite_scheduled.swap(false, SeqCst)
+    {
+        let _ = start_rewrite(inner);
+    }
     let want = inner.config.get_bool("appendonly");
     let on = inner.aof.is_on();
     if want && !on && !inner.aof.stats.rewrite_in_progress.load(SeqCst) {
@@ -337,7 +346,10 @@ pub fn info_fields(inner: &Inner, out: &mut String) {
     f("aof_enabled", &u8::from(on));
     f("aof_rewrite_in_progress", &u8::from(running));
     // Rewrites never wait for another background job, so none is ever scheduled.
-    f("aof_rewrite_scheduled", &0);
+    f(
+        "aof_rewrite_scheduled",
+        &u8::from(inner.aof.stats.rewrite_scheduled.load(SeqCst)),
+    );
     f(
         "aof_last_rewrite_time_sec",
         &s.last_rewrite_secs.load(SeqCst),

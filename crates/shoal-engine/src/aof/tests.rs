@@ -580,3 +580,34 @@ fn function_libraries_survive_a_restart_through_the_incr_file() {
         Frame::Error(_)
     ));
 }
+
+#[test]
+fn bgrewriteaof_beside_a_bgsave_is_scheduled_and_starts_when_it_ends() {
+    let dir = scratch("scheduled");
+    let engine = opened(&dir, &[]);
+    let mut s = engine.session();
+    run(&mut s, &["SET", "k", "v"]);
+    // A BGSAVE in progress, as the persistence state shows it.
+    let persist = &engine.inner().persist;
+    persist.update(|st| st.bgsave_started_ms = Some(1));
+    assert_eq!(
+        run(&mut s, &["BGREWRITEAOF"]),
+        Frame::Simple(bytes::Bytes::from_static(
+            b"Background append only file rewriting scheduled"
+        ))
+    );
+    let info = words(run(&mut s, &["INFO", "persistence"])).join("");
+    assert!(info.contains("aof_rewrite_scheduled:1"), "{info}");
+    // Not while the BGSAVE runs.
+    super::cron(engine.inner());
+    let info = words(run(&mut s, &["INFO", "persistence"])).join("");
+    assert!(info.contains("aof_rewrite_scheduled:1"), "{info}");
+    assert!(info.contains("aof_rewrites:0"), "{info}");
+    persist.update(|st| st.bgsave_started_ms = None);
+    super::cron(engine.inner());
+    wait_rewrite(&engine);
+    let info = words(run(&mut s, &["INFO", "persistence"])).join("");
+    assert!(info.contains("aof_rewrite_scheduled:0"), "{info}");
+    assert!(info.contains("aof_rewrites:1"), "{info}");
+    stop(&engine);
+}

@@ -5,11 +5,25 @@ use crate::command::{flags, CommandSpec, Group};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
 use shoal_resp::Frame;
+use std::sync::atomic::Ordering::SeqCst;
 
-/// `BGREWRITEAOF`: starts a rewrite; a second one while it runs is refused.
+/// `BGREWRITEAOF`: starts a rewrite; a second one while it runs is refused; beside a
+/// BGSAVE it is scheduled to start when that one ends, as in Redis.
 fn bgrewriteaof(ctx: &mut Ctx<'_>) -> CmdResult {
     ctx.args.finish()?;
-    match start_rewrite(ctx.engine()) {
+    let inner = ctx.engine();
+    if inner.aof.stats.rewrite_in_progress.load(SeqCst) {
+        return Err(CmdError::Msg(
+            "Background append only file rewriting already in progress",
+        ));
+    }
+    if crate::rdb::file::state(inner).bgsave_started_ms.is_some() {
+        inner.aof.stats.rewrite_scheduled.store(true, SeqCst);
+        return Ok(Frame::simple(
+            "Background append only file rewriting scheduled",
+        ));
+    }
+    match start_rewrite(inner) {
         RewriteStart::Started => Ok(Frame::simple(
             "Background append only file rewriting started",
         )),
