@@ -74,6 +74,8 @@ pub(crate) struct Stats {
     pub(crate) rewrites: AtomicU64,
     pub(crate) consecutive_failures: AtomicU64,
     pub(crate) last_write_failed: AtomicBool,
+    /// The system's words for the last failed write or sync (MISCONF shows them).
+    pub(crate) last_write_error: parking_lot::Mutex<String>,
     /// Bytes of the base and incremental files.
     pub(crate) current_size: AtomicU64,
     /// `current_size` right after the last rewrite (or load), for auto-rewrite growth.

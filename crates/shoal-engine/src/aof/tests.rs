@@ -611,3 +611,31 @@ fn bgrewriteaof_beside_a_bgsave_is_scheduled_and_starts_when_it_ends() {
     assert!(info.contains("aof_rewrites:1"), "{info}");
     stop(&engine);
 }
+
+#[test]
+fn a_failed_aof_write_refuses_writes_with_misconf() {
+    let dir = scratch("misconf");
+    let engine = opened(&dir, &[]);
+    let mut s = engine.session();
+    run(&mut s, &["SET", "k", "v"]);
+    let stats = &engine.inner().aof.stats;
+    *stats.last_write_error.lock() = "No space left on device".into();
+    stats
+        .last_write_failed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let misconf = Frame::error("MISCONF Errors writing to the AOF file: No space left on device");
+    assert_eq!(
+        s.call(vec![Bytes::from("SET"), Bytes::from("k"), Bytes::from("w")]),
+        misconf
+    );
+    assert_eq!(s.call(vec![Bytes::from("PING")]), misconf);
+    assert_eq!(
+        s.call(vec![Bytes::from("GET"), Bytes::from("k")]),
+        Frame::bulk("v")
+    );
+    stats
+        .last_write_failed
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(run(&mut s, &["SET", "k", "w"]), Frame::ok());
+    stop(&engine);
+}

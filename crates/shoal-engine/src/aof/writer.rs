@@ -203,6 +203,7 @@ impl Writer {
                 true
             }
             Err(e) => {
+                *inner.aof.stats.last_write_error.lock() = e.to_string();
                 if !inner.aof.stats.last_write_failed.swap(true, SeqCst) {
                     tracing::warn!("Error writing to the AOF file {}: {e}", self.path.display());
                 }
@@ -233,6 +234,7 @@ impl Writer {
         let started = Instant::now();
         if let Err(e) = self.file.sync_data() {
             tracing::warn!("fsync of the AOF file {} failed: {e}", self.path.display());
+            *inner.aof.stats.last_write_error.lock() = e.to_string();
             inner.aof.stats.last_write_failed.store(true, SeqCst);
             return;
         }

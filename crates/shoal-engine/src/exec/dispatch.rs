@@ -115,6 +115,15 @@ impl Inner {
         if self.persist.save_failed() && self.refuses_writes(spec) {
             return Some(Frame::error(MISCONF));
         }
+        if self.aof.stats.last_write_failed.load(Relaxed)
+            && self.aof.is_on()
+            && (spec.has(flags::WRITE) || spec.name == "ping")
+        {
+            return Some(Frame::error(format!(
+                "MISCONF Errors writing to the AOF file: {}",
+                self.aof.stats.last_write_error.lock()
+            )));
+        }
         if self.persist.is_loading() && !spec.has(flags::LOADING) {
             return Some(Frame::error(
                 "LOADING Redis is loading the dataset in memory",
