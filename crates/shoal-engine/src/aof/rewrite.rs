@@ -299,15 +299,63 @@ pub(crate) fn write_base(
             None => Err("a background save started before the rewrite point".into()),
         }
     } else {
-        let written =
-            write_command_base(inner, path).map_err(|e| format!("{}: {e}", path.display()));
+        // The same point-in-time snapshot, read back into a scratch engine from which the
+        // commands are written, so writers go on here too.
+        let o = crate::rdb::file::SaveOptions::from_config(inner);
+        let snap = crate::rdb::snapshot::begin(inner, o);
         drop(gate);
-        written
+        match snap {
+            Some(snap) => command_base_from(inner, snap, path),
+            None => Err("a background save started before the rewrite point".into()),
+        }
     };
     result?;
     std::fs::metadata(path)
         .map(|m| m.len())
         .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// What the scratch engine of a command base takes from the live one: its databases and
+/// the encodings values load into.
+const SCRATCH_PARAMS: &[&str] = &[
+    "databases",
+    "list-max-listpack-size",
+    "hash-max-listpack-entries",
+    "hash-max-listpack-value",
+    "set-max-intset-entries",
+    "set-max-listpack-entries",
+    "set-max-listpack-value",
+    "zset-max-listpack-entries",
+    "zset-max-listpack-value",
+];
+
+/// Writes `snap` to a temporary RDB file beside `path`, loads it into a scratch engine
+/// with `inner`'s databases and encodings, and writes that engine's base of commands.
+fn command_base_from(
+    inner: &Inner,
+    snap: crate::rdb::snapshot::Snapshot,
+    path: &Path,
+) -> Result<(), String> {
+    let image = path.with_extension("image.rdb");
+    let result = (|| {
+        crate::rdb::file::save_to(snap, &image).map_err(|e| e.to_string())?;
+        let config = crate::config::Config::new();
+        config.set_startup("save", "").map_err(|e| e.to_string())?;
+        for name in SCRATCH_PARAMS {
+            let value = inner.config.get(name).unwrap_or_default();
+            config
+                .set_startup(name, &value)
+                .map_err(|e| e.to_string())?;
+        }
+        let scratch = crate::engine::Engine::with_options(crate::engine::EngineOptions {
+            config,
+            ..Default::default()
+        });
+        scratch.load_rdb(&image).map_err(|e| e.to_string())?;
+        write_command_base(scratch.inner(), path).map_err(|e| format!("{}: {e}", path.display()))
+    })();
+    let _ = std::fs::remove_file(&image);
+    result
 }
 
 /// A base of commands: the function libraries (FUNCTION LOAD), then per database a
