@@ -222,6 +222,9 @@ impl Snapshot {
             o.records(origin, buf);
             buf.clear();
             steps += 1;
+            // A background snapshot gives way to the threads serving clients between steps:
+            // on a small machine it would otherwise compete with them for the same cores.
+            std::thread::yield_now();
             if steps.is_multiple_of(64) {
                 self.flush_captures(o);
             }
