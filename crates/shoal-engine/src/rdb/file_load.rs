@@ -8,9 +8,7 @@ use super::{crc64, MAX_VERSION};
 use crate::engine::Engine;
 use crate::engine::Inner;
 use crate::keyspace::Keyspace;
-use crate::types::list::Fill;
 use crate::types::Value;
-use crate::types::{hash, set, zset};
 use bytes::Bytes;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -298,34 +296,12 @@ impl Loader<'_> {
     }
 }
 
-/// The encoding thresholds as configured.
-fn configured_limits(inner: &Inner) -> Limits {
-    let cfg = &inner.config;
-    let get = |name: &str| usize::try_from(cfg.get_i64(name)).unwrap_or(0);
-    Limits {
-        list: Fill(cfg.get_i64("list-max-listpack-size")),
-        hash: hash::Limits {
-            entries: get("hash-max-listpack-entries"),
-            value: get("hash-max-listpack-value"),
-        },
-        set: set::Limits {
-            intset_entries: get("set-max-intset-entries"),
-            listpack_entries: get("set-max-listpack-entries"),
-            listpack_value: get("set-max-listpack-value"),
-        },
-        zset: zset::Limits {
-            entries: get("zset-max-listpack-entries"),
-            value: get("zset-max-listpack-value"),
-        },
-    }
-}
-
 impl Engine {
     /// Loads the RDB file at `path` into the keyspace (meant for an empty one, at start-up):
     /// values take the configured encodings, keys past their deadline are skipped. A key
     /// already present, a corrupt or truncated file is an error naming the file and offset.
     pub fn load_rdb(&self, path: impl AsRef<Path>) -> Result<LoadStats, RdbError> {
         let inner = self.inner();
-        load_file(inner, path.as_ref(), configured_limits(inner))
+        load_file(inner, path.as_ref(), Limits::configured(&inner.config))
     }
 }

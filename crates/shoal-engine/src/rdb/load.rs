@@ -24,6 +24,29 @@ pub struct Limits {
     pub zset: zset::Limits,
 }
 
+impl Limits {
+    /// The thresholds as `config` has them now.
+    pub fn configured(config: &crate::config::Config) -> Limits {
+        let get = |name: &str| usize::try_from(config.get_i64(name)).unwrap_or(0);
+        Limits {
+            list: Fill(config.get_i64("list-max-listpack-size")),
+            hash: hash::Limits {
+                entries: get("hash-max-listpack-entries"),
+                value: get("hash-max-listpack-value"),
+            },
+            set: set::Limits {
+                intset_entries: get("set-max-intset-entries"),
+                listpack_entries: get("set-max-listpack-entries"),
+                listpack_value: get("set-max-listpack-value"),
+            },
+            zset: zset::Limits {
+                entries: get("zset-max-listpack-entries"),
+                value: get("zset-max-listpack-value"),
+            },
+        }
+    }
+}
+
 impl Default for Limits {
     /// Redis's defaults.
     fn default() -> Limits {

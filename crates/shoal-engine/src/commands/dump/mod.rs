@@ -11,31 +11,13 @@ use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Access, Ctx, Ttl};
 use crate::notify;
 use crate::rdb::{self, PayloadError};
-use crate::types::list::Fill;
-use crate::types::{hash, set, zset, Value};
+use crate::types::Value;
 use bytes::Bytes;
 use shoal_resp::Frame;
 
 /// The thresholds loaded values are built under, as currently configured.
 fn limits(ctx: &Ctx<'_>) -> rdb::Limits {
-    let cfg = &ctx.engine().config;
-    let get = |name: &str| usize::try_from(cfg.get_i64(name)).unwrap_or(0);
-    rdb::Limits {
-        list: Fill(cfg.get_i64("list-max-listpack-size")),
-        hash: hash::Limits {
-            entries: get("hash-max-listpack-entries"),
-            value: get("hash-max-listpack-value"),
-        },
-        set: set::Limits {
-            intset_entries: get("set-max-intset-entries"),
-            listpack_entries: get("set-max-listpack-entries"),
-            listpack_value: get("set-max-listpack-value"),
-        },
-        zset: zset::Limits {
-            entries: get("zset-max-listpack-entries"),
-            value: get("zset-max-listpack-value"),
-        },
-    }
+    rdb::Limits::configured(&ctx.engine().config)
 }
 
 /// True unless `rdbcompression` is set to `no`.
