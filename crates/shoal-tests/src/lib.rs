@@ -157,22 +157,22 @@ impl RedisServer {
     /// Starts `redis-server` on a free loopback port without persistence, or returns None
     /// (with a message) when it is not installed.
     pub fn start() -> Option<RedisServer> {
+        Self::start_with(&[])
+    }
+
+    /// Like [`RedisServer::start`], with more arguments after the defaults (a later
+    /// directive overrides an earlier one, e.g. `--appendonly yes`, `--dir`). Waits until
+    /// it answers PING (not LOADING); None if it is not installed or exits first.
+    pub fn start_with(extra: &[&str]) -> Option<RedisServer> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .ok()?
             .local_addr()
             .ok()?
             .port();
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn();
@@ -183,11 +183,18 @@ impl RedisServer {
                 return None;
             }
         };
-        let server = RedisServer { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut server = RedisServer { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            let ping = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+                .and_then(|c| c.get_connection())
+                .and_then(|mut con| redis::cmd("PING").query::<String>(&mut con));
+            if ping.is_ok() {
                 return Some(server);
+            }
+            if let Ok(Some(_)) = server.child.try_wait() {
+                eprintln!("redis-server exited at start-up");
+                return None;
             }
             std::thread::sleep(Duration::from_millis(20));
         }

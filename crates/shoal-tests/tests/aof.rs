@@ -6,10 +6,10 @@
 //! way round (skipped, with a message, where no `redis-server` is installed).
 
 use redis::Connection;
-use shoal_tests::process::{free_port, server_binary, ServerProcess};
-use shoal_tests::{key_contents, query as q, words};
+use shoal_tests::process::{server_binary, ServerProcess};
+use shoal_tests::{key_contents, query as q, words, RedisServer};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -447,50 +447,17 @@ fn check_aof_reports_the_offset_and_fix_truncates_a_torn_tail() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A `redis-server` with the AOF on in `dir`, killed on drop.
-struct Redis(Child, u16);
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn redis_on(dir: &Path) -> Option<Redis> {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
-        .args(["--appendonly", "yes", "--appendfsync", "always"])
-        .args(["--dir", &dir.display().to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut r = Redis(child, port);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(mut con) = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-            .and_then(|c| c.get_connection())
-        {
-            // Redis answers LOADING until the AOF is in.
-            if redis::cmd("PING").query::<String>(&mut con).is_ok() {
-                return Some(r);
-            }
-        }
-        if let Ok(Some(_)) = r.0.try_wait() {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
+/// A `redis-server` with the AOF on in `dir` (loaded at start-up).
+fn redis_on(dir: &Path) -> Option<RedisServer> {
+    let dir = dir.display().to_string();
+    RedisServer::start_with(&[
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--dir",
+        &dir,
+    ])
 }
 
 fn redis_installed() -> bool {
@@ -529,7 +496,7 @@ fn an_aof_written_by_redis_loads_into_shoal() {
     for preamble in ["yes", "no"] {
         let dir = scratch("from-redis");
         let redis = redis_on(&dir).unwrap_or_else(|| panic!("redis-server did not start"));
-        let mut r = connect(redis.1);
+        let mut r = connect(redis.port);
         q(
             &mut r,
             &words(&format!("CONFIG SET aof-use-rdb-preamble {preamble}")),
@@ -565,7 +532,7 @@ fn an_aof_written_by_shoal_loads_into_redis() {
         shoal.kill();
         let redis =
             redis_on(&dir).unwrap_or_else(|| panic!("redis-server did not load Shoal's AOF"));
-        let mut r = connect(redis.1);
+        let mut r = connect(redis.port);
         assert_eq!(image(&mut r), want, "preamble {preamble}");
         assert_eq!(q(&mut r, &words("FCALL aoff 0")), redis::Value::Int(7));
         let _ = std::fs::remove_dir_all(&dir);

@@ -7,9 +7,7 @@
 use redis::Connection;
 use shoal_engine::Engine;
 use shoal_tests::{key_contents as contents, query as q, words, RedisServer, TestServer};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Commands filling databases 0, 2 and 9 with every type in every encoding.
@@ -139,7 +137,7 @@ fn a_file_saved_by_redis_loads_into_shoal() {
     let Some(redis) = start_redis_on(&dir, "dump.rdb") else {
         panic!("redis-server did not start");
     };
-    let mut r = connect(redis.1);
+    let mut r = connect(redis.port);
     fill_and_save(&mut r, &dir, false);
     let want = image(&mut r);
     assert!(want.len() >= 20);
@@ -154,45 +152,10 @@ fn a_file_saved_by_redis_loads_into_shoal() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A `redis-server` on `dir/file`, killed on drop.
-struct Loaded(Child, u16);
-
-impl Drop for Loaded {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_redis_on(dir: &Path, file: &str) -> Option<Loaded> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
-        .args(["--dir", &dir.display().to_string(), "--dbfilename", file])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let server = Loaded(child, port);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(server);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
+/// A `redis-server` loading `dir/file` at start-up.
+fn start_redis_on(dir: &Path, file: &str) -> Option<RedisServer> {
+    let dir = dir.display().to_string();
+    RedisServer::start_with(&["--dir", &dir, "--dbfilename", file])
 }
 
 #[test]
@@ -210,7 +173,7 @@ fn a_file_saved_by_shoal_loads_into_redis() {
     let Some(redis) = redis else {
         panic!("redis-server did not start on Shoal's file");
     };
-    let mut r = connect(redis.1);
+    let mut r = connect(redis.port);
     // Redis may still be loading: PING answers LOADING until it is done.
     let deadline = Instant::now() + Duration::from_secs(20);
     while redis::cmd("PING").query::<String>(&mut r).is_err() && Instant::now() < deadline {
