@@ -131,6 +131,27 @@ impl Inner {
         );
     }
 
+    /// Checks `args` against the session's user (rules reloaded if they changed), logging
+    /// a refusal under `context`: the refusal and the command's full name, or None.
+    fn recheck(
+        &self,
+        st: &mut SessionState,
+        args: &[Bytes],
+        context: Context,
+    ) -> Option<(Denied, &'static str)> {
+        if st.acl.unrestricted && st.acl.epoch == self.acl.epoch() {
+            return None;
+        }
+        if st.acl.epoch != self.acl.epoch() {
+            self.acl.refresh(&mut st.acl);
+        }
+        let spec = args.first().and_then(|n| self.table.get(n))?;
+        let target = target(spec, args)?;
+        let denied = check::check(&st.acl.user, &self.acl.ids, target, args).err()?;
+        self.acl_log_denial(st, denied, context, target.name, args);
+        Some((denied, target.name))
+    }
+
     /// Checks a command a script calls against the calling user: the error `redis.call`
     /// raises, as Redis 7.2 words it.
     pub(crate) fn acl_script_refusal(
@@ -138,34 +159,16 @@ impl Inner {
         st: &mut SessionState,
         args: &[Bytes],
     ) -> Option<String> {
-        if st.acl.unrestricted && st.acl.epoch == self.acl.epoch() {
-            return None;
-        }
-        if st.acl.epoch != self.acl.epoch() {
-            self.acl.refresh(&mut st.acl);
-        }
-        let spec = args.first().and_then(|n| self.table.get(n))?;
-        let target = target(spec, args)?;
-        let denied = check::check(&st.acl.user, &self.acl.ids, target, args).err()?;
-        self.acl_log_denial(st, denied, Context::Lua, target.name, args);
+        let (denied, name) = self.recheck(st, args, Context::Lua)?;
         Some(format!(
             "ERR ACL failure in script: {}",
-            denial_text(denied, &st.acl.user.name, target.name)
+            denial_text(denied, &st.acl.user.name, name)
         ))
     }
 
     /// Checks a queued command again when EXEC runs it: the rules may have changed since.
     pub(crate) fn acl_exec_refusal(&self, st: &mut SessionState, args: &[Bytes]) -> Option<Frame> {
-        if st.acl.unrestricted && st.acl.epoch == self.acl.epoch() {
-            return None;
-        }
-        if st.acl.epoch != self.acl.epoch() {
-            self.acl.refresh(&mut st.acl);
-        }
-        let spec = args.first().and_then(|n| self.table.get(n))?;
-        let target = target(spec, args)?;
-        let denied = check::check(&st.acl.user, &self.acl.ids, target, args).err()?;
-        self.acl_log_denial(st, denied, Context::Multi, target.name, args);
+        let (denied, _) = self.recheck(st, args, Context::Multi)?;
         let reason = match denied {
             Denied::Command => "no permission to execute the command or subcommand",
             Denied::Key(_) => "no permission to touch the specified keys",
