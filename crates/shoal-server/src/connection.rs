@@ -206,6 +206,10 @@ impl<S: Stream> Connection<S> {
     /// With `appendfsync always`, waits until the writes of the batch begun at `mark` are
     /// on disk, so no reply acknowledges a write that a crash could lose.
     async fn durable(&mut self, mark: u64) {
+        // Most batches wrote nothing or need no fsync: no channel for them.
+        if !self.session.engine().must_wait_durable(mark) {
+            return;
+        }
         let (tx, rx) = oneshot::channel();
         let waits = self.session.engine().when_durable(mark, move || {
             let _ = tx.send(());

@@ -171,15 +171,21 @@ impl Engine {
         self.inner.effects.sent()
     }
 
+    /// Whether replies to the commands run since `mark` must wait for the disk: with
+    /// `appendfsync always`, once they emitted writes. Cheap enough to ask after every batch.
+    pub fn must_wait_durable(&self, mark: u64) -> bool {
+        self.inner.aof.always.load(Relaxed) && self.inner.effects.sent() != mark
+    }
+
     /// With `appendfsync always`, when the commands run since `mark` emitted writes, calls
     /// `done` once everything emitted so far is on disk (possibly at once, possibly on the
     /// writer thread) and returns true. Returns false without calling `done` when there is
     /// nothing to wait for.
     pub fn when_durable(&self, mark: u64, done: impl FnOnce() + Send + 'static) -> bool {
-        let aof = &self.inner.aof;
-        if !aof.always.load(Relaxed) || self.inner.effects.sent() == mark {
+        if !self.must_wait_durable(mark) {
             return false;
         }
+        let aof = &self.inner.aof;
         let ticket = aof.requested.fetch_add(1, SeqCst) + 1;
         aof.waiters.lock().push((ticket, Box::new(done)));
         if !aof.nudge(Vec::new()) {
