@@ -82,6 +82,9 @@ pub struct SessionState {
     pub skip_next: bool,
     /// The current command's reply is dropped.
     pub skip_this: bool,
+    /// EXEC is running this session's queued commands (BGSAVE and BGREWRITEAOF are then
+    /// scheduled, as in Redis, so the image never falls inside the transaction).
+    pub(crate) in_exec: bool,
     /// CLIENT NO-TOUCH: reads do not update access times.
     pub no_touch: bool,
     /// The connection closes after this reply (QUIT).
@@ -123,6 +126,7 @@ impl SessionState {
             reply_mode: ReplyMode::On,
             skip_next: false,
             skip_this: false,
+            in_exec: false,
             no_touch: false,
             close_after_reply: false,
             rng: Rng::new(seed),

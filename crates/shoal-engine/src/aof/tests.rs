@@ -639,3 +639,24 @@ fn a_failed_aof_write_refuses_writes_with_misconf() {
     assert_eq!(run(&mut s, &["SET", "k", "w"]), Frame::ok());
     stop(&engine);
 }
+
+#[test]
+fn bgrewriteaof_inside_exec_is_scheduled() {
+    let dir = scratch("exec-scheduled");
+    let engine = opened(&dir, &[]);
+    let mut s = engine.session();
+    run(&mut s, &["MULTI"]);
+    run(&mut s, &["BGREWRITEAOF"]);
+    assert_eq!(
+        run(&mut s, &["EXEC"]),
+        Frame::Array(vec![Frame::Simple(bytes::Bytes::from_static(
+            b"Background append only file rewriting scheduled"
+        ))])
+    );
+    super::cron(engine.inner());
+    wait_rewrite(&engine);
+    let info = words(run(&mut s, &["INFO", "persistence"])).join("");
+    assert!(info.contains("aof_rewrite_scheduled:0"), "{info}");
+    assert!(info.contains("aof_rewrites:1"), "{info}");
+    stop(&engine);
+}

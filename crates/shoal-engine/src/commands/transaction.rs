@@ -50,6 +50,7 @@ fn exec(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(Frame::NullArray);
     }
     inner.effects.begin_group();
+    ctx.session.in_exec = true;
     let replies = queued
         .queue
         .into_iter()
@@ -58,6 +59,7 @@ fn exec(ctx: &mut Ctx<'_>) -> CmdResult {
             None => inner.run_inner(ctx.session, args, ctx.now_ms),
         })
         .collect();
+    ctx.session.in_exec = false;
     inner.effects.end_group();
     Ok(Frame::Array(replies))
 }

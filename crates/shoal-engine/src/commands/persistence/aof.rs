@@ -8,7 +8,7 @@ use shoal_resp::Frame;
 use std::sync::atomic::Ordering::SeqCst;
 
 /// `BGREWRITEAOF`: starts a rewrite; a second one while it runs is refused; beside a
-/// BGSAVE it is scheduled to start when that one ends, as in Redis.
+/// BGSAVE or inside EXEC it is scheduled to start later, as in Redis.
 fn bgrewriteaof(ctx: &mut Ctx<'_>) -> CmdResult {
     ctx.args.finish()?;
     let inner = ctx.engine();
@@ -17,7 +17,7 @@ fn bgrewriteaof(ctx: &mut Ctx<'_>) -> CmdResult {
             "Background append only file rewriting already in progress",
         ));
     }
-    if crate::rdb::file::state(inner).bgsave_started_ms.is_some() {
+    if crate::rdb::file::state(inner).bgsave_started_ms.is_some() || ctx.session.in_exec {
         inner.aof.stats.rewrite_scheduled.store(true, SeqCst);
         return Ok(Frame::simple(
             "Background append only file rewriting scheduled",

@@ -41,8 +41,10 @@ fn bgsave(ctx: &mut Ctx<'_>) -> CmdResult {
     if st.bgsave_started_ms.is_some() {
         return Err(CmdError::Msg("Background save already in progress"));
     }
-    if snapshot::running(inner) {
-        if schedule {
+    // Inside EXEC the snapshot's point would fall inside the transaction: scheduled, as
+    // Redis does.
+    if snapshot::running(inner) || ctx.session.in_exec {
+        if schedule || ctx.session.in_exec {
             inner.persist.update(|st| st.bgsave_scheduled = true);
             return Ok(Frame::simple("Background saving scheduled"));
         }

@@ -376,3 +376,24 @@ fn a_failed_save_stops_writes_until_one_succeeds() {
     assert_eq!(h.run(&["SET", "k", "x"]), ok());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bgsave_inside_exec_is_scheduled_so_the_image_is_not_inside_the_transaction() {
+    let dir = scratch("bgsave-exec");
+    let mut h = harness_in(&dir);
+    h.run(&["SET", "k", "v"]);
+    assert_eq!(h.run(&["MULTI"]), ok());
+    h.run(&["BGSAVE"]);
+    h.run(&["SET", "k", "w"]);
+    assert_eq!(
+        h.run(&["EXEC"]),
+        arr(vec![simple("Background saving scheduled"), ok()])
+    );
+    assert!(!dir.join("dump.rdb").exists());
+    assert!(maybe_save(h.engine.inner()));
+    wait_bgsave(&h);
+    let mut fresh = Harness::new();
+    assert!(fresh.engine.load_rdb(dir.join("dump.rdb")).is_ok());
+    assert_eq!(fresh.run(&["GET", "k"]), bulk("w"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
