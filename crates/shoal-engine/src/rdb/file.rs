@@ -317,19 +317,11 @@ fn finish(inner: &Inner, started_ms: u64, dirty: u64, ok: bool, background: bool
             .stats
             .dirty
             .fetch_update(Relaxed, Relaxed, |d| Some(d.saturating_sub(dirty)));
-        let how = if background {
-            "Background saving"
+        if background {
+            tracing::info!("Background saving terminated with success");
         } else {
-            "DB saved on disk"
-        };
-        tracing::info!(
-            "{how}{}",
-            if background {
-                " terminated with success"
-            } else {
-                ""
-            }
-        );
+            tracing::info!("DB saved on disk");
+        }
     }
 }
 
