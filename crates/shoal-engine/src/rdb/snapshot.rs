@@ -149,11 +149,6 @@ impl<W: Write> Out<W> {
 }
 
 impl Snapshot {
-    /// The RDB version the image needs.
-    pub fn version(&self) -> u16 {
-        self.version
-    }
-
     /// Writes the image to `out`: the header, the libraries, every owed entry, EOF and
     /// the checksum. Returns the RDB version written.
     pub fn write(mut self, out: impl Write) -> std::io::Result<u16> {
