@@ -300,15 +300,19 @@ pub fn save(inner: &Inner) -> Result<(), RdbError> {
 fn finish(inner: &Inner, started_ms: u64, dirty: u64, ok: bool, background: bool) {
     let now = inner.now_ms();
     inner.persist.update(|st| {
-        st.last_try_ms = started_ms;
-        st.last_ok = ok;
+        // As Redis counts them: every save tried; the status follows background saves,
+        // and a foreground one only clears it (a failed SAVE alone stops no writes).
+        st.saves += 1;
         if background {
+            st.last_try_ms = started_ms;
+            st.last_ok = ok;
             st.bgsave_started_ms = None;
             st.last_bgsave_secs = (now.saturating_sub(started_ms) / 1000) as i64;
+        } else if ok {
+            st.last_ok = true;
         }
         if ok {
             st.last_save = now / 1000;
-            st.saves += 1;
         }
     });
     if ok {

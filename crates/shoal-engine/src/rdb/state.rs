@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, O
 pub struct SaveState {
     /// Unix seconds of the last successful save (start-up time before any).
     pub last_save: u64,
-    /// Whether the last attempt succeeded.
+    /// Whether the last background save succeeded (a successful SAVE also sets it).
     pub last_ok: bool,
     /// Ms when the last attempt started, to space retries after a failure.
     pub last_try_ms: u64,
@@ -19,7 +19,7 @@ pub struct SaveState {
     pub last_bgsave_secs: i64,
     /// A background save waits for the one in progress (BGSAVE SCHEDULE).
     pub bgsave_scheduled: bool,
-    /// Successful saves since start-up.
+    /// Saves tried since start-up, successful or not (INFO `rdb_saves`).
     pub saves: u64,
 }
 
@@ -104,7 +104,7 @@ impl Persistence {
         self.idle.notify_all();
     }
 
-    /// Whether the last save failed; cheap enough for every command.
+    /// Whether the last background save failed; cheap enough for every command.
     #[inline]
     pub fn save_failed(&self) -> bool {
         self.save_failed.load(Relaxed)

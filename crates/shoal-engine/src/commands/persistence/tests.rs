@@ -103,7 +103,8 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
     wait_bgsave(&h);
     let info = info_persistence(&mut h);
     assert!(info.contains("rdb_last_bgsave_status:err\r\n"), "{info}");
-    assert!(info.contains("rdb_saves:0\r\n"), "{info}");
+    // Redis counts every save tried, the failed one too.
+    assert!(info.contains("rdb_saves:1\r\n"), "{info}");
     h.engine
         .inner()
         .persist
@@ -396,4 +397,17 @@ fn bgsave_inside_exec_is_scheduled_so_the_image_is_not_inside_the_transaction() 
     assert!(fresh.engine.load_rdb(dir.join("dump.rdb")).is_ok());
     assert_eq!(fresh.run(&["GET", "k"]), bulk("w"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_failed_save_stops_no_writes_and_counts_as_tried() {
+    let dir = scratch("save-fail");
+    let mut h = harness_in(&dir);
+    assert_eq!(h.run(&["CONFIG", "SET", "save", "3600 1"]), ok());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(matches!(h.run(&["SAVE"]), shoal_resp::Frame::Error(_)));
+    assert_eq!(h.run(&["SET", "k", "v"]), ok());
+    let info = info_persistence(&mut h);
+    assert!(info.contains("rdb_last_bgsave_status:ok\r\n"), "{info}");
+    assert!(info.contains("rdb_saves:1\r\n"), "{info}");
 }
