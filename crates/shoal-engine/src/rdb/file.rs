@@ -282,6 +282,24 @@ pub fn state(inner: &Inner) -> SaveState {
 /// on success the write counter restarts and LASTSAVE moves. The caller holds the keyspace
 /// gate alone. A background save in progress is waited for first.
 pub fn save(inner: &Inner) -> Result<(), RdbError> {
+    save_as(inner, How::Foreground)
+}
+
+/// The save FLUSHALL makes with save points configured: like [`save`], but Redis does not
+/// count it in `rdb_saves`.
+pub fn save_after_flush(inner: &Inner) -> Result<(), RdbError> {
+    save_as(inner, How::AfterFlush)
+}
+
+/// Which save an outcome belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum How {
+    Foreground,
+    AfterFlush,
+    Background,
+}
+
+fn save_as(inner: &Inner, how: How) -> Result<(), RdbError> {
     inner.persist.wait_idle();
     let now = inner.now_ms();
     let dirty = inner.stats.dirty.load(Relaxed);
@@ -289,7 +307,7 @@ pub fn save(inner: &Inner) -> Result<(), RdbError> {
         return Err(RdbError::Busy);
     };
     let result = save_to(snap, &configured_path(inner));
-    finish(inner, now, dirty, result.is_ok(), false);
+    finish(inner, now, dirty, result.is_ok(), how);
     if let Err(e) = &result {
         tracing::warn!("failed saving the DB: {e}");
     }
@@ -297,12 +315,16 @@ pub fn save(inner: &Inner) -> Result<(), RdbError> {
 }
 
 /// Records a save's outcome.
-fn finish(inner: &Inner, started_ms: u64, dirty: u64, ok: bool, background: bool) {
+fn finish(inner: &Inner, started_ms: u64, dirty: u64, ok: bool, how: How) {
     let now = inner.now_ms();
+    let background = how == How::Background;
     inner.persist.update(|st| {
-        // As Redis counts them: every save tried; the status follows background saves,
-        // and a foreground one only clears it (a failed SAVE alone stops no writes).
-        st.saves += 1;
+        // As Redis counts them: every save tried but FLUSHALL's; the status follows
+        // background saves, and a foreground one only clears it (a failed SAVE alone
+        // stops no writes).
+        if how != How::AfterFlush {
+            st.saves += 1;
+        }
         if background {
             st.last_try_ms = started_ms;
             st.last_ok = ok;
@@ -352,7 +374,7 @@ pub fn bgsave(inner: &Inner) -> Result<(), RdbError> {
                 tracing::warn!("Background saving error: {e}");
             }
             if let Some(inner) = weak.upgrade() {
-                finish(&inner, now, dirty, result.is_ok(), true);
+                finish(&inner, now, dirty, result.is_ok(), How::Background);
             }
         });
     if let Err(e) = spawned {

@@ -43,15 +43,10 @@ pub(super) fn flushall(ctx: &mut Ctx<'_>) -> CmdResult {
     a.clear_all();
     a.emit_global(vec![Bytes::from_static(b"FLUSHALL")]);
     drop(a);
-    // As Redis: with save points configured, the now empty dataset is saved at once, and
-    // the flush itself still counts as an unsaved change.
+    // As Redis: with save points configured, the now empty dataset is saved at once.
     let inner = ctx.engine();
     if !crate::rdb::file::save_points(inner).is_empty() {
-        let _ = crate::rdb::file::save(inner);
-        inner
-            .stats
-            .dirty
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _ = crate::rdb::file::save_after_flush(inner);
     }
     Ok(Frame::ok())
 }
