@@ -74,10 +74,20 @@ pub struct ClientHandle {
     pub subscriptions: [AtomicUsize; 3],
     /// Commands queued in MULTI, or -1 outside a transaction (CLIENT LIST multi).
     pub multi: AtomicI64,
+    /// Its part in replication: [`ROLE_NORMAL`], [`ROLE_REPLICA`] (a replica's link to
+    /// this server) or [`ROLE_MASTER`] (this server's link to its primary).
+    pub role: AtomicU8,
     /// The user it is logged in as (CLIENT LIST `user`, CLIENT KILL USER).
     pub user: Mutex<Bytes>,
     kill_hook: Mutex<Option<KillHook>>,
 }
+
+/// An ordinary client.
+pub const ROLE_NORMAL: u8 = 0;
+/// A replica following this server.
+pub const ROLE_REPLICA: u8 = 1;
+/// This server's primary, applying its stream.
+pub const ROLE_MASTER: u8 = 2;
 
 impl ClientHandle {
     /// Marks the client killed and wakes its connection.
@@ -125,6 +135,7 @@ impl ClientRegistry {
             no_evict: AtomicBool::new(false),
             subscriptions: Default::default(),
             multi: AtomicI64::new(-1),
+            role: AtomicU8::new(ROLE_NORMAL),
             user: Mutex::new(Bytes::from_static(b"default")),
             kill_hook: Mutex::new(None),
         });

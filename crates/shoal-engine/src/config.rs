@@ -150,6 +150,7 @@ pub fn params() -> Vec<Param> {
     all.extend_from_slice(crate::acl::CONFIG_PARAMS);
     all.extend_from_slice(crate::evict::CONFIG_PARAMS);
     all.extend_from_slice(crate::tls_params::CONFIG_PARAMS);
+    all.extend_from_slice(crate::repl::CONFIG_PARAMS);
     all
 }
 

@@ -41,6 +41,8 @@ pub(crate) struct EffectBus {
     targets: AtomicU8,
     /// Effects sent so far: a mark callers compare to learn whether they wrote.
     sent: AtomicU64,
+    /// The replication stream replicas follow (see [`crate::repl`]).
+    pub(crate) stream: crate::repl::stream::Stream,
 }
 
 impl Default for EffectBus {
@@ -52,6 +54,7 @@ impl Default for EffectBus {
             grouping: AtomicBool::new(false),
             targets: AtomicU8::new(TO_ALL),
             sent: AtomicU64::new(0),
+            stream: Default::default(),
         }
     }
 }
@@ -76,6 +79,11 @@ impl EffectBus {
     /// How many effects were sent to listeners so far.
     pub(crate) fn sent(&self) -> u64 {
         self.sent.load(Ordering::SeqCst)
+    }
+
+    /// Keeps effects flowing while the replication stream takes them, listeners or not.
+    pub(crate) fn keep_active(&self) {
+        self.active.store(true, Ordering::SeqCst);
     }
 
     /// True if anyone listens.
@@ -168,8 +176,11 @@ impl EffectBus {
     fn send(&self, effect: Effect) {
         let mut listeners = self.listeners.lock();
         self.sent.fetch_add(1, Ordering::SeqCst);
+        if effect.targets & TO_REPLICAS != 0 {
+            self.stream.feed(&effect);
+        }
         listeners.retain(|tx| tx.send(effect.clone()).is_ok());
-        if listeners.is_empty() {
+        if listeners.is_empty() && !self.stream.is_feeding() {
             self.active.store(false, Ordering::SeqCst);
         }
     }

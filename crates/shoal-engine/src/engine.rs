@@ -63,6 +63,8 @@ pub struct Inner {
     pub persist: crate::rdb::state::Persistence,
     /// The append-only file.
     pub(crate) aof: crate::aof::Aof,
+    /// Replication: ids, offsets, replicas, the link to a primary.
+    pub repl: crate::repl::Repl,
 }
 
 type LongScriptHook = dyn Fn() + Send + Sync;
@@ -112,6 +114,10 @@ impl Engine {
         let run_id: String = (0..40)
             .map(|_| char::from_digit((rng.next_u64() % 16) as u32, 16).unwrap_or('0'))
             .collect();
+        let mut id_rng = Rng::new(seed ^ 0xA076_1D64_78BD_642F);
+        let replid: String = (0..40)
+            .map(|_| char::from_digit((id_rng.next_u64() % 16) as u32, 16).unwrap_or('0'))
+            .collect();
         let mut custom = crate::custom::CustomCommands::default();
         let mut table = crate::commands::table();
         for spec in custom.register(opts.commands) {
@@ -148,11 +154,17 @@ impl Engine {
             long_script_hook: Mutex::new(None),
             scripting: Default::default(),
             aof: Default::default(),
+            repl: crate::repl::Repl::new(replid),
             acl,
         };
-        Engine {
+        let engine = Engine {
             inner: Arc::new_cyclic(make),
+        };
+        let primary = engine.inner.config.get("replicaof").unwrap_or_default();
+        if let Some((host, port)) = crate::repl::parse_replicaof(&primary) {
+            engine.inner.repl.follow(&engine.inner, host, port);
         }
+        engine
     }
 
     /// Opens a session for an embedded client.

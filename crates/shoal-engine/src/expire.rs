@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 const SAMPLE: usize = 20;
 
 pub(crate) fn active_expire_cycle(inner: &Inner) -> usize {
+    // A replica deletes expired keys only when its primary's DEL arrives.
+    if inner.repl.is_replica() {
+        return 0;
+    }
     let hz = inner.config.get_i64("hz").clamp(1, 500) as u64;
     let effort = inner.config.get_i64("active-expire-effort").clamp(1, 10) as u64;
     // 25% of the interval at effort 1, growing with effort as Redis's does.
@@ -87,6 +91,7 @@ pub(crate) fn start_background(weak: Weak<Inner>) {
                 crate::evict::cron(&inner);
                 ops.sample(&inner);
                 crate::rdb::file::maybe_save(&inner);
+                inner.repl.cron(&inner);
                 crate::aof::cron(&inner);
                 drop(inner);
                 std::thread::sleep(Duration::from_millis(1000 / hz));

@@ -36,6 +36,7 @@ pub mod notify;
 pub mod output_limits;
 pub mod pubsub;
 pub mod rdb;
+pub mod repl;
 pub mod scripting;
 pub mod session;
 pub mod stats;

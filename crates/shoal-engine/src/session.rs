@@ -107,6 +107,10 @@ pub struct SessionState {
     pub before_reply: Vec<Frame>,
     /// The user this client is logged in as.
     pub acl: crate::acl::AclSession,
+    /// What a replica connected as this client announced (REPLCONF) and asked (PSYNC).
+    pub replica_hello: Option<Box<crate::repl::Hello>>,
+    /// This session applies a primary's replication stream: nothing is refused to it.
+    pub master_link: bool,
 }
 
 impl SessionState {
@@ -121,6 +125,8 @@ impl SessionState {
             queue: Some(queue),
             before_reply: Vec::new(),
             acl: Default::default(),
+            replica_hello: None,
+            master_link: false,
             db,
             protocol: Protocol::Resp2,
             reply_mode: ReplyMode::On,
@@ -137,6 +143,14 @@ impl SessionState {
     /// This client's id.
     pub fn id(&self) -> u64 {
         self.handle.id
+    }
+
+    /// True once PSYNC or SYNC made this connection a replica's link: the server hands the
+    /// socket to the replication stream.
+    pub fn takes_over(&self) -> bool {
+        self.replica_hello
+            .as_ref()
+            .is_some_and(|h| h.psync.is_some())
     }
 
     /// Sends replies and pushes to `sink` from now on (the server's connection writer).
@@ -236,6 +250,13 @@ impl Session {
     /// waits for that, and at `p.deadline_ms` calls [`Session::cancel_block`].
     pub fn park(&self, p: Pending, deliver: Deliver) {
         let inner = &self.engine.inner;
+        if let Some((offset, need)) = crate::repl::wait_target(&p) {
+            inner
+                .repl
+                .waits
+                .park(&inner.repl, self.state.handle.id, offset, need, deliver);
+            return;
+        }
         inner.blocking.park(Parked {
             id: self.state.handle.id,
             db: p.db,
@@ -255,6 +276,11 @@ impl Session {
     /// Stops waiting. True if the command was still parked (the caller answers the timeout
     /// reply); false if it was served or is being served (its reply is on the way).
     pub fn cancel_block(&self) -> bool {
+        let repl = &self.engine.inner.repl;
+        if repl.waits.cancel(repl, self.state.handle.id) {
+            // WAIT answers its count at the deadline: delivered just now.
+            return false;
+        }
         self.engine
             .inner
             .blocking

@@ -83,6 +83,12 @@ pub fn apply_text(config: &Config, text: &str) -> Result<(), ConfigFileError> {
             config.startup_users.lock().push(values.to_vec());
             continue;
         }
+        // The old name of `replicaof`.
+        let name = if name.eq_ignore_ascii_case("slaveof") {
+            "replicaof"
+        } else {
+            name.as_str()
+        };
         match config.set_startup(name, &values.join(" ")) {
             Ok(()) => {}
             Err(ConfigError::Unknown(_)) => {

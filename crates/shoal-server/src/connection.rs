@@ -20,7 +20,7 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Resolves once the connection must end (CLIENT KILL or server shutdown). Made once per
 /// connection and polled by every read: registering a fresh waiter per read would put a
 /// lock shared by all connections (the shutdown channel's) on the path of every request.
-type Closing = Pin<Box<dyn Future<Output = ()> + Send>>;
+pub(crate) type Closing = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 pub(crate) struct Connection<S> {
     stream: S,
@@ -80,6 +80,8 @@ enum Close {
     Error,
     /// Over `client-output-buffer-limit`: closed without writing what is pending.
     OutputLimit,
+    /// PSYNC made it a replica's link; what the replica sent after PSYNC goes along.
+    Takeover(BytesMut),
 }
 
 impl<S: Stream> Connection<S> {
@@ -122,6 +124,15 @@ impl<S: Stream> Connection<S> {
 
     pub(crate) async fn run(mut self) {
         let end = self.serve().await;
+        if let Close::Takeover(input) = end {
+            let Connection {
+                stream,
+                session,
+                closing,
+                ..
+            } = self;
+            return crate::replication::primary::serve(stream, session, closing, input).await;
+        }
         match end {
             Close::Error => tracing::debug!(
                 client = self.session.state().id(),
@@ -131,7 +142,7 @@ impl<S: Stream> Connection<S> {
                 client = self.session.state().id(),
                 "closing client over the normal output buffer limit"
             ),
-            Close::Peer | Close::Quit => {}
+            Close::Peer | Close::Quit | Close::Takeover(_) => {}
         }
         let _ = self.stream.shutdown().await;
     }
@@ -159,6 +170,12 @@ impl<S: Stream> Connection<S> {
                 match self.execute_buffered(&mut input, &mut output) {
                     Batch::NeedMore => break None,
                     Batch::Close(Close::OutputLimit) => return Close::OutputLimit,
+                    Batch::Takeover => {
+                        if !self.flush(&mut output).await {
+                            return Close::Peer;
+                        }
+                        return Close::Takeover(std::mem::take(&mut input));
+                    }
                     Batch::Close(close) => break Some(close),
                     Batch::Blocked(pending) => {
                         // Replies before the blocking command go out before it waits.
@@ -381,6 +398,9 @@ impl<S: Stream> Connection<S> {
                     if self.session.should_close() {
                         return Batch::Close(Close::Quit);
                     }
+                    if self.session.state().takes_over() {
+                        return Batch::Takeover;
+                    }
                 }
                 Ok(None) => return Batch::NeedMore,
                 Err(e) => {
@@ -413,6 +433,8 @@ enum Batch {
     Close(Close),
     /// A command blocked; the rest of the input waits for its reply.
     Blocked(Pending),
+    /// PSYNC or SYNC: the connection becomes a replica's link.
+    Takeover,
 }
 
 #[cfg(unix)]

@@ -18,6 +18,7 @@ mod connection;
 mod limits;
 mod listener;
 mod push;
+mod replication;
 mod tls;
 
 pub use config_file::{apply_args, apply_text, ConfigFileError};

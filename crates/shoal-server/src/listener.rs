@@ -47,6 +47,10 @@ async fn serve_inner(
 ) {
     engine.on_long_script(leave_worker);
     crate::tls::install_checks();
+    if tls.is_none() {
+        let port = listener.local_addr().map_or(0, |a| a.port());
+        crate::replication::replica::install(&engine, port);
+    }
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,

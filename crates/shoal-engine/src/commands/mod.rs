@@ -12,6 +12,7 @@ pub mod memory;
 pub(crate) mod notify_util;
 pub mod persistence;
 pub mod pubsub;
+pub mod replication;
 pub mod scripting;
 pub mod server;
 pub mod set;
@@ -41,6 +42,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         persistence::aof::COMMANDS,
         acl::COMMANDS,
         memory::COMMANDS,
+        replication::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())

@@ -135,6 +135,7 @@ impl<'c> Access<'c> {
     /// replicas and the AOF need to follow.
     pub(crate) fn expire_if_needed(&mut self, key: &[u8]) -> bool {
         let now = self.now_ms;
+        let inner = self.inner;
         let db = self.db_mut_of(key);
         // Most databases hold no key with a TTL: skip the lookup entirely then.
         if db.expires_len() == 0 {
@@ -142,6 +143,11 @@ impl<'c> Access<'c> {
         }
         match db.expire_of_key(key) {
             Some(at) if at < now => {
+                if inner.repl.is_replica() {
+                    // A replica hides the key from its own clients and keeps it for the
+                    // primary's stream, whose DEL removes it.
+                    return inner.repl.hides_expired();
+                }
                 db.remove(key);
                 self.inner.key_expired(self.db, key);
                 true
@@ -153,7 +159,10 @@ impl<'c> Access<'c> {
     /// Looks a key up for reading: expires it if due, counts a hit or miss, and touches its
     /// access time.
     pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
-        self.expire_if_needed(key);
+        if self.expire_if_needed(key) && self.inner.repl.is_replica() {
+            self.inner.stats.keyspace_misses.fetch_add(1, Relaxed);
+            return None;
+        }
         let t = self.toucher();
         let touch = !self.no_touch;
         let db = self.db;
@@ -198,7 +207,9 @@ impl<'c> Access<'c> {
 
     /// True if `key` exists (after passive expiry), without touching or counting it.
     pub fn exists(&mut self, key: &[u8]) -> bool {
-        self.expire_if_needed(key);
+        if self.expire_if_needed(key) && self.inner.repl.is_replica() {
+            return false;
+        }
         self.db_mut_of(key).get(key).is_some()
     }
 

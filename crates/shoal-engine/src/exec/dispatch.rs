@@ -106,6 +106,10 @@ impl Inner {
         spec: &CommandSpec,
         args: &[Bytes],
     ) -> Option<Frame> {
+        if session.master_link {
+            // The primary's stream: it ran there already.
+            return None;
+        }
         if let Some(refused) = self.acl_refusal(session, spec, args) {
             return Some(refused);
         }
@@ -123,6 +127,9 @@ impl Inner {
                 "MISCONF Errors writing to the AOF file: {}",
                 self.aof.stats.last_write_error.lock()
             )));
+        }
+        if let Some(refused) = crate::repl::refusal(self, spec) {
+            return Some(refused);
         }
         if self.persist.is_loading() && !spec.has(flags::LOADING) {
             return Some(Frame::error(

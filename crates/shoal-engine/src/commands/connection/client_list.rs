@@ -21,6 +21,11 @@ pub(super) enum ClientType {
 impl ClientType {
     /// The class `c` is in now.
     pub(super) fn of(c: &ClientHandle) -> ClientType {
+        match c.role.load(Relaxed) {
+            crate::clients::ROLE_REPLICA => return ClientType::Replica,
+            crate::clients::ROLE_MASTER => return ClientType::Master,
+            _ => {}
+        }
         if c.subscriptions.iter().any(|n| n.load(Relaxed) > 0) {
             ClientType::PubSub
         } else {
@@ -60,6 +65,11 @@ pub(crate) fn info_line(
 ) {
     let secs = |since: u64| now_ms.saturating_sub(since) / 1000;
     let mut flags = String::new();
+    match c.role.load(Relaxed) {
+        crate::clients::ROLE_REPLICA => flags.push('S'),
+        crate::clients::ROLE_MASTER => flags.push('M'),
+        _ => {}
+    }
     if c.no_evict.load(Relaxed) {
         flags.push('e');
     }

@@ -19,6 +19,7 @@ const SECTIONS: &[(&str, &str, SectionWriter)] = &[
     ("memory", "Memory", memory),
     ("persistence", "Persistence", persistence),
     ("stats", "Stats", stats),
+    ("replication", "Replication", replication),
     ("cpu", "CPU", cpu),
     ("keyspace", "Keyspace", keyspace),
 ];
@@ -50,6 +51,11 @@ pub(super) fn info(ctx: &mut Ctx<'_>) -> CmdResult {
         format: *b"txt",
         data: Bytes::from(out),
     })
+}
+
+/// Role, replicas, ids and offsets, the backlog.
+fn replication(ctx: &mut Ctx<'_>, out: &mut String) {
+    crate::repl::info_section(ctx.engine(), out);
 }
 
 /// The snapshot fields. Snapshots do not fork, so the copy-on-write fields stay 0.
@@ -247,6 +253,10 @@ fn stats(ctx: &mut Ctx<'_>, out: &mut String) {
     field(out, "total_net_input_bytes", get(&s.net_input_bytes));
     field(out, "total_net_output_bytes", get(&s.net_output_bytes));
     field(out, "rejected_connections", get(&s.rejected_connections));
+    let repl = &ctx.engine().repl;
+    field(out, "sync_full", get(&repl.sync_full));
+    field(out, "sync_partial_ok", get(&repl.sync_partial_ok));
+    field(out, "sync_partial_err", get(&repl.sync_partial_err));
     field(out, "expired_keys", get(&s.expired_keys));
     field(
         out,

@@ -183,6 +183,7 @@ fn config_get_matches_globs_once() {
         names,
         vec![
             bulk("port"),
+            bulk("replica-announce-port"),
             bulk("tls-port"),
             bulk("tcp-backlog"),
             bulk("tcp-keepalive")

@@ -1,0 +1,491 @@
+//! Asynchronous replication between real processes on loopback: full and partial resyncs,
+//! the backlog, chains, promotion, WAIT, the replica's refusals, and interoperation with a
+//! real Redis in both directions (skipped where redis-server is not installed). Every
+//! scenario ends with a convergence check of every key on primary and replicas.
+
+use redis::Connection;
+use shoal_tests::process::ServerProcess;
+use shoal_tests::{eventually, key_contents, RedisServer};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const SYNC: Duration = Duration::from_secs(30);
+
+/// A server process with a data directory of its own, removed with it.
+struct Node {
+    process: ServerProcess,
+    dir: std::path::PathBuf,
+}
+
+impl std::ops::Deref for Node {
+    type Target = ServerProcess;
+    fn deref(&self) -> &ServerProcess {
+        &self.process
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A fresh directory under the system's temporary one.
+fn scratch() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("shoal-repl-it-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+    d
+}
+
+fn shoal(extra: &[&str]) -> Node {
+    let dir = scratch();
+    let d = dir.display().to_string();
+    let mut args = vec![
+        "--dir",
+        d.as_str(),
+        "--save",
+        "",
+        "--repl-diskless-sync-delay",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    let process =
+        ServerProcess::start(&args).unwrap_or_else(|| panic!("shoal-server exited at start-up"));
+    Node { process, dir }
+}
+
+fn replica_of(port: u16, extra: &[&str]) -> Node {
+    let p = port.to_string();
+    let mut args = vec!["--replicaof", "127.0.0.1", p.as_str()];
+    args.extend_from_slice(extra);
+    shoal(&args)
+}
+
+/// A Redis with a data directory of its own (a Redis replica writes the payload it
+/// receives there).
+fn redis_with(extra: &[&str]) -> Option<(RedisServer, Scratch)> {
+    let dir = Scratch(scratch());
+    let d = dir.0.display().to_string();
+    let mut args = vec!["--dir", d.as_str()];
+    args.extend_from_slice(extra);
+    RedisServer::start_with(&args).map(|r| (r, dir))
+}
+
+/// A directory removed on drop.
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn cmd(con: &mut Connection, args: &[&str]) -> redis::RedisResult<redis::Value> {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c.query(con)
+}
+
+/// The error of a command expected to fail.
+fn refused(r: redis::RedisResult<redis::Value>, what: &str) -> redis::RedisError {
+    match r {
+        Err(e) => e,
+        Ok(v) => panic!("{what}: expected an error, got {v:?}"),
+    }
+}
+
+fn run(con: &mut Connection, line: &str) -> redis::Value {
+    let args: Vec<&str> = line.split(' ').collect();
+    cmd(con, &args).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+fn info_field(con: &mut Connection, section: &str, name: &str) -> String {
+    let text: String = redis::cmd("INFO")
+        .arg(section)
+        .query(con)
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+fn offset(con: &mut Connection) -> u64 {
+    info_field(con, "replication", "master_repl_offset")
+        .parse()
+        .unwrap_or(0)
+}
+
+/// Every key of databases 0..4 with its contents and whether it has a TTL.
+fn dataset(con: &mut Connection) -> BTreeMap<(u8, String), String> {
+    let mut all = BTreeMap::new();
+    for db in 0..4u8 {
+        run(con, &format!("SELECT {db}"));
+        let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query(con).unwrap_or_default();
+        keys.sort();
+        for k in keys {
+            let ttl: i64 = redis::cmd("PTTL").arg(&k).query(con).unwrap_or(-2);
+            let body = key_contents(con, &k);
+            all.insert((db, k), format!("{body} ttl:{}", ttl >= 0));
+        }
+    }
+    run(con, "SELECT 0");
+    all
+}
+
+/// Waits until `replica` is linked and at the primary's offset, then compares every key.
+fn assert_converged(primary: &mut Connection, replica: &mut Connection) {
+    let caught_up = eventually(SYNC, || {
+        let target = offset(primary);
+        info_field(replica, "replication", "master_link_status") == "up"
+            && info_field(replica, "replication", "slave_repl_offset").parse() == Ok(target)
+    });
+    assert!(
+        caught_up,
+        "replica did not catch up: primary at {}, replica {}",
+        offset(primary),
+        info_field(replica, "replication", "slave_repl_offset")
+    );
+    assert_eq!(dataset(primary), dataset(replica));
+}
+
+fn fill_every_type(con: &mut Connection, tag: &str) {
+    for line in [
+        format!("SET s{tag} hello"),
+        format!("SET n{tag} 12"),
+        format!("INCRBY n{tag} 30"),
+        format!("SET ttl{tag} v PX 600000"),
+        format!("RPUSH l{tag} a b c d"),
+        format!("LPOP l{tag}"),
+        format!("HSET h{tag} f1 v1 f2 v2"),
+        format!("HINCRBY h{tag} f3 5"),
+        format!("SADD set{tag} x y z"),
+        format!("SPOP set{tag}"),
+        format!("ZADD z{tag} 1 a 2.5 b 3 c"),
+        format!("ZINCRBY z{tag} 10 a"),
+        format!("SETBIT bits{tag} 77 1"),
+        format!("EXPIRE h{tag} 500"),
+        "SELECT 2".to_string(),
+        format!("SET other{tag} in-db-2"),
+        "SELECT 0".to_string(),
+    ] {
+        run(con, &line);
+    }
+    run(
+        con,
+        &format!("EVAL redis.call('set',KEYS[1],ARGV[1]) 1 lua{tag} scripted"),
+    );
+    redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg(format!("tx{tag}"))
+        .arg(1)
+        .cmd("INCR")
+        .arg(format!("tx{tag}"))
+        .query::<()>(con)
+        .unwrap_or_else(|e| panic!("MULTI/EXEC: {e}"));
+}
+
+#[test]
+fn full_sync_copies_every_type_then_follows_the_stream() {
+    let primary = shoal(&[]);
+    let mut p = primary.client();
+    fill_every_type(&mut p, "before");
+    let replica = replica_of(primary.port, &[]);
+    let mut r = replica.client();
+    assert_converged(&mut p, &mut r);
+    fill_every_type(&mut p, "after");
+    run(&mut p, "SELECT 2");
+    run(&mut p, "FLUSHDB");
+    run(&mut p, "SELECT 0");
+    run(&mut p, "DEL sbefore");
+    assert_converged(&mut p, &mut r);
+    assert_eq!(info_field(&mut p, "stats", "sync_full"), "1");
+    assert_eq!(info_field(&mut p, "replication", "connected_slaves"), "1");
+    let role: Vec<redis::Value> = redis::cmd("ROLE").query(&mut r).unwrap_or_default();
+    assert_eq!(role.len(), 5);
+    assert_eq!(role[0], redis::Value::BulkString(b"slave".to_vec()));
+    assert_eq!(role[3], redis::Value::BulkString(b"connected".to_vec()));
+    let clients: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .arg("TYPE")
+        .arg("replica")
+        .query(&mut p)
+        .unwrap_or_default();
+    assert!(clients.contains("flags=S"), "{clients}");
+}
+
+#[test]
+fn full_sync_of_a_large_dataset_while_writes_go_on() {
+    let primary = shoal(&[]);
+    let mut p = primary.client();
+    for batch in 0..50 {
+        let mut pipe = redis::pipe();
+        for i in 0..2000 {
+            let k = batch * 2000 + i;
+            pipe.cmd("SET")
+                .arg(format!("key:{k}"))
+                .arg(format!("value-{k}"))
+                .ignore();
+        }
+        pipe.query::<()>(&mut p)
+            .unwrap_or_else(|e| panic!("load: {e}"));
+    }
+    let port = primary.port;
+    let writer = std::thread::spawn(move || {
+        let mut w = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .and_then(|c| c.get_connection())
+            .unwrap_or_else(|e| panic!("{e}"));
+        for i in 0..20_000u32 {
+            let k = format!("key:{}", i * 7 % 100_000);
+            let _: () = redis::cmd("APPEND")
+                .arg(&k)
+                .arg("+")
+                .query(&mut w)
+                .unwrap_or(());
+            let _: () = redis::cmd("INCR")
+                .arg("counter")
+                .query(&mut w)
+                .unwrap_or(());
+        }
+    });
+    let replica = replica_of(primary.port, &[]);
+    let mut r = replica.client();
+    writer.join().unwrap_or_else(|_| panic!("writer panicked"));
+    let caught_up = eventually(SYNC, || {
+        info_field(&mut r, "replication", "slave_repl_offset").parse() == Ok(offset(&mut p))
+    });
+    assert!(caught_up, "replica did not catch up");
+    let size = |c: &mut Connection| -> i64 { redis::cmd("DBSIZE").query(c).unwrap_or(-1) };
+    assert_eq!(size(&mut p), size(&mut r));
+    let get = |c: &mut Connection, keys: &[String]| -> Vec<Option<String>> {
+        redis::cmd("MGET").arg(keys).query(c).unwrap_or_default()
+    };
+    for chunk in 0..100 {
+        let keys: Vec<String> = (0..1000)
+            .map(|i| format!("key:{}", chunk * 1000 + i))
+            .collect();
+        assert_eq!(get(&mut p, &keys), get(&mut r, &keys), "chunk {chunk}");
+    }
+    let counter =
+        |c: &mut Connection| -> i64 { redis::cmd("GET").arg("counter").query(c).unwrap_or(0) };
+    assert_eq!(counter(&mut r), 20_000);
+}
+
+#[test]
+fn a_killed_link_resumes_with_a_partial_resync() {
+    let primary = shoal(&[]);
+    let mut p = primary.client();
+    let replica = replica_of(primary.port, &[]);
+    let mut r = replica.client();
+    fill_every_type(&mut p, "a");
+    assert_converged(&mut p, &mut r);
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("replica")
+        .query(&mut p)
+        .unwrap_or(0);
+    assert_eq!(killed, 1);
+    fill_every_type(&mut p, "b");
+    assert_converged(&mut p, &mut r);
+    assert_eq!(info_field(&mut p, "stats", "sync_full"), "1");
+    assert_eq!(info_field(&mut p, "stats", "sync_partial_ok"), "1");
+    // The other way round: the replica drops its link to the primary.
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("master")
+        .query(&mut r)
+        .unwrap_or(0);
+    assert_eq!(killed, 1);
+    fill_every_type(&mut p, "c");
+    assert_converged(&mut p, &mut r);
+    assert_eq!(info_field(&mut p, "stats", "sync_partial_ok"), "2");
+}
+
+#[test]
+fn a_backlog_overflow_forces_a_full_sync() {
+    let primary = shoal(&["--repl-backlog-size", "16384"]);
+    let mut p = primary.client();
+    let replica = replica_of(primary.port, &[]);
+    let mut r = replica.client();
+    run(&mut p, "SET first 1");
+    assert_converged(&mut p, &mut r);
+    let _: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("replica")
+        .query(&mut p)
+        .unwrap_or(0);
+    // Far more than the backlog holds, before the replica is back (it retries each second).
+    let big = "x".repeat(4096);
+    let mut pipe = redis::pipe();
+    for i in 0..200 {
+        pipe.cmd("SET").arg(format!("big:{i}")).arg(&big).ignore();
+    }
+    pipe.query::<()>(&mut p).unwrap_or_else(|e| panic!("{e}"));
+    assert_converged(&mut p, &mut r);
+    assert_eq!(info_field(&mut p, "stats", "sync_full"), "2");
+    assert_eq!(info_field(&mut p, "stats", "sync_partial_err"), "1");
+}
+
+#[test]
+fn a_chain_of_replicas_keeps_the_primary_offsets() {
+    let a = shoal(&[]);
+    let b = replica_of(a.port, &[]);
+    let c = replica_of(b.port, &[]);
+    let (mut ca, mut cb, mut cc) = (a.client(), b.client(), c.client());
+    fill_every_type(&mut ca, "chain");
+    assert_converged(&mut ca, &mut cb);
+    assert_converged(&mut ca, &mut cc);
+    assert_eq!(
+        info_field(&mut ca, "replication", "master_replid"),
+        info_field(&mut cc, "replication", "master_replid")
+    );
+}
+
+#[test]
+fn promotion_lets_the_other_replicas_continue() {
+    let a = shoal(&[]);
+    let b = replica_of(a.port, &[]);
+    let c = replica_of(a.port, &[]);
+    let (mut ca, mut cb, mut cc) = (a.client(), b.client(), c.client());
+    fill_every_type(&mut ca, "one");
+    assert_converged(&mut ca, &mut cb);
+    assert_converged(&mut ca, &mut cc);
+    let old_id = info_field(&mut ca, "replication", "master_replid");
+    run(&mut cb, "REPLICAOF NO ONE");
+    assert_eq!(info_field(&mut cb, "replication", "role"), "master");
+    assert_eq!(info_field(&mut cb, "replication", "master_replid2"), old_id);
+    run(&mut cc, &format!("REPLICAOF 127.0.0.1 {}", b.port));
+    run(&mut ca, &format!("REPLICAOF 127.0.0.1 {}", b.port));
+    fill_every_type(&mut cb, "two");
+    assert_converged(&mut cb, &mut cc);
+    assert_converged(&mut cb, &mut ca);
+    // Both continued from their offsets under the old id: no full sync on B.
+    assert_eq!(info_field(&mut cb, "stats", "sync_full"), "0");
+    assert_eq!(info_field(&mut cb, "stats", "sync_partial_ok"), "2");
+}
+
+#[test]
+fn wait_counts_the_replicas_that_acknowledged() {
+    let primary = shoal(&[]);
+    let mut p = primary.client();
+    let none: i64 = redis::cmd("WAIT")
+        .arg(1)
+        .arg(50)
+        .query(&mut p)
+        .unwrap_or(-1);
+    assert_eq!(none, 0);
+    let replica = replica_of(primary.port, &[]);
+    let mut r = replica.client();
+    assert_converged(&mut p, &mut r);
+    run(&mut p, "SET k v");
+    let one: i64 = redis::cmd("WAIT").arg(1).arg(0).query(&mut p).unwrap_or(-1);
+    assert_eq!(one, 1);
+    let still_one: i64 = redis::cmd("WAIT")
+        .arg(2)
+        .arg(100)
+        .query(&mut p)
+        .unwrap_or(-1);
+    assert_eq!(still_one, 1);
+    let err = refused(cmd(&mut r, &["WAIT", "0", "0"]), "WAIT on a replica");
+    assert!(
+        err.to_string()
+            .contains("WAIT cannot be used with replica instances"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_replica_refuses_writes_and_may_refuse_stale_reads() {
+    let primary = shoal(&[]);
+    let mut p = primary.client();
+    run(&mut p, "SET k v");
+    let replica = replica_of(primary.port, &[]);
+    let mut r = replica.client();
+    assert_converged(&mut p, &mut r);
+    let err = refused(cmd(&mut r, &["SET", "k", "other"]), "write on a replica");
+    assert_eq!(err.code(), Some("READONLY"));
+    run(&mut r, "CONFIG SET replica-read-only no");
+    run(&mut r, "SET local 1");
+    // A replica of a primary that is not there, told not to serve stale data.
+    let dead = shoal_tests::process::free_port().to_string();
+    let lonely = replica_of(
+        dead.parse().unwrap_or(1),
+        &["--replica-serve-stale-data", "no"],
+    );
+    let mut l = lonely.client();
+    let err = refused(cmd(&mut l, &["GET", "k"]), "stale read");
+    assert_eq!(err.code(), Some("MASTERDOWN"));
+    assert_eq!(
+        info_field(&mut l, "replication", "master_link_status"),
+        "down"
+    );
+}
+
+#[test]
+fn min_replicas_to_write_needs_acknowledging_replicas() {
+    let primary = shoal(&["--min-replicas-to-write", "1"]);
+    let mut p = primary.client();
+    let err = refused(cmd(&mut p, &["SET", "k", "v"]), "no replicas");
+    assert_eq!(err.code(), Some("NOREPLICAS"));
+    let replica = replica_of(primary.port, &[]);
+    let mut r = replica.client();
+    assert!(eventually(SYNC, || cmd(&mut p, &["SET", "k", "v"]).is_ok()));
+    assert_converged(&mut p, &mut r);
+}
+
+#[test]
+fn a_redis_replica_follows_shoal() {
+    let primary = shoal(&[]);
+    let mut p = primary.client();
+    fill_every_type(&mut p, "pre");
+    let port = primary.port.to_string();
+    let Some((redis, _dir)) = redis_with(&["--replicaof", "127.0.0.1", &port]) else {
+        return;
+    };
+    let mut r = redis.client();
+    assert_converged(&mut p, &mut r);
+    fill_every_type(&mut p, "post");
+    assert_converged(&mut p, &mut r);
+    let _: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("replica")
+        .query(&mut p)
+        .unwrap_or(0);
+    fill_every_type(&mut p, "resumed");
+    assert_converged(&mut p, &mut r);
+    assert_eq!(info_field(&mut p, "stats", "sync_partial_ok"), "1");
+}
+
+#[test]
+fn shoal_follows_a_redis_primary() {
+    let Some((redis, _dir)) = redis_with(&["--repl-diskless-sync-delay", "0"]) else {
+        return;
+    };
+    let mut p = redis.client();
+    fill_every_type(&mut p, "pre");
+    let replica = replica_of(redis.port, &[]);
+    let mut r = replica.client();
+    assert_converged(&mut p, &mut r);
+    fill_every_type(&mut p, "post");
+    assert_converged(&mut p, &mut r);
+    let _: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("replica")
+        .query(&mut p)
+        .unwrap_or(0);
+    fill_every_type(&mut p, "resumed");
+    assert_converged(&mut p, &mut r);
+    assert_eq!(info_field(&mut p, "stats", "sync_partial_ok"), "1");
+}
