@@ -63,6 +63,8 @@ pub struct Inner {
     pub persist: crate::rdb::state::Persistence,
     /// The append-only file.
     pub(crate) aof: crate::aof::Aof,
+    /// What moves the listeners when `port` / `tls-port` change.
+    pub(crate) listening: crate::tls_params::Listening,
 }
 
 type LongScriptHook = dyn Fn() + Send + Sync;
@@ -148,6 +150,7 @@ impl Engine {
             long_script_hook: Mutex::new(None),
             scripting: Default::default(),
             aof: Default::default(),
+            listening: Default::default(),
             acl,
         };
         Engine {

@@ -478,3 +478,127 @@ fn auth_and_permission_errors_match_redis() {
     }
     assert_eq!(replies[0], replies[1]);
 }
+
+/// A raw connection logged in as `user` with `pw`, subscribed with `command`.
+fn subscriber(s: &TestServer, user: &str, command: &str, name: &str) -> shoal_tests::Raw {
+    let mut raw = s.raw();
+    let auth = format!("AUTH {user} {pw}\r\n", pw = "pw");
+    assert_eq!(raw.roundtrip(auth.as_bytes(), b"+OK\r\n"), b"+OK\r\n");
+    let word = command.to_ascii_lowercase();
+    let expected = format!(
+        "*3\r\n${}\r\n{word}\r\n${}\r\n{name}\r\n:1\r\n",
+        word.len(),
+        name.len()
+    );
+    let reply = raw.roundtrip(
+        format!("{command} {name}\r\n").as_bytes(),
+        expected.as_bytes(),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&reply),
+        expected,
+        "{command} {name}"
+    );
+    raw
+}
+
+/// What `raw` receives until `needle` shows up, the connection closes, or 5 s pass.
+fn read_until(raw: &mut shoal_tests::Raw, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut got = String::new();
+    while !got.contains(needle) && std::time::Instant::now() < deadline {
+        let chunk = raw.read_at_least(1);
+        if chunk.is_empty() {
+            break;
+        }
+        got.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    got
+}
+
+/// True if `raw` is still open and gets a message published on `channel`.
+fn still_served(admin: &mut Connection, raw: &mut shoal_tests::Raw, channel: &str) -> bool {
+    ok(admin, &["PUBLISH", channel, "still-there"]);
+    read_until(raw, "still-there").contains("still-there")
+}
+
+#[test]
+fn narrowing_channels_disconnects_only_subscribers_no_longer_allowed() {
+    let s = TestServer::start();
+    let mut admin = s.client();
+    ok(
+        &mut admin,
+        &[
+            "ACL",
+            "SETUSER",
+            "sub",
+            "on",
+            ">pw",
+            "+@all",
+            "~*",
+            "&news.*",
+            "&sports.*",
+        ],
+    );
+    let mut news = subscriber(&s, "sub", "SUBSCRIBE", "news.today");
+    let mut news_pattern = subscriber(&s, "sub", "PSUBSCRIBE", "news.*");
+    let mut shard = subscriber(&s, "sub", "SSUBSCRIBE", "news.local");
+    let mut sports = subscriber(&s, "sub", "SUBSCRIBE", "sports.live");
+    let mut sports_pattern = subscriber(&s, "sub", "PSUBSCRIBE", "sports.*");
+    // Another user's subscriber on the same channel is not concerned.
+    let mut other = s.raw();
+    other.roundtrip(b"SUBSCRIBE sports.live\r\n", b"*3\r\n$9\r\nsubscribe\r\n");
+    ok(
+        &mut admin,
+        &["ACL", "SETUSER", "sub", "resetchannels", "&news.*"],
+    );
+    assert!(
+        sports.closed(),
+        "a subscriber of a channel taken away stays"
+    );
+    assert!(sports_pattern.closed(), "a pattern taken away stays");
+    assert!(still_served(&mut admin, &mut news, "news.today"));
+    assert!(still_served(&mut admin, &mut news_pattern, "news.x"));
+    ok(&mut admin, &["SPUBLISH", "news.local", "still-there"]);
+    assert!(read_until(&mut shard, "still-there").contains("still-there"));
+    assert!(still_served(&mut admin, &mut other, "sports.live"));
+    // A pattern is kept only by the same pattern: `news.t*` is narrower, yet Redis compares
+    // subscribed patterns literally, so the PSUBSCRIBE news.* client goes.
+    ok(
+        &mut admin,
+        &["ACL", "SETUSER", "sub", "resetchannels", "&news.t*"],
+    );
+    assert!(news_pattern.closed());
+    assert!(shard.closed(), "news.local is not allowed by news.t*");
+    assert!(still_served(&mut admin, &mut news, "news.today"));
+}
+
+#[test]
+fn acl_load_disconnects_only_subscribers_no_longer_allowed() {
+    let dir = std::env::temp_dir().join(format!("shoal-acl-load-subs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok();
+    let file = dir.join("users.acl");
+    let base = "user default on nopass ~* &* +@all\n";
+    let write = |channels: &str| {
+        let text = format!("{base}user sub on >pw ~* {channels} +@all\n");
+        std::fs::write(&file, text).ok();
+    };
+    write("&news.* &sports.*");
+    let config = shoal_engine::Config::new();
+    let _ = config.set_startup("save", "");
+    let _ = config.set_startup("aclfile", &file.to_string_lossy());
+    let s = TestServer::with_engine(shoal_engine::Engine::with_options(
+        shoal_engine::EngineOptions {
+            config,
+            ..Default::default()
+        },
+    ));
+    let mut admin = s.client();
+    let mut news = subscriber(&s, "sub", "SUBSCRIBE", "news.today");
+    let mut sports = subscriber(&s, "sub", "SUBSCRIBE", "sports.live");
+    write("&news.*");
+    ok(&mut admin, &["ACL", "LOAD"]);
+    assert!(sports.closed());
+    assert!(still_served(&mut admin, &mut news, "news.today"));
+    std::fs::remove_dir_all(&dir).ok();
+}

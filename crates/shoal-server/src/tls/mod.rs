@@ -105,9 +105,16 @@ impl TlsContext {
     }
 }
 
-/// Makes CONFIG SET (and start-up configuration) refuse `tls-*` values that cannot load.
+/// Makes CONFIG SET (and start-up configuration) refuse `tls-*` values that cannot load,
+/// each alone and, while TLS is on, all together (a certificate must match its key).
 pub fn install_checks() {
     shoal_engine::tls_params::install_check(check);
+    shoal_engine::tls_params::install_context_check(check_context);
+}
+
+/// Builds the whole context from `config`, as the next connection would.
+fn check_context(config: &shoal_engine::Config) -> Result<(), String> {
+    load::build(&Settings::of(config)).map(drop)
 }
 
 /// The check run on each `tls-*` value before it is accepted: files must load, words must
