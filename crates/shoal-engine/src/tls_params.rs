@@ -1,65 +1,18 @@
-//! The `tls-*` configuration parameters. The engine only holds their values: the server
-//! crate builds the TLS context from them, and installs (with [`install_check`]) the check
-//! that refuses a file it could not load, so `CONFIG SET tls-cert-file /bad` fails as in
-//! Redis instead of breaking the next handshake. Without a server (an embedded engine) the
-//! values are kept as given.
+//! The `tls-*` configuration parameters. The engine only holds their values; the server
+//! crate builds the TLS context from them. As in Redis, the values are not looked at while
+//! TLS is off (`tls-port` 0): CONFIG SET takes any file name.
 //!
 //! After CONFIG SET has stored its values, [`apply`] does what Redis's apply step does for
-//! these parameters: with TLS on (`tls-port` not 0) the whole TLS context is built from the
-//! new values together (a certificate that does not match its key is refused), and a new
-//! `port` / `tls-port` is bound by the hook the server installs ([`Engine::on_rebind`]).
+//! these parameters: with TLS on, the whole TLS context is built from the new values
+//! together (with the check the server installs, [`install_context_check`]), so a file that
+//! cannot be read or a certificate that does not match its key is refused and the old
+//! context serves on; and a new `port` / `tls-port` is bound by the hook the server installs
+//! ([`Engine::on_rebind`]). Without a server (an embedded engine) the values are only stored.
 
 use crate::config::{Config, Kind, Param};
 use crate::engine::{Engine, Inner};
 use parking_lot::Mutex;
 use std::sync::{Arc, OnceLock};
-
-/// Checks one `tls-*` value (parameter name, new value); `Err` carries the reason, worded
-/// for the CONFIG SET error.
-pub type TlsCheck = fn(&str, &str) -> Result<(), String>;
-
-static CHECK: OnceLock<TlsCheck> = OnceLock::new();
-
-/// Installs the check the server runs on every `tls-*` value before it is accepted. The
-/// first installed check stays (it is the same function for every server in a process).
-pub fn install_check(check: TlsCheck) {
-    let _ = CHECK.set(check);
-}
-
-fn checked(name: &str, value: &str) -> Result<(String, i64), String> {
-    if let Some(check) = CHECK.get() {
-        check(name, value)?;
-    }
-    Ok((value.to_string(), 0))
-}
-
-fn cert_file(v: &str, _old: &str) -> Result<(String, i64), String> {
-    checked("tls-cert-file", v)
-}
-
-fn key_file(v: &str, _old: &str) -> Result<(String, i64), String> {
-    checked("tls-key-file", v)
-}
-
-fn ca_cert_file(v: &str, _old: &str) -> Result<(String, i64), String> {
-    checked("tls-ca-cert-file", v)
-}
-
-fn ca_cert_dir(v: &str, _old: &str) -> Result<(String, i64), String> {
-    checked("tls-ca-cert-dir", v)
-}
-
-fn protocols(v: &str, _old: &str) -> Result<(String, i64), String> {
-    checked("tls-protocols", v)
-}
-
-fn ciphers(v: &str, _old: &str) -> Result<(String, i64), String> {
-    checked("tls-ciphers", v)
-}
-
-fn ciphersuites(v: &str, _old: &str) -> Result<(String, i64), String> {
-    checked("tls-ciphersuites", v)
-}
 
 /// Builds the TLS context from a whole configuration, to see that it works; `Err` carries
 /// what is wrong, for the log.
@@ -152,10 +105,10 @@ pub(crate) fn apply(
     Ok(())
 }
 
-const fn custom(name: &'static str, normalize: crate::config::Normalizer) -> Param {
+const fn text(name: &'static str) -> Param {
     Param {
         name,
-        kind: Kind::Custom(normalize),
+        kind: Kind::Str,
         default: "",
         immutable: false,
     }
@@ -170,25 +123,20 @@ pub(crate) const CONFIG_PARAMS: &[Param] = &[
         default: "0",
         immutable: false,
     },
-    custom("tls-cert-file", cert_file),
-    custom("tls-key-file", key_file),
-    Param {
-        name: "tls-key-file-pass",
-        kind: Kind::Str,
-        default: "",
-        immutable: false,
-    },
-    custom("tls-ca-cert-file", ca_cert_file),
-    custom("tls-ca-cert-dir", ca_cert_dir),
+    text("tls-cert-file"),
+    text("tls-key-file"),
+    text("tls-key-file-pass"),
+    text("tls-ca-cert-file"),
+    text("tls-ca-cert-dir"),
     Param {
         name: "tls-auth-clients",
         kind: Kind::Enum(&["yes", "no", "optional"]),
         default: "yes",
         immutable: false,
     },
-    custom("tls-protocols", protocols),
-    custom("tls-ciphers", ciphers),
-    custom("tls-ciphersuites", ciphersuites),
+    text("tls-protocols"),
+    text("tls-ciphers"),
+    text("tls-ciphersuites"),
 ];
 
 #[cfg(test)]

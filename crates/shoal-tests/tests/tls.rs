@@ -485,16 +485,22 @@ fn config_set_of_a_certificate_that_does_not_match_its_key_is_refused() {
         assert_eq!(config_get(&mut tls, "tls-cert-file"), cert1);
         assert_eq!(config_get(&mut tls, "tls-key-file"), key1);
     }
-    // An unreadable file, alone or with a good one.
+    // An unreadable file, alone or with a good one: the error names the first TLS
+    // parameter of the command, as Redis's does.
     let missing = dir.path.join("missing.crt").to_string_lossy().into_owned();
+    let err = config_set(&mut tls, &[("tls-cert-file", &missing)])
+        .err()
+        .unwrap_or_default();
+    assert!(err.contains(&refused("tls-cert-file")), "{err}");
     let err = config_set(
         &mut tls,
         &[("tls-key-file", &key2), ("tls-cert-file", &missing)],
     )
     .err()
     .unwrap_or_default();
-    assert!(err.contains(&refused("tls-cert-file")), "{err}");
+    assert!(err.contains(&refused("tls-key-file")), "{err}");
     assert_eq!(config_get(&mut tls, "tls-key-file"), key1);
+    assert_eq!(config_get(&mut tls, "tls-cert-file"), cert1);
     // Still served with the old certificate, the old connection too.
     assert_eq!(ping(&mut tls).ok().as_deref(), Some("PONG"));
     assert!(srv.tls_client(&ca1.pem(), None).is_ok());
@@ -509,4 +515,46 @@ fn config_set_of_a_certificate_that_does_not_match_its_key_is_refused() {
     );
     assert!(srv.tls_client(&ca2.pem(), None).is_ok());
     assert_eq!(ping(&mut tls).ok().as_deref(), Some("PONG"));
+}
+
+/// CONFIG SET replies for `tls-*` values while TLS is off, then for turning it on.
+fn tls_off_replies(con: &mut redis::Connection, port: u16) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value) in [
+        ("tls-cert-file", "/nonexistent/server.crt"),
+        ("tls-key-file", "/nonexistent/server.key"),
+        ("tls-ca-cert-file", "/nonexistent/ca.crt"),
+        ("tls-ca-cert-dir", "/nonexistent"),
+        ("tls-protocols", "TLSv9"),
+        ("tls-ciphers", "NOPE"),
+        ("tls-port", &port.to_string()),
+        ("tls-port", "0"),
+    ] {
+        let reply = config_set(con, &[(name, value)]);
+        out.push(format!("{name}: {reply:?}"));
+    }
+    out
+}
+
+#[test]
+fn with_tls_off_values_are_taken_as_given_until_tls_is_turned_on() {
+    let srv = shoal_tests::TestServer::start();
+    let port = shoal_tests::process::free_port();
+    let replies = tls_off_replies(&mut srv.client(), port);
+    let last = replies.len() - 1;
+    assert!(
+        replies[..last - 1].iter().all(|r| r.ends_with("Ok(())")),
+        "{replies:?}"
+    );
+    assert!(
+        replies[last - 1].contains(
+            "CONFIG SET failed (possibly related to argument 'tls-port') - Unable to update \
+             TLS configuration. Check server logs."
+        ),
+        "{replies:?}"
+    );
+    assert!(closed(port));
+    if let Some(redis) = shoal_tests::RedisServer::start() {
+        assert_eq!(tls_off_replies(&mut redis.client(), port), replies);
+    }
 }
