@@ -94,7 +94,8 @@ pub fn params() -> Vec<Param> {
         // Where the configuration was loaded from, set by the server at start-up; CONFIG
         // REWRITE writes there. Like Redis, CONFIG GET does not list it.
         fixed(STR("config-file", "")),
-        fixed(int("port", 0, 65535, "6379")),
+        // Rebound at run time by the server's hook (`tls_params::apply`).
+        int("port", 0, 65535, "6379"),
         fixed(int("tcp-backlog", 0, i32::MAX as i64, "511")),
         fixed(int("databases", 1, i32::MAX as i64, "16")),
         int(

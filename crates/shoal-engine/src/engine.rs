@@ -65,6 +65,8 @@ pub struct Inner {
     pub(crate) aof: crate::aof::Aof,
     /// Replication: ids, offsets, replicas, the link to a primary.
     pub repl: crate::repl::Repl,
+    /// What moves the listeners when `port` / `tls-port` change.
+    pub(crate) listening: crate::tls_params::Listening,
 }
 
 type LongScriptHook = dyn Fn() + Send + Sync;
@@ -155,6 +157,7 @@ impl Engine {
             scripting: Default::default(),
             aof: Default::default(),
             repl: crate::repl::Repl::new(replid),
+            listening: Default::default(),
             acl,
         };
         let engine = Engine {

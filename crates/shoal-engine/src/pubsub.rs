@@ -201,6 +201,13 @@ impl PubSub {
     pub fn pattern_count(&self) -> usize {
         self.patterns.read().len()
     }
+
+    /// Calls `f` with every subscription of `kind`: its name and the subscriber's client id.
+    pub(crate) fn for_each_subscription(&self, kind: Kind, mut f: impl FnMut(&Bytes, u64)) {
+        for (name, subs) in self.map(kind).read().iter() {
+            subs.iter().for_each(|s| f(name, s.id));
+        }
+    }
 }
 
 #[cfg(test)]

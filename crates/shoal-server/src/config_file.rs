@@ -28,7 +28,7 @@ pub enum ConfigFileError {
 
 /// Applies `redis-server`-style arguments: `[config-file] [--name value ...]`.
 pub fn apply_args(config: &Config, args: &[String]) -> Result<(), ConfigFileError> {
-    // `tls-*` files are checked as they are set, here as for CONFIG SET.
+    // CONFIG SET checks the `tls-*` values together while TLS is on.
     crate::tls::install_checks();
     let mut text = String::new();
     let mut rest = args;

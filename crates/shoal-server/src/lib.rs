@@ -18,9 +18,11 @@ mod connection;
 mod limits;
 mod listener;
 mod push;
+mod rebind;
 mod replication;
 mod tls;
 
 pub use config_file::{apply_args, apply_text, ConfigFileError};
 pub use listener::{io_threads, serve, serve_tls, ServerHandle};
+pub use rebind::{bind_all, Listeners};
 pub use tls::{install_checks, TlsContext};

@@ -1,6 +1,7 @@
 //! Accepting connections, and a handle that runs a server on its own threads.
 
 use crate::connection::{tcp_info, Connection};
+use crate::rebind::Listeners;
 use crate::tls::TlsContext;
 use shoal_engine::{ClientKind, Engine};
 use std::io;
@@ -47,10 +48,7 @@ async fn serve_inner(
 ) {
     engine.on_long_script(leave_worker);
     crate::tls::install_checks();
-    if tls.is_none() {
-        let port = listener.local_addr().map_or(0, |a| a.port());
-        crate::replication::replica::install(&engine, port);
-    }
+    crate::replication::replica::install(&engine);
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
@@ -204,16 +202,37 @@ impl ServerHandle {
             .thread_name("shoal-net")
             .enable_all()
             .build()?;
-        let (stop, stopped) = watch::channel(false);
+        let (stop, mut stopped) = watch::channel(false);
         let hook_stop = stop.clone();
         engine.on_shutdown(move || {
             hook_stop.send_replace(true);
         });
+        let listeners = Listeners::new(
+            vec![local_addr.ip().to_string()],
+            runtime.handle().clone(),
+            stopped.clone(),
+        );
+        // The ports really bound, so CONFIG GET and a later CONFIG SET see them.
+        let config = &engine.inner().config;
+        let port_of = |l: &Option<std::net::TcpListener>| {
+            l.as_ref()
+                .and_then(|l| l.local_addr().ok())
+                .map_or(0, |a| a.port())
+        };
+        let _ = config.set_startup("port", &port_of(&plain).to_string());
+        let _ = config.set_startup("tls-port", &tls_addr.map_or(0, |a| a.port()).to_string());
+        listeners.start(&engine, plain.into_iter().collect(), None);
+        if let Some((l, ctx)) = tls {
+            listeners.start(&engine, vec![l], Some(ctx));
+        }
+        listeners.install(&engine);
         let thread = std::thread::Builder::new()
             .name("shoal-server".into())
             .spawn(move || {
-                runtime.block_on(run_listeners(engine, plain, tls, stopped));
-                // Connection tasks end on their own once they see the stop signal.
+                runtime.block_on(async move {
+                    let _ = stopped.wait_for(|v| *v).await;
+                });
+                // Listener and connection tasks end on their own once they see the signal.
                 runtime.shutdown_timeout(std::time::Duration::from_secs(1));
             })?;
         Ok(ServerHandle {
@@ -252,31 +271,6 @@ impl ServerHandle {
 impl Drop for ServerHandle {
     fn drop(&mut self) {
         self.stop_inner();
-    }
-}
-
-/// Serves the listeners of a [`ServerHandle`] until `stopped`.
-async fn run_listeners(
-    engine: Engine,
-    plain: Option<std::net::TcpListener>,
-    tls: Option<(std::net::TcpListener, Arc<TlsContext>)>,
-    stopped: watch::Receiver<bool>,
-) {
-    let mut tasks = Vec::new();
-    if let Some(l) = plain {
-        match TcpListener::from_std(l) {
-            Ok(l) => tasks.push(tokio::spawn(serve(engine.clone(), l, stopped.clone()))),
-            Err(e) => tracing::error!("cannot listen: {e}"),
-        }
-    }
-    if let Some((l, ctx)) = tls {
-        match TcpListener::from_std(l) {
-            Ok(l) => tasks.push(tokio::spawn(serve_tls(engine, l, ctx, stopped))),
-            Err(e) => tracing::error!("cannot listen: {e}"),
-        }
-    }
-    for t in tasks {
-        let _ = t.await;
     }
 }
 

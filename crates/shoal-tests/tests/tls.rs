@@ -297,3 +297,264 @@ fn redis_cli_connects_with_tls() {
     // Without a client certificate the server ends the session.
     assert_ne!(run(&["PING"]), "PONG");
 }
+
+/// A TLS client to `port` on the loopback, trusting `root`.
+fn tls_client_at(port: u16, root: &str) -> redis::RedisResult<redis::Connection> {
+    let certs = redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(root.as_bytes().to_vec()),
+    };
+    let client = redis::Client::build_with_tls(format!("rediss://localhost:{port}/"), certs)?;
+    let mut con = client.get_connection_with_timeout(std::time::Duration::from_secs(5))?;
+    redis::cmd("PING").query::<String>(&mut con)?;
+    Ok(con)
+}
+
+fn config_set(con: &mut redis::Connection, pairs: &[(&str, &str)]) -> Result<(), String> {
+    let mut c = redis::cmd("CONFIG");
+    c.arg("SET");
+    for (name, value) in pairs {
+        c.arg(*name).arg(*value);
+    }
+    c.query::<()>(con).map_err(|e| e.to_string())
+}
+
+fn config_get(con: &mut redis::Connection, name: &str) -> String {
+    let pair: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg(name)
+        .query(con)
+        .unwrap_or_default();
+    pair.get(1).cloned().unwrap_or_default()
+}
+
+fn plain_ping(port: u16) -> bool {
+    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .and_then(|c| c.get_connection_with_timeout(std::time::Duration::from_secs(2)))
+        .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+        .is_ok()
+}
+
+fn closed(port: u16) -> bool {
+    shoal_tests::eventually(std::time::Duration::from_secs(5), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    })
+}
+
+const CANNOT_LISTEN: &str = "Unable to listen on this port. Check server logs.";
+
+/// The error of CONFIG SET `name` to a port another socket holds, from `con`'s server.
+fn busy_port_error(con: &mut redis::Connection, name: &str) -> String {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap_or_else(|e| panic!("cannot bind a port to hold: {e}"));
+    let port = busy.local_addr().map(|a| a.port()).unwrap_or_default();
+    config_set(con, &[(name, &port.to_string())])
+        .err()
+        .unwrap_or_else(|| panic!("{name} {port} accepted while another socket holds it"))
+}
+
+#[test]
+fn config_set_port_moves_the_listener_and_keeps_connections() {
+    let srv = shoal_tests::TestServer::start();
+    let old = srv.addr().port();
+    let mut con = srv.client();
+    assert_eq!(config_get(&mut con, "port"), old.to_string());
+    // A port that cannot be bound is refused with Redis's words; the old one serves on.
+    let err = busy_port_error(&mut con, "port");
+    assert!(
+        err.contains(&format!(
+            "CONFIG SET failed (possibly related to argument 'port') - {CANNOT_LISTEN}"
+        )),
+        "{err}"
+    );
+    assert_eq!(config_get(&mut con, "port"), old.to_string());
+    assert!(plain_ping(old));
+    if let Some(redis) = shoal_tests::RedisServer::start() {
+        assert_eq!(busy_port_error(&mut redis.client(), "port"), err);
+    }
+    // The new port is served; the connection made before stays; the old port closes.
+    let new = shoal_tests::process::free_port();
+    assert_eq!(config_set(&mut con, &[("port", &new.to_string())]), Ok(()));
+    assert!(plain_ping(new));
+    assert_eq!(ping(&mut con).ok().as_deref(), Some("PONG"));
+    assert!(closed(old), "the old port still accepts");
+    assert_eq!(config_get(&mut con, "port"), new.to_string());
+    // 0 closes the listener, and connections stay.
+    assert_eq!(config_set(&mut con, &[("port", "0")]), Ok(()));
+    assert!(closed(new), "port 0 left the listener open");
+    assert_eq!(ping(&mut con).ok().as_deref(), Some("PONG"));
+    // And a port can be opened again.
+    let again = shoal_tests::process::free_port();
+    assert_eq!(
+        config_set(&mut con, &[("port", &again.to_string())]),
+        Ok(())
+    );
+    assert!(plain_ping(again));
+}
+
+#[test]
+fn config_set_tls_port_moves_the_tls_listener() {
+    let dir = Scratch::new("tls-port");
+    let ca = Ca::new("Shoal Test CA");
+    let srv = server_with(&dir, &ca, &[("tls-auth-clients", "no")]);
+    let old = srv.tls_port();
+    let mut plain = srv.client();
+    let mut tls = match srv.tls_client(&ca.pem(), None) {
+        Ok(c) => c,
+        Err(e) => panic!("TLS connection refused: {e}"),
+    };
+    assert_eq!(config_get(&mut plain, "tls-port"), old.to_string());
+    let err = busy_port_error(&mut plain, "tls-port");
+    assert!(
+        err.contains(&format!(
+            "CONFIG SET failed (possibly related to argument 'tls-port') - {CANNOT_LISTEN}"
+        )),
+        "{err}"
+    );
+    assert!(tls_client_at(old, &ca.pem()).is_ok());
+    let new = shoal_tests::process::free_port();
+    assert_eq!(
+        config_set(&mut tls, &[("tls-port", &new.to_string())]),
+        Ok(())
+    );
+    assert!(tls_client_at(new, &ca.pem()).is_ok());
+    assert_eq!(ping(&mut tls).ok().as_deref(), Some("PONG"));
+    assert!(closed(old), "the old TLS port still accepts");
+    assert_eq!(config_set(&mut plain, &[("tls-port", "0")]), Ok(()));
+    assert!(closed(new), "tls-port 0 left the listener open");
+    assert_eq!(ping(&mut tls).ok().as_deref(), Some("PONG"));
+    // Opening a TLS port again needs a working TLS configuration.
+    let err = config_set(
+        &mut plain,
+        &[("tls-cert-file", ""), ("tls-port", &new.to_string())],
+    )
+    .err()
+    .unwrap_or_default();
+    assert!(
+        err.contains(
+            "CONFIG SET failed (possibly related to argument 'tls-cert-file') - Unable to \
+             update TLS configuration. Check server logs."
+        ),
+        "{err}"
+    );
+    assert_eq!(config_get(&mut plain, "tls-port"), "0");
+    assert_eq!(
+        config_set(&mut plain, &[("tls-port", &new.to_string())]),
+        Ok(())
+    );
+    assert!(tls_client_at(new, &ca.pem()).is_ok());
+}
+
+#[test]
+fn config_set_of_a_certificate_that_does_not_match_its_key_is_refused() {
+    let dir = Scratch::new("tls-mismatch");
+    let (ca1, ca2) = (Ca::new("Old CA"), Ca::new("New CA"));
+    let srv = server_with(&dir, &ca1, &[("tls-auth-clients", "no")]);
+    let mut tls = match srv.tls_client(&ca1.pem(), None) {
+        Ok(c) => c,
+        Err(e) => panic!("TLS connection refused: {e}"),
+    };
+    let (cert1, key1) = (
+        config_get(&mut tls, "tls-cert-file"),
+        config_get(&mut tls, "tls-key-file"),
+    );
+    let leaf = ca2.server();
+    let cert2 = dir.write("other.crt", &leaf.cert);
+    let key2 = dir.write("other.key", &leaf.key);
+    let refused = |name: &str| {
+        format!(
+            "CONFIG SET failed (possibly related to argument '{name}') - Unable to update TLS \
+             configuration. Check server logs."
+        )
+    };
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[("tls-key-file", &key2)], "tls-key-file"),
+        (&[("tls-cert-file", &cert2)], "tls-cert-file"),
+        (
+            &[("tls-cert-file", &cert2), ("tls-key-file", &key1)],
+            "tls-cert-file",
+        ),
+        (
+            &[("tls-key-file", &key1), ("tls-cert-file", &cert2)],
+            "tls-key-file",
+        ),
+    ];
+    for (pairs, named) in cases {
+        let err = config_set(&mut tls, pairs).err().unwrap_or_default();
+        assert!(err.contains(&refused(named)), "{pairs:?}: {err}");
+        assert_eq!(config_get(&mut tls, "tls-cert-file"), cert1);
+        assert_eq!(config_get(&mut tls, "tls-key-file"), key1);
+    }
+    // An unreadable file, alone or with a good one: the error names the first TLS
+    // parameter of the command, as Redis's does.
+    let missing = dir.path.join("missing.crt").to_string_lossy().into_owned();
+    let err = config_set(&mut tls, &[("tls-cert-file", &missing)])
+        .err()
+        .unwrap_or_default();
+    assert!(err.contains(&refused("tls-cert-file")), "{err}");
+    let err = config_set(
+        &mut tls,
+        &[("tls-key-file", &key2), ("tls-cert-file", &missing)],
+    )
+    .err()
+    .unwrap_or_default();
+    assert!(err.contains(&refused("tls-key-file")), "{err}");
+    assert_eq!(config_get(&mut tls, "tls-key-file"), key1);
+    assert_eq!(config_get(&mut tls, "tls-cert-file"), cert1);
+    // Still served with the old certificate, the old connection too.
+    assert_eq!(ping(&mut tls).ok().as_deref(), Some("PONG"));
+    assert!(srv.tls_client(&ca1.pem(), None).is_ok());
+    assert!(srv.tls_client(&ca2.pem(), None).is_err());
+    // A matching pair set together is taken.
+    assert_eq!(
+        config_set(
+            &mut tls,
+            &[("tls-cert-file", &cert2), ("tls-key-file", &key2)]
+        ),
+        Ok(())
+    );
+    assert!(srv.tls_client(&ca2.pem(), None).is_ok());
+    assert_eq!(ping(&mut tls).ok().as_deref(), Some("PONG"));
+}
+
+/// CONFIG SET replies for `tls-*` values while TLS is off, then for turning it on.
+fn tls_off_replies(con: &mut redis::Connection, port: u16) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value) in [
+        ("tls-cert-file", "/nonexistent/server.crt"),
+        ("tls-key-file", "/nonexistent/server.key"),
+        ("tls-ca-cert-file", "/nonexistent/ca.crt"),
+        ("tls-ca-cert-dir", "/nonexistent"),
+        ("tls-protocols", "TLSv9"),
+        ("tls-ciphers", "NOPE"),
+        ("tls-port", &port.to_string()),
+        ("tls-port", "0"),
+    ] {
+        let reply = config_set(con, &[(name, value)]);
+        out.push(format!("{name}: {reply:?}"));
+    }
+    out
+}
+
+#[test]
+fn with_tls_off_values_are_taken_as_given_until_tls_is_turned_on() {
+    let srv = shoal_tests::TestServer::start();
+    let port = shoal_tests::process::free_port();
+    let replies = tls_off_replies(&mut srv.client(), port);
+    let last = replies.len() - 1;
+    assert!(
+        replies[..last - 1].iter().all(|r| r.ends_with("Ok(())")),
+        "{replies:?}"
+    );
+    assert!(
+        replies[last - 1].contains(
+            "CONFIG SET failed (possibly related to argument 'tls-port') - Unable to update \
+             TLS configuration. Check server logs."
+        ),
+        "{replies:?}"
+    );
+    assert!(closed(port));
+    if let Some(redis) = shoal_tests::RedisServer::start() {
+        assert_eq!(tls_off_replies(&mut redis.client(), port), replies);
+    }
+}

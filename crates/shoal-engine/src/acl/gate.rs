@@ -10,6 +10,7 @@ use crate::error::CmdError;
 use crate::session::SessionState;
 use bytes::Bytes;
 use shoal_resp::Frame;
+use std::collections::HashSet;
 
 /// The text of a refusal after its code (`NOPERM `), as Redis 7.2 words it.
 fn denial_text(d: Denied, user: &Bytes, fullname: &str) -> String {
@@ -237,20 +238,43 @@ impl Inner {
         }
     }
 
-    /// Closes subscribed connections of `user` once its channels shrank: Redis keeps only
-    /// those whose subscriptions are all still allowed; Shoal, which does not see another
-    /// client's subscriptions here, closes every subscribed one.
+    /// Closes the connections of `old`'s user whose current subscriptions `new` no longer
+    /// allows (channels and shard channels matched against its patterns, subscribed
+    /// patterns literally), as Redis 7 does when a user's channel rights shrink; its other
+    /// connections stay.
     pub(crate) fn acl_kill_subscribers_if_needed(&self, old: &super::User, new: &super::User) {
-        if channels_superset(new, old) {
+        use crate::pubsub::Kind;
+        use std::sync::atomic::Ordering::Relaxed;
+        let Some(allowed) = upcoming_channels(new, old) else {
+            return;
+        };
+        let clients: Vec<_> = self
+            .clients
+            .all()
+            .into_iter()
+            .filter(|c| c.subscriptions.iter().any(|n| n.load(Relaxed) > 0))
+            .filter(|c| *c.user.lock() == old.name)
+            .collect();
+        if clients.is_empty() {
             return;
         }
-        use std::sync::atomic::Ordering::Relaxed;
-        for c in self.clients.all() {
-            let subscribed = c.subscriptions.iter().any(|n| n.load(Relaxed) > 0);
-            if subscribed && *c.user.lock() == old.name {
-                c.kill();
-            }
+        let ids: HashSet<u64> = clients.iter().map(|c| c.id).collect();
+        let mut doomed: HashSet<u64> = HashSet::new();
+        for kind in [Kind::Pattern, Kind::Channel, Kind::Shard] {
+            let is_pattern = kind == Kind::Pattern;
+            self.pubsub.for_each_subscription(kind, |name, id| {
+                if ids.contains(&id)
+                    && !doomed.contains(&id)
+                    && !check::channel_allowed(&allowed, name, is_pattern)
+                {
+                    doomed.insert(id);
+                }
+            });
         }
+        clients
+            .iter()
+            .filter(|c| doomed.contains(&c.id))
+            .for_each(|c| c.kill());
     }
 
     /// The refusal a new connection from `peer` gets under `protected-mode`: the default
@@ -269,18 +293,23 @@ impl Inner {
     }
 }
 
-/// True if every channel `old` could use, `new` can use too.
-fn channels_superset(new: &super::User, old: &super::User) -> bool {
+/// The channel patterns of every selector of `new`, when they may not cover everything
+/// `old` allowed; None when nothing can have been taken away (a selector of `new` allows
+/// every channel, or `new` lists every pattern `old` did).
+pub(super) fn upcoming_channels(new: &super::User, old: &super::User) -> Option<Vec<Bytes>> {
     if new.selectors.iter().any(|s| s.all_channels) {
-        return true;
+        return None;
     }
-    if old.selectors.iter().any(|s| s.all_channels) {
-        return false;
-    }
-    old.selectors
+    let upcoming: Vec<Bytes> = new
+        .selectors
         .iter()
-        .flat_map(|s| s.channels.iter())
-        .all(|c| new.selectors.iter().any(|s| s.channels.contains(c)))
+        .flat_map(|s| s.channels.iter().cloned())
+        .collect();
+    let kept = old
+        .selectors
+        .iter()
+        .all(|s| !s.all_channels && s.channels.iter().all(|c| upcoming.contains(c)));
+    (!kept).then_some(upcoming)
 }
 
 /// Redis's refusal under protected mode.

@@ -319,6 +319,20 @@ pub(crate) fn info_stats(inner: &crate::engine::Inner, out: &mut String) {
     }
 }
 
+/// The `user` lines CONFIG REWRITE writes into the config file: every user, as ACL LIST
+/// shows it, unless the users live in an `aclfile` (then none).
+pub(crate) fn config_file_lines(inner: &crate::engine::Inner) -> Vec<String> {
+    if !inner.config.get("aclfile").unwrap_or_default().is_empty() {
+        return Vec::new();
+    }
+    inner
+        .acl
+        .users()
+        .iter()
+        .map(|u| format!("user {} {}", String::from_utf8_lossy(&u.name), u.describe()))
+        .collect()
+}
+
 /// CONFIG SET changed `names`: a new `requirepass` becomes the `default` user's password.
 pub(crate) fn config_changed<'a>(
     inner: &crate::engine::Inner,

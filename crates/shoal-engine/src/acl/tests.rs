@@ -257,3 +257,31 @@ fn flags_list_in_redis_order() {
         vec!["on", "nopass", "skip-sanitize-payload"]
     );
 }
+
+#[test]
+fn channels_taken_away_are_found_across_selectors() {
+    use super::gate::upcoming_channels;
+    let ids = ids();
+    let before = ok(&ids, &["&news.*", "(&sports.* +get)"]);
+    // The same patterns, spread differently over the selectors: nothing was taken.
+    let same = ok(&ids, &["&sports.*", "(&news.* +get)"]);
+    assert_eq!(upcoming_channels(&same, &before), None);
+    // Any selector with every channel: nothing was taken.
+    let all = ok(&ids, &["resetchannels", "(allchannels +get)"]);
+    assert_eq!(upcoming_channels(&all, &before), None);
+    // A pattern dropped: the remaining list is what subscriptions are checked against.
+    let fewer = ok(&ids, &["&news.*"]);
+    assert_eq!(
+        upcoming_channels(&fewer, &before),
+        Some(vec![Bytes::from_static(b"news.*")])
+    );
+    // Having had every channel, any list is narrower.
+    let had_all = ok(&ids, &["allchannels"]);
+    assert_eq!(
+        upcoming_channels(&before, &had_all),
+        Some(vec![
+            Bytes::from_static(b"news.*"),
+            Bytes::from_static(b"sports.*")
+        ])
+    );
+}

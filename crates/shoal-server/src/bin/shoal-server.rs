@@ -248,12 +248,21 @@ fn run(config: Config) -> anyhow::Result<()> {
             hook_stop.send_replace(true);
         });
         let mut tasks = Vec::new();
+        let binds = engine.inner().config.get("bind").unwrap_or_default();
+        let binds = binds.split_whitespace().map(str::to_string).collect();
+        let listeners =
+            shoal_server::Listeners::new(binds, tokio::runtime::Handle::current(), stopped.clone());
         if port > 0 {
             tasks.extend(listen_all(&engine, port, None, &stopped).await?);
+            listeners.adopt(false, &tasks);
         }
         if let Some(ctx) = tls {
-            tasks.extend(listen_all(&engine, tls_port, Some(ctx), &stopped).await?);
+            let tls_tasks = listen_all(&engine, tls_port, Some(ctx), &stopped).await?;
+            listeners.adopt(true, &tls_tasks);
+            tasks.extend(tls_tasks);
         }
+        // CONFIG SET port / tls-port moves them.
+        listeners.install(&engine);
         // Clients connected meanwhile are answered -LOADING until the data is in.
         let loading = engine.clone();
         tokio::task::spawn_blocking(move || load_data(&loading)).await??;

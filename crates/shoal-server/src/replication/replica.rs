@@ -15,13 +15,11 @@ use tokio::net::TcpStream;
 
 type LinkResult<T> = Result<T, String>;
 
-/// Makes REPLICAOF start links on the current tokio runtime; `port` is the one this
-/// server accepts clients on (announced to the primary).
-pub(crate) fn install(engine: &Engine, port: u16) {
+/// Makes REPLICAOF start links on the current tokio runtime.
+pub(crate) fn install(engine: &Engine) {
     let Ok(rt) = tokio::runtime::Handle::try_current() else {
         return;
     };
-    LISTENING_PORT.store(port, std::sync::atomic::Ordering::Relaxed);
     let weak = engine.downgrade();
     let first = engine
         .inner()
@@ -37,9 +35,6 @@ pub(crate) fn install(engine: &Engine, port: u16) {
         tokio::spawn(run(engine.clone(), gen));
     }
 }
-
-/// The port this server accepts clients on.
-static LISTENING_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
 
 fn current(engine: &Engine, gen: u64) -> bool {
     engine.inner().repl.generation() == gen && !engine.is_stopping()
@@ -236,7 +231,7 @@ async fn handshake(engine: &Engine, conn: &mut Conn, timeout: Duration) -> LinkR
     let port = if announced > 0 {
         announced
     } else {
-        i64::from(LISTENING_PORT.load(std::sync::atomic::Ordering::Relaxed))
+        config.get_i64("port")
     };
     conn.send(&[b"REPLCONF", b"listening-port", port.to_string().as_bytes()])
         .await?;

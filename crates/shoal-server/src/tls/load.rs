@@ -72,6 +72,13 @@ pub(crate) fn build(s: &Settings) -> Result<ServerConfig, String> {
     });
     let versions = protocol_versions(&s.protocols)?;
     let verifier = if s.auth == AuthClients::No {
+        // Trusted CAs are still read when given, as Redis does: a bad file is an error.
+        if !s.ca_file.is_empty() {
+            add_roots(&mut RootCertStore::empty(), &s.ca_file)?;
+        }
+        if !s.ca_dir.is_empty() {
+            add_dir(&mut RootCertStore::empty(), &s.ca_dir)?;
+        }
         WebPkiClientVerifier::no_client_auth()
     } else {
         let roots = trusted_roots(s)?;
@@ -137,16 +144,6 @@ pub(crate) fn load_key(path: &str, pass: &str) -> Result<PrivateKeyDer<'static>,
     Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         plain.as_bytes().to_vec(),
     )))
-}
-
-/// True if `path` holds a private key this module can load (an encrypted one counts: its
-/// password may be set after it).
-pub(crate) fn looks_like_key(path: &str) -> Result<(), String> {
-    match load_key(path, "") {
-        Ok(_) => Ok(()),
-        Err(e) if e.contains("tls-key-file-pass is not set") => Ok(()),
-        Err(e) => Err(e),
-    }
 }
 
 /// The CAs of `tls-ca-cert-file` and every certificate file in `tls-ca-cert-dir`.

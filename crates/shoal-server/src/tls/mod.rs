@@ -15,9 +15,6 @@ use std::sync::Arc;
 use std::time::SystemTime;
 use tokio_rustls::TlsAcceptor;
 
-/// The wording of Redis's refusal of a TLS parameter it could not apply.
-const UPDATE_FAILED: &str = "Unable to update TLS configuration. Check server logs.";
-
 /// The context in use and what it was built from.
 struct Loaded {
     /// Configuration version it was checked against.
@@ -105,30 +102,15 @@ impl TlsContext {
     }
 }
 
-/// Makes CONFIG SET (and start-up configuration) refuse `tls-*` values that cannot load.
+/// Makes CONFIG SET refuse, while TLS is on, `tls-*` values the context cannot be built
+/// from (taken together: a certificate must match its key), as Redis does.
 pub fn install_checks() {
-    shoal_engine::tls_params::install_check(check);
+    shoal_engine::tls_params::install_context_check(check_context);
 }
 
-/// The check run on each `tls-*` value before it is accepted: files must load, words must
-/// name protocols and suites rustls has.
-fn check(name: &str, value: &str) -> Result<(), String> {
-    if value.is_empty() {
-        return Ok(());
-    }
-    let done = match name {
-        "tls-cert-file" | "tls-ca-cert-file" => load::load_certs(value).map(drop),
-        "tls-key-file" => load::looks_like_key(value),
-        "tls-ca-cert-dir" => load::add_dir(&mut rustls::RootCertStore::empty(), value),
-        "tls-protocols" => load::protocol_versions(value).map(drop),
-        "tls-ciphers" => load::cipher_suites(value, "").map(drop),
-        "tls-ciphersuites" => load::cipher_suites("", value).map(drop),
-        _ => Ok(()),
-    };
-    done.map_err(|e| {
-        tracing::warn!("{e}");
-        UPDATE_FAILED.to_string()
-    })
+/// Builds the whole context from `config`, as the next connection would.
+fn check_context(config: &shoal_engine::Config) -> Result<(), String> {
+    load::build(&Settings::of(config)).map(drop)
 }
 
 #[cfg(test)]

@@ -39,16 +39,12 @@ fn cipher_lists_use_openssl_names_and_exclusions() {
 }
 
 #[test]
-fn checks_refuse_missing_files_with_redis_wording() {
-    assert_eq!(check("tls-cert-file", ""), Ok(()));
-    assert_eq!(
-        check("tls-cert-file", "/nonexistent/cert.pem"),
-        Err(UPDATE_FAILED.to_string())
-    );
-    assert!(check("tls-key-file", "/nonexistent/key.pem").is_err());
-    assert!(check("tls-ca-cert-dir", "/nonexistent-dir").is_err());
-    assert!(check("tls-protocols", "TLSv9").is_err());
-    assert_eq!(check("tls-protocols", "TLSv1.2"), Ok(()));
+fn the_context_check_reads_every_file_given() {
+    let config = shoal_engine::Config::new();
+    assert!(check_context(&config).is_err_and(|e| e.contains("tls-cert-file")));
+    let _ = config.set("tls-cert-file", "/nonexistent/cert.pem");
+    let _ = config.set("tls-key-file", "/nonexistent/key.pem");
+    assert!(check_context(&config).is_err_and(|e| e.contains("/nonexistent/cert.pem")));
 }
 
 #[test]

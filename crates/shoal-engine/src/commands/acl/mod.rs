@@ -279,7 +279,8 @@ fn save(ctx: &mut Ctx<'_>) -> CmdResult {
 }
 
 /// `ACL LOAD`: replaces every user with the ACL file's, or changes nothing if it has
-/// errors; clients of users that no longer exist are closed.
+/// errors; clients of users that no longer exist are closed, and so are subscribers whose
+/// subscriptions their user's new rules no longer allow.
 fn load(ctx: &mut Ctx<'_>) -> CmdResult {
     let path = aclfile(ctx)?;
     let inner = ctx.engine();
@@ -292,6 +293,11 @@ fn load(ctx: &mut Ctx<'_>) -> CmdResult {
         .map(|u| u.name.clone())
         .filter(|n| !users.contains_key(n))
         .collect();
+    for (name, new) in &users {
+        if let Some(old) = inner.acl.get(name) {
+            inner.acl_kill_subscribers_if_needed(&old, new);
+        }
+    }
     inner.acl.replace_all(users);
     inner.acl_kill_clients_of(&gone);
     Ok(Frame::ok())

@@ -55,6 +55,14 @@ fn config_set(ctx: &mut Ctx<'_>) -> CmdResult {
             return Err(CmdError::text(e.to_string()));
         }
     }
+    if let Err((name, reason)) = crate::tls_params::apply(ctx.engine(), &pairs) {
+        for (name, _, old) in &pairs {
+            let _ = config.set_startup(name, old);
+        }
+        return Err(CmdError::text(
+            crate::config::ConfigError::Invalid { name, reason }.to_string(),
+        ));
+    }
     crate::acl::config_changed(ctx.engine(), pairs.iter().map(|(n, _, _)| n.as_str()));
     Ok(Frame::ok())
 }
@@ -66,7 +74,8 @@ fn config_rewrite(ctx: &mut Ctx<'_>) -> CmdResult {
     if path.is_empty() {
         return Err(CmdError::Msg("The server is running without a config file"));
     }
-    rewrite_file(config, std::path::Path::new(&path))
+    let users = crate::acl::config_file_lines(ctx.engine());
+    rewrite_file(config, std::path::Path::new(&path), &users)
         .map_err(|e| CmdError::text(format!("Rewriting config file: {}", describe(&e))))?;
     Ok(Frame::ok())
 }
