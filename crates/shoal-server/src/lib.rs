@@ -25,4 +25,5 @@ mod tls;
 pub use config_file::{apply_args, apply_text, ConfigFileError};
 pub use listener::{io_threads, serve, serve_tls, ServerHandle};
 pub use rebind::{bind_all, Listeners};
+pub use replication::LinkRuntime;
 pub use tls::{install_checks, TlsContext};

@@ -15,6 +15,8 @@ pub struct Config {
     pub(crate) commands: Vec<shoal_engine::custom::CustomCommand>,
     /// The directory given to [`Config::data_dir`], created before the directives apply.
     pub(crate) data_dir: Option<String>,
+    /// Writes forwarded to the primary return once the local copy holds them.
+    pub(crate) read_your_writes: bool,
 }
 
 impl Config {
@@ -44,6 +46,24 @@ impl Config {
     /// ```
     pub fn command(mut self, command: shoal_engine::custom::CustomCommand) -> Config {
         self.commands.push(command);
+        self
+    }
+
+    /// Makes the instance a read replica of the primary at `addr` (`"host:port"`, a Shoal or
+    /// a Redis): it loads the primary's data and follows its writes in the background.
+    /// Reads are served from the local copy; writes made through the handle go to the
+    /// primary (see [`Config::read_your_writes`]); [`crate::Shoal::replica_status`] shows
+    /// the link. Authenticate with `masteruser` / `masterauth` through [`Config::set`].
+    pub fn replica_of(self, addr: &str) -> Config {
+        let (host, port) = addr.rsplit_once(':').unwrap_or((addr, "6379"));
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        self.set("replicaof", &format!("{host} {port}"))
+    }
+
+    /// With [`Config::replica_of`]: a write sent to the primary returns only once the local
+    /// copy has applied it (up to `repl-timeout`), so a read right after sees it.
+    pub fn read_your_writes(mut self, on: bool) -> Config {
+        self.read_your_writes = on;
         self
     }
 

@@ -22,6 +22,9 @@ pub enum Error {
     /// The data on disk (the append-only file) could not be loaded at open.
     #[error("persistence: {0}")]
     Persistence(String),
+    /// An embedded replica could not forward a write or see it applied.
+    #[error("replication: {0}")]
+    Replication(String),
     /// A socket error (serve).
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -29,6 +29,7 @@ mod error;
 mod keys;
 mod options;
 mod pubsub;
+mod replica;
 mod reply_future;
 mod strings;
 mod transaction;
@@ -38,6 +39,7 @@ pub use config::Config;
 pub use error::Error;
 pub use options::{Expiry, ScanOptions, SetCondition, SetOptions, Ttl};
 pub use pubsub::{Message, Subscription};
+pub use replica::ReplicaStatus;
 pub use reply_future::ReplyFuture;
 pub use shoal_engine::command::{acl, flags, CommandSpec};
 pub use shoal_engine::custom::CustomCommand;
@@ -57,6 +59,8 @@ pub struct Shoal {
     session: Mutex<Session>,
     /// This handle's cache hits and misses.
     counters: cache::Counters,
+    /// The link to the primary of an embedded replica, shared by every handle.
+    upstream: Option<std::sync::Arc<replica::Upstream>>,
 }
 
 /// The result of a typed call.
@@ -94,11 +98,18 @@ impl Shoal {
                 .map_err(|e| Error::Persistence(e.to_string()))?;
         }
         engine.start_background();
+        let upstream = if engine.inner().repl.is_replica() {
+            let up = replica::Upstream::start(&engine, config.read_your_writes)?;
+            Some(std::sync::Arc::new(up))
+        } else {
+            None
+        };
         let session = Mutex::new(engine.session());
         Ok(Shoal {
             engine,
             session,
             counters: Default::default(),
+            upstream,
         })
     }
 
@@ -137,6 +148,9 @@ impl Shoal {
     }
 
     pub(crate) fn call(&self, args: Vec<Bytes>) -> Result<Frame> {
+        if let Some(reply) = self.forwarded(&args) {
+            return reply;
+        }
         let mark = self.engine.write_mark();
         let reply = self.session().call(args);
         // With `appendfsync always`, a write returns once it is on disk.
@@ -146,6 +160,9 @@ impl Shoal {
 
     /// Runs a command that may block (BLPOP, ...), waiting on this thread for its reply.
     pub(crate) fn call_blocking(&self, args: Vec<Bytes>) -> Result<Frame> {
+        if let Some(reply) = self.forwarded(&args) {
+            return reply;
+        }
         let mark = self.engine.write_mark();
         let reply = self.session().call_blocking(args);
         self.engine.wait_durable(mark);
@@ -196,6 +213,23 @@ impl Shoal {
         Ok(ServerHandle::start(self.engine.clone(), addr)?)
     }
 
+    /// On a read replica, a write goes to the primary.
+    fn forwarded(&self, args: &[Bytes]) -> Option<Result<Frame>> {
+        let up = self.upstream.as_ref()?;
+        if !replica::Upstream::forwards(&self.engine, args) {
+            return None;
+        }
+        let db = self.session.lock().state().db;
+        Some(up.forward(&self.engine, db, args))
+    }
+
+    /// How this instance follows its primary, if it is a read replica
+    /// ([`Config::replica_of`]): whether the link is up, the offset applied, the time since
+    /// the primary was last heard from.
+    pub fn replica_status(&self) -> Option<ReplicaStatus> {
+        replica::status(&self.engine)
+    }
+
     /// Switches this handle to database `index` (SELECT).
     pub fn select(&self, index: usize) -> Result<()> {
         self.execute(&["SELECT", &index.to_string()]).map(drop)
@@ -215,6 +249,7 @@ impl Clone for Shoal {
             engine: self.engine.clone(),
             session: Mutex::new(self.engine.session()),
             counters: Default::default(),
+            upstream: self.upstream.clone(),
         }
     }
 }

@@ -187,6 +187,20 @@ pub(crate) fn write_header(
     aux(sink, "aof-base", "0")
 }
 
+/// The replication position, so a replica restarted from this file can continue from its
+/// primary's backlog (Redis's `repl-stream-db`, `repl-id`, `repl-offset`).
+pub(crate) fn write_repl_aux(
+    sink: &mut Sink<impl Write>,
+    at: &crate::repl::SavedPosition,
+) -> std::io::Result<()> {
+    let (Some(id), Some(offset)) = (&at.replid, at.offset) else {
+        return Ok(());
+    };
+    aux(sink, "repl-stream-db", &at.db.to_string())?;
+    aux(sink, "repl-id", id)?;
+    aux(sink, "repl-offset", &offset.to_string())
+}
+
 /// One FUNCTION2 record per library.
 pub(crate) fn write_libraries(
     sink: &mut Sink<impl Write>,

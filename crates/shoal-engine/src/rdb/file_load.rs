@@ -40,6 +40,9 @@ struct Loader<'a> {
     now_ms: u64,
     db: usize,
     stats: LoadStats,
+    /// The replication position the file was saved at (`repl-id`, `repl-offset`,
+    /// `repl-stream-db` AUX fields).
+    repl: crate::repl::SavedPosition,
 }
 
 /// Reads `path` and stores its keys (and function libraries) in `inner`'s keyspace.
@@ -56,6 +59,7 @@ pub fn load_file(inner: &Inner, path: &Path, lim: Limits) -> Result<LoadStats, R
         now_ms: inner.now_ms(),
         db: 0,
         stats: LoadStats::default(),
+        repl: Default::default(),
     };
     let corrupt = |offset: usize, reason: String| RdbError::Corrupt {
         path: path.display().to_string(),
@@ -81,6 +85,7 @@ pub fn load_file(inner: &Inner, path: &Path, lim: Limits) -> Result<LoadStats, R
             return Err(corrupt(covered, "wrong RDB checksum".into()));
         }
     }
+    inner.repl.restore(inner, &l.repl);
     Ok(l.stats)
 }
 
@@ -209,6 +214,7 @@ impl Loader<'_> {
                 }
                 op::AUX => {
                     let (k, v) = (r.string()?, r.string()?);
+                    self.repl_aux(&k, &v);
                     tracing::debug!(
                         "RDB aux field {}: {}",
                         String::from_utf8_lossy(&k),
@@ -293,6 +299,18 @@ impl Loader<'_> {
         }
         self.stats.keys += 1;
         Ok(())
+    }
+}
+
+impl Loader<'_> {
+    fn repl_aux(&mut self, k: &[u8], v: &[u8]) {
+        let text = String::from_utf8_lossy(v);
+        match k {
+            b"repl-id" if v.len() == 40 => self.repl.replid = Some(text.into_owned()),
+            b"repl-offset" => self.repl.offset = text.parse().ok(),
+            b"repl-stream-db" => self.repl.db = text.parse().unwrap_or(0),
+            _ => {}
+        }
     }
 }
 

@@ -72,6 +72,8 @@ pub struct Snapshot {
     version: u16,
     libraries: Vec<Vec<u8>>,
     finished: bool,
+    /// The replication position at the snapshot's point, saved as AUX fields.
+    repl: crate::repl::SavedPosition,
 }
 
 /// Starts a snapshot of the whole keyspace as it is now. The caller holds the keyspace
@@ -101,6 +103,7 @@ pub fn begin(inner: &Inner, opts: SaveOptions) -> Option<Snapshot> {
     }
     Some(Snapshot {
         libraries: file::library_codes(inner),
+        repl: inner.repl.saved_position(inner),
         inner: me,
         cap,
         census,
@@ -160,6 +163,7 @@ impl Snapshot {
             failed: None,
         };
         if let Err(e) = file::write_header(&self.inner, &mut o.sink, self.version, &self.cap.opts)
+            .and_then(|()| file::write_repl_aux(&mut o.sink, &self.repl))
             .and_then(|()| file::write_libraries(&mut o.sink, &self.libraries, &self.cap.opts))
         {
             o.failed = Some(e);

@@ -96,6 +96,8 @@ pub struct Repl {
     last_ping_ms: AtomicU64,
     /// When the last replica left (engine ms), for `repl-backlog-ttl`.
     alone_since_ms: AtomicU64,
+    /// The database the primary's stream selected last (a replica's master client).
+    stream_db: std::sync::atomic::AtomicUsize,
     /// Full syncs served (INFO `sync_full`).
     pub sync_full: AtomicU64,
     /// Partial resyncs accepted (INFO `sync_partial_ok`).
@@ -139,6 +141,7 @@ impl Repl {
             last_ping_ms: AtomicU64::new(0),
             alone_since_ms: AtomicU64::new(0),
             min_replicas_index: std::sync::OnceLock::new(),
+            stream_db: std::sync::atomic::AtomicUsize::new(0),
             sync_full: AtomicU64::new(0),
             sync_partial_ok: AtomicU64::new(0),
             sync_partial_err: AtomicU64::new(0),
@@ -417,6 +420,56 @@ impl Repl {
         } else {
             ("?".into(), -1)
         }
+    }
+}
+
+/// A replication position as a snapshot records it.
+#[derive(Clone, Debug, Default)]
+pub struct SavedPosition {
+    /// The replication id.
+    pub replid: Option<String>,
+    /// The offset of the last byte of the stream in the snapshot.
+    pub offset: Option<u64>,
+    /// The database the primary's stream had selected.
+    pub db: usize,
+}
+
+impl Repl {
+    /// Where the stream stands, for a snapshot taken now (nothing without a backlog).
+    pub(crate) fn saved_position(&self, inner: &Inner) -> SavedPosition {
+        let (active, _, _) = inner.effects.stream.info();
+        if !active {
+            return SavedPosition::default();
+        }
+        SavedPosition {
+            replid: Some(self.ids.lock().replid.clone()),
+            offset: Some(inner.effects.stream.end()),
+            db: self.stream_db.load(Relaxed),
+        }
+    }
+
+    /// After loading a snapshot at start-up: a replica takes the position it records as
+    /// its own, so its first PSYNC can continue from the primary's backlog.
+    pub(crate) fn restore(&self, inner: &Inner, at: &SavedPosition) {
+        let (Some(id), Some(offset)) = (&at.replid, at.offset) else {
+            return;
+        };
+        if !self.is_replica() || self.link_up() {
+            return;
+        }
+        self.ids.lock().replid = id.clone();
+        inner.effects.stream.reset(offset);
+        self.stream_db.store(at.db, Relaxed);
+    }
+
+    /// Notes the database the primary's stream has selected (saved with snapshots).
+    pub fn set_stream_db(&self, db: usize) {
+        self.stream_db.store(db, Relaxed);
+    }
+
+    /// The database the primary's stream had selected when last noted.
+    pub fn stream_db(&self) -> usize {
+        self.stream_db.load(Relaxed)
     }
 }
 

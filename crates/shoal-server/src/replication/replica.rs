@@ -178,7 +178,7 @@ async fn link(
     });
     // A master client killed by CLIENT KILL is replaced, keeping its selected database
     // (the stream continues where it was).
-    let mut db = 0;
+    let mut db = repl.stream_db();
     if master.as_ref().is_some_and(|s| s.should_close()) {
         db = master.take().map_or(0, |s| s.state().db);
     }
@@ -454,6 +454,7 @@ async fn apply(
         repl.proxy(inner, &raw);
     }
     conn.buf = work;
+    repl.set_stream_db(session.state().db);
     for ack in acks {
         conn.send(&[b"REPLCONF", b"ACK", ack.to_string().as_bytes()])
             .await?;
