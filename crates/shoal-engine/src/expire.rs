@@ -16,7 +16,7 @@ const SAMPLE: usize = 20;
 
 pub(crate) fn active_expire_cycle(inner: &Inner) -> usize {
     // A replica deletes expired keys only when its primary's DEL arrives.
-    if inner.repl.is_replica() {
+    if inner.repl.keeps_expired() {
         return 0;
     }
     let hz = inner.config.get_i64("hz").clamp(1, 500) as u64;

@@ -329,6 +329,19 @@ impl Session {
         &self.engine
     }
 
+    /// Whether `args` must wait while writes are paused (a FAILOVER): writes and commands
+    /// that may write (scripts, functions, PUBLISH), except on the primary's own link.
+    pub fn paused(&self, args: &[Bytes]) -> bool {
+        let inner = &self.engine.inner;
+        if !inner.repl.writes_paused() || self.state.master_link {
+            return false;
+        }
+        use crate::command::flags;
+        args.first()
+            .and_then(|name| inner.table.get(name))
+            .is_some_and(|spec| spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE))
+    }
+
     /// True once CLIENT KILL targeted this session or QUIT asked to close.
     pub fn should_close(&self) -> bool {
         self.state.close_after_reply || self.state.handle.is_killed()

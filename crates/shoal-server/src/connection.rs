@@ -170,6 +170,16 @@ impl<S: Stream> Connection<S> {
                 match self.execute_buffered(&mut input, &mut output) {
                     Batch::NeedMore => break None,
                     Batch::Close(Close::OutputLimit) => return Close::OutputLimit,
+                    Batch::Paused => {
+                        if !self.flush(&mut output).await {
+                            return Close::Peer;
+                        }
+                        let engine = self.session.engine().clone();
+                        tokio::select! {
+                            _ = engine.inner().repl.unpaused() => {}
+                            _ = &mut self.closing => return Close::Peer,
+                        }
+                    }
                     Batch::Takeover => {
                         if !self.flush(&mut output).await {
                             return Close::Peer;
@@ -381,6 +391,14 @@ impl<S: Stream> Connection<S> {
                     if args.is_empty() {
                         continue;
                     }
+                    if self.session.paused(&args) {
+                        // A failover pauses writes: this one runs once it ends.
+                        let mut again = BytesMut::new();
+                        shoal_resp::encode_command(&args, &mut again);
+                        again.extend_from_slice(input);
+                        *input = again;
+                        return Batch::Paused;
+                    }
                     let outcome = self.session.run(args);
                     let before = std::mem::take(&mut self.session.state_mut().before_reply);
                     let proto = self.session.state().protocol;
@@ -435,6 +453,8 @@ enum Batch {
     Blocked(Pending),
     /// PSYNC or SYNC: the connection becomes a replica's link.
     Takeover,
+    /// A write waits for a failover's pause to end (it is back at the head of the input).
+    Paused,
 }
 
 #[cfg(unix)]

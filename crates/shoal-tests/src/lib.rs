@@ -3,6 +3,7 @@
 
 pub mod cachetrace;
 pub mod process;
+pub mod proxy;
 pub mod tls_support;
 pub mod workload;
 

@@ -5,6 +5,7 @@
 
 use redis::Connection;
 use shoal_tests::process::ServerProcess;
+use shoal_tests::proxy::Proxy;
 use shoal_tests::{eventually, key_contents, RedisServer};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -488,4 +489,93 @@ fn shoal_follows_a_redis_primary() {
     fill_every_type(&mut p, "resumed");
     assert_converged(&mut p, &mut r);
     assert_eq!(info_field(&mut p, "stats", "sync_partial_ok"), "1");
+}
+
+#[test]
+fn a_link_cut_by_the_network_resumes_with_a_partial_resync() {
+    let primary = shoal(&[]);
+    let mut p = primary.client();
+    let proxy = Proxy::start(primary.port);
+    let replica = replica_of(proxy.port, &[]);
+    let mut r = replica.client();
+    fill_every_type(&mut p, "a");
+    assert_converged(&mut p, &mut r);
+    // A cut, then the primary unreachable while writes go on, then healed.
+    proxy.refuse(true);
+    fill_every_type(&mut p, "b");
+    assert!(eventually(SYNC, || info_field(
+        &mut r,
+        "replication",
+        "master_link_status"
+    ) == "down"));
+    proxy.refuse(false);
+    assert_converged(&mut p, &mut r);
+    proxy.cut();
+    fill_every_type(&mut p, "c");
+    assert_converged(&mut p, &mut r);
+    assert_eq!(info_field(&mut p, "stats", "sync_full"), "1");
+    assert_eq!(info_field(&mut p, "stats", "sync_partial_ok"), "2");
+}
+
+#[test]
+fn a_disk_based_sync_and_the_old_sync_command_carry_the_same_data() {
+    let primary = shoal(&["--repl-diskless-sync", "no"]);
+    let mut p = primary.client();
+    fill_every_type(&mut p, "disk");
+    let replica = replica_of(primary.port, &[]);
+    let mut r = replica.client();
+    assert_converged(&mut p, &mut r);
+    // SYNC: the payload with its length, then the stream, without a +FULLRESYNC line.
+    let mut raw =
+        std::net::TcpStream::connect(("127.0.0.1", primary.port)).unwrap_or_else(|e| panic!("{e}"));
+    use std::io::{Read, Write};
+    raw.write_all(b"SYNC\r\n").unwrap_or_else(|e| panic!("{e}"));
+    let _ = raw.set_read_timeout(Some(SYNC));
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got
+        .windows(9)
+        .any(|w| w == b"REDIS0010" || w == b"REDIS0012")
+    {
+        let n = raw.read(&mut buf).unwrap_or(0);
+        assert!(n > 0, "SYNC sent {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        got.starts_with(b"$"),
+        "{:?}",
+        String::from_utf8_lossy(&got[..got.len().min(40)])
+    );
+}
+
+#[test]
+fn failover_hands_the_primary_role_to_a_replica() {
+    let a = shoal(&[]);
+    let b = replica_of(a.port, &[]);
+    let c = replica_of(a.port, &[]);
+    let (mut ca, mut cb, mut cc) = (a.client(), b.client(), c.client());
+    fill_every_type(&mut ca, "before");
+    assert_converged(&mut ca, &mut cb);
+    assert_converged(&mut ca, &mut cc);
+    run(
+        &mut ca,
+        &format!("FAILOVER TO 127.0.0.1 {} TIMEOUT 20000", b.port),
+    );
+    assert!(eventually(SYNC, || {
+        info_field(&mut cb, "replication", "role") == "master"
+            && info_field(&mut ca, "replication", "master_link_status") == "up"
+            && info_field(&mut ca, "replication", "master_failover_state") == "no-failover"
+    }));
+    assert_eq!(
+        info_field(&mut ca, "replication", "master_port"),
+        b.port.to_string()
+    );
+    // A write sent to the old primary now meets a replica.
+    let err = refused(cmd(&mut ca, &["SET", "k", "v"]), "write on the old primary");
+    assert_eq!(err.code(), Some("READONLY"));
+    fill_every_type(&mut cb, "after");
+    assert_converged(&mut cb, &mut ca);
+    // C followed A, now a replica of B: it continues through A.
+    assert_converged(&mut cb, &mut cc);
+    assert_eq!(info_field(&mut cb, "stats", "sync_full"), "0");
 }

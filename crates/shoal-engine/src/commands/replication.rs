@@ -138,8 +138,89 @@ fn replconf_pairs(ctx: &mut Ctx<'_>, hello: &mut Hello) -> CmdResult {
 fn psync(ctx: &mut Ctx<'_>) -> CmdResult {
     let replid = ctx.args.bytes()?;
     let offset = ctx.args.int()?;
-    ctx.args.finish()?;
+    if ctx.args.remaining() > 0 && ctx.args.eat("FAILOVER") {
+        // The primary hands over to this replica: take over if we share its history.
+        let inner = ctx.engine();
+        let mine = inner.repl.position(inner).0;
+        if replid.as_ref() != mine.as_bytes() {
+            return Err(CmdError::Msg("PSYNC FAILOVER replid must match my replid."));
+        }
+        if inner.repl.is_replica() {
+            tracing::info!("FAILOVER requested by my primary: taking over");
+            inner.repl.promote(inner);
+        }
+    }
     take_over(ctx, replid, offset, false)
+}
+
+/// `FAILOVER [TO host port [FORCE]] [TIMEOUT ms]` / `FAILOVER ABORT`.
+fn failover(ctx: &mut Ctx<'_>) -> CmdResult {
+    let inner = ctx.engine();
+    if ctx.args.remaining() == 1 && ctx.args.eat("ABORT") {
+        if !inner
+            .repl
+            .abort_failover(inner, "aborted by FAILOVER ABORT")
+        {
+            return Err(CmdError::Msg("No failover in progress."));
+        }
+        return Ok(Frame::ok());
+    }
+    let (mut target, mut timeout, mut force) = (None, None, false);
+    while ctx.args.remaining() > 0 {
+        if target.is_none() && ctx.args.remaining() >= 3 && ctx.args.eat("TO") {
+            let host = String::from_utf8_lossy(&ctx.args.bytes()?).into_owned();
+            let port = ctx.args.int()?;
+            target = Some((host, port.clamp(0, 65535) as u16));
+        } else if timeout.is_none() && ctx.args.remaining() >= 2 && ctx.args.eat("TIMEOUT") {
+            let ms = ctx.args.int()?;
+            if ms <= 0 {
+                return Err(CmdError::Msg("FAILOVER timeout must be greater than 0"));
+            }
+            timeout = Some(ms as u64);
+        } else if !force && ctx.args.eat("FORCE") {
+            force = true;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let repl = &inner.repl;
+    if repl.failover_state() != "no-failover" {
+        return Err(CmdError::Msg("FAILOVER already in progress."));
+    }
+    if repl.is_replica() {
+        return Err(CmdError::Msg(
+            "FAILOVER is not valid when server is a replica.",
+        ));
+    }
+    let replicas = repl.replicas();
+    if replicas.is_empty() {
+        return Err(CmdError::Msg("FAILOVER requires connected replicas."));
+    }
+    if force && (timeout.is_none() || target.is_none()) {
+        return Err(CmdError::Msg(
+            "FAILOVER with force option requires both a timeout and target HOST and IP.",
+        ));
+    }
+    if let Some((host, port)) = &target {
+        match replicas.iter().find(|r| r.ip == *host && r.port == *port) {
+            None => {
+                return Err(CmdError::Msg(
+                    "FAILOVER target HOST and PORT is not a replica.",
+                ))
+            }
+            Some(r) if r.state != "online" => {
+                return Err(CmdError::Msg("FAILOVER target replica is not online."))
+            }
+            Some(_) => {}
+        }
+    }
+    tracing::info!("FAILOVER requested by client {}", ctx.session.id());
+    repl.start_failover(crate::repl::failover_run(
+        target,
+        timeout.map_or(0, |t| ctx.now_ms + t),
+        force,
+    ));
+    Ok(Frame::ok())
 }
 
 /// `SYNC`: the pre-PSYNC form; a full sync without the `+FULLRESYNC` line.
@@ -209,6 +290,16 @@ pub const COMMANDS: &[CommandSpec] = &[
         .doc(
             "Waits until the given number of replicas acknowledged this connection's writes, or the timeout.",
             "3.0.0",
+            "O(1)",
+        ),
+    CommandSpec::new("failover", failover)
+        .arity(-1)
+        .flags(flags::ADMIN | flags::NOSCRIPT | flags::STALE)
+        .acl(ADMIN_ACL)
+        .group(Group::Server)
+        .doc(
+            "Hands this primary's role over to one of its replicas, pausing writes meanwhile.",
+            "6.2.0",
             "O(1)",
         ),
     CommandSpec::new("replconf", replconf)

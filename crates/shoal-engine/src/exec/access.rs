@@ -143,9 +143,9 @@ impl<'c> Access<'c> {
         }
         match db.expire_of_key(key) {
             Some(at) if at < now => {
-                if inner.repl.is_replica() {
+                if inner.repl.keeps_expired() {
                     // A replica hides the key from its own clients and keeps it for the
-                    // primary's stream, whose DEL removes it.
+                    // primary's stream, whose DEL removes it (so does a paused primary).
                     return inner.repl.hides_expired();
                 }
                 db.remove(key);
@@ -159,7 +159,7 @@ impl<'c> Access<'c> {
     /// Looks a key up for reading: expires it if due, counts a hit or miss, and touches its
     /// access time.
     pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
-        if self.expire_if_needed(key) && self.inner.repl.is_replica() {
+        if self.expire_if_needed(key) && self.inner.repl.keeps_expired() {
             self.inner.stats.keyspace_misses.fetch_add(1, Relaxed);
             return None;
         }
@@ -207,7 +207,7 @@ impl<'c> Access<'c> {
 
     /// True if `key` exists (after passive expiry), without touching or counting it.
     pub fn exists(&mut self, key: &[u8]) -> bool {
-        if self.expire_if_needed(key) && self.inner.repl.is_replica() {
+        if self.expire_if_needed(key) && self.inner.repl.keeps_expired() {
             return false;
         }
         self.db_mut_of(key).get(key).is_some()

@@ -21,7 +21,7 @@ impl<'c> Access<'c> {
     /// Looks a key up for reading without touching its access time (TTL, TYPE, OBJECT):
     /// expires it if due and counts a hit or miss.
     pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
-        if self.expire_if_needed(key) && self.inner.repl.is_replica() {
+        if self.expire_if_needed(key) && self.inner.repl.keeps_expired() {
             self.inner.stats.keyspace_misses.fetch_add(1, Relaxed);
             return None;
         }

@@ -7,6 +7,7 @@
 //! in the server, which installs a [`LinkStarter`] for the replica side.
 
 pub(crate) mod backlog;
+mod failover;
 pub mod link;
 pub(crate) mod pipe;
 pub(crate) mod stream;
@@ -96,6 +97,11 @@ pub struct Repl {
     last_ping_ms: AtomicU64,
     /// When the last replica left (engine ms), for `repl-backlog-ttl`.
     alone_since_ms: AtomicU64,
+    /// FAILOVER's state.
+    failover: failover::Failover,
+    /// Writes wait while set (FAILOVER).
+    paused: AtomicBool,
+    unpause_wakers: Mutex<Vec<std::task::Waker>>,
     /// The database the primary's stream selected last (a replica's master client).
     stream_db: std::sync::atomic::AtomicUsize,
     /// Full syncs served (INFO `sync_full`).
@@ -142,6 +148,9 @@ impl Repl {
             alone_since_ms: AtomicU64::new(0),
             min_replicas_index: std::sync::OnceLock::new(),
             stream_db: std::sync::atomic::AtomicUsize::new(0),
+            failover: Default::default(),
+            paused: AtomicBool::new(false),
+            unpause_wakers: Mutex::new(Vec::new()),
             sync_full: AtomicU64::new(0),
             sync_partial_ok: AtomicU64::new(0),
             sync_partial_err: AtomicU64::new(0),
@@ -156,7 +165,13 @@ impl Repl {
     /// Whether a read of a key past its deadline must hide it without deleting it (a
     /// replica, outside the primary's stream).
     pub(crate) fn hides_expired(&self) -> bool {
-        self.is_replica() && !APPLYING.with(Cell::get)
+        (self.is_replica() && !APPLYING.with(Cell::get)) || self.writes_paused()
+    }
+
+    /// Whether keys past their deadline stay in place: on a replica (its primary's DEL
+    /// removes them) and while writes are paused (a failover: the stream must not grow).
+    pub(crate) fn keeps_expired(&self) -> bool {
+        self.is_replica() || self.writes_paused()
     }
 
     /// The current link generation: a link whose generation is older must end.
@@ -381,6 +396,7 @@ impl Repl {
         stream.set_limits(keep, slack);
         let has_replicas = !self.replicas.lock().is_empty();
         let period = inner.config.get_i64("repl-ping-replica-period").max(1) as u64 * 1000;
+        self.failover_cron(inner, now);
         if has_replicas
             && !self.is_replica()
             && now.saturating_sub(self.last_ping_ms.load(Relaxed)) >= period
@@ -420,6 +436,20 @@ impl Repl {
         } else {
             ("?".into(), -1)
         }
+    }
+}
+
+/// A failover run starting to wait for its target.
+pub(crate) fn failover_run(
+    target: Option<(String, u16)>,
+    deadline_ms: u64,
+    force: bool,
+) -> failover::Run {
+    failover::Run {
+        phase: failover::Phase::WaitingForSync,
+        target,
+        deadline_ms,
+        force,
     }
 }
 

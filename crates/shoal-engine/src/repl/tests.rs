@@ -237,3 +237,87 @@ fn stale_data_and_too_few_replicas_refuse_as_redis_does() {
         Frame::Verbatim { .. }
     ));
 }
+
+#[test]
+fn failover_checks_its_arguments_and_state_as_redis_does() {
+    let mut h = Harness::new();
+    assert_eq!(
+        h.run(&["FAILOVER", "ABORT"]),
+        err("ERR No failover in progress.")
+    );
+    assert_eq!(
+        h.run(&["FAILOVER", "ABORT", "FORCE"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(h.run(&["FAILOVER", "foo"]), err("ERR syntax error"));
+    assert_eq!(h.run(&["FAILOVER", "TO", "x"]), err("ERR syntax error"));
+    assert_eq!(
+        h.run(&["FAILOVER", "TIMEOUT", "0"]),
+        err("ERR FAILOVER timeout must be greater than 0")
+    );
+    assert_eq!(
+        h.run(&["FAILOVER", "TIMEOUT", "10", "TIMEOUT", "20"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        h.run(&["FAILOVER", "TO", "127.0.0.1", "abc"]),
+        err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        h.run(&["FAILOVER"]),
+        err("ERR FAILOVER requires connected replicas.")
+    );
+    assert_eq!(
+        h.run(&["FAILOVER", "FORCE"]),
+        err("ERR FAILOVER requires connected replicas.")
+    );
+    assert_eq!(info_field(&mut h, "master_failover_state"), "no-failover");
+    let engine = h.engine.clone();
+    let inner = engine.inner();
+    inner.repl.add_replica(super::ReplicaInfo {
+        id: 99,
+        ip: "127.0.0.1".into(),
+        port: 7000,
+        state: "online",
+        ack: 0,
+        ack_ms: 0,
+    });
+    assert_eq!(
+        h.run(&["FAILOVER", "FORCE"]),
+        err("ERR FAILOVER with force option requires both a timeout and target HOST and IP.")
+    );
+    assert_eq!(
+        h.run(&["FAILOVER", "TO", "127.0.0.1", "1"]),
+        err("ERR FAILOVER target HOST and PORT is not a replica.")
+    );
+    assert_eq!(h.run(&["FAILOVER", "TO", "127.0.0.1", "7000"]), ok());
+    assert_eq!(
+        info_field(&mut h, "master_failover_state"),
+        "waiting-for-sync"
+    );
+    assert_eq!(
+        h.run(&["FAILOVER"]),
+        err("ERR FAILOVER already in progress.")
+    );
+    let mut s = h.other_session();
+    assert!(s.paused(&[
+        Bytes::from_static(b"SET"),
+        Bytes::from_static(b"k"),
+        Bytes::from_static(b"v")
+    ]));
+    assert!(!s.paused(&[Bytes::from_static(b"GET"), Bytes::from_static(b"k")]));
+    s.state_mut().master_link = true;
+    assert!(!s.paused(&[Bytes::from_static(b"SET")]));
+    assert_eq!(h.run(&["FAILOVER", "ABORT"]), ok());
+    assert_eq!(info_field(&mut h, "master_failover_state"), "no-failover");
+    assert!(!inner.repl.writes_paused());
+    assert_eq!(
+        h.run(&[
+            "PSYNC",
+            "0123456789012345678901234567890123456789",
+            "1",
+            "FAILOVER"
+        ]),
+        err("ERR PSYNC FAILOVER replid must match my replid.")
+    );
+}

@@ -90,7 +90,7 @@ pub fn info_section(inner: &Inner, out: &mut String) {
             r.ip, r.port, r.state, r.ack
         );
     }
-    line(out, "master_failover_state", "no-failover");
+    line(out, "master_failover_state", repl.failover_state());
     let ids = repl.ids.lock();
     line(out, "master_replid", &ids.replid);
     line(out, "master_replid2", &ids.replid2);

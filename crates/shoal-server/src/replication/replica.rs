@@ -48,6 +48,7 @@ async fn run(engine: Engine, gen: u64) {
             return;
         };
         if let Err(e) = link(&engine, gen, &up, &mut master).await {
+            engine.inner().repl.failover_link_failed(engine.inner());
             if current(&engine, gen) {
                 tracing::warn!("replication link to {}:{}: {e}", up.host, up.port);
             }
@@ -138,9 +139,23 @@ async fn link(
     repl.update_upstream(gen, |u| u.state = "handshake");
     handshake(engine, &mut conn, timeout).await?;
     let (replid, offset) = repl.psync_request(inner);
-    conn.send(&[b"PSYNC", replid.as_bytes(), offset.to_string().as_bytes()])
-        .await?;
+    let offset = offset.to_string();
+    let mut psync: Vec<&[u8]> = vec![b"PSYNC", replid.as_bytes(), offset.as_bytes()];
+    let failover = repl.failover_in_progress();
+    if failover {
+        // This server was the primary: the target takes over as it answers.
+        psync.push(b"FAILOVER");
+    }
+    conn.send(&psync).await?;
     let reply = conn.line(timeout).await?;
+    if failover {
+        if reply.starts_with("+FULLRESYNC") || reply.starts_with("+CONTINUE") {
+            repl.failover_done();
+        } else {
+            repl.failover_link_failed(inner);
+            return Err(format!("the failover target refused: {reply}"));
+        }
+    }
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let mut words = rest.split_whitespace();
         let id = words.next().unwrap_or_default().to_string();

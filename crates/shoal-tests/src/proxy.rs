@@ -1,0 +1,114 @@
+//! A fault-injecting TCP proxy on loopback: forwards every connection it accepts to a
+//! target, and on demand cuts every connection open through it (a link failure both ends
+//! see as a reset), or refuses new ones for a while (a partition).
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A running proxy; stops accepting when dropped.
+pub struct Proxy {
+    /// The port clients connect to.
+    pub port: u16,
+    state: Arc<State>,
+}
+
+struct State {
+    open: Mutex<Vec<TcpStream>>,
+    refusing: AtomicBool,
+    stopped: AtomicBool,
+}
+
+impl Proxy {
+    /// Starts forwarding a fresh loopback port to `127.0.0.1:target`.
+    pub fn start(target: u16) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("proxy: {e}"));
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("proxy: {e}"));
+        let _ = listener.set_nonblocking(true);
+        let state = Arc::new(State {
+            open: Mutex::new(Vec::new()),
+            refusing: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
+        });
+        let st = state.clone();
+        std::thread::spawn(move || accept_loop(listener, target, st));
+        Proxy { port, state }
+    }
+
+    /// Cuts every connection open through the proxy.
+    pub fn cut(&self) {
+        let mut open = self.state.open.lock().unwrap_or_else(|e| e.into_inner());
+        for s in open.drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// While set, new connections are closed at once (the target is unreachable).
+    pub fn refuse(&self, on: bool) {
+        self.state.refusing.store(on, Ordering::SeqCst);
+        if on {
+            self.cut();
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.state.stopped.store(true, Ordering::SeqCst);
+        self.cut();
+    }
+}
+
+fn accept_loop(listener: TcpListener, target: u16, st: Arc<State>) {
+    while !st.stopped.load(Ordering::SeqCst) {
+        let Ok((client, _)) = listener.accept() else {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        };
+        if st.refusing.load(Ordering::SeqCst) {
+            drop(client);
+            continue;
+        }
+        let _ = client.set_nonblocking(false);
+        let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+            continue;
+        };
+        let _ = client.set_nodelay(true);
+        let _ = server.set_nodelay(true);
+        let pairs = [
+            (client.try_clone(), server.try_clone()),
+            (server.try_clone(), client.try_clone()),
+        ];
+        {
+            let mut open = st.open.lock().unwrap_or_else(|e| e.into_inner());
+            open.push(client);
+            open.push(server);
+        }
+        for pair in pairs {
+            if let (Ok(from), Ok(to)) = pair {
+                std::thread::spawn(move || pump(from, to));
+            }
+        }
+    }
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream) {
+    let mut buf = [0u8; 32 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown(Shutdown::Both);
+    let _ = from.shutdown(Shutdown::Both);
+}
