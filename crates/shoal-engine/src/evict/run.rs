@@ -1,7 +1,7 @@
 //! Running eviction: the writer's bounded loop before a write, the cron's batches after the
 //! limit was lowered, the victim choice of each policy, and the deletion path.
 
-use super::bits::{self, Mode};
+use super::bits;
 use super::pool::{Candidate, Pool};
 use super::Policy;
 use crate::engine::Inner;
@@ -103,15 +103,18 @@ fn evict_random(inner: &Inner, policy: Policy, rng: &mut Rng) -> bool {
     false
 }
 
-/// How evictable an entry is under `policy`: higher goes first.
+/// How evictable an entry is under `policy`: higher goes first. LRU: milliseconds idle.
+/// LFU: the decayed counter, lowest first, and among equal counters the least recently
+/// used.
 fn score(inner: &Inner, policy: Policy, lru: u32, expire: Option<u64>, now_ms: u64) -> u64 {
     match policy {
         Policy::VolatileTtl => u64::MAX - expire.unwrap_or(u64::MAX),
         Policy::VolatileLfu | Policy::AllkeysLfu => {
             let decay = inner.config.get_at(inner.evict.idx.decay_time);
-            255 - u64::from(bits::lfu_decayed(lru, now_ms, decay))
+            let counter = u64::from(bits::lfu_decayed(lru, now_ms, decay));
+            ((255 - counter) << 8) | bits::lfu_idle_ticks(lru, now_ms)
         }
-        _ => bits::idle_secs(Mode::Clock, lru, now_ms),
+        _ => bits::clock_idle_ms(lru, now_ms),
     }
 }
 
