@@ -3,15 +3,18 @@
 //! ```text
 //!   clock policies (noeviction, *-lru, *-random, volatile-ttl):  4 ms ticks mod 2^32
 //!                        (wraps after ~199 days, as Redis's 24-bit second clock does)
-//!   LFU policies:        [256 ms ticks mod 2^8:8][minutes mod 2^16:16][log counter:8]
+//!   LFU policies:        [eviction epoch mod 2^8:8][minutes mod 2^16:16][log counter:8]
 //!   allkeys-adaptive:    [window:1][10 ms ticks mod 2^31:31]   (wraps after ~248 days)
 //! ```
 //! As in Redis, changing the policy at run time leaves existing keys with the other
 //! meaning until they are next touched. The clocks are finer than Redis's one-second LRU
 //! clock: at tens of thousands of requests a second, whole seconds tie nearly every key of
 //! a sample and sampled LRU degrades towards random eviction. The LFU stamp's spare byte
-//! keeps a coarse recency that breaks ties between equal counters (the least recently
-//! used goes first); it wraps after ~65 s, about when a counter decays anyway.
+//! keeps a recency that breaks ties between equal counters (the least recently used goes
+//! first), on a logical clock: the eviction epoch advances each time a 64th of the keys
+//! was evicted, so the byte spans four turnovers of the cache whatever its size and
+//! request rate (a wall clock would be too coarse for a small cache, too short for a large
+//! one).
 
 /// How the `lru` field is read and written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,16 +47,10 @@ pub(crate) fn clock_idle_ms(lru: u32, now_ms: u64) -> u64 {
     u64::from(clock_ticks(now_ms).wrapping_sub(lru)) * CLOCK_TICK_MS
 }
 
-/// Milliseconds per tick of the LFU stamp's recency byte.
-const LFU_TICK_MS: u64 = 256;
-
-fn lfu_recency(now_ms: u64) -> u32 {
-    ((now_ms / LFU_TICK_MS) & 0xFF) as u32
-}
-
-/// 256 ms ticks since an LFU stamp was written (0..=255; wraps after ~65 s).
-pub(crate) fn lfu_idle_ticks(lru: u32, now_ms: u64) -> u64 {
-    u64::from(lfu_recency(now_ms).wrapping_sub(lru >> 24) & 0xFF)
+/// Eviction epochs since an LFU stamp was written, given the current epoch (0..=255,
+/// modulo 256).
+pub(crate) fn lfu_idle_ticks(lru: u32, epoch: u32) -> u64 {
+    u64::from(epoch.wrapping_sub(lru >> 24) & 0xFF)
 }
 
 /// 10 ms ticks of the engine clock, as the adaptive policy stores them (finer than seconds:
@@ -113,9 +110,9 @@ pub(crate) fn lfu_log_incr(counter: u32, log_factor: i64, coin: f64) -> u32 {
     }
 }
 
-/// Packs an LFU counter with the current minute and recency tick.
-pub(crate) fn lfu_stamp(counter: u32, now_ms: u64) -> u32 {
-    (lfu_recency(now_ms) << 24) | (lfu_minutes(now_ms) << 8) | counter.min(255)
+/// Packs an LFU counter with the current minute and eviction epoch.
+pub(crate) fn lfu_stamp(counter: u32, now_ms: u64, epoch: u32) -> u32 {
+    ((epoch & 0xFF) << 24) | (lfu_minutes(now_ms) << 8) | counter.min(255)
 }
 
 /// The settings a touch needs, read once per command.
@@ -125,6 +122,8 @@ pub(crate) struct Toucher {
     pub(crate) now_ms: u64,
     pub(crate) log_factor: i64,
     pub(crate) decay_time: i64,
+    /// The eviction epoch (LFU recency).
+    pub(crate) epoch: u32,
 }
 
 impl Toucher {
@@ -132,7 +131,7 @@ impl Toucher {
     pub(crate) fn fresh(&self) -> u32 {
         match self.mode {
             Mode::Clock => clock_ticks(self.now_ms),
-            Mode::Lfu => lfu_stamp(LFU_INIT, self.now_ms),
+            Mode::Lfu => lfu_stamp(LFU_INIT, self.now_ms, self.epoch),
             Mode::Adaptive => WINDOW | ticks(self.now_ms),
         }
     }
@@ -144,7 +143,7 @@ impl Toucher {
             Mode::Lfu => {
                 let c = lfu_decayed(lru, self.now_ms, self.decay_time);
                 let c = lfu_log_incr(c, self.log_factor, coin());
-                lfu_stamp(c, self.now_ms)
+                lfu_stamp(c, self.now_ms, self.epoch)
             }
             Mode::Adaptive => (lru & WINDOW) | ticks(self.now_ms),
         }
@@ -154,7 +153,7 @@ impl Toucher {
     pub(crate) fn restored(&self, idle: Option<u64>, freq: Option<u64>) -> u32 {
         match self.mode {
             Mode::Lfu => match freq {
-                Some(f) => lfu_stamp(f.min(255) as u32, self.now_ms),
+                Some(f) => lfu_stamp(f.min(255) as u32, self.now_ms, self.epoch),
                 None => self.fresh(),
             },
             Mode::Clock => {
@@ -200,6 +199,7 @@ mod tests {
             now_ms,
             log_factor: 10,
             decay_time: 1,
+            epoch: 0,
         }
     }
 
@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn lfu_counter_decays_one_step_per_decay_period() {
-        let lru = lfu_stamp(20, 0);
+        let lru = lfu_stamp(20, 0, 0);
         assert_eq!(lfu_decayed(lru, 5 * 60_000, 1), 15);
         assert_eq!(lfu_decayed(lru, 5 * 60_000, 0), 20);
         assert_eq!(lfu_decayed(lru, 100 * 60_000, 1), 0);
@@ -240,11 +240,13 @@ mod tests {
     #[test]
     fn lfu_stamp_keeps_a_recency_tiebreak_without_touching_the_counter() {
         let now = 600_000;
-        let old = lfu_stamp(9, now);
-        let new = lfu_stamp(9, now + 3_000);
+        let old = lfu_stamp(9, now, 254);
+        let new = lfu_stamp(9, now, 3);
         assert_eq!(old & 0xFF, 9);
-        assert_eq!(lfu_decayed(new, now + 3_000, 1), 9);
-        assert!(lfu_idle_ticks(old, now + 3_000) > lfu_idle_ticks(new, now + 3_000));
+        assert_eq!(lfu_decayed(new, now, 1), 9);
+        // Across the byte's wrap: 254 is five epochs before 3.
+        assert_eq!(lfu_idle_ticks(old, 3), 5);
+        assert_eq!(lfu_idle_ticks(new, 3), 0);
     }
 
     #[test]

@@ -65,6 +65,7 @@ mod tests {
             now_ms: now,
             log_factor: 10,
             decay_time: 1,
+            epoch: 0,
         };
         let mut out = Vec::new();
         AccessSave::Idle.write(&mut out, t.restored(Some(300), None), now);
@@ -76,7 +77,7 @@ mod tests {
     fn freq_record_is_the_opcode_and_the_decayed_counter() {
         let mut out = Vec::new();
         let at = 60_000 * 100;
-        AccessSave::Freq { decay_time: 1 }.write(&mut out, lfu_stamp(40, at), at + 3 * 60_000);
+        AccessSave::Freq { decay_time: 1 }.write(&mut out, lfu_stamp(40, at, 0), at + 3 * 60_000);
         assert_eq!(out, vec![op::FREQ, 37]);
         let mut none = Vec::new();
         AccessSave::Nothing.write(&mut none, 123, at);

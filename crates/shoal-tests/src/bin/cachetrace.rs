@@ -11,9 +11,10 @@
 //! `VALUE` (bytes, default 4096), `SIZES` (percent of the population, default `1,10,30`),
 //! `TRACES` (comma-separated, default all) and `SHOAL_POLICIES` from the environment.
 //! Each server's limit is found by bisection so that, filled with distinct keys, it holds
-//! the wanted share of the population; the first server's limit is fitted first and the
-//! others are fitted to the number of keys it actually held (a limit rarely lands on the
-//! exact share), so every server holds the same number of keys: the table compares
+//! a target number of keys: for the first server the wanted share of the population, for
+//! the others the number of keys the first held at the end of its first replay (a limit
+//! rarely lands on the exact share, and a server's bytes per key under a replay can differ
+//! from a plain fill), so every server holds the same number of keys: the table compares
 //! policies, not bytes per key (the DBSIZE each ended with is printed alongside).
 
 #![allow(clippy::print_stdout)] // A benchmark tool reports on stdout.
@@ -181,12 +182,14 @@ fn table(shoal: u16, redis: Option<u16>) -> std::io::Result<()> {
             let mut held: Option<u64> = None;
             for (s, (c, per_key, base)) in servers.iter().zip(conns.iter_mut()) {
                 // The first server's cache is fitted to the share asked for, the others to
-                // the number of keys it ended up holding, so every column has the same room.
+                // the number of keys it held at the end of its first replay (its memory
+                // per key under the replay need not be what filling it showed), so every
+                // column has the same room.
                 let target = held.unwrap_or(keys as u64 * size / 100);
-                let (maxmemory, got) = fit_maxmemory(c, target, *per_key, *base, value)?;
-                held.get_or_insert(got);
+                let (maxmemory, _) = fit_maxmemory(c, target, *per_key, *base, value)?;
                 for p in &s.policies {
                     let cell = run_one(c, p, maxmemory, &trace, value)?;
+                    held.get_or_insert(cell.dbsize);
                     line.push_str(&format!(
                         " {:>16}",
                         format!("{:.2} /{:>6}", cell.ratio * 100.0, cell.dbsize)

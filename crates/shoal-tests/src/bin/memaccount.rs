@@ -5,7 +5,8 @@
 //! memaccount table SERVER_BINARY PORT [NAME]
 //!     starts SERVER_BINARY on 127.0.0.1:PORT afresh for every scenario (an allocator keeps
 //!     freed pages, so scenarios must not share a process), loads it, and prints a Markdown
-//!     table: growth of used_memory, growth of used_memory_rss, and their ratio
+//!     table: growth of used_memory, growth of used_memory_rss (read once it stops
+//!     falling, up to 16 s after the load), and their ratio
 //! memaccount PORT [NAME]
 //!     runs the scenarios against a server already listening on PORT (one after another,
 //!     FLUSHALL between them: only the first is measured on a fresh process)
@@ -141,14 +142,29 @@ fn load(c: &mut Conn, sc: &Scenario) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Growth of (used_memory, RSS) as the scenario loads.
+/// Growth of (used_memory, RSS) as the scenario loads. RSS is read once it stops
+/// falling: tables that grew by reallocation leave freed pages the allocator returns to
+/// the system within about ten seconds (jemalloc's dirty-page decay), and those are not
+/// memory the data holds.
 fn measure(c: &mut Conn, sc: &Scenario) -> std::io::Result<(i64, i64)> {
     c.call(&["FLUSHALL"])?;
     let (u0, r0) = mem(c)?;
     load(c, sc)?;
-    let (u1, r1) = mem(c)?;
+    let (u1, mut r1) = mem(c)?;
+    let deadline = Instant::now() + Duration::from_secs(SETTLE_SECS);
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_secs(2));
+        let (_, r) = mem(c)?;
+        if r >= r1 {
+            break;
+        }
+        r1 = r;
+    }
     Ok((u1 - u0, r1 - r0))
 }
+
+/// The longest wait for RSS to settle after a load.
+const SETTLE_SECS: u64 = 16;
 
 fn mb(n: i64) -> String {
     format!("{:.1} MB", n as f64 / 1e6)
