@@ -3,14 +3,15 @@
 # (allkeys-lru, -lfu) replay the same reproducible traces cache-aside (GET, SET on a miss)
 # at cache sizes of 1%, 10% and 30% of the key population, and the table is printed.
 #
-#   scripts/cache-hit-bench.sh                      # ~4 minutes on 2 cores
+#   scripts/cache-hit-bench.sh                      # ~7 minutes on 2 cores
 #   KEYS=50000 REQUESTS=500000 scripts/cache-hit-bench.sh
 #   TRACES=zipf-0.9,loop SIZES=10 scripts/cache-hit-bench.sh
 #
 # Traces (crates/shoal-tests/src/cachetrace.rs): zipf-0.7, zipf-0.9, zipf-1.1, zipf-scan
 # (Zipf with one-time scans), shift (popularity reshuffled half-way), loop (all keys in
-# order, larger than every cache size). Each server gets the maxmemory under which it holds
-# the wanted number of keys (found by bisection; the table shows the keys each ended with).
+# order, larger than every cache size). Redis gets the maxmemory under which it holds the
+# wanted number of keys, Shoal the one under which it holds as many keys as Redis ended its
+# first replay with (both found by bisection; the table shows the keys each ended with).
 # Without redis-server (scripts/setup.sh installs it) only Shoal's columns are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

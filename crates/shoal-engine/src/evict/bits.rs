@@ -1,17 +1,25 @@
 //! What an entry's 32-bit `lru` field holds under each eviction policy.
 //!
 //! ```text
-//!   clock policies (noeviction, *-lru, *-random, volatile-ttl):  seconds of the engine clock
-//!   LFU policies:        [unused:8][minutes mod 2^16:16][log counter:8]
+//!   clock policies (noeviction, *-lru, *-random, volatile-ttl):  4 ms ticks mod 2^32
+//!                        (wraps after ~199 days, as Redis's 24-bit second clock does)
+//!   LFU policies:        [eviction epoch mod 2^8:8][minutes mod 2^16:16][log counter:8]
 //!   allkeys-adaptive:    [window:1][10 ms ticks mod 2^31:31]   (wraps after ~248 days)
 //! ```
 //! As in Redis, changing the policy at run time leaves existing keys with the other
-//! meaning until they are next touched.
+//! meaning until they are next touched. The clocks are finer than Redis's one-second LRU
+//! clock: at tens of thousands of requests a second, whole seconds tie nearly every key of
+//! a sample and sampled LRU degrades towards random eviction. The LFU stamp's spare byte
+//! keeps a recency that breaks ties between equal counters (the least recently used goes
+//! first), on a logical clock: the eviction epoch advances each time a 64th of the keys
+//! was evicted, so the byte spans four turnovers of the cache whatever its size and
+//! request rate (a wall clock would be too coarse for a small cache, too short for a large
+//! one).
 
 /// How the `lru` field is read and written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Mode {
-    /// Seconds of last access.
+    /// Time of last access.
     Clock,
     /// Last decrement time in minutes and a logarithmic access counter.
     Lfu,
@@ -26,9 +34,23 @@ pub(crate) const LFU_INIT: u32 = 5;
 pub(crate) const WINDOW: u32 = 1 << 31;
 const SECS_MASK: u32 = WINDOW - 1;
 
-/// Seconds of the engine clock, as the clock policies store them.
-pub(crate) fn clock_secs(now_ms: u64) -> u32 {
-    (now_ms / 1000) as u32
+/// Milliseconds per tick of the clock policies' stamp.
+const CLOCK_TICK_MS: u64 = 4;
+
+/// 4 ms ticks of the engine clock, as the clock policies store them.
+pub(crate) fn clock_ticks(now_ms: u64) -> u32 {
+    (now_ms / CLOCK_TICK_MS) as u32
+}
+
+/// Milliseconds since a clock-policy stamp (modulo the clock's ~199-day wrap).
+pub(crate) fn clock_idle_ms(lru: u32, now_ms: u64) -> u64 {
+    u64::from(clock_ticks(now_ms).wrapping_sub(lru)) * CLOCK_TICK_MS
+}
+
+/// Eviction epochs since an LFU stamp was written, given the current epoch (0..=255,
+/// modulo 256).
+pub(crate) fn lfu_idle_ticks(lru: u32, epoch: u32) -> u64 {
+    u64::from(epoch.wrapping_sub(lru >> 24) & 0xFF)
 }
 
 /// 10 ms ticks of the engine clock, as the adaptive policy stores them (finer than seconds:
@@ -48,9 +70,8 @@ fn lfu_minutes(now_ms: u64) -> u32 {
 
 /// Seconds since an access stamped `lru` in the given mode.
 pub(crate) fn idle_secs(mode: Mode, lru: u32, now_ms: u64) -> u64 {
-    let now = clock_secs(now_ms);
     match mode {
-        Mode::Clock => u64::from(now.saturating_sub(lru)),
+        Mode::Clock => clock_idle_ms(lru, now_ms) / 1000,
         Mode::Adaptive => idle_ticks(lru, now_ms) / 100,
         Mode::Lfu => 0,
     }
@@ -89,9 +110,9 @@ pub(crate) fn lfu_log_incr(counter: u32, log_factor: i64, coin: f64) -> u32 {
     }
 }
 
-/// Packs an LFU counter with the current minute.
-pub(crate) fn lfu_stamp(counter: u32, now_ms: u64) -> u32 {
-    (lfu_minutes(now_ms) << 8) | counter.min(255)
+/// Packs an LFU counter with the current minute and eviction epoch.
+pub(crate) fn lfu_stamp(counter: u32, now_ms: u64, epoch: u32) -> u32 {
+    ((epoch & 0xFF) << 24) | (lfu_minutes(now_ms) << 8) | counter.min(255)
 }
 
 /// The settings a touch needs, read once per command.
@@ -101,14 +122,16 @@ pub(crate) struct Toucher {
     pub(crate) now_ms: u64,
     pub(crate) log_factor: i64,
     pub(crate) decay_time: i64,
+    /// The eviction epoch (LFU recency).
+    pub(crate) epoch: u32,
 }
 
 impl Toucher {
     /// The stamp of a key created now.
     pub(crate) fn fresh(&self) -> u32 {
         match self.mode {
-            Mode::Clock => clock_secs(self.now_ms),
-            Mode::Lfu => lfu_stamp(LFU_INIT, self.now_ms),
+            Mode::Clock => clock_ticks(self.now_ms),
+            Mode::Lfu => lfu_stamp(LFU_INIT, self.now_ms, self.epoch),
             Mode::Adaptive => WINDOW | ticks(self.now_ms),
         }
     }
@@ -116,11 +139,11 @@ impl Toucher {
     /// The stamp of a key accessed now that held `lru`.
     pub(crate) fn touched(&self, lru: u32) -> u32 {
         match self.mode {
-            Mode::Clock => clock_secs(self.now_ms),
+            Mode::Clock => clock_ticks(self.now_ms),
             Mode::Lfu => {
                 let c = lfu_decayed(lru, self.now_ms, self.decay_time);
                 let c = lfu_log_incr(c, self.log_factor, coin());
-                lfu_stamp(c, self.now_ms)
+                lfu_stamp(c, self.now_ms, self.epoch)
             }
             Mode::Adaptive => (lru & WINDOW) | ticks(self.now_ms),
         }
@@ -130,15 +153,15 @@ impl Toucher {
     pub(crate) fn restored(&self, idle: Option<u64>, freq: Option<u64>) -> u32 {
         match self.mode {
             Mode::Lfu => match freq {
-                Some(f) => lfu_stamp(f.min(255) as u32, self.now_ms),
+                Some(f) => lfu_stamp(f.min(255) as u32, self.now_ms, self.epoch),
                 None => self.fresh(),
             },
-            Mode::Clock => match idle {
-                Some(idle) => {
-                    clock_secs(self.now_ms).saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX))
-                }
-                None => clock_secs(self.now_ms),
-            },
+            Mode::Clock => {
+                // Idle times beyond the clock's range read as its longest.
+                let max = u64::from(u32::MAX) * CLOCK_TICK_MS / 1000;
+                let back = idle.unwrap_or(0).min(max) * 1000 / CLOCK_TICK_MS;
+                clock_ticks(self.now_ms).wrapping_sub(back as u32)
+            }
             Mode::Adaptive => {
                 let back = idle.map_or(0, |i| i.saturating_mul(100).min(u64::from(SECS_MASK)));
                 ((u64::from(ticks(self.now_ms)) + u64::from(SECS_MASK) + 1 - back) as u32)
@@ -176,6 +199,7 @@ mod tests {
             now_ms,
             log_factor: 10,
             decay_time: 1,
+            epoch: 0,
         }
     }
 
@@ -194,10 +218,35 @@ mod tests {
 
     #[test]
     fn lfu_counter_decays_one_step_per_decay_period() {
-        let lru = lfu_stamp(20, 0);
+        let lru = lfu_stamp(20, 0, 0);
         assert_eq!(lfu_decayed(lru, 5 * 60_000, 1), 15);
         assert_eq!(lfu_decayed(lru, 5 * 60_000, 0), 20);
         assert_eq!(lfu_decayed(lru, 100 * 60_000, 1), 0);
+    }
+
+    #[test]
+    fn clock_stamp_has_millisecond_resolution_and_reads_idle_in_seconds() {
+        let now = 1_700_000_000_123;
+        let a = toucher(Mode::Clock, now).fresh();
+        let b = toucher(Mode::Clock, now + 8).fresh();
+        assert!(clock_idle_ms(a, now + 100) > clock_idle_ms(b, now + 100));
+        assert_eq!(idle_secs(Mode::Clock, a, now + 65_000), 65);
+        // Across the counter's wrap.
+        let near_wrap = u64::from(u32::MAX) * CLOCK_TICK_MS - 40;
+        let s = toucher(Mode::Clock, near_wrap).fresh();
+        assert_eq!(clock_idle_ms(s, near_wrap + 2_000), 2_000);
+    }
+
+    #[test]
+    fn lfu_stamp_keeps_a_recency_tiebreak_without_touching_the_counter() {
+        let now = 600_000;
+        let old = lfu_stamp(9, now, 254);
+        let new = lfu_stamp(9, now, 3);
+        assert_eq!(old & 0xFF, 9);
+        assert_eq!(lfu_decayed(new, now, 1), 9);
+        // Across the byte's wrap: 254 is five epochs before 3.
+        assert_eq!(lfu_idle_ticks(old, 3), 5);
+        assert_eq!(lfu_idle_ticks(new, 3), 0);
     }
 
     #[test]

@@ -33,7 +33,7 @@ use crate::engine::Inner;
 use bits::{Mode, Toucher};
 use parking_lot::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8};
 
 pub(crate) use run::cron;
 
@@ -196,6 +196,11 @@ pub(crate) struct EvictState {
     last_policy: AtomicU8,
     /// Set when a writer stopped evicting on its time budget: the cron carries on.
     behind: AtomicBool,
+    /// The LFU policies' logical clock (see [`bits`]): advances every `keys / 64`
+    /// evictions.
+    pub(crate) epoch: AtomicU32,
+    /// Keys in the keyspace at the last resync, for the epoch's step.
+    pub(crate) keys: AtomicU64,
 }
 
 impl EvictState {
@@ -217,6 +222,8 @@ impl EvictState {
             behind: AtomicBool::new(false),
             last_policy: AtomicU8::new(u8::MAX),
             window_over: AtomicU64::new(0),
+            epoch: AtomicU32::new(0),
+            keys: AtomicU64::new(0),
         }
     }
 }
@@ -244,6 +251,7 @@ impl Inner {
             now_ms,
             log_factor: c.get_at(self.evict.idx.log_factor),
             decay_time: c.get_at(self.evict.idx.decay_time),
+            epoch: self.evict.epoch.load(Relaxed),
         }
     }
 

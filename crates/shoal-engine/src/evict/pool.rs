@@ -22,7 +22,8 @@ pub(crate) const POOL_SIZE: usize = 16;
 
 impl Pool {
     /// Offers a sampled key; kept if the pool has room or it beats the weakest candidate.
-    /// A key already present has its score refreshed.
+    /// A key already present has its score refreshed. Among equal scores the candidate
+    /// that waited longest goes first: its score was taken earlier, so it is the staler.
     pub(crate) fn offer(&mut self, c: Candidate) {
         if let Some(i) = self
             .items
@@ -37,7 +38,7 @@ impl Pool {
             }
             self.items.remove(0);
         }
-        let at = self.items.partition_point(|x| x.score <= c.score);
+        let at = self.items.partition_point(|x| x.score < c.score);
         self.items.insert(at, c);
     }
 
@@ -93,6 +94,16 @@ mod tests {
         p.offer(cand(5, 1));
         assert_eq!(p.len(), 1);
         assert_eq!(p.pop_best().map(|c| c.score), Some(5));
+    }
+
+    #[test]
+    fn among_equal_scores_the_earliest_offered_goes_first() {
+        let mut p = Pool::default();
+        for k in 1..=3 {
+            p.offer(cand(7, k));
+        }
+        let order: Vec<u8> = std::iter::from_fn(|| p.pop_best().map(|c| c.key[0])).collect();
+        assert_eq!(order, vec![1, 2, 3]);
     }
 
     proptest! {

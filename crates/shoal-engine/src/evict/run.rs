@@ -1,7 +1,7 @@
 //! Running eviction: the writer's bounded loop before a write, the cron's batches after the
 //! limit was lowered, the victim choice of each policy, and the deletion path.
 
-use super::bits::{self, Mode};
+use super::bits;
 use super::pool::{Candidate, Pool};
 use super::Policy;
 use crate::engine::Inner;
@@ -103,15 +103,19 @@ fn evict_random(inner: &Inner, policy: Policy, rng: &mut Rng) -> bool {
     false
 }
 
-/// How evictable an entry is under `policy`: higher goes first.
+/// How evictable an entry is under `policy`: higher goes first. LRU: milliseconds idle.
+/// LFU: the decayed counter, lowest first, and among equal counters the least recently
+/// used.
 fn score(inner: &Inner, policy: Policy, lru: u32, expire: Option<u64>, now_ms: u64) -> u64 {
     match policy {
         Policy::VolatileTtl => u64::MAX - expire.unwrap_or(u64::MAX),
         Policy::VolatileLfu | Policy::AllkeysLfu => {
             let decay = inner.config.get_at(inner.evict.idx.decay_time);
-            255 - u64::from(bits::lfu_decayed(lru, now_ms, decay))
+            let counter = u64::from(bits::lfu_decayed(lru, now_ms, decay));
+            let epoch = inner.evict.epoch.load(Relaxed);
+            ((255 - counter) << 8) | bits::lfu_idle_ticks(lru, epoch)
         }
-        _ => bits::idle_secs(Mode::Clock, lru, now_ms),
+        _ => bits::clock_idle_ms(lru, now_ms),
     }
 }
 
@@ -173,6 +177,7 @@ fn evict_pooled(inner: &Inner, policy: Policy, now_ms: u64, rng: &mut Rng) -> bo
         let db = &shard.dbs[c.db];
         let allowed = !policy.volatile_only() || db.expire_of_key(&c.key).is_some();
         if allowed && evict_locked(inner, &mut shard, c.db, &c.key) {
+            advance_epoch(inner);
             return true;
         }
     }
@@ -180,12 +185,24 @@ fn evict_pooled(inner: &Inner, policy: Policy, now_ms: u64, rng: &mut Rng) -> bo
     true
 }
 
-/// Rebuilds the published total from every shard.
+/// Moves the LFU recency clock on by one epoch every 64th of the keyspace evicted.
+fn advance_epoch(inner: &Inner) {
+    let step = (inner.evict.keys.load(Relaxed) / 64).max(1);
+    if inner.stats.evicted_keys.load(Relaxed).is_multiple_of(step) {
+        inner.evict.epoch.fetch_add(1, Relaxed);
+    }
+}
+
+/// Rebuilds the published total from every shard (and the key count the LFU recency
+/// clock steps by).
 pub(crate) fn resync(inner: &Inner) {
+    let mut keys = 0;
     for s in 0..SHARDS {
         let mut shard = inner.keyspace.lock(s);
+        keys += shard.dbs.iter().map(|d| d.len()).sum::<usize>();
         inner.publish_shard(&mut shard, true);
     }
+    inner.evict.keys.store(keys as u64, Relaxed);
     inner.evict.synced.store(true, Relaxed);
 }
 

@@ -211,35 +211,49 @@ impl Dict {
         })
     }
 
-    /// A random entry: a random non-empty bucket, then a random link of its chain.
+    /// A uniformly random entry, every key equally likely.
+    ///
+    /// Picking a non-empty bucket and then a link would favour keys in short chains (and a
+    /// probe to the next non-empty bucket would favour keys after empty runs), which skews
+    /// eviction samples. Instead a (bucket, depth) pair is drawn uniformly over
+    /// `buckets x RANDOM_DEPTH` and kept only if that chain is deep enough: every link
+    /// within the first `RANDOM_DEPTH` of its chain is equally likely. The table's load
+    /// stays between 1/8 and 1, so on average at most 64 draws are needed (8 or fewer when
+    /// the table is more than half full); after `RANDOM_TRIES` misses a bucket scan from a
+    /// random start answers instead.
     pub(crate) fn random(&self, rng: &mut Rng) -> Option<&Entry> {
         if self.len == 0 {
             return None;
         }
         let n = self.buckets.len();
+        for _ in 0..RANDOM_TRIES {
+            let draw = rng.index(n * RANDOM_DEPTH);
+            if let Some(e) = self.link(draw / RANDOM_DEPTH, draw % RANDOM_DEPTH) {
+                return Some(e);
+            }
+        }
         let mut b = rng.index(n);
-        // At least one bucket is non-empty; a linear probe from a random start terminates.
         while self.buckets[b].is_none() {
             b = (b + 1) & (n - 1);
         }
-        let mut chain_len = 0;
+        self.link(b, 0)
+    }
+
+    /// The entry `depth` links down the chain of bucket `b`.
+    fn link(&self, b: usize, depth: usize) -> Option<&Entry> {
         let mut cur = self.buckets[b].as_deref();
-        while let Some(node) = cur {
-            chain_len += 1;
-            cur = node.next.as_deref();
+        for _ in 0..depth {
+            cur = cur?.next.as_deref();
         }
-        let mut pick = rng.index(chain_len);
-        let mut cur = self.buckets[b].as_deref();
-        while let Some(node) = cur {
-            if pick == 0 {
-                return Some(&node.entry);
-            }
-            pick -= 1;
-            cur = node.next.as_deref();
-        }
-        None
+        cur.map(|node| &node.entry)
     }
 }
+
+/// Chain depths a random draw covers: with at most one key per bucket on average, a chain
+/// longer than this is rare enough (about one key in 10^6) to leave out of random draws.
+const RANDOM_DEPTH: usize = 8;
+/// Draws [`Dict::random`] makes before falling back to a scan.
+const RANDOM_TRIES: usize = 1024;
 
 impl Drop for Dict {
     fn drop(&mut self) {
@@ -270,6 +284,51 @@ mod tests {
         }
         assert_eq!(d.len(), 0);
         assert!(d.buckets.len() <= MIN_BUCKETS * 2);
+    }
+
+    #[test]
+    fn random_picks_every_key_about_equally_often() {
+        let mut d = Dict::new(RandomState::new());
+        // 1,500 keys in 2,048 buckets: chains of 0 to 5 or so, and runs of empty buckets.
+        let n = 1500;
+        for i in 0..n {
+            d.insert_new(entry(&format!("k{i}")));
+        }
+        let mut rng = Rng::new(99);
+        let draws = 600_000;
+        let mut counts = std::collections::HashMap::new();
+        for _ in 0..draws {
+            if let Some(e) = d.random(&mut rng) {
+                *counts.entry(e.key.as_slice().to_vec()).or_insert(0u32) += 1;
+            }
+        }
+        assert_eq!(counts.len(), n, "every key drawn");
+        // Expected 400 per key; a chi-square over 1,499 degrees of freedom stays well
+        // under 1,700 for a uniform draw (a chain-length bias gives tens of thousands).
+        let expected = draws as f64 / n as f64;
+        let chi2: f64 = counts
+            .values()
+            .map(|&c| (f64::from(c) - expected).powi(2) / expected)
+            .sum();
+        assert!(chi2 < 1700.0, "chi-square {chi2}");
+    }
+
+    #[test]
+    fn random_works_on_a_sparse_table() {
+        let mut d = Dict::new(RandomState::new());
+        for i in 0..4096 {
+            d.insert_new(entry(&format!("k{i}")));
+        }
+        for i in 1..4096 {
+            d.remove(format!("k{i}").as_bytes());
+        }
+        let mut rng = Rng::new(5);
+        for _ in 0..100 {
+            assert_eq!(
+                d.random(&mut rng).map(|e| e.key.to_vec()),
+                Some(b"k0".to_vec())
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Whole RDB snapshot files, laid out as Redis 7.0 writes them:
 //!
 //! ```text
-//!   "REDIS0010"  AUX*  FUNCTION2*  (SELECTDB n  RESIZEDB keys expires  ([EXPIRETIME_MS t] object)*)*
+//!   "REDIS0010"  AUX*  FUNCTION2*  (SELECTDB n  RESIZEDB keys expires
+//!                                   ([EXPIRETIME_MS t] [IDLE secs | FREQ counter] object)*)*
 //!   EOF  crc64 (8 bytes little-endian, zero when checksums are off)
 //! ```
 //!
@@ -223,18 +224,23 @@ pub(crate) fn write_trailer(sink: &mut Sink<impl Write>, o: &SaveOptions) -> std
     sink.out.flush()
 }
 
-/// Appends one key's record: its deadline if any, the value's type, the key, the body.
+/// Appends one key's record: its deadline if any, its access data (IDLE or FREQ, as the
+/// policy asks: `access` with the key's `lru` stamp and the snapshot's time), the value's
+/// type, the key, the body.
 pub(crate) fn write_record(
     out: &mut Vec<u8>,
     key: &[u8],
     value: &Value,
     expire: Option<u64>,
+    access: (super::access::AccessSave, u32, u64),
     o: &SaveOptions,
 ) {
     if let Some(at) = expire {
         out.push(op::EXPIRETIME_MS);
         out.extend_from_slice(&at.to_le_bytes());
     }
+    let (save, lru, now_ms) = access;
+    save.write(out, lru, now_ms);
     // write_value puts the type byte first; the key goes between it and the body.
     let mut obj = Vec::new();
     write_value(&mut obj, value, o.compress, o.fill);

@@ -32,6 +32,7 @@ pub struct LoadStats {
 struct Pending {
     expire: Option<u64>,
     idle: Option<u64>,
+    freq: Option<u64>,
 }
 
 struct Loader<'a> {
@@ -226,9 +227,7 @@ impl Loader<'_> {
                     p.expire = Some(u64::from(u32::from_le_bytes(r.array()?)) * 1000)
                 }
                 op::IDLE => p.idle = Some(r.length()?),
-                op::FREQ => {
-                    r.byte()?;
-                }
+                op::FREQ => p.freq = Some(u64::from(r.byte()?)),
                 op::FUNCTION2 => self.library(r.string()?)?,
                 op::FUNCTION_PRE_GA => {
                     return Err(Failure::Text(
@@ -279,7 +278,7 @@ impl Loader<'_> {
             self.stats.expired += 1;
             return Ok(());
         }
-        let lru = self.inner.toucher(self.now_ms).restored(p.idle, None);
+        let lru = self.inner.toucher(self.now_ms).restored(p.idle, p.freq);
         let field_deadline = match &value {
             Value::Hash(h) => h.next_deadline(),
             _ => None,

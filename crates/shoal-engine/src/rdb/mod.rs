@@ -5,6 +5,7 @@
 //! A DUMP payload is one RDB object, then the RDB version (2 bytes little-endian), then the
 //! CRC-64 of everything before it (8 bytes little-endian).
 
+mod access;
 pub mod crc64;
 pub mod file;
 mod file_load;

@@ -27,6 +27,8 @@ pub(crate) struct Capture {
     /// When the snapshot started (ms); keys already past their deadline then are left out.
     pub(crate) at_ms: u64,
     opts: SaveOptions,
+    /// The access record each key gets (from the eviction policy at the start).
+    access: super::access::AccessSave,
     /// Entries captured from writers, encoded, by database at the start.
     pending: Mutex<Vec<Vec<u8>>>,
     /// Tables emptied by FLUSHDB/FLUSHALL before the walk reached them.
@@ -40,7 +42,8 @@ impl Capture {
         if expire.is_some_and(|at| at < self.at_ms) {
             return;
         }
-        file::write_record(out, e.key.as_slice(), &e.value, expire, &self.opts);
+        let access = (self.access, e.lru, self.at_ms);
+        file::write_record(out, e.key.as_slice(), &e.value, expire, access, &self.opts);
     }
 
     /// Keeps the record of `e`, about to change, for database `db` of the image.
@@ -87,6 +90,7 @@ pub fn begin(inner: &Inner, opts: SaveOptions) -> Option<Snapshot> {
     let cap = Arc::new(Capture {
         at_ms: inner.now_ms(),
         opts,
+        access: super::access::AccessSave::configured(inner),
         pending: Mutex::new(Vec::new()),
         detached: Mutex::new(Vec::new()),
     });

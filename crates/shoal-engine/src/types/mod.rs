@@ -1,6 +1,7 @@
 //! Value types and their encodings. Nothing here knows RESP, clocks or I/O: a type offers
 //! operations over its data, and command handlers shape replies from them.
 
+pub mod alloc;
 pub mod bits;
 pub mod hash;
 pub mod list;
@@ -136,12 +137,13 @@ impl Value {
 
     /// Bytes this value holds on the heap beyond its inline size, for memory accounting.
     pub fn heap_size(&self) -> usize {
+        use alloc::alloc_size;
         match self {
             Value::Str(s) => s.heap_size(),
-            Value::List(v) => v.heap_size() + std::mem::size_of::<ListValue>(),
-            Value::Hash(v) => v.heap_size() + std::mem::size_of::<HashValue>(),
-            Value::Set(v) => v.heap_size() + std::mem::size_of::<SetValue>(),
-            Value::ZSet(v) => v.heap_size() + std::mem::size_of::<ZSetValue>(),
+            Value::List(v) => v.heap_size() + alloc_size(std::mem::size_of::<ListValue>()),
+            Value::Hash(v) => v.heap_size() + alloc_size(std::mem::size_of::<HashValue>()),
+            Value::Set(v) => v.heap_size() + alloc_size(std::mem::size_of::<SetValue>()),
+            Value::ZSet(v) => v.heap_size() + alloc_size(std::mem::size_of::<ZSetValue>()),
         }
     }
 

@@ -51,7 +51,7 @@ impl SmallBytes {
     pub fn heap_size(&self) -> usize {
         match self {
             SmallBytes::Inline { .. } => 0,
-            SmallBytes::Heap(b) => b.len(),
+            SmallBytes::Heap(b) => crate::types::alloc::alloc_size(b.len()),
         }
     }
 }

@@ -109,7 +109,9 @@ impl StrValue {
         match self {
             StrValue::Int(_) => 0,
             StrValue::Emb(s) => s.heap_size(),
-            StrValue::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
+            StrValue::Raw(v) => {
+                crate::types::alloc::alloc_size(v.capacity()) + std::mem::size_of::<Vec<u8>>()
+            }
         }
     }
 }

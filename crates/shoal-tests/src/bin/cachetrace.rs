@@ -10,10 +10,12 @@
 //! `table` reads `KEYS` (population, default 50000), `REQUESTS` (default 300000),
 //! `VALUE` (bytes, default 4096), `SIZES` (percent of the population, default `1,10,30`),
 //! `TRACES` (comma-separated, default all) and `SHOAL_POLICIES` from the environment.
-//! Each server's limit is its empty `used_memory` plus the wanted share of the population
-//! times the bytes per key it measured for itself, so both hold about the same number of
-//! keys: the table compares policies, not bytes per key (the DBSIZE each ended with is
-//! printed alongside).
+//! Each server's limit is found by bisection so that, filled with distinct keys, it holds
+//! a target number of keys: for the first server the wanted share of the population, for
+//! the others the number of keys the first held at the end of its first replay (a limit
+//! rarely lands on the exact share, and a server's bytes per key under a replay can differ
+//! from a plain fill), so every server holds the same number of keys: the table compares
+//! policies, not bytes per key (the DBSIZE each ended with is printed alongside).
 
 #![allow(clippy::print_stdout)] // A benchmark tool reports on stdout.
 
@@ -57,20 +59,20 @@ fn held_under(conn: &mut Conn, max: u64, target: u64, value: usize) -> std::io::
 
 /// A `maxmemory` under which this server holds about `target` keys of the trace's size,
 /// found by bisection (a server's fixed overhead moves by more than a small cache holds,
-/// so a single estimate from bytes per key is not enough).
+/// so a single estimate from bytes per key is not enough), and the keys it holds there.
 fn fit_maxmemory(
     conn: &mut Conn,
     target: u64,
     per_key: u64,
     base: u64,
     value: usize,
-) -> std::io::Result<u64> {
+) -> std::io::Result<(u64, u64)> {
     let slack = 300_000 + target * per_key;
     let (mut lo, mut hi) = (
         base.saturating_sub(slack),
         base + target * per_key * 2 + slack,
     );
-    let mut best = (u64::MAX, base + target * per_key);
+    let mut best = (u64::MAX, base + target * per_key, 0);
     for _ in 0..14 {
         let mid = lo + (hi - lo) / 2;
         let held = held_under(conn, mid, target, value)?;
@@ -78,9 +80,9 @@ fn fit_maxmemory(
             eprintln!("fit target {target}: maxmemory {mid} holds {held}");
         }
         if held.abs_diff(target) < best.0 {
-            best = (held.abs_diff(target), mid);
+            best = (held.abs_diff(target), mid, held);
         }
-        if held.abs_diff(target) <= target / 100 {
+        if held.abs_diff(target) <= target / 1000 {
             break;
         }
         if held < target {
@@ -89,7 +91,7 @@ fn fit_maxmemory(
             hi = mid;
         }
     }
-    Ok(best.1)
+    Ok((best.1, best.2))
 }
 
 struct Cell {
@@ -177,11 +179,17 @@ fn table(shoal: u16, redis: Option<u16>) -> std::io::Result<()> {
         };
         for &size in &sizes {
             let mut line = format!("{t:<10} {:>4}%", size);
+            let mut held: Option<u64> = None;
             for (s, (c, per_key, base)) in servers.iter().zip(conns.iter_mut()) {
-                let target = keys as u64 * size / 100;
-                let maxmemory = fit_maxmemory(c, target, *per_key, *base, value)?;
+                // The first server's cache is fitted to the share asked for, the others to
+                // the number of keys it held at the end of its first replay (its memory
+                // per key under the replay need not be what filling it showed), so every
+                // column has the same room.
+                let target = held.unwrap_or(keys as u64 * size / 100);
+                let (maxmemory, _) = fit_maxmemory(c, target, *per_key, *base, value)?;
                 for p in &s.policies {
                     let cell = run_one(c, p, maxmemory, &trace, value)?;
+                    held.get_or_insert(cell.dbsize);
                     line.push_str(&format!(
                         " {:>16}",
                         format!("{:.2} /{:>6}", cell.ratio * 100.0, cell.dbsize)

@@ -73,11 +73,7 @@ impl Default for HashValue {
 
 /// Approximate bytes a std hash map of `cap` slots of `slot` bytes allocates.
 pub(crate) fn table_bytes(cap: usize, slot: usize) -> usize {
-    if cap == 0 {
-        return 0;
-    }
-    let buckets = (cap * 8 / 7).max(1).next_power_of_two();
-    buckets * (slot + 1)
+    crate::types::alloc::table_alloc(cap, slot)
 }
 
 impl PartialEq for HashValue {

@@ -140,7 +140,7 @@ impl Pack {
     }
 
     pub(crate) fn heap_size(&self) -> usize {
-        self.buf.capacity()
+        crate::types::alloc::alloc_size(self.buf.capacity())
     }
 }
 

@@ -55,7 +55,7 @@ impl Pair {
 
     /// Heap bytes held.
     pub(crate) fn heap_size(&self) -> usize {
-        self.0.len()
+        crate::types::alloc::alloc_size(self.0.len())
     }
 }
 

@@ -214,7 +214,7 @@ impl Pack {
 
     /// Heap bytes held.
     pub fn heap_size(&self) -> usize {
-        self.buf.capacity()
+        crate::types::alloc::alloc_size(self.buf.capacity())
     }
 
     /// Offset of the first entry, if any.

@@ -147,7 +147,8 @@ impl Quick {
 
     /// Heap bytes held.
     pub fn heap_size(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>() + self.heap
+        crate::types::alloc::alloc_size(self.nodes.capacity() * std::mem::size_of::<Node>())
+            + self.heap
     }
 
     /// If this is a single packed node, takes its pack out.

@@ -157,7 +157,9 @@ impl SetValue {
     /// Heap bytes held, for memory accounting.
     pub fn heap_size(&self) -> usize {
         match &self.enc {
-            Enc::Ints(v) => v.capacity() * std::mem::size_of::<i64>(),
+            Enc::Ints(v) => {
+                crate::types::alloc::alloc_size(v.capacity() * std::mem::size_of::<i64>())
+            }
             Enc::Pack(p) => p.heap_size(),
             Enc::Table(t) => t.heap_size(),
         }

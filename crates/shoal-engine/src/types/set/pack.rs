@@ -110,6 +110,6 @@ impl Pack {
     }
 
     pub(super) fn heap_size(&self) -> usize {
-        self.buf.capacity()
+        crate::types::alloc::alloc_size(self.buf.capacity())
     }
 }

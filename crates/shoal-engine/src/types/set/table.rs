@@ -35,7 +35,7 @@ pub(super) struct Table {
 
 /// Heap bytes one node holding `m` takes.
 fn node_bytes(m: &SmallBytes) -> usize {
-    std::mem::size_of::<Node>() + m.heap_size()
+    crate::types::alloc::alloc_size(std::mem::size_of::<Node>()) + m.heap_size()
 }
 
 impl std::fmt::Debug for Table {
@@ -206,7 +206,8 @@ impl Table {
 
     /// Heap bytes: the bucket array, the nodes and their out-of-line members.
     pub(super) fn heap_size(&self) -> usize {
-        self.buckets.capacity() * std::mem::size_of::<Option<Box<Node>>>() + self.node_bytes
+        let buckets = self.buckets.capacity() * std::mem::size_of::<Option<Box<Node>>>();
+        crate::types::alloc::alloc_size(buckets) + self.node_bytes
     }
 
     /// The node bytes counted from scratch, to check the running count.

@@ -103,8 +103,10 @@ impl ZSetValue {
     pub fn heap_size(&self) -> usize {
         match &self.enc {
             Enc::Pack(v) => {
-                let members: usize = v.iter().map(|(_, m)| m.len() + 16).sum();
-                v.capacity() * std::mem::size_of::<(f64, Member)>() + members
+                use crate::types::alloc::alloc_size;
+                // Each member is an `Arc`: two counters before the bytes.
+                let members: usize = v.iter().map(|(_, m)| alloc_size(m.len() + 16)).sum();
+                alloc_size(v.capacity() * std::mem::size_of::<(f64, Member)>()) + members
             }
             Enc::Tree(t) => t.heap_size() + std::mem::size_of::<Tree>(),
         }

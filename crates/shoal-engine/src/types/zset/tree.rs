@@ -122,9 +122,10 @@ impl Tree {
 
     /// Heap bytes held (arena, map table and member bytes), approximately.
     pub fn heap_size(&self) -> usize {
-        let arena = self.nodes.capacity() * std::mem::size_of::<Option<Node>>();
-        let table = self.index.capacity() * (std::mem::size_of::<(u64, u32)>() + 1);
-        arena + table + self.member_bytes + self.free.capacity() * 4
+        use crate::types::alloc::{alloc_size, table_alloc};
+        let arena = alloc_size(self.nodes.capacity() * std::mem::size_of::<Option<Node>>());
+        let table = table_alloc(self.index.capacity(), std::mem::size_of::<(u64, u32)>());
+        arena + table + self.member_bytes + alloc_size(self.free.capacity() * 4)
     }
 
     fn node(&self, i: u32) -> &Node {
@@ -240,7 +241,7 @@ impl Tree {
     /// Adds a member that is not present.
     fn insert_new(&mut self, member: Box<[u8]>, score: f64) {
         let (l, r) = self.split(self.root, score, &member);
-        self.member_bytes += member.len();
+        self.member_bytes += crate::types::alloc::alloc_size(member.len());
         let h = self.hash(&member);
         let next = self.index.get(&h).copied().unwrap_or(NIL);
         let n = self.alloc(score, member, next);
@@ -279,7 +280,7 @@ impl Tree {
         self.nodes[i as usize] = None;
         self.free.push(i);
         self.len -= 1;
-        self.member_bytes -= member.len();
+        self.member_bytes -= crate::types::alloc::alloc_size(member.len());
         member
     }
 
