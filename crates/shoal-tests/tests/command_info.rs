@@ -96,7 +96,7 @@ fn command_info_key_specs_are_maps_under_resp3() {
         .query(&mut con)
         .unwrap_or_else(|e| panic!("COMMAND INFO set: {e}"));
     let text = format!("{reply:?}");
-    assert!(text.contains("Map"), "{text}");
+    assert!(text.contains("map(["), "{text}");
     assert!(text.contains("begin_search"), "{text}");
     assert!(text.contains("variable_flags"), "{text}");
 }
