@@ -95,25 +95,6 @@ local function register(...)
   if e then error_(e, 0) end
 end
 
--- A lone number near zero (-0, or smaller than 2^-52) reaches Rust as the integer 0, its
--- sign or value lost: encode prints it here as the encoder prints numbers (14 significant
--- digits); inside tables the encoder reads the double itself. (A script that tail-calls
--- `return cjson.encode(bad)` loses its own frame to this function, so that error names no
--- line.)
-do
-  local encode, format_ = G.cjson.encode, string.format
-  G.cjson.encode = function(...)
-    if select('#', ...) ~= 1 then
-      error_("bad argument #1 to 'encode' (expected 1 argument)", 2)
-    end
-    local v = ...
-    if type_(v) == 'number' and v > -1e-15 and v < 1e-15 then return format_('%.14g', v) end
-    -- Not a tail call: an encoder error still finds the script's frame.
-    local s = encode(v)
-    return s
-  end
-end
-
 local redis_load = {register_function = register, log = redis.log,
   REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
   LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE,
