@@ -21,6 +21,7 @@ pub mod blocking;
 pub mod clients;
 pub mod clock;
 pub mod command;
+pub(crate) mod command_meta;
 pub mod commands;
 pub mod config;
 pub mod custom;

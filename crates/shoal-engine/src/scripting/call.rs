@@ -10,8 +10,11 @@ use shoal_resp::{Frame, Protocol};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// What `redis.call` needs while a script runs, kept in the VM's app data for the call so
-/// the `redis` functions are made once per VM instead of once per call.
+/// Where the running call's state lives: filled for each call, read by the `redis`
+/// functions and the hook (all made once per VM).
+pub(crate) type Slot = Arc<parking_lot::Mutex<Option<CallState>>>;
+
+/// What `redis.call` needs while a script runs.
 pub(crate) struct CallState {
     pub(crate) inner: Arc<Inner>,
     /// The script's own session (its SELECT never reaches the caller).

@@ -15,10 +15,8 @@ const MAX_DEPTH: usize = 1000;
 /// A reply as the script sees it; `resp3` is the script's protocol.
 pub(crate) fn frame_to_lua(lua: &Lua, f: Frame, resp3: bool) -> mlua::Result<Value> {
     Ok(match f {
-        Frame::Simple(s) => Value::Table(single(lua, "ok", lua.create_string(&s)?)?),
-        Frame::Error(e) | Frame::BulkError(e) => {
-            Value::Table(single(lua, "err", lua.create_string(&e)?)?)
-        }
+        Frame::Simple(s) => Value::Table(single_text(lua, "ok", &s)?),
+        Frame::Error(e) | Frame::BulkError(e) => Value::Table(single_text(lua, "err", &e)?),
         Frame::Integer(n) => Value::Number(n as f64),
         Frame::Bulk(b) => Value::String(lua.create_string(&b)?),
         Frame::Null | Frame::NullArray => {
@@ -68,9 +66,16 @@ pub(crate) fn frame_to_lua(lua: &Lua, f: Frame, resp3: bool) -> mlua::Result<Val
 }
 
 fn single(lua: &Lua, key: &str, v: impl mlua::IntoLua) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    t.raw_set(key, v)?;
-    Ok(t)
+    lua.create_table_from([(key, v)])
+}
+
+/// `{key = text}` (status and error replies): text that is UTF-8 is pushed straight onto
+/// the Lua stack, under the table's own lock.
+fn single_text(lua: &Lua, key: &str, text: &[u8]) -> mlua::Result<Table> {
+    match std::str::from_utf8(text) {
+        Ok(s) => single(lua, key, s),
+        Err(_) => single(lua, key, lua.create_string(text)?),
+    }
 }
 
 fn array(lua: &Lua, items: Vec<Frame>, resp3: bool) -> mlua::Result<Value> {

@@ -1,7 +1,7 @@
 //! Function libraries: `#!lua name=<lib>` code whose top level registers functions with
 //! `redis.register_function`; loading, deleting, and the lookups FCALL does.
 
-use super::run::{clean, error_handler, install_hook};
+use super::run::clean;
 use super::Vm;
 use bytes::Bytes;
 use mlua::{Function, Value};
@@ -163,13 +163,16 @@ impl Vm {
                 Ok(None)
             })?;
             hooks.raw_set("register", register)?;
-            hooks.raw_set("loading", true)?;
-            install_hook(lua, 0, Some(LOAD_TIMEOUT_MS));
-            let handler = lua.create_function(error_handler)?;
-            self.sb.runner.call::<(bool, Value)>((chunk, handler, Value::Nil, Value::Nil))
+            hooks.raw_get::<Function>("set_loading")?.call::<()>(true)?;
+            self.sb.arm.load(LOAD_TIMEOUT_MS);
+            self.sb
+                .runner
+                .call::<(bool, Value)>((chunk, &self.sb.handler, Value::Nil, Value::Nil, false))
         });
-        lua.remove_hook();
-        let _ = hooks.raw_set("loading", Value::Nil);
+        self.sb.arm.off();
+        if let Ok(f) = hooks.raw_get::<Function>("set_loading") {
+            let _ = f.call::<()>(false);
+        }
         let _ = hooks.raw_set("register", Value::Nil);
         match result {
             Ok((true, _)) => Ok(got.into_inner()),

@@ -14,6 +14,7 @@ mod call;
 pub(crate) mod convert;
 pub(crate) mod dump;
 pub(crate) mod functions;
+mod hook;
 mod libs;
 pub(crate) mod run;
 #[cfg(test)]
@@ -62,9 +63,17 @@ pub struct Scripting {
 /// The VM and what lives in it.
 pub(crate) struct Vm {
     pub(crate) sb: sandbox::Sandbox,
-    /// EVAL scripts by SHA1: the compiled function and its body.
-    pub(crate) scripts: HashMap<String, (Function, Bytes)>,
+    /// EVAL scripts by SHA1.
+    pub(crate) scripts: HashMap<String, Script>,
     pub(crate) libs: functions::Libraries,
+}
+
+/// A cached EVAL script.
+pub(crate) struct Script {
+    /// The compiled body.
+    pub(crate) f: Function,
+    /// What its `#!` line declares.
+    pub(crate) declared: crate::commands::scripting::Declared,
 }
 
 /// What is running, as SCRIPT KILL and FUNCTION KILL see it.

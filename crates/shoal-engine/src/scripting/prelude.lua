@@ -1,6 +1,5 @@
 -- Shoal's script sandbox, run once when the VM is made. Receives the hooks table the engine
--- fills while a script runs, and returns the protected globals proxy, the real globals and
--- the runner.
+-- fills while a script runs, and returns the protected globals proxy and the runner.
 local hooks = ...
 local G = {}
 for k, v in pairs(_G) do G[k] = v end
@@ -116,22 +115,22 @@ do
   readonly[redis_load] = true
 end
 
-local env = setmetatable_({}, {
-  __index = function(_, k)
-    -- While a library loads, its top level sees nothing but the load-time `redis`.
-    if hooks.loading then
-      if k == 'redis' then return redis_load end
-      error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    local v = G[k]
-    if v == nil then
-      error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
-  end,
-  __newindex = ro_error,
-  __metatable = false,
-})
+-- Globals resolve through a plain table chain (env -> G), so a script's `redis`, `KEYS` or
+-- `ARGV` costs a table lookup, not a function call; only a name G lacks reaches a function,
+-- which raises. While a library loads, env resolves through a function that sees nothing
+-- but the load-time `redis` (`hooks.set_loading`).
+local function missing(_, k)
+  error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local function while_loading(_, k)
+  if k == 'redis' then return redis_load end
+  error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local env_mt = {__index = G, __newindex = ro_error, __metatable = false}
+local env = setmetatable_({}, env_mt)
+hooks.set_loading = function(on)
+  if on then env_mt.__index = while_loading else env_mt.__index = G end
+end
 readonly[env] = true
 G._G = env
 G.rawset = function(t, k, v)
@@ -180,7 +179,18 @@ G.xpcall = function(f, h)
   return xpcall_(f, function(e) return h(convert(e)) end)
 end
 
-local function run(f, handler, a, b)
-  return xpcall_(function() return (f(a, b)) end, handler)
+-- The runner: `f(a, b)` under `xpcall` with `handler`, KEYS and ARGV set for scripts (and
+-- cleared for functions). The call goes through one closure made here, fed through
+-- upvalues, so a call allocates nothing of its own.
+local cur_f, cur_a, cur_b
+local function body() return (cur_f(cur_a, cur_b)) end
+local function run(f, handler, a, b, script)
+  if script then G.KEYS, G.ARGV = a, b else G.KEYS, G.ARGV = nil, nil end
+  local pf, pa, pb = cur_f, cur_a, cur_b
+  cur_f, cur_a, cur_b = f, a, b
+  local ok, v = xpcall_(body, handler)
+  cur_f, cur_a, cur_b = pf, pa, pb
+  return ok, v
 end
-return env, G, run
+setmetatable_(G, {__index = missing, __metatable = false})
+return env, run

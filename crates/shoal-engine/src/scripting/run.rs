@@ -8,29 +8,22 @@ use crate::engine::Inner;
 use crate::gate::Busy;
 use crate::session::SessionState;
 use bytes::Bytes;
-use mlua::{Function, HookTriggers, Lua, Table, Value, VmState};
+use mlua::{Function, Lua, Table, Value};
 use shoal_resp::Frame;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Instructions between two looks at the clock.
-const HOOK_EVERY: u32 = 10_000;
-
-/// After this long a script tells the engine it runs long (a server then moves the other
-/// connections off its thread).
-const LONG_MS: u64 = 2;
-
 /// One call of a script or function.
-pub(crate) struct Invocation {
+pub(crate) struct Invocation<'a> {
     pub(crate) kind: Kind,
     /// The SHA1 (scripts) or function name, as error replies show it.
-    pub(crate) name: String,
+    pub(crate) name: &'a str,
     /// EVAL_RO, FCALL_RO or a `no-writes` function.
     pub(crate) read_only: bool,
-    pub(crate) keys: Vec<Bytes>,
-    pub(crate) args: Vec<Bytes>,
-    /// The command as sent (FUNCTION STATS shows it).
-    pub(crate) command: Vec<Bytes>,
+    pub(crate) keys: &'a [Bytes],
+    pub(crate) args: &'a [Bytes],
+    /// The command as sent (FUNCTION STATS shows it; functions only).
+    pub(crate) command: &'a [Bytes],
 }
 
 /// Where the caller's command runs: engine, client, database, time and seed.
@@ -57,8 +50,8 @@ impl Scripting {
         self.set_running(Some(inv.kind));
         if inv.kind == Kind::Function {
             *self.running.lock() = Some(Running {
-                name: inv.name.clone(),
-                command: inv.command.clone(),
+                name: inv.name.to_string(),
+                command: inv.command.to_vec(),
                 started: Instant::now(),
             });
         }
@@ -69,8 +62,9 @@ impl Scripting {
         };
         inner.effects.set_targets(crate::effects::TO_ALL);
         inner.effects.end_group();
-        vm.sb.lua.remove_hook();
-        *self.running.lock() = None;
+        if inv.kind == Kind::Function {
+            *self.running.lock() = None;
+        }
         self.set_running(None);
         reply
     }
@@ -90,7 +84,17 @@ pub(crate) fn unguarded<R>(lua: &Lua, f: impl FnOnce() -> R) -> R {
     r
 }
 
+/// A list of byte strings as a Lua array. When every item is UTF-8 text (the usual case)
+/// they are pushed straight onto the Lua stack under one lock; other bytes go through a
+/// string handle each.
 fn lua_list(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
+    if items.iter().all(|b| std::str::from_utf8(b).is_ok()) {
+        return lua.create_sequence_from(
+            items
+                .iter()
+                .map(|b| std::str::from_utf8(b).unwrap_or_default()),
+        );
+    }
     let t = lua.create_table_with_capacity(items.len(), 0)?;
     for (i, b) in items.iter().enumerate() {
         t.raw_set(i + 1, lua.create_string(b)?)?;
@@ -98,24 +102,9 @@ fn lua_list(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// KEYS and ARGV as Lua tables; scripts also get them as globals.
-fn inputs(vm: &Vm, inv: &Invocation) -> mlua::Result<(Table, Table)> {
-    let keys = lua_list(&vm.sb.lua, &inv.keys)?;
-    let args = lua_list(&vm.sb.lua, &inv.args)?;
-    if inv.kind == Kind::Script {
-        vm.sb.globals.raw_set("KEYS", keys.clone())?;
-        vm.sb.globals.raw_set("ARGV", args.clone())?;
-    } else {
-        // Functions must not see the last script's KEYS and ARGV.
-        vm.sb.globals.raw_set("KEYS", Value::Nil)?;
-        vm.sb.globals.raw_set("ARGV", Value::Nil)?;
-    }
-    Ok((keys, args))
-}
-
 /// `redis.acl_check_cmd`: whether the calling user may run the command with these
 /// arguments.
-fn acl_check(cs: &mut CallState, args: mlua::Variadic<Value>) -> mlua::Result<bool> {
+pub(super) fn acl_check(cs: &mut CallState, args: mlua::Variadic<Value>) -> mlua::Result<bool> {
     if !matches!(args.first(), Some(Value::String(_))) {
         return Err(raise_err(
             "ERR Please specify at least one argument for this redis lib call",
@@ -143,8 +132,9 @@ fn run_in_scope(
     inv: &Invocation,
 ) -> mlua::Result<Frame> {
     let lua = &vm.sb.lua;
-    let hooks = &vm.sb.hooks;
-    let (keys, args) = unguarded(lua, || inputs(vm, inv))?;
+    let (keys, args) = unguarded(lua, || {
+        Ok::<_, mlua::Error>((lua_list(lua, inv.keys)?, lua_list(lua, inv.args)?))
+    })?;
     let Some(inner) = caller.inner.me.upgrade() else {
         return Err(mlua::Error::runtime("the engine is closing"));
     };
@@ -155,7 +145,7 @@ fn run_in_scope(
     };
     let mut st = SessionState::detached(caller.handle.clone(), caller.db, caller.seed);
     st.acl = caller.acl.clone();
-    lua.set_app_data(CallState {
+    *vm.sb.slot.lock() = Some(CallState {
         inner,
         st,
         now_ms: caller.now_ms,
@@ -163,108 +153,24 @@ fn run_in_scope(
         busy,
         resp: 2,
     });
-    let ran = engine_functions(lua, hooks).and_then(|handler| {
-        install_hook(lua, threshold, None);
-        vm.sb
-            .runner
-            .call::<(bool, Value)>((f.clone(), handler, keys, args))
-    });
-    let resp3 = lua
-        .remove_app_data::<CallState>()
-        .is_some_and(|cs| cs.resp == 3);
+    vm.sb.arm.script(threshold);
+    let ran = vm.sb.runner.call::<(bool, Value)>((
+        f,
+        &vm.sb.handler,
+        keys,
+        args,
+        inv.kind == Kind::Script,
+    ));
+    vm.sb.arm.off();
+    let resp3 = vm.sb.slot.lock().take().is_some_and(|cs| cs.resp == 3);
     let (ok, v) = ran?;
     Ok(unguarded(lua, || {
         if ok {
             lua_to_frame(&v, resp3)
         } else {
-            script_error(&v, &inv.name)
+            script_error(&v, inv.name)
         }
     }))
-}
-
-fn no_script() -> mlua::Error {
-    mlua::Error::runtime("no script is running")
-}
-
-/// The functions through which a script reaches the engine (`hooks.call`,
-/// `hooks.acl_check`, the busy tick and the long-run notice), made once per VM: they find
-/// the running call in the VM's app data. Returns the error handler.
-fn engine_functions(lua: &Lua, hooks: &Table) -> mlua::Result<Function> {
-    if let Some(handler) = lua.named_registry_value::<Option<Function>>("shoal_err")? {
-        return Ok(handler);
-    }
-    let call = lua.create_function(|lua, a: mlua::MultiValue| {
-        let mut cs = lua
-            .try_app_data_mut::<CallState>()
-            .map_err(mlua::Error::external)?
-            .ok_or_else(no_script)?;
-        unguarded(lua, || cs.call(lua, a))
-    })?;
-    hooks.raw_set("call", call)?;
-    let acl = lua.create_function(|lua, args| {
-        let mut cs = lua
-            .try_app_data_mut::<CallState>()
-            .map_err(mlua::Error::external)?
-            .ok_or_else(no_script)?;
-        acl_check(&mut cs, args)
-    })?;
-    hooks.raw_set("acl_check", acl)?;
-    let tick = lua.create_function(|lua, ()| {
-        let cs = lua
-            .try_app_data_ref::<CallState>()
-            .map_err(mlua::Error::external)?
-            .ok_or_else(no_script)?;
-        cs.inner.gate.set_busy(cs.busy);
-        Ok(cs.inner.gate.kill_requested())
-    })?;
-    lua.set_named_registry_value("shoal_tick", tick)?;
-    let long = lua.create_function(|lua, ()| {
-        let inner = match lua.try_app_data_ref::<CallState>() {
-            Ok(Some(cs)) => cs.inner.clone(),
-            _ => return Ok(()),
-        };
-        inner.script_runs_long();
-        Ok(())
-    })?;
-    lua.set_named_registry_value("shoal_long", long)?;
-    // Made last: its presence says every function above exists.
-    let handler = lua.create_function(error_handler)?;
-    lua.set_named_registry_value("shoal_err", handler.clone())?;
-    Ok(handler)
-}
-
-/// Installs the count hook: past `threshold_ms` it marks the gate busy (through the
-/// `shoal_tick` registry function) and stops the script once a kill is requested; with
-/// `deadline_ms` (library loading) it stops the code outright at that time.
-pub(crate) fn install_hook(lua: &Lua, threshold_ms: u64, deadline_ms: Option<u64>) {
-    let start = Instant::now();
-    let told_long = std::cell::Cell::new(false);
-    lua.set_hook(
-        HookTriggers::new().every_nth_instruction(HOOK_EVERY),
-        move |lua, _| {
-            let elapsed = start.elapsed().as_millis() as u64;
-            if let Some(d) = deadline_ms {
-                if elapsed >= d {
-                    return Err(mlua::Error::runtime("FUNCTION LOAD timeout"));
-                }
-                return Ok(VmState::Continue);
-            }
-            if elapsed >= LONG_MS && !told_long.replace(true) {
-                let long: Function = lua.named_registry_value("shoal_long")?;
-                long.call::<()>(())?;
-            }
-            if elapsed < threshold_ms {
-                return Ok(VmState::Continue);
-            }
-            let tick: Function = lua.named_registry_value("shoal_tick")?;
-            if tick.call::<bool>(())? {
-                return Err(mlua::Error::runtime(
-                    "Script killed by user with SCRIPT KILL...",
-                ));
-            }
-            Ok(VmState::Continue)
-        },
-    );
 }
 
 /// The `xpcall` handler: turns any error into an error table with the source and line of

@@ -1,6 +1,8 @@
 //! Building the one Lua VM: the libraries Redis bundles, the `redis` table, and the
 //! protected globals every script and function sees.
 
+use super::call::{CallState, Slot};
+use super::hook::Arm;
 use super::libs;
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value, Variadic};
 
@@ -23,12 +25,17 @@ pub(crate) struct Sandbox {
     pub(crate) lua: Lua,
     /// The protected globals proxy scripts and libraries run in.
     pub(crate) env: Table,
-    /// The real globals behind it (KEYS and ARGV are set here).
-    pub(crate) globals: Table,
-    /// Filled while a script runs: `call`, `resp`, `register`, `loading`.
+    /// The engine's side of the prelude: `call`, `convert`, `resp`, `register`, `set_loading`.
     pub(crate) hooks: Table,
-    /// `run(f, handler, a, b)`: calls `f(a, b)` under `xpcall`.
+    /// `run(f, handler, a, b, script)`: calls `f(a, b)` under `xpcall`; with `script`, `a`
+    /// and `b` are the globals KEYS and ARGV too.
     pub(crate) runner: Function,
+    /// The `xpcall` handler scripts run under.
+    pub(crate) handler: Function,
+    /// The running call, which the `redis` functions and the hook reach.
+    pub(crate) slot: Slot,
+    /// The instruction-count hook's switch.
+    pub(crate) arm: Arm,
 }
 
 /// Makes the VM.
@@ -46,37 +53,52 @@ pub(crate) fn build() -> mlua::Result<Sandbox> {
     let hooks = lua.create_table()?;
     hooks.raw_set("convert", lua.create_function(super::run::convert_error)?)?;
     let redis: Table = g.raw_get("redis")?;
-    engine_functions(&lua, &redis, &hooks)?;
-    let (env, globals, runner): (Table, Table, Function) = lua
+    let slot = Slot::default();
+    engine_functions(&lua, &redis, &hooks, &slot)?;
+    let (env, runner): (Table, Function) = lua
         .load(include_str!("prelude.lua"))
         .set_name("=shoal")
         .call(hooks.clone())?;
+    let handler = lua.create_function(super::run::error_handler)?;
+    let arm = Arm::install(&lua, slot.clone());
     lua.set_memory_limit(MEMORY_LIMIT)?;
     Ok(Sandbox {
         lua,
         env,
-        globals,
         hooks,
         runner,
+        handler,
+        slot,
+        arm,
     })
 }
 
-/// The `redis` functions that reach the engine through `hooks` (filled while a script runs):
-/// `call`, `acl_check_cmd`, `setresp`, and `set_repl`. They are Rust functions, so a
-/// script's `return redis.call(..)` keeps the script's frame for error positions.
-fn engine_functions(lua: &Lua, redis: &Table, hooks: &Table) -> mlua::Result<()> {
+fn no_script() -> mlua::Error {
+    mlua::Error::runtime("no script is running")
+}
+
+/// Runs `f` on the running call's state, with the VM's memory limit lifted (the replies
+/// converted are bounded by the commands, not the script).
+fn with_call<R>(
+    lua: &Lua,
+    slot: &Slot,
+    f: impl FnOnce(&mut CallState) -> mlua::Result<R>,
+) -> mlua::Result<R> {
+    let mut guard = slot.try_lock().ok_or_else(no_script)?;
+    let cs = guard.as_mut().ok_or_else(no_script)?;
+    super::run::unguarded(lua, || f(cs))
+}
+
+/// The `redis` functions that reach the engine: `call`, `pcall` (through `hooks.call`),
+/// `acl_check_cmd`, `setresp`, and `set_repl`. They are Rust functions, so a script's
+/// `return redis.call(..)` keeps the script's frame for error positions; they find the
+/// running call in `slot`.
+fn engine_functions(lua: &Lua, redis: &Table, hooks: &Table, slot: &Slot) -> mlua::Result<()> {
+    let s = slot.clone();
     redis.raw_set(
         "call",
         lua.create_function(move |lua, args: mlua::MultiValue| {
-            // Straight to the running call's state: no second Lua function in between.
-            let (ok, v) = {
-                let mut cs = lua
-                    .try_app_data_mut::<super::call::CallState>()
-                    .map_err(mlua::Error::external)?
-                    .ok_or_else(|| mlua::Error::runtime("no script is running"))?;
-                super::run::unguarded(lua, || cs.call(lua, args))?
-            };
-            match (ok, v) {
+            match with_call(lua, &s, |cs| cs.call(lua, args))? {
                 (true, v) => Ok(v),
                 (false, Value::Table(t)) => {
                     let msg: String = t.raw_get("err").unwrap_or_default();
@@ -86,18 +108,25 @@ fn engine_functions(lua: &Lua, redis: &Table, hooks: &Table) -> mlua::Result<()>
             }
         })?,
     )?;
-    let h = hooks.clone();
-    redis.raw_set(
-        "acl_check_cmd",
-        lua.create_function(move |_, args: mlua::MultiValue| {
-            let check: Function = h.raw_get("acl_check")?;
-            check.call::<Value>(args)
+    let s = slot.clone();
+    hooks.raw_set(
+        "call",
+        lua.create_function(move |lua, args: mlua::MultiValue| {
+            with_call(lua, &s, |cs| cs.call(lua, args))
         })?,
     )?;
+    let s = slot.clone();
+    redis.raw_set(
+        "acl_check_cmd",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            with_call(lua, &s, |cs| super::run::acl_check(cs, args))
+        })?,
+    )?;
+    let s = slot.clone();
     let h = hooks.clone();
     redis.raw_set(
         "setresp",
-        lua.create_function(move |lua, args: Variadic<Value>| {
+        lua.create_function(move |_, args: Variadic<Value>| {
             if args.len() != 1 {
                 return raise("ERR redis.setresp() requires one argument.");
             }
@@ -106,16 +135,17 @@ fn engine_functions(lua: &Lua, redis: &Table, hooks: &Table) -> mlua::Result<()>
                 Value::Number(n) if *n == 2.0 || *n == 3.0 => *n as i64,
                 _ => return raise("ERR RESP version must be 2 or 3."),
             };
-            match lua.try_app_data_mut::<super::call::CallState>() {
-                Ok(Some(mut cs)) => cs.resp = n,
-                _ => h.raw_set("resp", n)?,
+            match s.try_lock().as_mut().and_then(|g| g.as_mut()) {
+                Some(cs) => cs.resp = n,
+                None => h.raw_set("resp", n)?,
             }
             Ok(())
         })?,
     )?;
+    let s = slot.clone();
     redis.raw_set(
         "set_repl",
-        lua.create_function(|lua, args: Variadic<Value>| {
+        lua.create_function(move |_, args: Variadic<Value>| {
             if args.len() != 1 {
                 return raise("ERR redis.set_repl() requires one argument.");
             }
@@ -125,7 +155,7 @@ fn engine_functions(lua: &Lua, redis: &Table, hooks: &Table) -> mlua::Result<()>
                 _ => return raise("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."),
             };
             // REPL_AOF = 1 and REPL_REPLICA = 2 are the effects bus's own target bits.
-            if let Ok(Some(cs)) = lua.try_app_data_ref::<super::call::CallState>() {
+            if let Some(Some(cs)) = s.try_lock().as_deref() {
                 cs.inner.effects.set_targets(flags);
             }
             Ok(())

@@ -18,12 +18,12 @@ pub use decl::COMMANDS;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
 use crate::scripting::run::Caller;
-use crate::scripting::{sha1_hex, Invocation, Kind, Vm};
+use crate::scripting::{sha1_hex, Invocation, Kind, Script, Vm};
 use bytes::Bytes;
-use mlua::Function;
 
-/// `numkeys key... arg...` after the script or function name.
-fn keys_and_args(ctx: &mut Ctx<'_>) -> Result<(Vec<Bytes>, Vec<Bytes>), CmdError> {
+/// `numkeys key... arg...` after the script or function name: where the keys begin and
+/// how many there are.
+fn keys_and_args(ctx: &mut Ctx<'_>) -> Result<(usize, usize), CmdError> {
     let n = ctx.args.int()?;
     if n < 0 {
         return Err(CmdError::Msg("Number of keys can't be negative"));
@@ -33,9 +33,12 @@ fn keys_and_args(ctx: &mut Ctx<'_>) -> Result<(Vec<Bytes>, Vec<Bytes>), CmdError
             "Number of keys can't be greater than number of args",
         ));
     }
-    let mut rest = ctx.args.rest();
-    let args = rest.split_off(n as usize);
-    Ok((rest, args))
+    Ok((ctx.args.all().len() - ctx.args.remaining(), n as usize))
+}
+
+/// The keys and the arguments, as slices of the command.
+fn split(all: &[Bytes], (start, n): (usize, usize)) -> (&[Bytes], &[Bytes]) {
+    all[start..].split_at(n)
 }
 
 fn caller<'a>(ctx: &mut Ctx<'a>) -> Caller<'a> {
@@ -55,7 +58,7 @@ fn vm_error(e: String) -> CmdError {
 
 /// What a script's first line declares.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Declared {
+pub(crate) enum Declared {
     /// No `#!` line: the script may write, and EVAL_RO runs it read-only.
     Nothing,
     /// `#!lua` without `no-writes`: EVAL_RO refuses it.
@@ -98,13 +101,13 @@ fn shebang(body: &[u8]) -> Result<(Declared, Vec<u8>), CmdError> {
     Ok((declared, body[end..].to_vec()))
 }
 
-/// The cached function for `body`, compiling and caching it if new: its SHA1 and function.
-pub(crate) fn compile(vm: &mut Vm, body: &Bytes) -> Result<(String, Function), CmdError> {
+/// Caches the function for `body`, compiling it if new; its SHA1.
+pub(crate) fn compile(vm: &mut Vm, body: &Bytes) -> Result<String, CmdError> {
     let sha = sha1_hex(body);
-    if let Some((f, _)) = vm.scripts.get(&sha) {
-        return Ok((sha, f.clone()));
+    if vm.scripts.contains_key(&sha) {
+        return Ok(sha);
     }
-    let (_, code) = shebang(body)?;
+    let (declared, code) = shebang(body)?;
     let text = as_source(&code);
     let f = vm
         .sb
@@ -119,8 +122,21 @@ pub(crate) fn compile(vm: &mut Vm, body: &Bytes) -> Result<(String, Function), C
                 crate::scripting::run::clean(&e)
             ))
         })?;
-    vm.scripts.insert(sha.clone(), (f.clone(), body.clone()));
-    Ok((sha, f))
+    let script = Script { f, declared };
+    vm.scripts.insert(sha.clone(), script);
+    Ok(sha)
+}
+
+/// The cached script whose SHA1 is `sha` (either case), with its key.
+pub(crate) fn find_script<'v>(vm: &'v Vm, sha: &[u8]) -> Option<(&'v String, &'v Script)> {
+    let mut lower = [0u8; 40];
+    if sha.len() != lower.len() {
+        return None;
+    }
+    for (d, c) in lower.iter_mut().zip(sha) {
+        *d = c.to_ascii_lowercase();
+    }
+    vm.scripts.get_key_value(std::str::from_utf8(&lower).ok()?)
 }
 
 /// Code as source text: a precompiled chunk (leading ESC) could corrupt the VM, so like
@@ -138,44 +154,42 @@ pub(crate) fn as_source(code: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 
 fn eval_generic(ctx: &mut Ctx<'_>, by_sha: bool, ro: bool) -> CmdResult {
     let first = ctx.args.bytes()?;
-    let (keys, args) = keys_and_args(ctx)?;
-    let command = ctx.args.all().to_vec();
+    let at = keys_and_args(ctx)?;
     let caller = caller(ctx);
+    let (keys, args) = split(ctx.args.all(), at);
     let scripting = &caller.inner.scripting;
     scripting
         .with_vm(|vm| -> CmdResult {
-            let (sha, f) = if by_sha {
-                let sha = String::from_utf8_lossy(&first).to_ascii_lowercase();
-                match vm.scripts.get(&sha) {
-                    Some((f, _)) => (sha, f.clone()),
-                    None => {
-                        return Err(CmdError::Coded {
-                            code: "NOSCRIPT",
-                            msg: "No matching script. Please use EVAL.".into(),
-                        })
-                    }
-                }
+            let sha = if by_sha {
+                None
             } else {
-                compile(vm, &first)?
+                Some(compile(vm, &first)?)
             };
-            let declared = match vm.scripts.get(&sha) {
-                Some((_, body)) => shebang(body)?.0,
-                None => Declared::Nothing,
+            let vm: &Vm = vm;
+            let found = match &sha {
+                Some(sha) => vm.scripts.get_key_value(sha),
+                None => find_script(vm, &first),
             };
-            if ro && declared == Declared::Writes {
+            let Some((name, script)) = found else {
+                return Err(CmdError::Coded {
+                    code: "NOSCRIPT",
+                    msg: "No matching script. Please use EVAL.".into(),
+                });
+            };
+            if ro && script.declared == Declared::Writes {
                 return Err(CmdError::Msg(
                     "Can not execute a script with write flag using *_ro command.",
                 ));
             }
             let inv = Invocation {
                 kind: Kind::Script,
-                name: sha,
-                read_only: ro || declared == Declared::NoWrites,
+                name,
+                read_only: ro || script.declared == Declared::NoWrites,
                 keys,
                 args,
-                command,
+                command: &[],
             };
-            Ok(scripting.invoke(vm, &caller, &f, &inv))
+            Ok(scripting.invoke(vm, &caller, &script.f, &inv))
         })
         .map_err(vm_error)?
 }
@@ -218,12 +232,13 @@ fn fcall_generic(ctx: &mut Ctx<'_>, ro: bool) -> CmdResult {
             "Can not execute a script with write flag using *_ro command.",
         ));
     }
-    let (keys, args) = keys_and_args(ctx)?;
-    let command = ctx.args.all().to_vec();
+    let at = keys_and_args(ctx)?;
     let caller = caller(ctx);
+    let command = ctx.args.all();
+    let (keys, args) = split(command, at);
     let inv = Invocation {
         kind: Kind::Function,
-        name,
+        name: &name,
         read_only: ro || no_writes,
         keys,
         args,

@@ -9,7 +9,7 @@ use shoal_resp::Frame;
 /// `SCRIPT LOAD script`
 pub(super) fn script_load(ctx: &mut Ctx<'_>) -> CmdResult {
     let body = ctx.args.bytes()?;
-    let (sha, _) = ctx
+    let sha = ctx
         .engine()
         .scripting
         .with_vm(|vm| compile(vm, &body))
@@ -25,10 +25,7 @@ pub(super) fn script_exists(ctx: &mut Ctx<'_>) -> CmdResult {
         .scripting
         .with_vm(|vm| {
             shas.iter()
-                .map(|s| {
-                    let sha = String::from_utf8_lossy(s).to_ascii_lowercase();
-                    Frame::Integer(vm.scripts.contains_key(&sha) as i64)
-                })
+                .map(|s| Frame::Integer(super::find_script(vm, s).is_some() as i64))
                 .collect()
         })
         .map_err(vm_error)?;

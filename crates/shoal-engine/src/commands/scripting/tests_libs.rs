@@ -93,3 +93,87 @@ fn struct_packs_and_unpacks() {
     );
     assert_eq!(h.run(&["EVAL", "return struct.size('>i4d')", "0"]), int(12));
 }
+
+#[test]
+fn cjson_encodes_negative_zero_inside_tables_with_its_sign() {
+    let mut h = Harness::new();
+    for (script, want) in [
+        ("return cjson.encode(0)", "0"),
+        ("return cjson.encode({-0})", "[-0]"),
+        ("return cjson.encode({a=-0})", "{\"a\":-0}"),
+        // One constant: the compiler keeps the first of 0 and -0 for both.
+        ("return cjson.encode({0, -0, 1})", "[0,0,1]"),
+        ("return cjson.encode({1e-20})", "[1e-20]"),
+        ("return cjson.encode(cjson.decode('[-0]'))", "[-0]"),
+    ] {
+        assert_eq!(h.run(&["EVAL", script, "0"]), bulk(want), "{script}");
+    }
+}
+
+#[test]
+fn cjson_prints_integral_numbers_with_fourteen_digits() {
+    let mut h = Harness::new();
+    for (script, want) in [
+        ("return cjson.encode(1e15)", "1e+15"),
+        ("return cjson.encode(12345678901234)", "12345678901234"),
+        (
+            "return cjson.encode(123456789012345)",
+            "1.2345678901234e+14",
+        ),
+        ("return cjson.encode(2^53)", "9.007199254741e+15"),
+        ("return cjson.encode({[1e15]=1})", "{\"1e+15\":1}"),
+        ("return cjson.encode({1e15, -0.5})", "[1e+15,-0.5]"),
+        ("return cjson.encode({[2^31]=1})", "{\"2147483648\":1}"),
+    ] {
+        assert_eq!(h.run(&["EVAL", script, "0"]), bulk(want), "{script}");
+    }
+}
+
+#[test]
+fn cjson_encode_errors_name_the_script_line() {
+    let mut h = Harness::new();
+    let e = format!(
+        "{:?}",
+        h.run(&["EVAL", "return cjson.encode(function() end)", "0"])
+    );
+    assert!(
+        e.contains("user_script:1: Cannot serialise function: type not supported")
+            && e.contains("on @user_script:1."),
+        "{e}"
+    );
+}
+
+#[test]
+fn cmsgpack_reads_uint64_as_signed_as_redis_does() {
+    let mut h = Harness::new();
+    let script = "return tostring(cmsgpack.unpack(string.char(0xcf, 0xff,0xff,0xff,0xff,0xff,0xff,0xff,0xfe)))";
+    assert_eq!(h.run(&["EVAL", script, "0"]), bulk("-2"));
+}
+
+#[test]
+fn globals_resolve_and_missing_ones_still_raise() {
+    let mut h = Harness::new();
+    assert_eq!(
+        h.run(&[
+            "EVAL",
+            "return {type(redis), type(KEYS), #ARGV}",
+            "1",
+            "k",
+            "a",
+            "b"
+        ]),
+        arr(vec![bulk("table"), bulk("table"), int(2)])
+    );
+    let e = h.run(&["EVAL", "return nosuch", "0"]);
+    assert!(
+        format!("{e:?}")
+            .contains("Script attempted to access nonexistent global variable 'nosuch'"),
+        "{e:?}"
+    );
+    // A script's changes to KEYS never reach the next script.
+    h.run(&["EVAL", "KEYS[5] = 'x' KEYS.extra = 1 return 1", "1", "k"]);
+    assert_eq!(
+        h.run(&["EVAL", "return {#KEYS, tostring(KEYS.extra)}", "1", "k"]),
+        arr(vec![int(1), bulk("nil")])
+    );
+}

@@ -50,8 +50,8 @@ pub(super) fn info_entry(spec: &CommandSpec) -> Frame {
         Frame::Integer(spec.last_key.into()),
         Frame::Integer(spec.key_step.into()),
         Frame::Set(cats),
-        Frame::Set(Vec::new()),
-        Frame::Array(Vec::new()),
+        crate::command_meta::tips_frame(spec.name),
+        crate::command_meta::key_specs_frame(spec.name),
         Frame::Array(spec.subcommands.iter().map(info_entry).collect()),
     ])
 }

@@ -44,16 +44,16 @@ pub(crate) fn table(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// The length of `t` if it is an array (every key a positive integer; holes become
-/// nulls), `None` for an object; an error for an array too sparse to write (Lua CJSON's
-/// defaults: past index 10, more than half holes).
+/// The length of `t` if it is an array (every key an integer from 1 to 2^31 - 1; holes
+/// become nulls), `None` for an object; an error for an array too sparse to write (Lua
+/// CJSON's defaults: past index 10, more than half holes).
 fn array_len(t: &Table) -> mlua::Result<Option<usize>> {
+    const MAX_INDEX: i64 = i32::MAX as i64;
     let mut max = 0usize;
     let mut count = 0usize;
     for (k, _) in t.pairs::<Value, Value>().flatten() {
         match k {
-            Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max = max.max(n as usize),
-            Value::Integer(n) if n >= 1 => max = max.max(n as usize),
+            Value::Integer(n) if (1..=MAX_INDEX).contains(&n) => max = max.max(n as usize),
             _ => return Ok(None),
         }
         count += 1;
@@ -69,7 +69,8 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        // Lua 5.1 has only doubles: an integral one prints as any number does.
+        Value::Integer(n) => out.extend_from_slice(lua_number_text(*n as f64).as_bytes()),
         Value::Number(n) => {
             if !n.is_finite() {
                 return Err(lua_err("Cannot serialise number: must not be NaN or Inf"));
@@ -96,6 +97,15 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
     Ok(())
 }
 
+/// `t[k]`, with a zero read as the double it is: the generic conversion makes `-0` an
+/// integer 0 and loses its sign, which JSON keeps.
+fn element(t: &Table, k: impl mlua::IntoLua + Clone) -> mlua::Result<Value> {
+    match t.raw_get::<Value>(k.clone())? {
+        Value::Integer(0) => Ok(Value::Number(t.raw_get::<f64>(k)?)),
+        v => Ok(v),
+    }
+}
+
 fn table_json(t: &Table, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
     if let Some(n) = array_len(t)?.filter(|&n| n > 0) {
         out.push(b'[');
@@ -103,7 +113,7 @@ fn table_json(t: &Table, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
             if i > 1 {
                 out.push(b',');
             }
-            encode(&t.raw_get::<Value>(i)?, out, depth + 1)?;
+            encode(&element(t, i)?, out, depth + 1)?;
         }
         out.push(b']');
         return Ok(());
@@ -118,7 +128,7 @@ fn table_json(t: &Table, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
         match &k {
             Value::String(s) => string(&s.as_bytes(), out),
             Value::Number(n) => string(lua_number_text(*n).as_bytes(), out),
-            Value::Integer(n) => string(n.to_string().as_bytes(), out),
+            Value::Integer(n) => string(lua_number_text(*n as f64).as_bytes(), out),
             _ => {
                 return Err(lua_err(
                     "Cannot serialise table: table key must be a number or string",
@@ -126,6 +136,10 @@ fn table_json(t: &Table, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
             }
         }
         out.push(b':');
+        let v = match v {
+            Value::Integer(0) => element(t, k.clone())?,
+            v => v,
+        };
         encode(&v, out, depth + 1)?;
     }
     out.push(b'}');

@@ -178,7 +178,8 @@ impl Unpacker<'_> {
             0xcc => Value::Number(self.uint(1)? as f64),
             0xcd => Value::Number(self.uint(2)? as f64),
             0xce => Value::Number(self.uint(4)? as f64),
-            0xcf => Value::Number(self.uint(8)? as f64),
+            // Read as a signed 64-bit integer, as Redis's cmsgpack does.
+            0xcf => Value::Number(self.uint(8)? as i64 as f64),
             0xd0 => Value::Number(self.uint(1)? as u8 as i8 as f64),
             0xd1 => Value::Number(self.uint(2)? as u16 as i16 as f64),
             0xd2 => Value::Number(self.uint(4)? as u32 as i32 as f64),
