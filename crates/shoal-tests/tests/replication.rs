@@ -100,6 +100,28 @@ fn refused(r: redis::RedisResult<redis::Value>, what: &str) -> redis::RedisError
     }
 }
 
+/// CLIENT KILL TYPE `kind`: how many links were cut.
+fn kill(con: &mut Connection, kind: &str) -> i64 {
+    redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg(kind)
+        .query(con)
+        .unwrap_or(0)
+}
+
+/// Writes while the replica follows, cuts its link on the primary, writes again: the
+/// replica converges each time, the second time through a partial resync.
+fn follow_then_resume(p: &mut Connection, r: &mut Connection) {
+    assert_converged(p, r);
+    fill_every_type(p, "post");
+    assert_converged(p, r);
+    assert_eq!(kill(p, "replica"), 1);
+    fill_every_type(p, "resumed");
+    assert_converged(p, r);
+    assert_eq!(info_field(p, "stats", "sync_partial_ok"), "1");
+}
+
 fn run(con: &mut Connection, line: &str) -> redis::Value {
     let args: Vec<&str> = line.split(' ').collect();
     cmd(con, &args).unwrap_or_else(|e| panic!("{line}: {e}"))
@@ -287,24 +309,14 @@ fn a_killed_link_resumes_with_a_partial_resync() {
     let mut r = replica.client();
     fill_every_type(&mut p, "a");
     assert_converged(&mut p, &mut r);
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("replica")
-        .query(&mut p)
-        .unwrap_or(0);
+    let killed = kill(&mut p, "replica");
     assert_eq!(killed, 1);
     fill_every_type(&mut p, "b");
     assert_converged(&mut p, &mut r);
     assert_eq!(info_field(&mut p, "stats", "sync_full"), "1");
     assert_eq!(info_field(&mut p, "stats", "sync_partial_ok"), "1");
     // The other way round: the replica drops its link to the primary.
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("master")
-        .query(&mut r)
-        .unwrap_or(0);
+    let killed = kill(&mut r, "master");
     assert_eq!(killed, 1);
     fill_every_type(&mut p, "c");
     assert_converged(&mut p, &mut r);
@@ -319,12 +331,7 @@ fn a_backlog_overflow_forces_a_full_sync() {
     let mut r = replica.client();
     run(&mut p, "SET first 1");
     assert_converged(&mut p, &mut r);
-    let _: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("replica")
-        .query(&mut p)
-        .unwrap_or(0);
+    kill(&mut p, "replica");
     // Far more than the backlog holds, before the replica is back (it retries each second).
     let big = "x".repeat(4096);
     let mut pipe = redis::pipe();
@@ -454,18 +461,7 @@ fn a_redis_replica_follows_shoal() {
         return;
     };
     let mut r = redis.client();
-    assert_converged(&mut p, &mut r);
-    fill_every_type(&mut p, "post");
-    assert_converged(&mut p, &mut r);
-    let _: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("replica")
-        .query(&mut p)
-        .unwrap_or(0);
-    fill_every_type(&mut p, "resumed");
-    assert_converged(&mut p, &mut r);
-    assert_eq!(info_field(&mut p, "stats", "sync_partial_ok"), "1");
+    follow_then_resume(&mut p, &mut r);
 }
 
 #[test]
@@ -477,18 +473,7 @@ fn shoal_follows_a_redis_primary() {
     fill_every_type(&mut p, "pre");
     let replica = replica_of(redis.port, &[]);
     let mut r = replica.client();
-    assert_converged(&mut p, &mut r);
-    fill_every_type(&mut p, "post");
-    assert_converged(&mut p, &mut r);
-    let _: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("replica")
-        .query(&mut p)
-        .unwrap_or(0);
-    fill_every_type(&mut p, "resumed");
-    assert_converged(&mut p, &mut r);
-    assert_eq!(info_field(&mut p, "stats", "sync_partial_ok"), "1");
+    follow_then_resume(&mut p, &mut r);
 }
 
 #[test]

@@ -627,6 +627,17 @@ pub(crate) fn parse_replicaof(v: &str) -> Option<(String, u16)> {
     words.next().is_none().then_some((host, port))
 }
 
+/// A count or duration of zero or more.
+const COUNT: Kind = Kind::Int {
+    min: 0,
+    max: i32::MAX as i64,
+};
+/// A duration of at least one.
+const POSITIVE: Kind = Kind::Int {
+    min: 1,
+    max: i32::MAX as i64,
+};
+
 /// Replication parameters.
 pub(crate) const CONFIG_PARAMS: &[Param] = &[
     Param {
@@ -647,63 +658,14 @@ pub(crate) const CONFIG_PARAMS: &[Param] = &[
         },
         "1048576",
     ),
-    param(
-        "repl-backlog-ttl",
-        Kind::Int {
-            min: 0,
-            max: i32::MAX as i64,
-        },
-        "3600",
-    ),
-    param(
-        "repl-timeout",
-        Kind::Int {
-            min: 1,
-            max: i32::MAX as i64,
-        },
-        "60",
-    ),
-    param(
-        "repl-ping-replica-period",
-        Kind::Int {
-            min: 1,
-            max: i32::MAX as i64,
-        },
-        "10",
-    ),
-    param(
-        "min-replicas-to-write",
-        Kind::Int {
-            min: 0,
-            max: i32::MAX as i64,
-        },
-        "0",
-    ),
-    param(
-        "min-replicas-max-lag",
-        Kind::Int {
-            min: 0,
-            max: i32::MAX as i64,
-        },
-        "10",
-    ),
+    param("repl-backlog-ttl", COUNT, "3600"),
+    param("repl-timeout", POSITIVE, "60"),
+    param("repl-ping-replica-period", POSITIVE, "10"),
+    param("min-replicas-to-write", COUNT, "0"),
+    param("min-replicas-max-lag", COUNT, "10"),
     param("repl-diskless-sync", Kind::Bool, "yes"),
-    param(
-        "repl-diskless-sync-delay",
-        Kind::Int {
-            min: 0,
-            max: i32::MAX as i64,
-        },
-        "5",
-    ),
-    param(
-        "replica-priority",
-        Kind::Int {
-            min: 0,
-            max: i32::MAX as i64,
-        },
-        "100",
-    ),
+    param("repl-diskless-sync-delay", COUNT, "5"),
+    param("replica-priority", COUNT, "100"),
     param("replica-announce-ip", Kind::Str, ""),
     param(
         "replica-announce-port",
