@@ -19,6 +19,7 @@ mod limits;
 mod listener;
 mod push;
 mod tls;
+mod wake;
 
 pub use config_file::{apply_args, apply_text, ConfigFileError};
 pub use listener::{io_threads, serve, serve_tls, ServerHandle};
