@@ -13,6 +13,7 @@
 #   SUITE=acl scripts/bench-vs-redis.sh              # SET/GET as the default user, then as an ACL
 #                                                    # user with key patterns (set_acl, get_acl:
 #                                                    # redis-benchmark --user u -a pass; no memory)
+#   CARGO_TARGET_DIR=...                             # builds and runs the binaries there
 #   SUITE=tls scripts/bench-vs-redis.sh              # SET/GET over TLS (rustls vs OpenSSL) and
 #                                                    # over plain TCP for the TLS cost; certificates
 #                                                    # made with openssl in a scratch dir
@@ -62,7 +63,8 @@ for tool in redis-server redis-benchmark redis-cli python3; do
 done
 
 cargo build --release --quiet --bin shoal-server --bin txbench
-SHOAL_BIN=target/release/shoal-server
+SHOAL_BIN=${CARGO_TARGET_DIR:-target}/release/shoal-server
+TXBENCH_BIN=${CARGO_TARGET_DIR:-target}/release/txbench
 
 # TLS suite: a CA and a server certificate for 127.0.0.1, both servers on a TLS port as well.
 if [ "$SUITE" = tls ]; then
@@ -149,7 +151,7 @@ programmable_rps() { # port test pipeline
     evalsha)
       sha=$(redis-cli -p "$port" script load "return redis.call('SET', KEYS[1], ARGV[1])")
       custom_rps "$port" "$p" EVALSHA "$sha" 1 key:__rand_int__ xxx ;;
-    multi_exec10) target/release/txbench "$port" "$CLIENTS" $((N / 10)) "$p" ;;
+    multi_exec10) "$TXBENCH_BIN" "$port" "$CLIENTS" $((N / 10)) "$p" ;;
   esac
 }
 

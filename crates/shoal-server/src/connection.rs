@@ -2,33 +2,73 @@
 
 use crate::limits::{subscribed, Class, OutputTracker};
 use crate::push::PushBuffer;
-use bytes::BytesMut;
-use shoal_engine::{ClientInfo, ClientKind, Engine, Outcome, Pending, Session};
+use crate::wake::{Waiter, Wake, CLOSE, PUSH};
+use bytes::{Buf, BytesMut};
+use shoal_engine::{ClientInfo, ClientKind, Config, Engine, Outcome, Pending, Session};
 use shoal_resp::{encode, parse_command, Frame, Limits, Protocol};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{oneshot, watch, Notify};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
 
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Resolves once the connection must end (CLIENT KILL or server shutdown). Made once per
-/// connection and polled by every read: registering a fresh waiter per read would put a
-/// lock shared by all connections (the shutdown channel's) on the path of every request.
+/// Resolves once a replica's link must end (CLIENT KILL or server shutdown).
 pub(crate) type Closing = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 pub(crate) struct Connection<S> {
     stream: S,
     session: Session,
-    closing: Closing,
+    /// Raised with `CLOSE` once the connection must end (CLIENT KILL or server shutdown),
+    /// with `PUSH` while pushes wait. Polled around every read and write.
+    waiter: Waiter,
+    /// Turns the server's shutdown into `CLOSE`; stopped with the connection.
+    _shutdown: AbortOnDrop,
     push: Arc<PushBuffer>,
     /// The reply buffer against the normal class of `client-output-buffer-limit`.
     output_limit: OutputTracker,
+    knobs: Knobs,
+}
+
+/// Where the parameters read for every request sit in the configuration, found once per
+/// connection so a request reads each with one load instead of a search by name.
+struct Knobs {
+    max_bulk_len: Option<usize>,
+    timeout: Option<usize>,
+    query_buffer_limit: Option<usize>,
+}
+
+impl Knobs {
+    fn new(config: &Config) -> Knobs {
+        Knobs {
+            max_bulk_len: config.index_of("proto-max-bulk-len"),
+            timeout: config.index_of("timeout"),
+            query_buffer_limit: config.index_of("client-query-buffer-limit"),
+        }
+    }
+
+    fn read(config: &Config, at: Option<usize>, name: &str) -> i64 {
+        match at {
+            Some(i) => config.get_at(i),
+            None => config.get_i64(name),
+        }
+    }
+}
+
+/// Aborts a helper task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// What a connection runs over: plain TCP or TLS on top of it.
@@ -64,13 +104,12 @@ enum Input {
     Pushes,
 }
 
-fn closing_signal(killed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) -> Closing {
-    Box::pin(async move {
-        tokio::select! {
-            _ = killed.notified() => {}
-            _ = shutdown.wait_for(|stop| *stop) => {}
-        }
-    })
+/// Raises `CLOSE` on `wake` once the server shuts down (or its stop channel is gone).
+fn on_shutdown(wake: Arc<Wake>, mut shutdown: watch::Receiver<bool>) -> AbortOnDrop {
+    AbortOnDrop(tokio::spawn(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+        wake.raise(CLOSE);
+    }))
 }
 
 /// Why a connection ends.
@@ -92,21 +131,25 @@ impl<S: Stream> Connection<S> {
         shutdown: watch::Receiver<bool>,
     ) -> Connection<S> {
         let output_limit = OutputTracker::new(&engine.inner().config, Class::Normal);
+        let knobs = Knobs::new(&engine.inner().config);
         let mut session = engine.session_for(info);
+        let wake = Arc::new(Wake::default());
         let push = Arc::new(PushBuffer::new(
             engine.clone(),
             session.state().handle.clone(),
+            wake.clone(),
         ));
         session.state_mut().set_push_sink(push.clone());
-        let killed = Arc::new(Notify::new());
-        let waker = killed.clone();
-        session.state().handle.on_kill(move || waker.notify_one());
+        let killed = wake.clone();
+        session.state().handle.on_kill(move || killed.raise(CLOSE));
         Connection {
             stream,
             session,
-            closing: closing_signal(killed, shutdown),
+            waiter: Waiter::new(wake.clone()),
+            _shutdown: on_shutdown(wake, shutdown),
             push,
             output_limit,
+            knobs,
         }
     }
 
@@ -128,9 +171,14 @@ impl<S: Stream> Connection<S> {
             let Connection {
                 stream,
                 session,
-                closing,
+                mut waiter,
+                _shutdown,
                 ..
             } = self;
+            let closing: Closing = Box::pin(async move {
+                let _shutdown = _shutdown;
+                waiter.wait(CLOSE).await;
+            });
             return crate::replication::primary::serve(stream, session, closing, input).await;
         }
         match end {
@@ -177,7 +225,7 @@ impl<S: Stream> Connection<S> {
                         let engine = self.session.engine().clone();
                         tokio::select! {
                             _ = engine.inner().repl.unpaused() => {}
-                            _ = &mut self.closing => return Close::Peer,
+                            _ = self.waiter.wait(CLOSE) => return Close::Peer,
                         }
                     }
                     Batch::Takeover => {
@@ -214,12 +262,11 @@ impl<S: Stream> Connection<S> {
             if self.session.should_close() {
                 return Close::Quit;
             }
-            let limit = self
-                .session
-                .engine()
-                .inner()
-                .config
-                .get_i64("client-query-buffer-limit");
+            let limit = Knobs::read(
+                &self.session.engine().inner().config,
+                self.knobs.query_buffer_limit,
+                "client-query-buffer-limit",
+            );
             if input.len() as i64 > limit {
                 tracing::warn!(
                     client = self.session.state().id(),
@@ -255,6 +302,15 @@ impl<S: Stream> Connection<S> {
         stats
             .net_output_bytes
             .fetch_add(output.len() as u64, Relaxed);
+        // Nearly always the socket takes the whole reply at once: nothing to wait for.
+        match self.write_now(output).await {
+            Some(true) => {
+                self.written(output);
+                return true;
+            }
+            Some(false) => {}
+            None => return false,
+        }
         // CLIENT LIST `omem`: what waits for a slow reader while the write is pending.
         let handle = &self.session.state().handle;
         handle.omem.store(output.len(), Relaxed);
@@ -274,8 +330,9 @@ impl<S: Stream> Connection<S> {
         // A client killed meanwhile (CLIENT KILL, or over its output limit) is not waited
         // for: a peer that never reads must not hold the task forever.
         let written = tokio::select! {
+            biased;
+            _ = self.waiter.wait(CLOSE) => false,
             w = self.stream.write_all(output) => w.is_ok(),
-            _ = &mut self.closing => false,
             _ = over_soft => {
                 tracing::warn!(
                     client = self.session.state().id(),
@@ -289,12 +346,42 @@ impl<S: Stream> Connection<S> {
         }
         let handle = &self.session.state().handle;
         handle.omem.store(0, Relaxed);
+        self.written(output);
+        true
+    }
+
+    /// Writes as much of `output` as the socket takes without waiting, removing it from
+    /// the buffer: Some(true) once all is written, Some(false) if some is left, None if
+    /// the peer is gone.
+    async fn write_now(&mut self, output: &mut BytesMut) -> Option<bool> {
+        let stream = &mut self.stream;
+        let wrote = std::future::poll_fn(|cx| {
+            let mut done = 0;
+            while done < output.len() {
+                match Pin::new(&mut *stream).poll_write(cx, &output[done..]) {
+                    Poll::Ready(Ok(n)) if n > 0 => done += n,
+                    Poll::Ready(_) => return Poll::Ready(None),
+                    Poll::Pending => break,
+                }
+            }
+            Poll::Ready(Some(done))
+        })
+        .await?;
+        if wrote == output.len() {
+            output.clear();
+            return Some(true);
+        }
+        output.advance(wrote);
+        Some(false)
+    }
+
+    /// The reply buffer went out whole.
+    fn written(&mut self, output: &mut BytesMut) {
         self.output_limit.reset();
         output.clear();
         if output.capacity() > 64 * READ_CHUNK {
             *output = BytesMut::with_capacity(READ_CHUNK);
         }
-        true
     }
 
     /// Parks a blocked command and waits for its reply, its deadline, or the end of the
@@ -316,7 +403,20 @@ impl<S: Stream> Connection<S> {
         tokio::pin!(timeout);
         loop {
             tokio::select! {
+                biased;
                 reply = &mut rx => return reply.ok(),
+                raised = self.waiter.wait(CLOSE | PUSH) => {
+                    if raised & CLOSE != 0 {
+                        self.session.cancel_block();
+                        return None;
+                    }
+                    let mut out = BytesMut::new();
+                    self.push.drain_into(&mut out);
+                    if !self.flush(&mut out).await {
+                        self.session.cancel_block();
+                        return None;
+                    }
+                }
                 _ = &mut timeout => {
                     if self.session.cancel_block() {
                         return Some(on_timeout);
@@ -326,18 +426,6 @@ impl<S: Stream> Connection<S> {
                 }
                 read = self.stream.read_buf(input) => {
                     if matches!(read, Ok(0) | Err(_)) {
-                        self.session.cancel_block();
-                        return None;
-                    }
-                }
-                _ = &mut self.closing => {
-                    self.session.cancel_block();
-                    return None;
-                }
-                _ = self.push.ready.notified() => {
-                    let mut out = BytesMut::new();
-                    self.push.drain_into(&mut out);
-                    if !self.flush(&mut out).await {
                         self.session.cancel_block();
                         return None;
                     }
@@ -355,7 +443,8 @@ impl<S: Stream> Connection<S> {
         let idle = if subscribed(&self.session.state().handle) {
             0
         } else {
-            self.session.engine().inner().config.get_i64("timeout")
+            let config = &self.session.engine().inner().config;
+            Knobs::read(config, self.knobs.timeout, "timeout")
         };
         let read = self.stream.read_buf(input);
         let timeout = async {
@@ -365,11 +454,22 @@ impl<S: Stream> Connection<S> {
                 std::future::pending::<()>().await
             }
         };
-        let n = tokio::select! {
-            r = read => r?,
-            _ = &mut self.closing => 0,
-            _ = timeout => 0,
-            _ = self.push.ready.notified() => return Ok(Input::Pushes),
+        // Input first, so a stream of pushes cannot hold back the client's own requests;
+        // an end raised meanwhile is seen here at the latest, however busy the client is.
+        let n = if self.waiter.is_raised(CLOSE) {
+            0
+        } else {
+            tokio::select! {
+                biased;
+                r = read => r?,
+                raised = self.waiter.wait(CLOSE | PUSH) => {
+                    if raised & CLOSE == 0 {
+                        return Ok(Input::Pushes);
+                    }
+                    0
+                }
+                _ = timeout => 0,
+            }
         };
         let stats = &self.session.engine().inner().stats;
         stats.net_input_bytes.fetch_add(n as u64, Relaxed);
@@ -381,8 +481,9 @@ impl<S: Stream> Connection<S> {
     /// input runs out, the connection must close, or a command blocks.
     fn execute_buffered(&mut self, input: &mut BytesMut, output: &mut BytesMut) -> Batch {
         let config = &self.session.engine().inner().config;
+        let max_bulk = Knobs::read(config, self.knobs.max_bulk_len, "proto-max-bulk-len");
         let limits = Limits {
-            max_bulk_len: config.get_i64("proto-max-bulk-len").max(0) as usize,
+            max_bulk_len: max_bulk.max(0) as usize,
             ..Limits::default()
         };
         loop {

@@ -21,6 +21,7 @@ mod push;
 mod rebind;
 mod replication;
 mod tls;
+mod wake;
 
 pub use config_file::{apply_args, apply_text, ConfigFileError};
 pub use listener::{io_threads, serve, serve_tls, ServerHandle};

@@ -6,13 +6,13 @@
 //! soft limit for the configured seconds, instead of growing memory without bound.
 
 use crate::limits::{Class, OutputTracker};
+use crate::wake::{Wake, PUSH};
 use bytes::BytesMut;
 use shoal_engine::clients::ClientHandle;
 use shoal_engine::{Engine, Frame, Protocol, PushSink};
 use shoal_resp::encode;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, PoisonError};
-use tokio::sync::Notify;
 
 struct State {
     buf: BytesMut,
@@ -23,21 +23,21 @@ struct State {
 /// A connection's push buffer.
 pub(crate) struct PushBuffer {
     state: Mutex<State>,
-    /// Wakes the connection when frames arrive.
-    pub(crate) ready: Notify,
+    /// Wakes the connection when frames arrive; its `PUSH` bit is up while frames wait.
+    wake: Arc<Wake>,
     handle: Arc<ClientHandle>,
     engine: Engine,
 }
 
 impl PushBuffer {
-    pub(crate) fn new(engine: Engine, handle: Arc<ClientHandle>) -> PushBuffer {
+    pub(crate) fn new(engine: Engine, handle: Arc<ClientHandle>, wake: Arc<Wake>) -> PushBuffer {
         let tracker = OutputTracker::new(&engine.inner().config, Class::PubSub);
         PushBuffer {
             state: Mutex::new(State {
                 buf: BytesMut::new(),
                 tracker,
             }),
-            ready: Notify::new(),
+            wake,
             handle,
             engine,
         }
@@ -45,7 +45,12 @@ impl PushBuffer {
 
     /// Moves what is buffered to the end of `out`.
     pub(crate) fn drain_into(&self, out: &mut BytesMut) {
+        // Nearly always nothing waits: no lock for that.
+        if !self.wake.is_raised(PUSH) {
+            return;
+        }
         let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        self.wake.lower(PUSH);
         if !st.buf.is_empty() {
             out.extend_from_slice(&st.buf);
             st.buf.clear();
@@ -80,9 +85,10 @@ impl PushSink for PushBuffer {
             self.handle.kill();
             return;
         }
-        drop(st);
         if wake {
-            self.ready.notify_one();
+            // Raised under the lock, so a drain that finds it down finds the buffer empty.
+            self.wake.raise(PUSH);
         }
+        drop(st);
     }
 }

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod dump;
 pub mod hash;
 pub mod keys;
+pub(crate) mod knob;
 pub mod list;
 pub mod memory;
 pub(crate) mod notify_util;

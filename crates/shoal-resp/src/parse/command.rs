@@ -35,17 +35,15 @@ pub fn parse_command(
             return Ok(None);
         };
         if first == b'*' {
-            match multibulk(&buf[..], limits, &Measure)? {
+            let mut spans = Spans::new();
+            match multibulk(&buf[..], limits, &mut spans)? {
                 None => return Ok(None),
                 Some(Request::Skip(len)) => buf.advance(len),
-                Some(Request::Args(_, len)) => {
+                Some(Request::Args(len)) => {
                     let frozen = buf.split_to(len).freeze();
-                    return match multibulk(&frozen, limits, &Slicer(&frozen))? {
-                        Some(Request::Args(args, _)) => Ok(Some(args)),
-                        // The first pass found these very bytes to be a complete request
-                        // with arguments; the second pass walks them the same way.
-                        _ => Err(ProtocolError::InvalidMultibulkLength),
-                    };
+                    let mut args = Vec::with_capacity(spans.len);
+                    args.extend(spans.iter().map(|(start, end)| frozen.slice(start..end)));
+                    return Ok(Some(args));
                 }
             }
         } else {
@@ -100,43 +98,62 @@ fn header(out: &mut BytesMut, prefix: u8, n: usize) {
     out.put_slice(b"\r\n");
 }
 
-/// What the multibulk walk produces for each argument.
-trait ArgSink {
-    type Arg;
-    fn arg(&self, range: Range<usize>) -> Self::Arg;
+/// Arguments a request keeps beside it without allocating; more spill to the heap.
+const INLINE_SPANS: usize = 16;
+
+/// Where each argument of a request lies in its bytes (start and end offsets), gathered
+/// in one walk so the arguments can be sliced out once the request is known complete.
+struct Spans {
+    inline: [(usize, usize); INLINE_SPANS],
+    len: usize,
+    spill: Vec<(usize, usize)>,
 }
 
-/// First pass: `Vec<()>` never allocates.
-struct Measure;
+impl Spans {
+    fn new() -> Spans {
+        Spans {
+            inline: [(0, 0); INLINE_SPANS],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
 
-impl ArgSink for Measure {
-    type Arg = ();
-    fn arg(&self, _range: Range<usize>) {}
-}
+    /// Forgets what was gathered; `count` arguments are expected next.
+    fn expect(&mut self, count: usize) {
+        self.len = 0;
+        self.spill.clear();
+        if count > INLINE_SPANS {
+            self.spill.reserve((count - INLINE_SPANS).min(MAX_PREALLOC));
+        }
+    }
 
-/// Second pass: slices of the frozen request.
-struct Slicer<'a>(&'a Bytes);
+    fn push(&mut self, start: usize, end: usize) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = (start, end),
+            None => self.spill.push((start, end)),
+        }
+        self.len += 1;
+    }
 
-impl ArgSink for Slicer<'_> {
-    type Arg = Bytes;
-    fn arg(&self, range: Range<usize>) -> Bytes {
-        self.0.slice(range)
+    fn iter(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let inline = &self.inline[..self.len.min(INLINE_SPANS)];
+        inline.iter().chain(self.spill.iter()).copied()
     }
 }
 
-enum Request<A> {
+enum Request {
     /// A request without arguments (`*0`, `*-1`) this many bytes long.
     Skip(usize),
-    /// The arguments, and how many bytes the request takes.
-    Args(Vec<A>, usize),
+    /// A request with arguments (their spans gathered) this many bytes long.
+    Args(usize),
 }
 
 /// Walks the multibulk request at the start of `src`.
-fn multibulk<S: ArgSink>(
+fn multibulk(
     src: &[u8],
     limits: &Limits,
-    sink: &S,
-) -> Result<Option<Request<S::Arg>>, ProtocolError> {
+    spans: &mut Spans,
+) -> Result<Option<Request>, ProtocolError> {
     let Some((cr, mut pos)) = header_line(src, 0, limits, ProtocolError::TooBigMultibulkCount)?
     else {
         return Ok(None);
@@ -149,19 +166,28 @@ fn multibulk<S: ArgSink>(
     if count > limits.max_multibulk {
         return Err(ProtocolError::InvalidMultibulkLength);
     }
-    let mut args = Vec::with_capacity(count.min(MAX_PREALLOC));
+    spans.expect(count);
     for _ in 0..count {
-        let Some((cr, start)) = header_line(src, pos, limits, ProtocolError::TooBigBulkCount)?
-        else {
-            return Ok(None);
+        let (len, start) = match plain_bulk_header(src, pos) {
+            Some(found) => found,
+            None => {
+                let Some((cr, start)) =
+                    header_line(src, pos, limits, ProtocolError::TooBigBulkCount)?
+                else {
+                    return Ok(None);
+                };
+                if src[pos] != b'$' {
+                    return Err(ProtocolError::ExpectedDollar(src[pos]));
+                }
+                let len = parse_strict_i64(&src[pos + 1..cr])
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or(ProtocolError::InvalidBulkLength)?;
+                (len, start)
+            }
         };
-        if src[pos] != b'$' {
-            return Err(ProtocolError::ExpectedDollar(src[pos]));
+        if len > limits.max_bulk_len {
+            return Err(ProtocolError::InvalidBulkLength);
         }
-        let len = parse_strict_i64(&src[pos + 1..cr])
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n <= limits.max_bulk_len)
-            .ok_or(ProtocolError::InvalidBulkLength)?;
         let end = start
             .checked_add(len)
             .ok_or(ProtocolError::InvalidBulkLength)?;
@@ -169,11 +195,40 @@ fn multibulk<S: ArgSink>(
         if src.len() < after {
             return Ok(None);
         }
-        args.push(sink.arg(start..end));
+        spans.push(start, end);
         pos = after;
     }
-    Ok(Some(Request::Args(args, pos)))
+    Ok(Some(Request::Args(pos)))
 }
+
+/// Reads the usual bulk header at `pos` in one pass: `$`, 1 to 18 digits without a
+/// leading zero (or `0` alone), CR and one more byte, all buffered. Returns the length and
+/// where the payload starts; None for anything else, which the general path then reads
+/// (with the same outcome for these headers).
+fn plain_bulk_header(src: &[u8], pos: usize) -> Option<(usize, usize)> {
+    let rest = src.get(pos..)?;
+    if rest.first() != Some(&b'$') {
+        return None;
+    }
+    let mut len: usize = 0;
+    let mut i = 1;
+    while let Some(&c) = rest.get(i) {
+        if !c.is_ascii_digit() || i > 18 {
+            break;
+        }
+        len = len * 10 + usize::from(c - b'0');
+        i += 1;
+    }
+    let digits = i - 1;
+    let leading_zero = rest.get(1) == Some(&b'0') && digits > 1;
+    if digits == 0 || leading_zero || rest.get(i) != Some(&b'\r') || rest.len() < i + 2 {
+        return None;
+    }
+    Some((len, pos + i + 2))
+}
+
+/// How far a header line's CR is looked for byte by byte before memchr takes over.
+const SHORT_LINE: usize = 24;
 
 /// Finds the header line starting at `pos`: the offset of its CR and of the byte after
 /// its line ending. `None` while the line is incomplete; `too_big` once more than
@@ -185,7 +240,16 @@ fn header_line(
     too_big: ProtocolError,
 ) -> Result<Option<(usize, usize)>, ProtocolError> {
     let rest = src.get(pos..).unwrap_or_default();
-    let Some(i) = memchr::memchr(b'\r', rest) else {
+    // Header lines are short: a plain scan finds their CR sooner than memchr's setup.
+    let near = &rest[..rest.len().min(SHORT_LINE)];
+    let found = match near.iter().position(|&c| c == b'\r') {
+        Some(i) => Some(i),
+        None if rest.len() > SHORT_LINE => {
+            memchr::memchr(b'\r', &rest[SHORT_LINE..]).map(|i| i + SHORT_LINE)
+        }
+        None => None,
+    };
+    let Some(i) = found else {
         if rest.len() > limits.max_inline {
             return Err(too_big);
         }

@@ -24,6 +24,7 @@ mod tests_util;
 
 pub use decl::COMMANDS;
 
+use super::knob::Knob;
 use super::notify_util::{list_event, notify_then_reap};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Access, Ctx};
@@ -36,7 +37,8 @@ use shoal_resp::Frame;
 
 /// The current `list-max-listpack-size`.
 fn fill(ctx: &Ctx<'_>) -> Fill {
-    Fill(ctx.engine().config.get_i64("list-max-listpack-size"))
+    static SIZE: Knob = Knob::new("list-max-listpack-size");
+    Fill(SIZE.get(&ctx.engine().config))
 }
 
 /// A new, empty list value.
@@ -146,9 +148,11 @@ fn push_generic(
     };
     a.signal_ready(&key);
     a.notify(notify::LIST, list_event(end, true), &key);
-    let mut effect = vec![Bytes::from_static(name), key];
-    effect.extend(elems);
-    a.emit(effect);
+    a.emit_with(|| {
+        let mut effect = vec![Bytes::from_static(name), key];
+        effect.extend(elems);
+        effect
+    });
     Ok(Frame::Integer(len as i64))
 }
 

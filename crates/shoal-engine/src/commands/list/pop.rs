@@ -27,6 +27,7 @@ fn pop_n(l: &mut ListValue, end: End, count: usize, fill: Fill) -> Vec<Bytes> {
         return Vec::new();
     }
     let items = match end {
+        _ if n == 1 => l.pop(end).into_iter().collect(),
         End::Front => {
             let items = l.range(0, n, false);
             l.remove_range(0, n);
@@ -71,9 +72,11 @@ fn pop_generic(ctx: &mut Ctx<'_>, end: End) -> CmdResult {
     };
     if !items.is_empty() {
         notify_then_reap(&mut a, notify::LIST, list_event(end, false), &key);
-        let mut effect = vec![pop_word(end), key];
-        effect.extend(count_arg);
-        a.emit(effect);
+        a.emit_with(|| {
+            let mut effect = vec![pop_word(end), key];
+            effect.extend(count_arg);
+            effect
+        });
     }
     Ok(match count {
         Some(_) => bulks(items),

@@ -26,7 +26,7 @@ pub(super) fn sadd(ctx: &mut Ctx<'_>) -> CmdResult {
     let added = added.unwrap_or(0);
     if added > 0 {
         a.notify(notify::SET, "sadd", &key);
-        a.emit(effect("SADD", std::iter::once(key).chain(members)));
+        a.emit_with(|| effect("SADD", std::iter::once(key).chain(members)));
     }
     Ok(Frame::Integer(added as i64))
 }

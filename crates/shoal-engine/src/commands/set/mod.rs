@@ -27,6 +27,7 @@ mod tests_util;
 
 pub use decl::COMMANDS;
 
+use super::knob::Knob;
 use crate::exec::{Access, Ctx};
 use crate::types::set::Limits;
 use bytes::Bytes;
@@ -34,12 +35,15 @@ use shoal_resp::Frame;
 
 /// The encoding thresholds as currently configured.
 fn limits(ctx: &Ctx<'_>) -> Limits {
+    static INTSET_ENTRIES: Knob = Knob::new("set-max-intset-entries");
+    static LISTPACK_ENTRIES: Knob = Knob::new("set-max-listpack-entries");
+    static LISTPACK_VALUE: Knob = Knob::new("set-max-listpack-value");
     let cfg = &ctx.engine().config;
-    let get = |name: &str| usize::try_from(cfg.get_i64(name)).unwrap_or(usize::MAX);
+    let get = |knob: &Knob| usize::try_from(knob.get(cfg)).unwrap_or(usize::MAX);
     Limits {
-        intset_entries: get("set-max-intset-entries"),
-        listpack_entries: get("set-max-listpack-entries"),
-        listpack_value: get("set-max-listpack-value"),
+        intset_entries: get(&INTSET_ENTRIES),
+        listpack_entries: get(&LISTPACK_ENTRIES),
+        listpack_value: get(&LISTPACK_VALUE),
     }
 }
 

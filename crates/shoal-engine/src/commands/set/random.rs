@@ -146,7 +146,7 @@ fn spop_one(ctx: &mut Ctx<'_>, key: Bytes) -> CmdResult {
     match popped.flatten() {
         Some(m) => {
             notify_then_reap(&mut a, notify::SET, "spop", &key);
-            a.emit(effect("SREM", [key, m.clone()]));
+            a.emit_with(|| effect("SREM", [key, m.clone()]));
             Ok(Frame::Bulk(m))
         }
         None => Ok(Frame::Null),

@@ -66,11 +66,12 @@ fn add_one(
     member: &[u8],
     lim: Limits,
 ) -> Result<Outcome, CmdError> {
-    let Some(cur) = z.score(member) else {
+    let (cur, probe) = z.probe(member);
+    let Some(cur) = cur else {
         if f.xx {
             return Ok(Outcome::Skipped);
         }
-        z.insert(member, score, lim);
+        z.insert_probed(member, score, lim, probe);
         return Ok(Outcome::Added(score));
     };
     if f.nx {
@@ -86,7 +87,7 @@ fn add_one(
     if new == cur {
         return Ok(Outcome::Same(cur));
     }
-    z.insert(member, new, lim);
+    z.insert_probed(member, new, lim, probe);
     Ok(Outcome::Updated(new))
 }
 
@@ -130,32 +131,34 @@ pub(super) fn zadd(ctx: &mut Ctx<'_>) -> CmdResult {
         Ok(out)
     })?;
     let outcomes = outcomes.unwrap_or_default();
-    let mut effect = vec![Bytes::from_static(b"ZADD"), key.clone()];
     let (mut added, mut updated, mut last) = (0, 0, None);
-    for (o, (_, member)) in outcomes.iter().zip(&pairs) {
-        let s = match *o {
+    for o in &outcomes {
+        match *o {
             Outcome::Added(s) => {
                 added += 1;
-                s
+                last = Some(s);
             }
             Outcome::Updated(s) => {
                 updated += 1;
-                s
-            }
-            Outcome::Same(s) => {
                 last = Some(s);
-                continue;
             }
-            Outcome::Skipped => continue,
-        };
-        last = Some(s);
-        effect.push(score_text(s));
-        effect.push(member.clone());
+            Outcome::Same(s) => last = Some(s),
+            Outcome::Skipped => {}
+        }
     }
-    if effect.len() > 2 {
+    if added + updated > 0 {
         a.signal_ready(&key);
         a.notify(notify::ZSET, if f.incr { "zincr" } else { "zadd" }, &key);
-        a.emit(effect);
+        a.emit_with(|| {
+            let mut effect = vec![Bytes::from_static(b"ZADD"), key.clone()];
+            for (o, (_, member)) in outcomes.iter().zip(&pairs) {
+                if let Outcome::Added(s) | Outcome::Updated(s) = *o {
+                    effect.push(score_text(s));
+                    effect.push(member.clone());
+                }
+            }
+            effect
+        });
     }
     Ok(match (f.incr, last) {
         (true, Some(s)) => Frame::Double(s),

@@ -31,6 +31,7 @@ mod tests_store;
 
 pub use decl::COMMANDS;
 
+use super::knob::Knob;
 use crate::error::CmdError;
 use crate::exec::{Access, Ctx};
 use crate::notify;
@@ -41,11 +42,13 @@ use shoal_resp::{format_double, Frame, Protocol};
 
 /// The encoding thresholds currently configured.
 fn limits(ctx: &Ctx<'_>) -> Limits {
+    static ENTRIES: Knob = Knob::new("zset-max-listpack-entries");
+    static VALUE: Knob = Knob::new("zset-max-listpack-value");
     let cfg = &ctx.engine().config;
-    let get = |name: &str| usize::try_from(cfg.get_i64(name)).unwrap_or(0);
+    let get = |knob: &Knob| usize::try_from(knob.get(cfg)).unwrap_or(0);
     Limits {
-        entries: get("zset-max-listpack-entries"),
-        value: get("zset-max-listpack-value"),
+        entries: get(&ENTRIES),
+        value: get(&VALUE),
     }
 }
 

@@ -45,11 +45,13 @@ fn pop(
         let event = if max { "zpopmax" } else { "zpopmin" };
         notify_then_reap(a, notify::ZSET, event, key);
         let name: &'static [u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
-        let mut effect = vec![Bytes::from_static(name), key.clone()];
-        if count_arg {
-            effect.push(Bytes::from(taken.len().to_string()));
-        }
-        a.emit(effect);
+        a.emit_with(|| {
+            let mut effect = vec![Bytes::from_static(name), key.clone()];
+            if count_arg {
+                effect.push(Bytes::from(taken.len().to_string()));
+            }
+            effect
+        });
     }
     Ok(taken)
 }

@@ -372,21 +372,25 @@ impl Quick {
         };
         let mut left = n.min(self.count - start);
         self.count -= left;
+        // The heap total follows the nodes touched: recounting every node would make a
+        // pop from a long list cost as much as the list is long.
         while left > 0 && k < self.nodes.len() {
             let node = &mut self.nodes[k];
+            let before = node.pack.heap_size();
             let take = left.min(node.pack.len() - local);
             if let Some(off) = node.pack.seek(local) {
                 node.pack.remove_at(off, take);
             }
             left -= take;
+            self.heap -= before;
             if node.pack.is_empty() {
                 self.nodes.remove(k);
             } else {
+                self.heap += node.pack.heap_size();
                 k += 1;
             }
             local = 0;
         }
-        self.recount();
     }
 
     /// Removes up to `limit` elements equal to `needle` (0: all), scanning from the tail

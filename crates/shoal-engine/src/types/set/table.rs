@@ -75,7 +75,12 @@ impl Table {
         if self.len == 0 {
             return false;
         }
-        let mut cur = self.buckets[self.bucket_of(m)].as_deref();
+        self.contains_hashed(m, self.hasher.hash_one(m))
+    }
+
+    /// True if `m`, whose hash is `h`, is a member (the table must have buckets).
+    fn contains_hashed(&self, m: &[u8], h: u64) -> bool {
+        let mut cur = self.buckets[(h as usize) & self.mask()].as_deref();
         while let Some(node) = cur {
             if node.member.as_slice() == m {
                 return true;
@@ -87,13 +92,14 @@ impl Table {
 
     /// Adds `m`; false if it was already there.
     pub(super) fn insert(&mut self, m: &[u8]) -> bool {
-        if self.contains(m) {
+        let h = self.hasher.hash_one(m);
+        if self.len > 0 && self.contains_hashed(m, h) {
             return false;
         }
         if self.len >= self.buckets.len() {
             self.resize((self.len + 1).next_power_of_two().max(MIN_BUCKETS));
         }
-        let b = self.bucket_of(m);
+        let b = (h as usize) & self.mask();
         let next = self.buckets[b].take();
         let member = SmallBytes::new(m);
         self.node_bytes += node_bytes(&member);

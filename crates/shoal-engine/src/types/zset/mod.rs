@@ -50,6 +50,10 @@ impl Default for Limits {
     }
 }
 
+/// A member's place in the hash index, from [`ZSetValue::probe`].
+#[derive(Clone, Copy, Debug)]
+pub struct Probe(Option<u64>);
+
 #[derive(Clone, Debug)]
 enum Enc {
     Pack(Vec<(f64, Member)>),
@@ -122,6 +126,32 @@ impl ZSetValue {
         match &self.enc {
             Enc::Pack(v) => Self::pack_pos(v, member).map(|i| v[i].0),
             Enc::Tree(t) => t.score(member),
+        }
+    }
+
+    /// The score of `member`, with what [`ZSetValue::insert_probed`] needs to find it again
+    /// without hashing it a second time.
+    pub fn probe(&self, member: &[u8]) -> (Option<f64>, Probe) {
+        match &self.enc {
+            Enc::Pack(_) => (self.score(member), Probe(None)),
+            Enc::Tree(t) => {
+                let h = t.hash_of(member);
+                (t.score_hashed(member, h), Probe(Some(h)))
+            }
+        }
+    }
+
+    /// [`ZSetValue::insert`] of a member probed since the set last changed.
+    pub fn insert_probed(
+        &mut self,
+        member: &[u8],
+        score: f64,
+        limits: Limits,
+        probe: Probe,
+    ) -> Option<f64> {
+        match (&mut self.enc, probe.0) {
+            (Enc::Tree(t), Some(h)) => t.insert_hashed(member, score, h),
+            _ => self.insert(member, score, limits),
         }
     }
 

@@ -20,7 +20,7 @@ use super::{cmp_entry, Member};
 use std::cmp::Ordering;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 /// No node.
 const NIL: u32 = u32::MAX;
@@ -45,6 +45,36 @@ fn prio(i: u32) -> u32 {
     ((x ^ (x >> 31)) >> 32) as u32
 }
 
+/// Hashes the index's keys, which are keyed hashes already: they are used as they are.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Index = HashMap<u64, u32, BuildHasherDefault<Prehashed>>;
+
+/// Where a subtree hangs: from the root, or from a node's left or right link.
+#[derive(Clone, Copy)]
+enum Link {
+    Root,
+    Left(u32),
+    Right(u32),
+}
+
 /// An order-statistics treap plus a hash index of its members.
 #[derive(Clone, Debug)]
 pub struct Tree {
@@ -52,7 +82,7 @@ pub struct Tree {
     free: Vec<u32>,
     root: u32,
     /// Member hash -> first node with that hash.
-    index: HashMap<u64, u32>,
+    index: Index,
     hasher: RandomState,
     /// Bits of the member hash kept; tests shrink it to force shared hashes.
     hash_mask: u64,
@@ -69,7 +99,7 @@ impl Tree {
             nodes: Vec::new(),
             free: Vec::new(),
             root: NIL,
-            index: HashMap::new(),
+            index: Index::default(),
             hasher: RandomState::new(),
             hash_mask: u64::MAX,
             len: 0,
@@ -98,7 +128,12 @@ impl Tree {
 
     /// The node holding `member`.
     fn find(&self, member: &[u8]) -> Option<u32> {
-        let mut i = *self.index.get(&self.hash(member))?;
+        self.find_hashed(member, self.hash(member))
+    }
+
+    /// The node holding `member`, whose hash is `h`.
+    fn find_hashed(&self, member: &[u8], h: u64) -> Option<u32> {
+        let mut i = *self.index.get(&h)?;
         while i != NIL {
             let n = self.node(i);
             if n.member.as_ref() == member {
@@ -197,26 +232,6 @@ impl Tree {
         }
     }
 
-    /// Splits `t` into its first `k` nodes and the rest.
-    fn split_at(&mut self, t: u32, k: usize) -> (u32, u32) {
-        if t == NIL {
-            return (NIL, NIL);
-        }
-        let n = self.node(t);
-        let ls = self.size(n.left);
-        if k <= ls {
-            let (l, r) = self.split_at(n.left, k);
-            self.node_mut(t).left = r;
-            self.fix(t);
-            (l, t)
-        } else {
-            let (l, r) = self.split_at(n.right, k - ls - 1);
-            self.node_mut(t).right = l;
-            self.fix(t);
-            (t, r)
-        }
-    }
-
     /// Joins two trees where every node of `a` sorts before every node of `b`.
     fn merge(&mut self, a: u32, b: u32) -> u32 {
         if a == NIL {
@@ -238,32 +253,85 @@ impl Tree {
         }
     }
 
-    /// Adds a member that is not present.
-    fn insert_new(&mut self, member: Box<[u8]>, score: f64) {
-        let (l, r) = self.split(self.root, score, &member);
+    /// Points `link` at `to`.
+    fn set_link(&mut self, link: Link, to: u32) {
+        match link {
+            Link::Root => self.root = to,
+            Link::Left(p) => self.node_mut(p).left = to,
+            Link::Right(p) => self.node_mut(p).right = to,
+        }
+    }
+
+    /// Adds a member that is not present, whose hash is `h`.
+    ///
+    /// Walks down from the root while the nodes passed outrank the new one's priority
+    /// (counting it into their sizes), then splits the subtree found there around the new
+    /// node, which takes its place: a small subtree on average, so an insert costs one
+    /// descent instead of a split and two merges of the whole tree.
+    fn insert_new(&mut self, member: Box<[u8]>, score: f64, h: u64) {
+        let slot = self.free.last().copied().unwrap_or(self.nodes.len() as u32);
+        let p = prio(slot);
+        let mut link = Link::Root;
+        let mut t = self.root;
+        while t != NIL && prio(t) >= p {
+            let n = self.node_mut(t);
+            n.size += 1;
+            if cmp_entry(n.score, &n.member, score, &member) == Ordering::Less {
+                link = Link::Right(t);
+                t = n.right;
+            } else {
+                link = Link::Left(t);
+                t = n.left;
+            }
+        }
+        let (l, r) = self.split(t, score, &member);
         self.member_bytes += crate::types::alloc::alloc_size(member.len());
-        let h = self.hash(&member);
         let next = self.index.get(&h).copied().unwrap_or(NIL);
         let n = self.alloc(score, member, next);
+        debug_assert_eq!(n, slot);
         self.index.insert(h, n);
         self.len += 1;
-        let left = self.merge(l, n);
-        self.root = self.merge(left, r);
+        let node = self.node_mut(n);
+        node.left = l;
+        node.right = r;
+        self.fix(n);
+        self.set_link(link, n);
+    }
+
+    /// Takes node `i` out of the tree: walks down to it from the root (counting it out of
+    /// the sizes on the way), and puts the merge of its two subtrees in its place.
+    fn detach(&mut self, i: u32) {
+        let mut link = Link::Root;
+        let mut t = self.root;
+        while t != i && t != NIL {
+            let below = {
+                let (n, x) = (self.node(t), self.node(i));
+                cmp_entry(n.score, &n.member, x.score, &x.member) == Ordering::Less
+            };
+            let n = self.node_mut(t);
+            n.size -= 1;
+            if below {
+                link = Link::Right(t);
+                t = n.right;
+            } else {
+                link = Link::Left(t);
+                t = n.left;
+            }
+        }
+        let (l, r) = {
+            let x = self.node(i);
+            (x.left, x.right)
+        };
+        let joined = self.merge(l, r);
+        self.set_link(link, joined);
     }
 
     /// Takes node `i` out of the tree, its hash chain and the arena; returns its member.
-    fn unlink(&mut self, i: u32) -> Box<[u8]> {
-        let rank = {
-            let n = self.node(i);
-            let (s, m) = (n.score, &n.member);
-            self.count_prefix(|ns, nm| cmp_entry(ns, nm, s, m).is_lt())
-        };
-        let (l, r) = self.split_at(self.root, rank);
-        let (_, rest) = self.split_at(r, 1);
-        self.root = self.merge(l, rest);
+    /// `h` is the member's hash.
+    fn unlink(&mut self, i: u32, h: u64) -> Box<[u8]> {
+        self.detach(i);
         let next = self.node(i).next;
         let member = std::mem::take(&mut self.node_mut(i).member);
-        let h = self.hash(&member);
         if self.index.get(&h) == Some(&i) {
             if next == NIL {
                 self.index.remove(&h);
@@ -284,19 +352,35 @@ impl Tree {
         member
     }
 
+    /// The hash `member` has in this tree, for the `_hashed` forms.
+    pub fn hash_of(&self, member: &[u8]) -> u64 {
+        self.hash(member)
+    }
+
+    /// The score of `member`, whose hash is `h`.
+    pub fn score_hashed(&self, member: &[u8], h: u64) -> Option<f64> {
+        self.find_hashed(member, h).map(|i| self.node(i).score)
+    }
+
     /// Sets `member`'s score, adding it if new; returns the previous score.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
-        match self.find(member) {
+        let h = self.hash(member);
+        self.insert_hashed(member, score, h)
+    }
+
+    /// Like [`Tree::insert`], for a member whose hash is `h`.
+    pub fn insert_hashed(&mut self, member: &[u8], score: f64, h: u64) -> Option<f64> {
+        match self.find_hashed(member, h) {
             Some(i) => {
                 let old = self.node(i).score;
                 if old != score {
-                    let m = self.unlink(i);
-                    self.insert_new(m, score);
+                    let m = self.unlink(i, h);
+                    self.insert_new(m, score, h);
                 }
                 Some(old)
             }
             None => {
-                self.insert_new(Box::from(member), score);
+                self.insert_new(Box::from(member), score, h);
                 None
             }
         }
@@ -304,13 +388,14 @@ impl Tree {
 
     /// Removes `member`, returning its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let i = self.find(member)?;
+        let h = self.hash(member);
+        let i = self.find_hashed(member, h)?;
         let score = self.node(i).score;
-        self.unlink(i);
+        self.unlink(i, h);
         if self.len == 0 {
             self.nodes = Vec::new();
             self.free = Vec::new();
-            self.index = HashMap::new();
+            self.index = Index::default();
             self.root = NIL;
         }
         Some(score)
