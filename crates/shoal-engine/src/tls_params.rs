@@ -2,7 +2,7 @@
 //! crate builds the TLS context from them. As in Redis, the values are not looked at while
 //! TLS is off (`tls-port` 0): CONFIG SET takes any file name.
 //!
-//! After CONFIG SET has stored its values, [`apply`] does what Redis's apply step does for
+//! After CONFIG SET has stored its values, `apply` does what Redis's apply step does for
 //! these parameters: with TLS on, the whole TLS context is built from the new values
 //! together (with the check the server installs, [`install_context_check`]), so a file that
 //! cannot be read or a certificate that does not match its key is refused and the old
