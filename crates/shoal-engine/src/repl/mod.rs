@@ -397,8 +397,11 @@ impl Repl {
         let has_replicas = !self.replicas.lock().is_empty();
         let period = inner.config.get_i64("repl-ping-replica-period").max(1) as u64 * 1000;
         self.failover_cron(inner, now);
+        // No PING while writes are paused: a failover's target must catch up to a still
+        // stream.
         if has_replicas
             && !self.is_replica()
+            && !self.writes_paused()
             && now.saturating_sub(self.last_ping_ms.load(Relaxed)) >= period
         {
             self.last_ping_ms.store(now, Relaxed);

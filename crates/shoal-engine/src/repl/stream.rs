@@ -44,6 +44,8 @@ pub(crate) struct Stream {
     /// Mirror of the backlog's end, for lock-free reads (`master_repl_offset`).
     end: AtomicU64,
     wakers: Mutex<Vec<Waker>>,
+    /// Set while `wakers` may hold a waker, so appends skip its lock otherwise.
+    waiting: AtomicBool,
 }
 
 impl Default for Stream {
@@ -60,6 +62,7 @@ impl Default for Stream {
             feeding: AtomicBool::new(false),
             end: AtomicU64::new(0),
             wakers: Mutex::new(Vec::new()),
+            waiting: AtomicBool::new(false),
         }
     }
 }
@@ -157,9 +160,11 @@ impl Stream {
             };
             b.trim(st.keep, needed);
         }
-        let wakers = std::mem::take(&mut *self.wakers.lock());
-        for w in wakers {
-            w.wake();
+        if self.waiting.swap(false, SeqCst) {
+            let wakers = std::mem::take(&mut *self.wakers.lock());
+            for w in wakers {
+                w.wake();
+            }
         }
     }
 
@@ -248,7 +253,13 @@ impl Stream {
         if self.end.load(SeqCst) >= from {
             return Poll::Ready(());
         }
-        self.wakers.lock().push(cx.waker().clone());
+        {
+            let mut wakers = self.wakers.lock();
+            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                wakers.push(cx.waker().clone());
+            }
+            self.waiting.store(true, SeqCst);
+        }
         // An append between the check and the registration has already woken everyone.
         if self.end.load(SeqCst) >= from {
             return Poll::Ready(());

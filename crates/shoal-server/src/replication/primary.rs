@@ -152,6 +152,9 @@ async fn follow<S: Stream>(
         }
         tokio::select! {
             _ = repl.data_ready(inner, pos), if online => {
+                // Let the writers that are ready append first: one write then carries what
+                // they all wrote, instead of one write each.
+                tokio::task::yield_now().await;
                 out.clear();
                 match repl.read_stream(inner, id, pos, ROUND, &mut out) {
                     Some(n) => {

@@ -409,6 +409,8 @@ async fn stream(
         if !conn.buf.is_empty() {
             apply(engine, conn, session, &limits).await?;
         }
+        // Room for a full read: what is left of a batch may have left none.
+        conn.buf.reserve(64 * 1024);
         tokio::select! {
             read = conn.tcp.read_buf(&mut conn.buf) => match read {
                 Ok(0) => return Err("the primary closed the connection".into()),
@@ -443,31 +445,37 @@ async fn apply(
     let mut work = BytesMut::from(&batch[..]);
     let mut pos = 0;
     let mut acks = Vec::new();
+    // The batch is applied, then appended to this server's own stream in one piece, with
+    // full syncs of its own replicas held off meanwhile so offset and image agree.
+    let guard = repl.applying_guard();
+    let base = repl.offset(inner);
     loop {
         let before = work.len();
         let args = match parse_command(&mut work, limits) {
             Ok(Some(args)) => args,
             Ok(None) => break,
-            Err(e) => return Err(format!("bad data from the primary: {e}")),
+            Err(e) => {
+                repl.proxy(inner, &batch[..pos]);
+                return Err(format!("bad data from the primary: {e}"));
+            }
         };
-        let n = before - work.len();
-        let raw = batch.slice(pos..pos + n);
-        pos += n;
+        let at = pos;
+        pos += before - work.len();
         if args.is_empty() {
             continue;
         }
         let getack = args.len() >= 2
             && args[0].eq_ignore_ascii_case(b"replconf")
             && args[1].eq_ignore_ascii_case(b"getack");
-        let _guard = repl.applying_guard();
         if getack {
             // The offset before this command, as Redis's replicas answer.
-            acks.push(repl.offset(inner));
+            acks.push(base + at as u64);
         } else {
             applying(|| drop(session.run(args)));
         }
-        repl.proxy(inner, &raw);
     }
+    repl.proxy(inner, &batch[..pos]);
+    drop(guard);
     conn.buf = work;
     repl.set_stream_db(session.state().db);
     for ack in acks {
