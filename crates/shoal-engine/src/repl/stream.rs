@@ -9,6 +9,7 @@
 use super::backlog::Backlog;
 use crate::effects::Effect;
 use parking_lot::Mutex;
+use shoal_resp::encode_command;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
@@ -32,7 +33,7 @@ struct State {
     /// Bytes a slow reader may hold back beyond `keep` before it is cut off (the hard
     /// limit of `client-output-buffer-limit replica`); 0 means no limit.
     slack: usize,
-    scratch: Vec<u8>,
+    scratch: bytes::BytesMut,
 }
 
 /// The replication stream: the backlog plus who waits on it.
@@ -57,28 +58,13 @@ impl Default for Stream {
                 readers: Vec::new(),
                 keep: 1 << 20,
                 slack: 256 << 20,
-                scratch: Vec::new(),
+                scratch: bytes::BytesMut::new(),
             }),
             feeding: AtomicBool::new(false),
             end: AtomicU64::new(0),
             wakers: Mutex::new(Vec::new()),
             waiting: AtomicBool::new(false),
         }
-    }
-}
-
-/// Appends one command as a RESP array of bulk strings.
-pub(crate) fn encode_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, args: &[A]) {
-    out.push(b'*');
-    out.extend_from_slice(itoa::Buffer::new().format(args.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for a in args {
-        let a = a.as_ref();
-        out.push(b'$');
-        out.extend_from_slice(itoa::Buffer::new().format(a.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
     }
 }
 
@@ -108,11 +94,11 @@ impl Stream {
         let Some(b) = backlog.as_mut() else { return };
         scratch.clear();
         if *db != Some(e.db) {
-            let n = itoa::Buffer::new().format(e.db).as_bytes().to_vec();
-            encode_command(scratch, &[b"SELECT".to_vec(), n]);
+            let mut n = itoa::Buffer::new();
+            encode_command(&[&b"SELECT"[..], n.format(e.db).as_bytes()], scratch);
             *db = Some(e.db);
         }
-        encode_command(scratch, &e.args);
+        encode_command(&e.args, scratch);
         b.append(scratch);
         self.after_append(&mut st);
     }
@@ -122,7 +108,7 @@ impl Stream {
         let mut st = self.state.lock();
         let mut buf = std::mem::take(&mut st.scratch);
         buf.clear();
-        encode_command(&mut buf, args);
+        encode_command(args, &mut buf);
         let done = match st.backlog.as_mut() {
             Some(b) => {
                 b.append(&buf);

@@ -1,7 +1,7 @@
 //! Full synchronisation: a point-in-time snapshot of the keyspace sent to one or more
 //! replicas, in RDB format, followed by the stream from the snapshot's offset on.
 //!
-//! Replicas asking within `repl-diskless-sync-delay` seconds of each other share one
+//! Diskless, replicas asking within `repl-diskless-sync-delay` seconds of each other share one
 //! snapshot. Diskless (the default, for replicas that announced `capa eof`), the snapshot
 //! streams straight into the links with Redis's `$EOF:<mark>` framing; otherwise it is
 //! written to a file in `dir` first and sent with its length. No fork: the snapshot is taken
@@ -32,22 +32,21 @@ pub fn request(inner: &Inner, id: u64, eof: bool) -> SyncFeed {
     let feed = SyncFeed { pipe: pipe.clone() };
     let diskless = eof && inner.config.get_bool("repl-diskless-sync");
     let member = Member { id, pipe };
-    let mut gathering = inner.repl.job.lock();
-    if let Some(job) = gathering.as_mut().filter(|j| j.diskless == diskless) {
-        job.members.push(member);
-        return feed;
-    }
-    if gathering.is_some() {
-        // A job of the other kind is gathering: this one runs on its own.
-        drop(gathering);
+    if !diskless {
+        // Written to a file first: no reason to wait for others.
         spawn(
             inner,
-            Job {
+            0,
+            Some(Job {
                 diskless,
                 members: vec![member],
-            },
-            false,
+            }),
         );
+        return feed;
+    }
+    let mut gathering = inner.repl.job.lock();
+    if let Some(job) = gathering.as_mut() {
+        job.members.push(member);
         return feed;
     }
     *gathering = Some(Job {
@@ -55,37 +54,20 @@ pub fn request(inner: &Inner, id: u64, eof: bool) -> SyncFeed {
         members: vec![member],
     });
     drop(gathering);
-    spawn(
-        inner,
-        Job {
-            diskless,
-            members: Vec::new(),
-        },
-        true,
-    );
+    let delay = inner.config.get_i64("repl-diskless-sync-delay").max(0) as u64;
+    spawn(inner, delay, None);
     feed
 }
 
-/// Starts the thread that runs a job: the gathering one (taken from `inner.repl.job` once
-/// the delay passed) when `gather`, else `job` itself.
-fn spawn(inner: &Inner, job: Job, gather: bool) {
+/// Starts the thread that runs `job`, or after `delay` seconds the diskless job gathering
+/// in `inner.repl.job` (with every replica that joined it meanwhile).
+fn spawn(inner: &Inner, delay: u64, job: Option<Job>) {
     let Some(me) = inner.me.upgrade() else { return };
-    let delay = if job.diskless || gather {
-        inner.config.get_i64("repl-diskless-sync-delay").max(0) as u64
-    } else {
-        0
-    };
     let run = move || {
         wait_delay(&me, delay);
-        let job = if gather {
-            match me.repl.job.lock().take() {
-                Some(j) => j,
-                None => return,
-            }
-        } else {
-            job
-        };
-        run_job(&me, job);
+        if let Some(job) = job.or_else(|| me.repl.job.lock().take()) {
+            run_job(&me, job);
+        }
     };
     if let Err(e) = std::thread::Builder::new()
         .name("shoal-sync".into())

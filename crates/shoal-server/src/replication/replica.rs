@@ -75,8 +75,8 @@ struct Conn {
 
 impl Conn {
     async fn send(&mut self, args: &[&[u8]]) -> LinkResult<()> {
-        let mut out = Vec::new();
-        encode(&mut out, args);
+        let mut out = BytesMut::new();
+        shoal_resp::encode_command(args, &mut out);
         self.tcp.write_all(&out).await.map_err(|e| e.to_string())
     }
 
@@ -103,15 +103,6 @@ impl Conn {
             Ok(Ok(n)) => Ok(n),
             Ok(Err(e)) => Err(e.to_string()),
         }
-    }
-}
-
-fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    let _ = write!(out, "*{}\r\n", args.len());
-    for a in args {
-        let _ = write!(out, "${}\r\n", a.len());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
     }
 }
 
