@@ -397,6 +397,12 @@ impl Repl {
         let has_replicas = !self.replicas.lock().is_empty();
         let period = inner.config.get_i64("repl-ping-replica-period").max(1) as u64 * 1000;
         self.failover_cron(inner, now);
+        if !has_replicas {
+            // The period counts from the first replica's arrival, not from start-up: a
+            // PING right after a replica attaches would put the primary one command
+            // ahead of a replica promoted in the meantime.
+            self.last_ping_ms.store(now, Relaxed);
+        }
         // No PING while writes are paused: a failover's target must catch up to a still
         // stream.
         if has_replicas

@@ -321,3 +321,33 @@ fn failover_checks_its_arguments_and_state_as_redis_does() {
         err("ERR PSYNC FAILOVER replid must match my replid.")
     );
 }
+
+#[test]
+fn the_first_ping_waits_a_period_after_a_replica_arrives() {
+    // Regression: the period used to count from start-up, so a replica attaching to a
+    // primary up for a while got a PING at once; promoting that replica before it saw
+    // the PING left the old primary ahead of it and forced a full sync.
+    let h = Harness::new();
+    h.advance(60_000);
+    let engine = h.engine.clone();
+    let inner = engine.inner();
+    inner.effects.stream.ensure(true);
+    inner.effects.keep_active();
+    inner.repl.cron(inner);
+    inner.repl.add_replica(super::ReplicaInfo {
+        id: 5,
+        ip: "127.0.0.1".into(),
+        port: 7001,
+        state: "online",
+        ack: 0,
+        ack_ms: 0,
+    });
+    let at_arrival = inner.repl.position(inner).1;
+    inner.repl.cron(inner);
+    h.advance(9_000);
+    inner.repl.cron(inner);
+    assert_eq!(inner.repl.position(inner).1, at_arrival, "no PING yet");
+    h.advance(1_000);
+    inner.repl.cron(inner);
+    assert!(inner.repl.position(inner).1 > at_arrival, "PING after 10 s");
+}
