@@ -152,6 +152,7 @@ pub fn params() -> Vec<Param> {
     all.extend_from_slice(crate::evict::CONFIG_PARAMS);
     all.extend_from_slice(crate::tls_params::CONFIG_PARAMS);
     all.extend_from_slice(crate::repl::CONFIG_PARAMS);
+    all.extend_from_slice(crate::consensus::CONFIG_PARAMS);
     all
 }
 

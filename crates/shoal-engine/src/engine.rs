@@ -65,6 +65,8 @@ pub struct Inner {
     pub(crate) aof: crate::aof::Aof,
     /// Replication: ids, offsets, replicas, the link to a primary.
     pub repl: crate::repl::Repl,
+    /// Membership of a consensus group: whether this engine leads, how far it committed.
+    pub consensus: crate::consensus::Consensus,
     /// What moves the listeners when `port` / `tls-port` change.
     pub(crate) listening: crate::tls_params::Listening,
 }
@@ -157,6 +159,7 @@ impl Engine {
             scripting: Default::default(),
             aof: Default::default(),
             repl: crate::repl::Repl::new(replid),
+            consensus: Default::default(),
             listening: Default::default(),
             acl,
         };

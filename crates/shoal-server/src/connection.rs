@@ -237,7 +237,9 @@ impl<S: Stream> Connection<S> {
                     Batch::Close(close) => break Some(close),
                     Batch::Blocked(pending) => {
                         // Replies before the blocking command go out before it waits.
-                        self.durable(mark).await;
+                        if !self.durable(mark).await {
+                            return Close::Error;
+                        }
                         mark = self.session.engine().write_mark();
                         if !self.flush(&mut output).await {
                             return Close::Peer;
@@ -251,7 +253,9 @@ impl<S: Stream> Connection<S> {
                     }
                 }
             };
-            self.durable(mark).await;
+            if !self.durable(mark).await {
+                return Close::Error;
+            }
             self.push.drain_into(&mut output);
             if !self.flush(&mut output).await {
                 return Close::Peer;
@@ -277,20 +281,20 @@ impl<S: Stream> Connection<S> {
         }
     }
 
-    /// With `appendfsync always`, waits until the writes of the batch begun at `mark` are
-    /// on disk, so no reply acknowledges a write that a crash could lose.
-    async fn durable(&mut self, mark: u64) {
-        // Most batches wrote nothing or need no fsync: no channel for them.
-        if !self.session.engine().must_wait_durable(mark) {
-            return;
-        }
+    /// Holds the batch begun at `mark` back until its writes are safe: on disk with
+    /// `appendfsync always`, committed by the group on a Raft member (see
+    /// [`Engine::when_settled`](shoal_engine::Engine::when_settled)). False when they may be
+    /// lost (leadership changed first): the connection then closes unanswered, so the client
+    /// knows the outcome is unknown instead of reading an acknowledgement.
+    async fn durable(&mut self, mark: u64) -> bool {
         let (tx, rx) = oneshot::channel();
-        let waits = self.session.engine().when_durable(mark, move || {
-            let _ = tx.send(());
-        });
-        if waits {
-            let _ = rx.await;
-        }
+        let waits = self.session.engine().when_settled(
+            mark,
+            Box::new(move |ok| {
+                let _ = tx.send(ok);
+            }),
+        );
+        !waits || rx.await.unwrap_or(false)
     }
 
     /// Writes what is buffered; false if the peer is gone.

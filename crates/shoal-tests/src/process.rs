@@ -72,7 +72,12 @@ impl ServerProcess {
     /// Starts `shoal-server --port <free> --bind 127.0.0.1 <args>` and waits until it
     /// accepts connections. None if it exited first (start-up refused, e.g. a bad AOF).
     pub fn start(args: &[&str]) -> Option<ServerProcess> {
-        let port = free_port();
+        ServerProcess::start_on(free_port(), args)
+    }
+
+    /// Like [`ServerProcess::start`], on a port chosen by the caller (a member of a group
+    /// whose peers must know it in advance, or a restart on the same port).
+    pub fn start_on(port: u16, args: &[&str]) -> Option<ServerProcess> {
         let child = Command::new(server_binary())
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(args)

@@ -153,9 +153,21 @@ impl Shoal {
         }
         let mark = self.engine.write_mark();
         let reply = self.session().call(args);
-        // With `appendfsync always`, a write returns once it is on disk.
-        self.engine.wait_durable(mark);
+        // With `appendfsync always`, a write returns once it is on disk; in a Raft group,
+        // once the group committed it.
+        self.settled(mark)?;
         Error::check(reply)
+    }
+
+    /// Waits until what ran since `mark` is safe (see [`Engine::when_settled`]).
+    fn settled(&self, mark: u64) -> Result<()> {
+        if self.engine.wait_settled(mark) {
+            return Ok(());
+        }
+        Err(Error::Replication(
+            "leadership changed before the write was committed: it may or may not have taken effect"
+                .into(),
+        ))
     }
 
     /// Runs a command that may block (BLPOP, ...), waiting on this thread for its reply.
@@ -165,7 +177,7 @@ impl Shoal {
         }
         let mark = self.engine.write_mark();
         let reply = self.session().call_blocking(args);
-        self.engine.wait_durable(mark);
+        self.settled(mark)?;
         Error::check(reply)
     }
 

@@ -113,6 +113,16 @@ impl Inner {
         if let Some(refused) = self.acl_refusal(session, spec, args) {
             return Some(refused);
         }
+        if self.consensus.is_member() {
+            let runs = target(spec, args);
+            let key = (runs.first_key > 0)
+                .then(|| args.get(runs.first_key as usize))
+                .flatten()
+                .map(|k| &k[..]);
+            if let Some(refused) = crate::consensus::refusal(self, runs, key) {
+                return Some(refused);
+            }
+        }
         if let Err(oom) = crate::evict::admit(self, session, spec) {
             return Some(oom);
         }

@@ -95,6 +95,8 @@ pub struct Repl {
     pub(crate) apply_lock: Mutex<()>,
     pub(crate) waits: wait::Waits,
     last_ping_ms: AtomicU64,
+    /// A consensus group's follower (see [`Repl::set_follower`]).
+    follower: AtomicBool,
     /// When the last replica left (engine ms), for `repl-backlog-ttl`.
     alone_since_ms: AtomicU64,
     /// FAILOVER's state.
@@ -145,6 +147,7 @@ impl Repl {
             apply_lock: Mutex::new(()),
             waits: Default::default(),
             last_ping_ms: AtomicU64::new(0),
+            follower: AtomicBool::new(false),
             alone_since_ms: AtomicU64::new(0),
             min_replicas_index: std::sync::OnceLock::new(),
             stream_db: std::sync::atomic::AtomicUsize::new(0),
@@ -165,13 +168,20 @@ impl Repl {
     /// Whether a read of a key past its deadline must hide it without deleting it (a
     /// replica, outside the primary's stream).
     pub(crate) fn hides_expired(&self) -> bool {
-        (self.is_replica() && !APPLYING.with(Cell::get)) || self.writes_paused()
+        ((self.is_replica() || self.follower.load(Relaxed)) && !APPLYING.with(Cell::get))
+            || self.writes_paused()
     }
 
     /// Whether keys past their deadline stay in place: on a replica (its primary's DEL
     /// removes them) and while writes are paused (a failover: the stream must not grow).
     pub(crate) fn keeps_expired(&self) -> bool {
-        self.is_replica() || self.writes_paused()
+        self.is_replica() || self.follower.load(Relaxed) || self.writes_paused()
+    }
+
+    /// Marks this server as a consensus group's follower: like a replica, it leaves
+    /// expired keys to the leader's DEL.
+    pub fn set_follower(&self, follower: bool) {
+        self.follower.store(follower, Relaxed);
     }
 
     /// The current link generation: a link whose generation is older must end.
@@ -417,6 +427,7 @@ impl Repl {
         let alone = self.alone_since_ms.load(Relaxed);
         if !has_replicas
             && !self.is_replica()
+            && !inner.consensus.is_member()
             && ttl > 0
             && alone > 0
             && now.saturating_sub(alone) > ttl as u64 * 1000

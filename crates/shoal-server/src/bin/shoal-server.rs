@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -214,6 +214,51 @@ async fn listen_all(
     Ok(tasks)
 }
 
+/// Joins the Raft group `raft-*` describes.
+async fn start_group(engine: &Engine, port: i64) -> anyhow::Result<shoal_cluster::Group> {
+    let cfg = &engine.inner().config;
+    let text = |name: &str| cfg.get(name).unwrap_or_default();
+    let id = cfg.get_i64("raft-node-id") as u64;
+    let peers = shoal_cluster::GroupConfig::parse_peers(&text("raft-peers"))
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let mut raft = text("raft-listen");
+    let mut client = text("raft-announce-client");
+    if let Some(me) = peers.get(&id) {
+        if raft.is_empty() {
+            raft = me.raft.clone();
+        }
+        if client.is_empty() {
+            client = me.client.clone();
+        }
+    }
+    if raft.is_empty() {
+        anyhow::bail!("raft-node-id is set but raft-listen is not (nor this member in raft-peers)");
+    }
+    if client.is_empty() {
+        let bind = text("bind");
+        let host = bind.split_whitespace().next().unwrap_or("127.0.0.1");
+        client = format!("{}:{port}", host.trim_start_matches('-'));
+    }
+    let dir = text("raft-dir");
+    let group = shoal_cluster::Group::start(
+        engine.clone(),
+        shoal_cluster::GroupConfig {
+            id,
+            me: shoal_cluster::Member { raft, client },
+            peers,
+            dir: (!dir.is_empty()).then(|| dir.into()),
+            heartbeat: std::time::Duration::from_millis(cfg.get_i64("raft-heartbeat-ms") as u64),
+            election_timeout: std::time::Duration::from_millis(
+                cfg.get_i64("raft-election-timeout-ms") as u64,
+            ),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e))?;
+    tracing::info!("raft: member {id} started");
+    Ok(group)
+}
+
 fn run(config: Config) -> anyhow::Result<()> {
     let engine = Engine::with_options(EngineOptions {
         config,
@@ -263,9 +308,16 @@ fn run(config: Config) -> anyhow::Result<()> {
         }
         // CONFIG SET port / tls-port moves them.
         listeners.install(&engine);
-        // Clients connected meanwhile are answered -LOADING until the data is in.
-        let loading = engine.clone();
-        tokio::task::spawn_blocking(move || load_data(&loading)).await??;
+        // A Raft member's data comes from its group (its own log and snapshot in
+        // raft-dir); otherwise clients connected meanwhile are answered -LOADING until the
+        // data is in.
+        let group = if engine.inner().config.get_i64("raft-node-id") > 0 {
+            Some(start_group(&engine, port).await?)
+        } else {
+            let loading = engine.clone();
+            tokio::task::spawn_blocking(move || load_data(&loading)).await??;
+            None
+        };
         engine.start_background();
         let by_signal = tokio::select! {
             name = exit_signal() => {
@@ -290,6 +342,9 @@ fn run(config: Config) -> anyhow::Result<()> {
         }
         for t in tasks {
             let _ = t.await;
+        }
+        if let Some(group) = group {
+            group.shutdown().await;
         }
         engine.close_aof();
         tracing::info!("Shoal is now ready to exit, bye bye...");

@@ -1,0 +1,287 @@
+//! Raft replication groups (openraft): every member holds the same data, a minority of
+//! failures loses nothing acknowledged, and the application sees who leads.
+//!
+//! The log orders the replication stream. The leader executes commands as a primary does;
+//! what its stream gains is cut at command (and transaction) boundaries into log entries;
+//! a client is answered once the entry holding its writes is committed. Followers apply
+//! committed entries as a replica applies its primary's stream, so expiry and randomness
+//! need no agreement: the stream already says `PEXPIREAT`, `DEL`, `SREM`.
+
+// openraft's storage traits fix the error type (`StorageError`, ~200 bytes); helpers
+// returning it keep the same shape.
+#![allow(clippy::result_large_err)]
+
+mod log;
+mod net;
+mod proposer;
+mod sm;
+mod types;
+
+pub use log::LogStore;
+pub use sm::StateMachine;
+pub use types::{Chunk, Member, NodeId, Raft, TypeConfig};
+
+use openraft::ServerState;
+use shoal_engine::Engine;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How a member joins its group.
+#[derive(Clone, Debug)]
+pub struct GroupConfig {
+    /// This member's id (non-zero).
+    pub id: NodeId,
+    /// This member's addresses.
+    pub me: Member,
+    /// The members a new group starts with (this one included); empty to wait to be added.
+    pub peers: BTreeMap<NodeId, Member>,
+    /// Where the log and snapshots are kept; None keeps them in memory.
+    pub dir: Option<PathBuf>,
+    /// Leader heartbeat period.
+    pub heartbeat: Duration,
+    /// Elections start after this long without a leader (randomised up to twice it).
+    pub election_timeout: Duration,
+}
+
+impl GroupConfig {
+    /// Parses `raft-peers`: `<id>@<raft host:port>,<client host:port>` separated by spaces.
+    pub fn parse_peers(text: &str) -> Result<BTreeMap<NodeId, Member>, String> {
+        let mut out = BTreeMap::new();
+        for item in text.split_whitespace() {
+            let bad = || {
+                format!("bad raft-peers entry '{item}': expected <id>@<raft-addr>,<client-addr>")
+            };
+            let (id, addrs) = item.split_once('@').ok_or_else(bad)?;
+            let id: NodeId = id.parse().map_err(|_| bad())?;
+            let (raft, client) = addrs.split_once(',').ok_or_else(bad)?;
+            if id == 0 || raft.is_empty() || client.is_empty() {
+                return Err(bad());
+            }
+            out.insert(
+                id,
+                Member {
+                    raft: raft.to_string(),
+                    client: client.to_string(),
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// A running member.
+pub struct Group {
+    raft: Raft,
+    id: NodeId,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    leader_rx: watch::Receiver<Option<NodeId>>,
+}
+
+impl Group {
+    /// Starts this member on the current tokio runtime: opens the log and snapshot in
+    /// `dir`, loads the snapshot into `engine`, listens for peers, and bootstraps the group
+    /// from `peers` when it has no history yet.
+    pub async fn start(engine: Engine, cfg: GroupConfig) -> Result<Group, String> {
+        let inner = engine.inner();
+        inner.consensus.join(inner);
+        inner.set_leading(false);
+        let log = match &cfg.dir {
+            Some(d) => LogStore::open(d).map_err(|e| format!("raft-dir {}: {e}", d.display()))?,
+            None => LogStore::in_memory(),
+        };
+        let sm_engine = engine.clone();
+        let sm_log = log.clone();
+        let sm_dir = cfg.dir.clone();
+        let sm = tokio::task::spawn_blocking(move || StateMachine::open(sm_engine, sm_log, sm_dir))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("loading the raft snapshot: {e}"))?;
+        let hb = cfg.heartbeat.as_millis().max(10) as u64;
+        let et = cfg.election_timeout.as_millis().max(3 * hb as u128) as u64;
+        let config = openraft::Config {
+            cluster_name: "shoal".into(),
+            heartbeat_interval: hb,
+            election_timeout_min: et,
+            election_timeout_max: 2 * et,
+            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(20_000),
+            max_in_snapshot_log_to_keep: 1_000,
+            ..Default::default()
+        }
+        .validate()
+        .map_err(|e| e.to_string())?;
+        let listener = tokio::net::TcpListener::bind(&cfg.me.raft)
+            .await
+            .map_err(|e| format!("raft-listen {}: {e}", cfg.me.raft))?;
+        let raft = Raft::new(cfg.id, Arc::new(config), net::Network, log, sm.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut tasks = vec![tokio::spawn(net::serve(listener, raft.clone()))];
+        if !cfg.peers.is_empty() && !raft.is_initialized().await.map_err(|e| e.to_string())? {
+            // Every starting member proposes the same membership; the group forms once a
+            // majority is up.
+            if let Err(e) = raft.initialize(cfg.peers.clone()).await {
+                tracing::debug!("raft: initialize: {e}");
+            }
+        }
+        let (leader_tx, leader_rx) = watch::channel(None);
+        tasks.push(tokio::spawn(watch_role(
+            raft.clone(),
+            engine.clone(),
+            leader_tx,
+        )));
+        tasks.push(tokio::spawn(proposer::run(raft.clone(), engine.clone())));
+        install_confirm(&raft, &engine, et);
+        Ok(Group {
+            raft,
+            id: cfg.id,
+            tasks,
+            leader_rx,
+        })
+    }
+
+    /// The Raft handle.
+    pub fn raft(&self) -> &Raft {
+        &self.raft
+    }
+
+    /// True while this member leads.
+    pub fn is_leader(&self) -> bool {
+        *self.leader_rx.borrow() == Some(self.id)
+    }
+
+    /// The current leader's id, if one is known.
+    pub fn leader(&self) -> Option<NodeId> {
+        *self.leader_rx.borrow()
+    }
+
+    /// Changes of leader, as they are seen here.
+    pub fn leadership(&self) -> watch::Receiver<Option<NodeId>> {
+        self.leader_rx.clone()
+    }
+
+    /// Adds a member: it first catches up as a learner, then becomes a voter.
+    pub async fn add_member(&self, id: NodeId, member: Member) -> Result<(), String> {
+        self.raft
+            .add_learner(id, member, true)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut voters: std::collections::BTreeSet<NodeId> = self.voters();
+        voters.insert(id);
+        self.raft
+            .change_membership(voters, false)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Removes a member from the voters and the group.
+    pub async fn remove_member(&self, id: NodeId) -> Result<(), String> {
+        let mut voters = self.voters();
+        if !voters.remove(&id) {
+            return Err(format!("{id} is not a member"));
+        }
+        self.raft
+            .change_membership(voters, false)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The voting members.
+    pub fn voters(&self) -> std::collections::BTreeSet<NodeId> {
+        self.raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .voter_ids()
+            .collect()
+    }
+
+    /// Every member (voters and learners) with its addresses.
+    pub fn members(&self) -> Vec<(NodeId, Member)> {
+        self.raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .nodes()
+            .map(|(id, m)| (*id, m.clone()))
+            .collect()
+    }
+
+    /// Stops this member's part in the group (the engine stays).
+    pub async fn shutdown(self) {
+        let _ = self.raft.shutdown().await;
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Follows the metrics: the engine executes writes only while this member leads and has
+/// applied the entry that opened its term (so every earlier entry is applied too).
+async fn watch_role(raft: Raft, engine: Engine, leader_tx: watch::Sender<Option<NodeId>>) {
+    let mut metrics = raft.metrics();
+    loop {
+        let m = metrics.borrow_and_update().clone();
+        let inner = engine.inner();
+        let ready = m.state == ServerState::Leader
+            && m.last_applied.map(|l| l.leader_id.term) == Some(m.current_term);
+        if ready != inner.consensus.is_writable() {
+            if ready {
+                tracing::info!("raft: member {} leads (term {})", m.id, m.current_term);
+            }
+            inner.set_leading(ready);
+        }
+        let leader_addr = m.current_leader.and_then(|id| {
+            m.membership_config
+                .membership()
+                .get_node(&id)
+                .map(|n| n.client.clone())
+        });
+        inner.consensus.set_leader(leader_addr);
+        leader_tx.send_if_modified(|cur| {
+            let changed = *cur != m.current_leader;
+            *cur = m.current_leader;
+            changed
+        });
+        if metrics.changed().await.is_err() {
+            inner.set_leading(false);
+            return;
+        }
+    }
+}
+
+/// How the leader confirms it still leads before answering reads: a heartbeat round
+/// (ReadIndex), or in `lease` mode a quorum heard from recently enough.
+fn install_confirm(raft: &Raft, engine: &Engine, election_ms: u64) {
+    let rt = tokio::runtime::Handle::current();
+    let raft = raft.clone();
+    let weak = engine.downgrade();
+    engine.inner().consensus.set_confirm(Arc::new(
+        move |done: shoal_engine::consensus::Settled| {
+            let raft = raft.clone();
+            let lease = Engine::upgrade(&weak).is_some_and(|e| {
+                shoal_engine::consensus::read_mode(e.inner())
+                    == shoal_engine::consensus::ReadMode::Lease
+            });
+            rt.spawn(async move {
+                if lease {
+                    let fresh = raft
+                        .metrics()
+                        .borrow()
+                        .millis_since_quorum_ack
+                        .is_some_and(|ms| ms < election_ms);
+                    if fresh {
+                        return done(true);
+                    }
+                }
+                done(raft.ensure_linearizable().await.is_ok());
+            });
+        },
+    ));
+}

@@ -1,0 +1,198 @@
+//! The members' network: openraft's RPCs over TCP, one request and its reply at a time
+//! per connection, each a length-prefixed postcard message.
+
+use crate::types::{Member, NodeId, Raft, TypeConfig};
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The largest message accepted (a snapshot chunk, a batch of entries).
+const MAX_MESSAGE: usize = 512 << 20;
+
+#[derive(Serialize, Deserialize)]
+enum Request {
+    Append(AppendEntriesRequest<TypeConfig>),
+    Vote(VoteRequest<NodeId>),
+    Snapshot(InstallSnapshotRequest<TypeConfig>),
+}
+
+type SnapshotResult =
+    Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>;
+
+#[derive(Serialize, Deserialize)]
+enum Reply {
+    Append(Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>>),
+    Vote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
+    Snapshot(SnapshotResult),
+}
+
+async fn write_msg<T: Serialize>(s: &mut TcpStream, msg: &T) -> std::io::Result<()> {
+    let body = postcard::to_stdvec(msg).map_err(std::io::Error::other)?;
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    s.write_all(&out).await
+}
+
+async fn read_msg<T: DeserializeOwned>(s: &mut TcpStream) -> std::io::Result<T> {
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).await?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_MESSAGE {
+        return Err(std::io::Error::other("message too large"));
+    }
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).await?;
+    postcard::from_bytes(&body).map_err(std::io::Error::other)
+}
+
+/// Serves the RPCs of other members on `listener` until the Raft stops.
+pub(crate) async fn serve(listener: TcpListener, raft: Raft) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_one(stream, raft.clone()));
+    }
+}
+
+async fn serve_one(mut stream: TcpStream, raft: Raft) {
+    while let Ok(req) = read_msg::<Request>(&mut stream).await {
+        let reply = match req {
+            Request::Append(r) => Reply::Append(raft.append_entries(r).await),
+            Request::Vote(r) => Reply::Vote(raft.vote(r).await),
+            Request::Snapshot(r) => Reply::Snapshot(raft.install_snapshot(r).await),
+        };
+        if write_msg(&mut stream, &reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Makes a connection per target.
+#[derive(Clone, Default)]
+pub struct Network;
+
+/// A connection to one member, opened on first use and again after a failure.
+pub struct Peer {
+    target: NodeId,
+    member: Member,
+    stream: Option<TcpStream>,
+}
+
+impl RaftNetworkFactory<TypeConfig> for Network {
+    type Network = Peer;
+
+    async fn new_client(&mut self, target: NodeId, node: &Member) -> Peer {
+        Peer {
+            target,
+            member: node.clone(),
+            stream: None,
+        }
+    }
+}
+
+impl Peer {
+    async fn call(&mut self, req: &Request, ttl: Duration) -> Result<Reply, std::io::Error> {
+        let exchange = async {
+            if self.stream.is_none() {
+                let s = TcpStream::connect(&self.member.raft).await?;
+                let _ = s.set_nodelay(true);
+                self.stream = Some(s);
+            }
+            let Some(s) = self.stream.as_mut() else {
+                return Err(std::io::Error::other("no connection"));
+            };
+            write_msg(s, req).await?;
+            read_msg::<Reply>(s).await
+        };
+        let out = match tokio::time::timeout(ttl, exchange).await {
+            Ok(r) => r,
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "rpc timed out",
+            )),
+        };
+        if out.is_err() {
+            self.stream = None;
+        }
+        out
+    }
+
+    fn unreachable<E: std::error::Error>(&self, e: &std::io::Error) -> RPCError<NodeId, Member, E> {
+        if e.kind() == std::io::ErrorKind::TimedOut || e.kind() == std::io::ErrorKind::UnexpectedEof
+        {
+            RPCError::Network(NetworkError::new(e))
+        } else {
+            RPCError::Unreachable(Unreachable::new(e))
+        }
+    }
+
+    fn remote<E: std::error::Error>(
+        &self,
+        e: RaftError<NodeId, E>,
+    ) -> RPCError<NodeId, Member, RaftError<NodeId, E>> {
+        RPCError::RemoteError(RemoteError::new_with_node(
+            self.target,
+            self.member.clone(),
+            e,
+        ))
+    }
+}
+
+fn mismatch() -> std::io::Error {
+    std::io::Error::other("reply of another kind")
+}
+
+impl RaftNetwork<TypeConfig> for Peer {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, Member, RaftError<NodeId>>> {
+        match self.call(&Request::Append(rpc), option.hard_ttl()).await {
+            Ok(Reply::Append(r)) => r.map_err(|e| self.remote(e)),
+            Ok(_) => Err(self.unreachable(&mismatch())),
+            Err(e) => Err(self.unreachable(&e)),
+        }
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<
+        InstallSnapshotResponse<NodeId>,
+        RPCError<NodeId, Member, RaftError<NodeId, InstallSnapshotError>>,
+    > {
+        match self.call(&Request::Snapshot(rpc), option.hard_ttl()).await {
+            Ok(Reply::Snapshot(r)) => r.map_err(|e| self.remote(e)),
+            Ok(_) => Err(self.unreachable(&mismatch())),
+            Err(e) => Err(self.unreachable(&e)),
+        }
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, Member, RaftError<NodeId>>> {
+        match self.call(&Request::Vote(rpc), option.hard_ttl()).await {
+            Ok(Reply::Vote(r)) => r.map_err(|e| self.remote(e)),
+            Ok(_) => Err(self.unreachable(&mismatch())),
+            Err(e) => Err(self.unreachable(&e)),
+        }
+    }
+}

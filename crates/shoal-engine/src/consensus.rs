@@ -1,0 +1,407 @@
+//! Membership of a consensus (Raft) group, as the engine sees it.
+//!
+//! The group orders the replication stream: the leader executes commands as a primary does,
+//! and the bytes its stream gains are appended to the group's log; followers apply committed
+//! log entries as a replica applies its primary's stream. The engine knows three things: that
+//! it is a member, whether it may execute writes now (the leader, once caught up), and how far
+//! its stream is committed. A client is answered once the stream holding its writes is
+//! committed; if leadership is lost first, it learns that its writes' fate is unknown.
+
+use crate::command::{flags, CommandSpec};
+use crate::engine::Inner;
+use parking_lot::Mutex;
+use shoal_resp::Frame;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+
+/// Called once the writes it waits for are committed (`true`) or may be lost (`false`).
+pub type Settled = Box<dyn FnOnce(bool) + Send>;
+
+/// What a follower does with a write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FollowerWrites {
+    /// `-READONLY`, as a Redis replica answers.
+    Readonly,
+    /// `-MOVED <slot> <leader>`, which cluster-aware clients follow.
+    Moved,
+}
+
+/// The engine's view of its group.
+#[derive(Default)]
+pub struct Consensus {
+    member: AtomicBool,
+    writable: AtomicBool,
+    committed: AtomicU64,
+    waiters: Mutex<Vec<(u64, Settled)>>,
+    leader: Mutex<Option<String>>,
+    confirm: Mutex<Option<Confirm>>,
+}
+
+impl Consensus {
+    /// Makes this engine a member: its stream is kept from now on (it feeds the log), and
+    /// until told it leads, it behaves as a follower.
+    pub fn join(&self, inner: &Inner) {
+        inner.effects.stream.ensure(false);
+        inner.effects.keep_active();
+        self.committed.store(inner.effects.stream.end(), SeqCst);
+        self.member.store(true, SeqCst);
+    }
+
+    /// True once this engine belongs to a group.
+    pub fn is_member(&self) -> bool {
+        self.member.load(Relaxed)
+    }
+
+    /// True while this member leads and has applied every entry of earlier terms: it
+    /// executes writes.
+    pub fn is_writable(&self) -> bool {
+        self.writable.load(Relaxed)
+    }
+
+    /// A member that is not the writable leader: it keeps expired keys for the leader's
+    /// DEL, and refuses (or forwards) writes.
+    pub fn is_follower(&self) -> bool {
+        self.is_member() && !self.is_writable()
+    }
+
+    /// Starts or stops executing writes. Stopping fails every client still waiting for a
+    /// commit: its writes may not survive.
+    pub fn set_writable(&self, writable: bool) {
+        self.writable.store(writable, SeqCst);
+        if !writable {
+            let waiting = std::mem::take(&mut *self.waiters.lock());
+            for (_, done) in waiting {
+                done(false);
+            }
+        }
+    }
+
+    /// The stream offset up to which the group has committed (and this member applied).
+    pub fn committed(&self) -> u64 {
+        self.committed.load(SeqCst)
+    }
+
+    /// Records that the stream is committed up to `offset`, answering the clients waiting
+    /// for it.
+    pub fn set_committed(&self, offset: u64) {
+        self.committed.fetch_max(offset, SeqCst);
+        let ready: Vec<Settled> = {
+            let mut waiters = self.waiters.lock();
+            if waiters.is_empty() {
+                return;
+            }
+            let mut ready = Vec::new();
+            let mut i = 0;
+            while i < waiters.len() {
+                if waiters[i].0 <= offset {
+                    ready.push(waiters.swap_remove(i).1);
+                } else {
+                    i += 1;
+                }
+            }
+            ready
+        };
+        for done in ready {
+            done(true);
+        }
+    }
+
+    /// Sets the committed offset (a rebuild or an installed snapshot moved the stream).
+    pub fn reset_committed(&self, offset: u64) {
+        self.committed.store(offset, SeqCst);
+    }
+
+    /// Calls `done` once the stream is committed up to `offset`, and returns true; returns
+    /// false (without calling it) when there is nothing to wait for.
+    pub fn when_committed(&self, offset: u64, done: Settled) -> bool {
+        if !self.is_member() || self.committed() >= offset {
+            return false;
+        }
+        if !self.is_writable() {
+            done(false);
+            return true;
+        }
+        self.waiters.lock().push((offset, done));
+        // Committed, or leadership lost, between the check and the push.
+        if self.committed() >= offset {
+            self.set_committed(offset);
+        } else if !self.is_writable() {
+            self.set_writable(false);
+        }
+        true
+    }
+
+    /// Notes the client address (`host:port`) of the current leader, for redirections.
+    pub fn set_leader(&self, addr: Option<String>) {
+        *self.leader.lock() = addr;
+    }
+
+    /// Installs how the leader confirms it still leads before answering reads.
+    pub fn set_confirm(&self, confirm: Confirm) {
+        *self.confirm.lock() = Some(confirm);
+    }
+
+    /// The client address of the current leader, if known.
+    pub fn leader(&self) -> Option<String> {
+        self.leader.lock().clone()
+    }
+}
+
+/// Asks the group whether this member still leads (a ReadIndex round, or a valid lease),
+/// answering through the callback.
+pub type Confirm = std::sync::Arc<dyn Fn(Settled) + Send + Sync>;
+
+/// How reads are served in a group (`raft-read-mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadMode {
+    /// The leader confirms it still leads with a quorum before answering; followers send
+    /// reads to it.
+    Linearizable,
+    /// The leader answers while its lease (a quorum heard from within the election
+    /// timeout) holds; followers send reads to it.
+    Lease,
+    /// Every member answers from its own copy: fastest, possibly stale.
+    Local,
+}
+
+/// The read mode from `raft-read-mode`.
+pub fn read_mode(inner: &Inner) -> ReadMode {
+    match inner.config.get("raft-read-mode").as_deref() {
+        Some("lease") => ReadMode::Lease,
+        Some("local") => ReadMode::Local,
+        _ => ReadMode::Linearizable,
+    }
+}
+
+impl Inner {
+    /// Leads (executes writes) or follows (leaves them, and expired keys, to the leader).
+    pub fn set_leading(&self, leading: bool) {
+        let stream = &self.effects.stream;
+        if leading {
+            // Raw bytes from other leaders may have changed the database: select again.
+            stream.forget_db();
+            stream.ensure(true);
+        } else {
+            // A follower's stream grows only by what it applies.
+            stream.stop_feeding();
+        }
+        self.consensus.set_writable(leading);
+        self.repl
+            .set_follower(self.consensus.is_member() && !leading);
+    }
+}
+
+impl crate::engine::Engine {
+    /// Like [`Engine::when_durable`](crate::engine::Engine::when_durable), for a member of
+    /// a group as well: `done(true)` once the writes of the batch begun at `mark` are
+    /// committed by the group (and, with `appendfsync always`, on disk), and, outside
+    /// `raft-read-mode local`, once a batch that only read is confirmed to come from the
+    /// leader. `done(false)` when leadership was lost first: the writes may be gone.
+    /// Returns false without calling `done` when there is nothing to wait for.
+    pub fn when_settled(&self, mark: u64, done: Settled) -> bool {
+        let inner = self.inner();
+        let c = &inner.consensus;
+        if !c.is_member() {
+            return self.when_durable(mark, move || done(true));
+        }
+        let wrote = inner.effects.sent() != mark;
+        let mode = read_mode(inner);
+        let end = inner.effects.stream.end();
+        let confirm = if !wrote && mode != ReadMode::Local && c.is_writable() {
+            c.confirm.lock().clone()
+        } else {
+            None
+        };
+        let must_commit = end > c.committed() && (wrote || mode != ReadMode::Local);
+        if !must_commit && confirm.is_none() && !self.must_wait_durable(mark) {
+            return false;
+        }
+        // The commit, then the disk, then the confirmation.
+        let engine = self.clone();
+        let after_commit: Settled = Box::new(move |ok| {
+            if !ok {
+                return done(false);
+            }
+            let last: Settled = match confirm {
+                Some(confirm) => Box::new(move |ok| if ok { confirm(done) } else { done(false) }),
+                None => done,
+            };
+            run_or_wait(|f| engine.when_durable(mark, move || f(true)), last);
+        });
+        if must_commit {
+            run_or_wait(|f| c.when_committed(end, f), after_commit);
+        } else {
+            after_commit(true);
+        }
+        true
+    }
+
+    /// Blocks the calling thread until [`Engine::when_settled`] would answer; false if the
+    /// writes may be lost. For embedded callers.
+    pub fn wait_settled(&self, mark: u64) -> bool {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if !self.when_settled(
+            mark,
+            Box::new(move |ok| {
+                let _ = tx.send(ok);
+            }),
+        ) {
+            return true;
+        }
+        rx.recv().unwrap_or(false)
+    }
+}
+
+/// Registers `next` through `register`, or runs it at once (with `true`) when `register`
+/// says there is nothing to wait for.
+fn run_or_wait(register: impl FnOnce(Settled) -> bool, next: Settled) {
+    let slot = std::sync::Arc::new(Mutex::new(Some(next)));
+    let later = slot.clone();
+    let waits = register(Box::new(move |ok| {
+        if let Some(next) = later.lock().take() {
+            next(ok);
+        }
+    }));
+    if !waits {
+        if let Some(next) = slot.lock().take() {
+            next(true);
+        }
+    }
+}
+
+/// What a follower does with writes, from `raft-follower-writes`.
+pub fn follower_writes(inner: &Inner) -> FollowerWrites {
+    match inner.config.get("raft-follower-writes").as_deref() {
+        Some("moved") => FollowerWrites::Moved,
+        _ => FollowerWrites::Readonly,
+    }
+}
+
+/// Whether `spec` must run on the leader: it writes, or may write (scripts, functions,
+/// PUBLISH, which reaches every member through the log).
+pub fn runs_on_leader(spec: &CommandSpec) -> bool {
+    spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)
+}
+
+/// A follower's refusal of a command that must run on the leader.
+pub(crate) fn refusal(inner: &Inner, spec: &CommandSpec, key: Option<&[u8]>) -> Option<Frame> {
+    let c = &inner.consensus;
+    if !c.is_follower() || !runs_on_leader(spec) {
+        return None;
+    }
+    let Some(leader) = c.leader() else {
+        return Some(Frame::error(
+            "CLUSTERDOWN No leader elected in the Raft group",
+        ));
+    };
+    if follower_writes(inner) == FollowerWrites::Moved {
+        let slot = key.map_or(0, crate::keyspace::slot::key_slot);
+        return Some(Frame::error(format!("MOVED {slot} {leader}")));
+    }
+    Some(Frame::error(
+        "READONLY You can't write against a read only replica.",
+    ))
+}
+
+/// The configuration parameters of group membership the engine reads.
+pub(crate) const CONFIG_PARAMS: &[crate::config::Param] = &[
+    crate::config::Param {
+        name: "raft-follower-writes",
+        kind: crate::config::Kind::Enum(&["readonly", "moved"]),
+        default: "readonly",
+        immutable: false,
+    },
+    crate::config::Param {
+        name: "raft-node-id",
+        kind: crate::config::Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        default: "0",
+        immutable: true,
+    },
+    crate::config::Param {
+        name: "raft-listen",
+        kind: crate::config::Kind::Str,
+        default: "",
+        immutable: true,
+    },
+    crate::config::Param {
+        name: "raft-peers",
+        kind: crate::config::Kind::Str,
+        default: "",
+        immutable: true,
+    },
+    crate::config::Param {
+        name: "raft-dir",
+        kind: crate::config::Kind::Str,
+        default: "",
+        immutable: true,
+    },
+    crate::config::Param {
+        name: "raft-announce-client",
+        kind: crate::config::Kind::Str,
+        default: "",
+        immutable: true,
+    },
+    crate::config::Param {
+        name: "raft-heartbeat-ms",
+        kind: crate::config::Kind::Int {
+            min: 10,
+            max: 60_000,
+        },
+        default: "100",
+        immutable: true,
+    },
+    crate::config::Param {
+        name: "raft-election-timeout-ms",
+        kind: crate::config::Kind::Int {
+            min: 50,
+            max: 600_000,
+        },
+        default: "1000",
+        immutable: true,
+    },
+    crate::config::Param {
+        name: "raft-read-mode",
+        kind: crate::config::Kind::Enum(&["linearizable", "lease", "local"]),
+        default: "linearizable",
+        immutable: false,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn waiters_are_answered_in_offset_order_of_commit() {
+        let c = Consensus::default();
+        c.member.store(true, SeqCst);
+        c.set_writable(true);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        for at in [30u64, 10, 20] {
+            let s = seen.clone();
+            assert!(c.when_committed(at, Box::new(move |ok| s.lock().push((at, ok)))));
+        }
+        c.set_committed(20);
+        let mut got = seen.lock().clone();
+        got.sort();
+        assert_eq!(got, vec![(10, true), (20, true)]);
+        assert!(!c.when_committed(15, Box::new(|_| {})), "already committed");
+        c.set_writable(false);
+        assert_eq!(seen.lock().len(), 3);
+        assert!(
+            seen.lock().contains(&(30, false)),
+            "lost leadership fails it"
+        );
+    }
+
+    #[test]
+    fn a_non_member_never_waits() {
+        let c = Consensus::default();
+        assert!(!c.when_committed(100, Box::new(|_| {})));
+        assert!(!c.is_follower());
+    }
+}
