@@ -1,0 +1,145 @@
+//! What a failed check reports.
+
+use super::model::Prepared;
+use super::search::Failure;
+use super::Entry;
+use std::fmt;
+use std::time::Duration;
+
+/// How many operations of the longest order a [`Violation`] shows.
+const PREFIX_SHOWN: usize = 6;
+/// How many operations still to place a [`Violation`] shows.
+const PENDING_SHOWN: usize = 10;
+
+/// A key whose operations no order explains, with the operations around the failure.
+#[derive(Clone, Debug)]
+pub struct Violation {
+    /// The key.
+    pub key: String,
+    /// The key's operations the search considered.
+    pub ops: usize,
+    /// The length of the longest order found that explains its operations' results.
+    pub longest: usize,
+    /// The last operations of that order (history position and entry), oldest first.
+    pub order_tail: Vec<(usize, Entry)>,
+    /// The value after that order (`None`: missing).
+    pub value: Option<String>,
+    /// The operation no extension of the order could place before it completed.
+    pub blocked: (usize, Entry),
+    /// Other operations not yet placed that were invoked before `blocked` completed.
+    pub unplaced: Vec<(usize, Entry)>,
+}
+
+/// A key whose search ran out of steps or time.
+#[derive(Clone, Debug)]
+pub struct Inconclusive {
+    /// The key.
+    pub key: String,
+    /// The key's operations the search considered.
+    pub ops: usize,
+    /// Steps taken on that key.
+    pub steps: u64,
+    /// Time since the check started.
+    pub elapsed: Duration,
+}
+
+fn shown(entries: &[Entry], prepared: &Prepared, op: usize) -> Option<(usize, Entry)> {
+    let index = prepared.ops.get(op)?.entry;
+    Some((index, entries.get(index)?.clone()))
+}
+
+/// The report for `failure` on `key`.
+pub(super) fn violation(
+    key: &str,
+    entries: &[Entry],
+    prepared: &Prepared,
+    failure: &Failure,
+) -> Violation {
+    let skip = failure.prefix.len().saturating_sub(PREFIX_SHOWN);
+    let order_tail = failure.prefix[skip..]
+        .iter()
+        .filter_map(|&op| shown(entries, prepared, op))
+        .collect();
+    let mut unplaced: Vec<(usize, Entry)> = failure
+        .candidates
+        .iter()
+        .filter(|&&op| op != failure.blocker)
+        .filter_map(|&op| shown(entries, prepared, op))
+        .collect();
+    unplaced.sort_by_key(|(i, _)| *i);
+    unplaced.truncate(PENDING_SHOWN);
+    let blocked = shown(entries, prepared, failure.blocker).unwrap_or_else(|| {
+        let missing = Entry {
+            client: 0,
+            op: super::Op::Read(key.to_string()),
+            invoked: 0,
+            returned: None,
+            outcome: super::Outcome::Pending,
+        };
+        (usize::MAX, missing)
+    });
+    Violation {
+        key: key.to_string(),
+        ops: prepared.ops.len(),
+        longest: failure.prefix.len(),
+        order_tail,
+        value: prepared.strings.show(failure.state),
+        blocked,
+        unplaced,
+    }
+}
+
+fn line(f: &mut fmt::Formatter<'_>, (index, entry): &(usize, Entry)) -> fmt::Result {
+    writeln!(f, "    #{index:<6} {entry}")
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "key {:?} is not linearizable ({} operations checked).",
+            self.key, self.ops
+        )?;
+        if self.longest == 0 {
+            writeln!(f, "No operation can be placed first (the key starts missing).")?;
+        } else {
+            let more = self.longest - self.order_tail.len();
+            writeln!(
+                f,
+                "The longest order that explains the results has {} operations{}:",
+                self.longest,
+                if more > 0 { "; it ends with" } else { "" }
+            )?;
+            for e in &self.order_tail {
+                line(f, e)?;
+            }
+            match &self.value {
+                Some(v) => writeln!(f, "leaving {:?} = {v:?}.", self.key)?,
+                None => writeln!(f, "leaving {:?} missing.", self.key)?,
+            }
+        }
+        writeln!(f, "No continuation of it places this operation before its completion:")?;
+        line(f, &self.blocked)?;
+        if !self.unplaced.is_empty() {
+            writeln!(f, "Other operations not yet placed, invoked before that:")?;
+            for e in &self.unplaced {
+                line(f, e)?;
+            }
+        }
+        writeln!(
+            f,
+            "(times are logical: [invoked..returned], inf = outcome unknown)"
+        )
+    }
+}
+
+impl fmt::Display for Inconclusive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "key {:?}: the search gave up after {} steps over {} operations ({:?} into the \
+             check); the history may or may not be linearizable",
+            self.key, self.steps, self.ops, self.elapsed
+        )
+    }
+}
