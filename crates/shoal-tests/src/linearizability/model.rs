@@ -64,7 +64,7 @@ fn canonical_int(s: &str) -> Option<i64> {
 
 /// An operation with its observed result, ready for the search. A `None` result means the
 /// outcome is unknown: any result is accepted.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Step {
     /// A read that saw `expect`.
     Read { expect: Val },
@@ -151,7 +151,7 @@ pub(super) fn prepare(entries: &[Entry], indices: &[usize]) -> Result<Prepared, 
         };
         let malformed = || CheckError::Malformed {
             index: i,
-            entry: e.clone(),
+            entry: Box::new(e.clone()),
         };
         if e.returned.is_some_and(|t| t < e.invoked) {
             return Err(malformed());
@@ -188,5 +188,44 @@ pub(super) fn prepare(entries: &[Entry], indices: &[usize]) -> Result<Prepared, 
             certain,
         });
     }
+    drop_unobservable(&mut ops);
     Ok(Prepared { ops, strings })
+}
+
+/// Leaves out unknown-outcome writes (and compare-and-sets) of a value nothing can observe:
+/// not an integer (so no `INCR` can build on it), read by no read, expected by no
+/// compare-and-set, and with no failed compare-and-set completing after the write's
+/// invocation (which the value could explain). Wherever such a write is placed, removing it
+/// (and the unknown operations it turned into no-ops) leaves every result explained, so
+/// dropping it changes no verdict; it spares the search the writes of timed-out clients.
+fn drop_unobservable(ops: &mut Vec<KeyOp>) {
+    let mut observed = std::collections::HashSet::new();
+    let mut last_failed_cas = None;
+    for op in ops.iter() {
+        match op.step {
+            Step::Read { expect } => {
+                observed.insert(expect);
+            }
+            Step::Cas {
+                expected, expect, ..
+            } => {
+                observed.insert(expected);
+                if expect == Some(false) {
+                    last_failed_cas = last_failed_cas.max(Some(op.ret));
+                }
+            }
+            Step::Write { .. } | Step::Incr { .. } => {}
+        }
+    }
+    ops.retain(|op| {
+        let written = match op.step {
+            Step::Write { value } => value,
+            Step::Cas { new, .. } => new,
+            Step::Read { .. } | Step::Incr { .. } => return true,
+        };
+        op.certain
+            || !matches!(written, Val::Str(_))
+            || observed.contains(&written)
+            || last_failed_cas.is_some_and(|t| t > op.call)
+    });
 }

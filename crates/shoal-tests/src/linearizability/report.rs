@@ -18,15 +18,20 @@ pub struct Violation {
     pub key: String,
     /// The key's operations the search considered.
     pub ops: usize,
-    /// The length of the longest order found that explains its operations' results.
+    /// How many operations were explained before the failure: the longest order found, or
+    /// (when `swept`) every operation that completed before `blocked` did.
     pub longest: usize,
-    /// The last operations of that order (history position and entry), oldest first.
+    /// Whether the failure was found by the forward sweep rather than the depth-first search.
+    pub swept: bool,
+    /// The last operations of that order, or the last to complete (history position and
+    /// entry), oldest first.
     pub order_tail: Vec<(usize, Entry)>,
-    /// The value after that order (`None`: missing).
-    pub value: Option<String>,
+    /// The values the key may hold after them (`None`: missing).
+    pub values: Vec<Option<String>>,
     /// The operation no extension of the order could place before it completed.
     pub blocked: (usize, Entry),
-    /// Other operations not yet placed that were invoked before `blocked` completed.
+    /// Other operations not yet placed that were invoked before `blocked` completed (when
+    /// `swept`: those running then, and those with unknown outcome).
     pub unplaced: Vec<(usize, Entry)>,
 }
 
@@ -82,8 +87,13 @@ pub(super) fn violation(
         key: key.to_string(),
         ops: prepared.ops.len(),
         longest: failure.prefix.len(),
+        swept: failure.swept,
         order_tail,
-        value: prepared.strings.show(failure.state),
+        values: failure
+            .states
+            .iter()
+            .map(|&v| prepared.strings.show(v))
+            .collect(),
         blocked,
         unplaced,
     }
@@ -101,27 +111,47 @@ impl fmt::Display for Violation {
             self.key, self.ops
         )?;
         if self.longest == 0 {
-            writeln!(f, "No operation can be placed first (the key starts missing).")?;
+            writeln!(
+                f,
+                "No operation can be placed first (the key starts missing)."
+            )?;
         } else {
+            let what = if self.swept {
+                "Every operation that completed before the failing one is explained"
+            } else {
+                "The longest order that explains the results"
+            };
             let more = self.longest - self.order_tail.len();
             writeln!(
                 f,
-                "The longest order that explains the results has {} operations{}:",
+                "{what} ({} operations){}:",
                 self.longest,
                 if more > 0 { "; it ends with" } else { "" }
             )?;
             for e in &self.order_tail {
                 line(f, e)?;
             }
-            match &self.value {
-                Some(v) => writeln!(f, "leaving {:?} = {v:?}.", self.key)?,
-                None => writeln!(f, "leaving {:?} missing.", self.key)?,
-            }
+            let shown: Vec<String> = self
+                .values
+                .iter()
+                .map(|v| match v {
+                    Some(v) => format!("{v:?}"),
+                    None => "missing".to_string(),
+                })
+                .collect();
+            writeln!(f, "leaving {:?}: {}.", self.key, shown.join(" or "))?;
         }
-        writeln!(f, "No continuation of it places this operation before its completion:")?;
+        writeln!(
+            f,
+            "Nothing explains this operation's result before its completion:"
+        )?;
         line(f, &self.blocked)?;
         if !self.unplaced.is_empty() {
-            writeln!(f, "Other operations not yet placed, invoked before that:")?;
+            if self.swept {
+                writeln!(f, "Operations running then, or with unknown outcome:")?;
+            } else {
+                writeln!(f, "Other operations not yet placed, invoked before that:")?;
+            }
             for e in &self.unplaced {
                 line(f, e)?;
             }

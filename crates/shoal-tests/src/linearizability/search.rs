@@ -1,17 +1,23 @@
 //! The Wing-Gong search with Lowe's memoisation, over one key's operations.
 //!
-//! The operations' invocations and completions form one list sorted by time. The search walks
-//! it from the front: an invocation is a candidate to take effect next (its operation is
-//! "lifted" out of the list with its completion, and the walk restarts from the front); a
-//! completion means every order tried so far misses that operation, so the last choice is
-//! undone. A (set of linearized operations, state) pair already explored is never explored
-//! again. Sets are identified by a 128-bit Zobrist hash (the XOR of a random number per
-//! operation), updated in constant time per step; a false match has odds of about 2^-100 even
-//! for billions of visited pairs.
+//! The invocations and completions of the operations that completed form one list sorted by
+//! time. The search walks it from the front: an invocation is a candidate to take effect next
+//! (its operation is "lifted" out of the list with its completion, and the walk restarts from
+//! the front); the first completion reached bounds the candidates. Operations with unknown
+//! outcome have no completion; they sit in a second list by invocation time and are tried
+//! only after the completed candidates, when the walk reaches a completion: those invoked
+//! before it are candidates as well. When none works, the last choice is undone. A
+//! configuration already explored (see [`super::memo`]) is never explored again.
+//!
+//! Two choices are skipped because another choice does at least as well:
+//! - an unknown operation identical to an earlier-invoked one that is still unplaced (both
+//!   were invoked before everything still to come, so they are interchangeable);
+//! - a write right after an unknown operation: the write erases whatever that operation did,
+//!   so the same write without it leaves that operation free for later.
 
-use super::model::{KeyOp, Val};
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
+use super::memo::{state_hash, zobrist, Memo, Placed};
+use super::model::{KeyOp, Step, Val};
+use std::collections::HashMap;
 use std::time::Instant;
 
 /// How much one key's search may do.
@@ -20,12 +26,15 @@ pub(super) struct Budget {
     pub(super) deadline: Instant,
 }
 
-/// The deepest dead end the search reached.
+/// Where a search failed.
 pub(super) struct Failure {
-    /// The longest order found, as indices into the key's operations.
+    /// Operations explained before the failure, as indices into the key's operations: the
+    /// longest order found (depth-first search) or those completed before `blocker` (sweep).
     pub(super) prefix: Vec<usize>,
-    /// The state after `prefix`.
-    pub(super) state: Val,
+    /// Whether `prefix` comes from the sweep.
+    pub(super) swept: bool,
+    /// The possible states after `prefix`.
+    pub(super) states: Vec<Val>,
     /// The operation whose completion stopped every extension of `prefix`.
     pub(super) blocker: usize,
     /// The operations not in `prefix` invoked before `blocker` completed.
@@ -39,186 +48,317 @@ pub(super) enum Found {
     GaveUp { steps: u64 },
 }
 
-/// The doubly linked list of events, with lifting and restoring of an operation's two events.
-/// Node 0 is the head and node `2n + 1` the tail; node `1 + k` is the k-th event in time order.
-struct Events {
+/// A doubly linked list over nodes `0..n`, node 0 the head and node `n - 1` the tail, where
+/// nodes can be unlinked and relinked in reverse order.
+struct Links {
     next: Vec<usize>,
     prev: Vec<usize>,
-    /// For each node: the operation and whether the node is its invocation.
-    node_op: Vec<(usize, bool)>,
-    call_node: Vec<usize>,
-    ret_node: Vec<usize>,
 }
 
-impl Events {
-    fn new(ops: &[KeyOp]) -> Events {
-        // Invocations before completions at equal times; certain completions before unknown.
-        let mut events: Vec<(u64, u8, usize)> = Vec::with_capacity(ops.len() * 2);
-        for (i, op) in ops.iter().enumerate() {
-            events.push((op.call, 0, i));
-            events.push((op.ret, if op.certain { 1 } else { 2 }, i));
+impl Links {
+    fn new(inner: usize) -> Links {
+        Links {
+            next: (1..=inner + 2).collect(),
+            prev: (0..inner + 2).map(|i| i.saturating_sub(1)).collect(),
         }
-        events.sort_unstable();
-        let n = events.len();
-        let mut ev = Events {
-            next: (1..=n + 2).collect(),
-            prev: (0..n + 2).map(|i| i.saturating_sub(1)).collect(),
-            node_op: vec![(usize::MAX, false); n + 2],
-            call_node: vec![0; ops.len()],
-            ret_node: vec![0; ops.len()],
-        };
-        for (k, &(_, kind, op)) in events.iter().enumerate() {
-            let node = k + 1;
-            ev.node_op[node] = (op, kind == 0);
-            if kind == 0 {
-                ev.call_node[op] = node;
-            } else {
-                ev.ret_node[op] = node;
-            }
-        }
-        ev
     }
-
     fn tail(&self) -> usize {
         self.next.len() - 1
     }
-
     fn unlink(&mut self, x: usize) {
         let (p, n) = (self.prev[x], self.next[x]);
         self.next[p] = n;
         self.prev[n] = p;
     }
-
     fn relink(&mut self, x: usize) {
         let (p, n) = (self.prev[x], self.next[x]);
         self.next[p] = x;
         self.prev[n] = x;
     }
-
-    fn lift(&mut self, op: usize) {
-        self.unlink(self.call_node[op]);
-        self.unlink(self.ret_node[op]);
-    }
-
-    fn unlift(&mut self, op: usize) {
-        self.relink(self.ret_node[op]);
-        self.relink(self.call_node[op]);
-    }
 }
 
-/// A hasher for keys that are already uniformly random: it keeps the low 64 bits.
-#[derive(Default)]
-struct Passthrough(u64);
+/// The two lists: completed operations' events and unknown operations' invocations.
+struct Lists {
+    main: Links,
+    /// For each main node: the operation and whether the node is its invocation.
+    main_op: Vec<(usize, bool)>,
+    unknown: Links,
+    /// For each unknown node: the operation.
+    unknown_op: Vec<usize>,
+    /// For each operation: its invocation node (in its list) and completion node (main only).
+    call_node: Vec<usize>,
+    ret_node: Vec<usize>,
+    /// For each unknown operation: its index among them.
+    unknown_index: Vec<u32>,
+    /// For each unknown index: the index of the previous identical unknown operation.
+    same_before: Vec<Option<u32>>,
+}
 
-impl Hasher for Passthrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | self.0 >> 56) ^ u64::from(b);
+impl Lists {
+    fn new(ops: &[KeyOp]) -> Lists {
+        let mut events: Vec<(u64, bool, usize)> = Vec::new();
+        let mut unknowns: Vec<(u64, usize)> = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            if op.certain {
+                // Invocations sort before completions at equal times.
+                events.push((op.call, false, i));
+                events.push((op.ret, true, i));
+            } else {
+                unknowns.push((op.call, i));
+            }
         }
+        events.sort_unstable();
+        unknowns.sort_unstable();
+        let mut l = Lists {
+            main: Links::new(events.len()),
+            main_op: vec![(usize::MAX, false); events.len() + 2],
+            unknown: Links::new(unknowns.len()),
+            unknown_op: vec![usize::MAX; unknowns.len() + 2],
+            call_node: vec![0; ops.len()],
+            ret_node: vec![0; ops.len()],
+            unknown_index: vec![u32::MAX; ops.len()],
+            same_before: vec![None; unknowns.len()],
+        };
+        let mut last: HashMap<Step, u32> = HashMap::new();
+        for (k, &(_, is_ret, op)) in events.iter().enumerate() {
+            l.main_op[k + 1] = (op, !is_ret);
+            if is_ret {
+                l.ret_node[op] = k + 1;
+            } else {
+                l.call_node[op] = k + 1;
+            }
+        }
+        for (k, &(_, op)) in unknowns.iter().enumerate() {
+            l.unknown_op[k + 1] = op;
+            l.call_node[op] = k + 1;
+            l.unknown_index[op] = k as u32;
+            l.same_before[k] = last.insert(ops[op].step, k as u32);
+        }
+        l
     }
-    fn write_u128(&mut self, n: u128) {
-        self.0 = n as u64;
+}
+
+/// Where the walk is: in the main list, or among the unknown operations invoked before the
+/// completion `block`.
+#[derive(Clone, Copy)]
+enum Cursor {
+    Main(usize),
+    Unknown { node: usize, block: usize },
+}
+
+/// A choice made: the operation placed, the state before it, and where to resume when undone.
+struct Frame {
+    op: usize,
+    prev: Val,
+    resume: Cursor,
+}
+
+/// The depth-first search's state; it can pause and resume.
+pub(super) struct Search<'a> {
+    ops: &'a [KeyOp],
+    lists: Lists,
+    zobrist: Vec<u128>,
+    memo: Memo,
+    placed: Placed,
+    stack: Vec<Frame>,
+    state: Val,
+    set: u128,
+    steps: u64,
+    best: Option<Failure>,
+    cursor: Cursor,
+}
+
+impl<'a> Search<'a> {
+    /// Places `op` if its result fits the state and the configuration is new.
+    fn try_place(&mut self, op: usize, resume: Cursor) -> bool {
+        if self.dominated(op) {
+            return false;
+        }
+        let Some(next) = self.ops[op].step.apply(self.state) else {
+            return false;
+        };
+        let certain = self.ops[op].certain;
+        let set = if certain {
+            self.set ^ self.zobrist[op]
+        } else {
+            self.placed.push(self.lists.unknown_index[op]);
+            self.set
+        };
+        if !self.memo.visit(set ^ state_hash(next), &self.placed) {
+            if !certain {
+                self.placed.pop();
+            }
+            return false;
+        }
+        let prev = std::mem::replace(&mut self.state, next);
+        self.stack.push(Frame { op, prev, resume });
+        self.set = set;
+        if certain {
+            self.lists.main.unlink(self.lists.call_node[op]);
+            self.lists.main.unlink(self.lists.ret_node[op]);
+        } else {
+            self.lists.unknown.unlink(self.lists.call_node[op]);
+        }
+        true
     }
-}
 
-type Seen = HashSet<u128, BuildHasherDefault<Passthrough>>;
-
-/// A splitmix64 sequence: good, cheap, deterministic randomness for the Zobrist numbers.
-fn splitmix(seed: &mut u64) -> u64 {
-    *seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *seed;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn random128(seed: &mut u64) -> u128 {
-    u128::from(splitmix(seed)) << 64 | u128::from(splitmix(seed))
-}
-
-/// A 128-bit fingerprint of a state, mixed into the set's hash.
-fn state_hash(v: Val) -> u128 {
-    let mut seed = match v {
-        Val::Absent => 0x5bd1_e995,
-        Val::Int(n) => (n as u64).rotate_left(7) ^ 0x1000_0000_0000_0001,
-        Val::Str(id) => u64::from(id) ^ 0x2000_0000_0000_0002,
-    };
-    random128(&mut seed)
-}
-
-/// Searches for an order of `ops` that explains every result.
-pub(super) fn run(ops: &[KeyOp], budget: &Budget) -> Found {
-    let mut ev = Events::new(ops);
-    let mut seed = 0x243f_6a88_85a3_08d3;
-    let zobrist: Vec<u128> = ops.iter().map(|_| random128(&mut seed)).collect();
-    let mut seen = Seen::default();
-    let mut stack: Vec<(usize, Val)> = Vec::new();
-    let (mut state, mut set) = (Val::Absent, 0u128);
-    let mut steps = 0u64;
-    let mut best: Option<Failure> = None;
-    let tail = ev.tail();
-    let mut cur = ev.next[0];
-    loop {
-        if cur == tail {
-            return Found::Linearizable { steps };
+    /// Whether placing `op` now is no better than another choice (see the module comment).
+    fn dominated(&self, op: usize) -> bool {
+        let after_unknown = self.stack.last().is_some_and(|f| !self.ops[f.op].certain);
+        if after_unknown && matches!(self.ops[op].step, Step::Write { .. }) {
+            return true;
         }
-        let (op, is_call) = ev.node_op[cur];
-        if !is_call && !ops[op].certain {
-            // Only unknown outcomes remain: leaving them out is an order that works.
-            return Found::Linearizable { steps };
+        if self.ops[op].certain {
+            return false;
         }
-        steps += 1;
-        if steps > budget.steps || (steps & 0x3fff == 0 && Instant::now() > budget.deadline) {
-            return Found::GaveUp { steps };
+        let index = self.lists.unknown_index[op] as usize;
+        self.lists.same_before[index].is_some_and(|twin| !self.placed.has(twin))
+    }
+
+    /// Undoes the last choice; where to resume, or `None` when there is none.
+    fn undo(&mut self) -> Option<Cursor> {
+        let frame = self.stack.pop()?;
+        let op = frame.op;
+        self.state = frame.prev;
+        if self.ops[op].certain {
+            self.set ^= self.zobrist[op];
+            self.lists.main.relink(self.lists.ret_node[op]);
+            self.lists.main.relink(self.lists.call_node[op]);
+        } else {
+            self.placed.pop();
+            self.lists.unknown.relink(self.lists.call_node[op]);
         }
-        if is_call {
-            if let Some(next) = ops[op].step.apply(state) {
-                let next_set = set ^ zobrist[op];
-                if seen.insert(next_set ^ state_hash(next)) {
-                    stack.push((op, state));
-                    (state, set) = (next, next_set);
-                    ev.lift(op);
-                    cur = ev.next[0];
-                    continue;
+        Some(frame.resume)
+    }
+
+    /// Keeps a snapshot of the dead end at completion node `block` if it is the deepest yet.
+    fn note_dead_end(&mut self, block: usize) {
+        if self
+            .best
+            .as_ref()
+            .is_some_and(|b| b.prefix.len() >= self.stack.len())
+        {
+            return;
+        }
+        let (l, ops) = (&self.lists, self.ops);
+        let blocker = l.main_op[block].0;
+        let mut candidates = Vec::new();
+        let mut node = l.main.next[0];
+        while node != block && node != l.main.tail() {
+            let (op, is_call) = l.main_op[node];
+            if is_call {
+                candidates.push(op);
+            }
+            node = l.main.next[node];
+        }
+        let mut node = l.unknown.next[0];
+        while node != l.unknown.tail() && ops[l.unknown_op[node]].call <= ops[blocker].ret {
+            candidates.push(l.unknown_op[node]);
+            node = l.unknown.next[node];
+        }
+        self.best = Some(Failure {
+            prefix: self.stack.iter().map(|f| f.op).collect(),
+            swept: false,
+            states: vec![self.state],
+            blocker,
+            candidates,
+        });
+    }
+
+    /// Runs until a verdict, or `None` once `budget.steps` steps are done in all (the search
+    /// can then be resumed). Running past the deadline gives up.
+    pub(super) fn advance(&mut self, budget: &Budget) -> Option<Found> {
+        let ops = self.ops;
+        loop {
+            if self.steps >= budget.steps {
+                return None;
+            }
+            self.steps += 1;
+            if self.steps & 0x3fff == 0 && Instant::now() > budget.deadline {
+                return Some(Found::GaveUp { steps: self.steps });
+            }
+            match self.cursor {
+                Cursor::Main(node) if node == self.lists.main.tail() => {
+                    // Every completed operation is placed; the unknown ones can be left out.
+                    return Some(Found::Linearizable { steps: self.steps });
+                }
+                Cursor::Main(node) => {
+                    let next = self.lists.main.next[node];
+                    let (op, is_call) = self.lists.main_op[node];
+                    self.cursor = if !is_call {
+                        let first = self.lists.unknown.next[0];
+                        Cursor::Unknown {
+                            node: first,
+                            block: node,
+                        }
+                    } else if self.try_place(op, Cursor::Main(next)) {
+                        Cursor::Main(self.lists.main.next[0])
+                    } else {
+                        Cursor::Main(next)
+                    };
+                }
+                Cursor::Unknown { node, block } => {
+                    let limit = ops[self.lists.main_op[block].0].ret;
+                    let tail = self.lists.unknown.tail();
+                    if node != tail && ops[self.lists.unknown_op[node]].call <= limit {
+                        let next = self.lists.unknown.next[node];
+                        let resume = Cursor::Unknown { node: next, block };
+                        self.cursor = if self.try_place(self.lists.unknown_op[node], resume) {
+                            Cursor::Main(self.lists.main.next[0])
+                        } else {
+                            resume
+                        };
+                        continue;
+                    }
+                    self.note_dead_end(block);
+                    match self.undo() {
+                        Some(c) => self.cursor = c,
+                        None => return Some(self.exhausted()),
+                    }
                 }
             }
-            cur = ev.next[cur];
-            continue;
         }
-        if best.as_ref().is_none_or(|b| stack.len() > b.prefix.len()) {
-            best = Some(failure(&ev, &stack, state, cur));
+    }
+
+    fn exhausted(&mut self) -> Found {
+        match self.best.take() {
+            Some(f) => Found::Stuck(f),
+            None => Found::GaveUp { steps: self.steps },
         }
-        let Some((undo, prev)) = stack.pop() else {
-            return match best {
-                Some(f) => Found::Stuck(f),
-                None => Found::GaveUp { steps },
-            };
-        };
-        state = prev;
-        set ^= zobrist[undo];
-        ev.unlift(undo);
-        cur = ev.next[ev.call_node[undo]];
+    }
+
+    /// Steps taken so far.
+    pub(super) fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// A search of `ops` from the start.
+    pub(super) fn new(ops: &'a [KeyOp]) -> Search<'a> {
+        let lists = Lists::new(ops);
+        let unknown_ops = lists.unknown_op.len() - 2;
+        let cursor = Cursor::Main(lists.main.next[0]);
+        Search {
+            ops,
+            lists,
+            zobrist: zobrist(ops.len()),
+            memo: Memo::default(),
+            placed: Placed::new(unknown_ops),
+            stack: Vec::new(),
+            state: Val::Absent,
+            set: 0,
+            steps: 0,
+            best: None,
+            cursor,
+        }
     }
 }
 
-/// A snapshot of the search stopped at completion node `at`.
-fn failure(ev: &Events, stack: &[(usize, Val)], state: Val, at: usize) -> Failure {
-    let mut candidates = Vec::new();
-    let mut node = ev.next[0];
-    while node != at && node != ev.tail() {
-        let (op, is_call) = ev.node_op[node];
-        if is_call {
-            candidates.push(op);
-        }
-        node = ev.next[node];
-    }
-    Failure {
-        prefix: stack.iter().map(|&(op, _)| op).collect(),
-        state,
-        blocker: ev.node_op[at].0,
-        candidates,
-    }
+/// Searches `ops` depth-first for an order that explains every result.
+#[cfg(test)]
+pub(super) fn run(ops: &[KeyOp], budget: &Budget) -> Found {
+    let mut search = Search::new(ops);
+    let found = search.advance(budget);
+    found.unwrap_or(Found::GaveUp {
+        steps: search.steps(),
+    })
 }

@@ -65,7 +65,11 @@ fn read_overlapping_a_write_may_see_the_old_or_the_new_value() {
         let w = h.invoke(1, write("x", "new"));
         let r1 = h.invoke(2, read("x"));
         let r2 = h.invoke(3, read("x"));
-        let (a, b) = if old_first { ("old", "new") } else { ("new", "new") };
+        let (a, b) = if old_first {
+            ("old", "new")
+        } else {
+            ("new", "new")
+        };
         r1.ok(seen(Some(a)));
         r2.ok(seen(Some(b)));
         w.ok(Ret::Write);
@@ -109,6 +113,18 @@ fn dropped_handle_counts_as_unknown() {
 }
 
 #[test]
+fn unread_unknown_write_can_explain_a_failed_cas() {
+    let h = History::new();
+    h.invoke(1, write("x", "a")).ok(Ret::Write);
+    h.invoke(2, write("x", "never read")).unknown();
+    // Only the unknown write, applied, makes the value differ from "a".
+    h.invoke(1, cas("x", Some("a"), "b")).ok(Ret::Cas(false));
+    passes(&h);
+    h.invoke(1, read("x")).ok(seen(Some("a")));
+    violation(&h);
+}
+
+#[test]
 fn failed_write_must_not_be_observed() {
     let h = History::new();
     h.invoke(1, write("x", "refused")).fail();
@@ -142,13 +158,13 @@ fn stale_read_from_an_old_leader_is_a_violation() {
     let v = violation(&h);
     assert_eq!(v.key, "x");
     assert_eq!(v.longest, 2);
-    assert_eq!(v.value.as_deref(), Some("1"));
+    assert_eq!(v.values, vec![Some("1".to_string())]);
     assert_eq!(v.blocked.0, 2);
     assert_eq!(v.blocked.1.op, read("x"));
     let text = v.to_string();
     assert!(text.contains("key \"x\" is not linearizable"), "{text}");
     assert!(text.contains("#2"), "{text}");
-    assert!(text.contains("leaving \"x\" = \"1\""), "{text}");
+    assert!(text.contains("leaving \"x\": \"1\"."), "{text}");
 }
 
 #[test]
