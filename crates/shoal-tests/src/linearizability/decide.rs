@@ -3,8 +3,8 @@
 //! The depth-first search usually finds an order in a few steps per operation and refutes
 //! short histories quickly; the forward sweep does steady work per completion, which wins
 //! when unknown outcomes make the depth-first search revisit the same stretch of history many
-//! times. They take turns with doubling step allowances, so a key costs at most about three
-//! times what the faster of the two needs.
+//! times. They take turns of about equal time with doubling step allowances, so a key costs
+//! at most about three times what the faster of the two needs.
 
 use super::frontier::Sweep;
 use super::model::KeyOp;
@@ -13,6 +13,8 @@ use std::time::Instant;
 
 /// The first turn's allowance.
 const FIRST_TURN: u64 = 4096;
+/// How many depth-first steps take as long as one sweep step, about: turns get equal time.
+const SWEEP_STEP_COST: u64 = 3;
 
 /// Decides `ops` within `limit` steps in all and the deadline.
 pub(super) fn decide(ops: &[KeyOp], limit: u64, deadline: Instant) -> Found {
@@ -34,7 +36,7 @@ pub(super) fn decide(ops: &[KeyOp], limit: u64, deadline: Instant) -> Found {
         }
         let spent = search.steps() + sweep.steps();
         let budget = Budget {
-            steps: sweep.steps() + allowance,
+            steps: sweep.steps() + allowance / SWEEP_STEP_COST,
             deadline,
         };
         if let Some(found) = sweep.advance(&budget, sweep.steps() + limit.saturating_sub(spent)) {
