@@ -233,7 +233,8 @@ impl Default for Limits {
 pub struct CheckStats {
     /// Keys checked.
     pub keys: usize,
-    /// Operations considered (failed operations and reads with unknown outcome are left out).
+    /// Operations considered (failed operations, reads with unknown outcome and unknown writes
+    /// nothing can observe are left out).
     pub ops: usize,
     /// The most operations on one key.
     pub max_key_ops: usize,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// How many operations of the longest order a [`Violation`] shows.
 const PREFIX_SHOWN: usize = 6;
-/// How many operations still to place a [`Violation`] shows.
+/// How many operations still to place a [`Violation`] shows (the latest invoked).
 const PENDING_SHOWN: usize = 10;
 
 /// A key whose operations no order explains, with the operations around the failure.
@@ -71,8 +71,10 @@ pub(super) fn violation(
         .filter(|&&op| op != failure.blocker)
         .filter_map(|&op| shown(entries, prepared, op))
         .collect();
+    // The latest invoked are the ones nearest the failure.
     unplaced.sort_by_key(|(i, _)| *i);
-    unplaced.truncate(PENDING_SHOWN);
+    let excess = unplaced.len().saturating_sub(PENDING_SHOWN);
+    unplaced.drain(..excess);
     let blocked = shown(entries, prepared, failure.blocker).unwrap_or_else(|| {
         let missing = Entry {
             client: 0,
