@@ -236,7 +236,7 @@ impl crate::engine::Engine {
         true
     }
 
-    /// Blocks the calling thread until [`Engine::when_settled`] would answer; false if the
+    /// Blocks the calling thread until [`Engine::when_settled`](crate::engine::Engine::when_settled) would answer; false if the
     /// writes may be lost. For embedded callers.
     pub fn wait_settled(&self, mark: u64) -> bool {
         let (tx, rx) = std::sync::mpsc::channel();
