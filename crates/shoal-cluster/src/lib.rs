@@ -119,9 +119,11 @@ impl Group {
             .await
             .map_err(|e| e.to_string())?;
         let mut tasks = vec![tokio::spawn(net::serve(listener, raft.clone()))];
-        if !cfg.peers.is_empty() && !raft.is_initialized().await.map_err(|e| e.to_string())? {
-            // Every starting member proposes the same membership; the group forms once a
-            // majority is up.
+        let bootstraps = cfg.peers.keys().next() == Some(&cfg.id);
+        if bootstraps && !raft.is_initialized().await.map_err(|e| e.to_string())? {
+            // The member with the smallest id proposes the first membership; the others
+            // learn it from its first message (several proposing at once only makes
+            // competing elections).
             if let Err(e) = raft.initialize(cfg.peers.clone()).await {
                 tracing::debug!("raft: initialize: {e}");
             }
@@ -229,8 +231,12 @@ async fn watch_role(raft: Raft, engine: Engine, leader_tx: watch::Sender<Option<
     loop {
         let m = metrics.borrow_and_update().clone();
         let inner = engine.inner();
+        // A member restarted as leader of its old term (openraft restores that from its
+        // vote) leads only once a quorum acknowledged it since: until then another may
+        // have been elected meanwhile.
         let ready = m.state == ServerState::Leader
-            && m.last_applied.map(|l| l.leader_id.term) == Some(m.current_term);
+            && m.last_applied.map(|l| l.leader_id.term) == Some(m.current_term)
+            && m.millis_since_quorum_ack.is_some();
         if ready != inner.consensus.is_writable() {
             if ready {
                 tracing::info!("raft: member {} leads (term {})", m.id, m.current_term);
@@ -280,7 +286,13 @@ fn install_confirm(raft: &Raft, engine: &Engine, election_ms: u64) {
                         return done(true);
                     }
                 }
-                done(raft.ensure_linearizable().await.is_ok());
+                match raft.ensure_linearizable().await {
+                    Ok(_) => done(true),
+                    Err(e) => {
+                        tracing::warn!("raft: a read could not be confirmed: {e}");
+                        done(false)
+                    }
+                }
             });
         },
     ));

@@ -90,6 +90,10 @@ pub struct Peer {
     target: NodeId,
     member: Member,
     stream: Option<TcpStream>,
+    /// An exchange began and did not finish: openraft gives each call its own deadline
+    /// and drops the call when it passes, possibly between request and reply. The
+    /// connection is then out of step and is replaced before the next call.
+    unfinished: bool,
 }
 
 impl RaftNetworkFactory<TypeConfig> for Network {
@@ -100,12 +104,19 @@ impl RaftNetworkFactory<TypeConfig> for Network {
             target,
             member: node.clone(),
             stream: None,
+            unfinished: false,
         }
     }
 }
 
 impl Peer {
     async fn call(&mut self, req: &Request, ttl: Duration) -> Result<Reply, std::io::Error> {
+        if std::mem::replace(&mut self.unfinished, true) {
+            self.stream = None;
+        }
+        // Our own deadline comes a little before openraft's, so a late reply is seen here
+        // (and the connection replaced) rather than the call being dropped.
+        let ttl = ttl.mul_f32(0.9);
         let exchange = async {
             if self.stream.is_none() {
                 let s = TcpStream::connect(&self.member.raft).await?;
@@ -128,6 +139,7 @@ impl Peer {
         if out.is_err() {
             self.stream = None;
         }
+        self.unfinished = false;
         out
     }
 

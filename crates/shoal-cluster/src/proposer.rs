@@ -28,7 +28,10 @@ pub(crate) async fn run(raft: Raft, engine: Engine) {
 /// One leadership: from the committed end of the stream on.
 async fn lead(raft: &Raft, engine: &Engine) {
     let inner = engine.inner();
-    let mut next = engine.stream_end();
+    // From the committed end: writes may have run between this member becoming writable
+    // and this task noticing. Bytes proposed twice (after leadership flapped) are harmless:
+    // a member skips an entry its stream already holds.
+    let mut next = inner.consensus.committed();
     engine.attach_stream_reader(READER, next + 1);
     let mut pending: Vec<u8> = Vec::new();
     let mut start = next;

@@ -35,6 +35,8 @@ pub struct Consensus {
     waiters: Mutex<Vec<(u64, Settled)>>,
     leader: Mutex<Option<String>>,
     confirm: Mutex<Option<Confirm>>,
+    /// The effects count when this member last stopped leading.
+    stepped_down_at: AtomicU64,
 }
 
 impl Consensus {
@@ -177,10 +179,18 @@ impl Inner {
     /// Leads (executes writes) or follows (leaves them, and expired keys, to the leader).
     pub fn set_leading(&self, leading: bool) {
         let stream = &self.effects.stream;
+        if !leading && self.consensus.is_writable() {
+            // Batches that wrote before this point may have lost their writes.
+            self.consensus
+                .stepped_down_at
+                .store(self.effects.sent().max(1), SeqCst);
+        }
         if leading {
             // Raw bytes from other leaders may have changed the database: select again.
             stream.forget_db();
             stream.ensure(true);
+            // A follower with no other listener stopped emitting effects at all.
+            self.effects.keep_active();
         } else {
             // A follower's stream grows only by what it applies.
             stream.stop_feeding();
@@ -205,9 +215,18 @@ impl crate::engine::Engine {
             return self.when_durable(mark, move || done(true));
         }
         let wrote = inner.effects.sent() != mark;
+        if !c.is_writable() {
+            // A follower's own stream holds only committed entries: nothing to wait for,
+            // unless this batch wrote while this member still led.
+            if wrote && mark < c.stepped_down_at.load(SeqCst) {
+                done(false);
+                return true;
+            }
+            return self.when_durable(mark, move || done(true));
+        }
         let mode = read_mode(inner);
         let end = inner.effects.stream.end();
-        let confirm = if !wrote && mode != ReadMode::Local && c.is_writable() {
+        let confirm = if !wrote && mode != ReadMode::Local {
             c.confirm.lock().clone()
         } else {
             None
@@ -350,7 +369,7 @@ pub(crate) const CONFIG_PARAMS: &[crate::config::Param] = &[
             min: 10,
             max: 60_000,
         },
-        default: "100",
+        default: "250",
         immutable: true,
     },
     crate::config::Param {
@@ -359,7 +378,7 @@ pub(crate) const CONFIG_PARAMS: &[crate::config::Param] = &[
             min: 50,
             max: 600_000,
         },
-        default: "1000",
+        default: "1500",
         immutable: true,
     },
     crate::config::Param {
@@ -395,6 +414,39 @@ mod tests {
         assert!(
             seen.lock().contains(&(30, false)),
             "lost leadership fails it"
+        );
+    }
+
+    #[test]
+    fn a_follower_that_becomes_leader_feeds_its_stream() {
+        // Regression: a follower without listeners stopped emitting effects, and kept not
+        // emitting once it led, so its writes were acknowledged and never replicated.
+        let mut h = crate::testing::Harness::new();
+        let engine = h.engine.clone();
+        let inner = engine.inner();
+        inner.consensus.join(inner);
+        inner.set_leading(false);
+        let mut applier = engine.applier_session();
+        let set = b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n";
+        let end = engine.stream_end() + set.len() as u64;
+        engine
+            .apply_stream(&mut applier, set, || inner.consensus.set_committed(end))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(engine.stream_end(), end);
+        assert_eq!(
+            h.run(&["SET", "b", "2"]),
+            crate::testing::err("CLUSTERDOWN No leader elected in the Raft group")
+        );
+        inner.consensus.set_leader(Some("127.0.0.1:7000".into()));
+        assert_eq!(
+            h.run(&["SET", "b", "2"]),
+            crate::testing::err("READONLY You can't write against a read only replica.")
+        );
+        inner.set_leading(true);
+        assert_eq!(h.run(&["SET", "b", "2"]), crate::testing::ok());
+        assert!(
+            engine.stream_end() > end,
+            "the leader's write is in its stream"
         );
     }
 

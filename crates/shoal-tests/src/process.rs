@@ -81,7 +81,11 @@ impl ServerProcess {
         let child = Command::new(server_binary())
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(args)
-            .env("RUST_LOG", "info")
+            // SHOAL_TEST_RUST_LOG=debug (or a filter) raises the servers' log level.
+            .env(
+                "RUST_LOG",
+                std::env::var("SHOAL_TEST_RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::null())
             // SHOAL_TEST_SERVER_LOG=1 shows the servers' logs.
             .stderr(if std::env::var_os("SHOAL_TEST_SERVER_LOG").is_some() {
