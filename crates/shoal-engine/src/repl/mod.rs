@@ -16,6 +16,8 @@ mod view;
 mod wait;
 
 #[cfg(test)]
+mod stream_tests;
+#[cfg(test)]
 mod tests;
 
 pub use pipe::{Chunk, SyncFeed};

@@ -9,7 +9,6 @@
 use super::backlog::Backlog;
 use crate::effects::Effect;
 use parking_lot::Mutex;
-use shoal_resp::encode_command;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
@@ -33,7 +32,8 @@ struct State {
     /// Bytes a slow reader may hold back beyond `keep` before it is cut off (the hard
     /// limit of `client-output-buffer-limit replica`); 0 means no limit.
     slack: usize,
-    scratch: bytes::BytesMut,
+    /// Where a command too long for the last block is encoded before it is appended.
+    scratch: Vec<u8>,
 }
 
 /// The replication stream: the backlog plus who waits on it.
@@ -58,7 +58,7 @@ impl Default for Stream {
                 readers: Vec::new(),
                 keep: 1 << 20,
                 slack: 256 << 20,
-                scratch: bytes::BytesMut::new(),
+                scratch: Vec::new(),
             }),
             feeding: AtomicBool::new(false),
             end: AtomicU64::new(0),
@@ -79,7 +79,8 @@ impl Stream {
         self.end.load(SeqCst)
     }
 
-    /// Appends a write effect (only while feeding).
+    /// Appends a write effect (only while feeding), encoded once, in place, under the one
+    /// lock of the stream.
     pub(crate) fn feed(&self, e: &Effect) {
         if !self.feeding.load(Relaxed) {
             return;
@@ -92,35 +93,36 @@ impl Stream {
             ..
         } = &mut *st;
         let Some(b) = backlog.as_mut() else { return };
-        scratch.clear();
-        if *db != Some(e.db) {
-            let mut n = itoa::Buffer::new();
-            encode_command(&[&b"SELECT"[..], n.format(e.db).as_bytes()], scratch);
+        let mut n = itoa::Buffer::new();
+        let select = if *db != Some(e.db) {
             *db = Some(e.db);
-        }
-        encode_command(&e.args, scratch);
-        b.append(scratch);
+            Some(n.format(e.db).as_bytes())
+        } else {
+            None
+        };
+        let select = select.map(|index| [&b"SELECT"[..], index]);
+        let len = select.as_ref().map_or(0, |s| command_len(s)) + command_len(&e.args);
+        b.append_with(len, scratch, |out| {
+            if let Some(s) = &select {
+                put_command(out, s);
+            }
+            put_command(out, &e.args);
+        });
         self.after_append(&mut st);
     }
 
     /// Appends a command that belongs to no database (PING, REPLCONF GETACK).
     pub(crate) fn append_command(&self, args: &[&[u8]]) -> bool {
         let mut st = self.state.lock();
-        let mut buf = std::mem::take(&mut st.scratch);
-        buf.clear();
-        encode_command(args, &mut buf);
-        let done = match st.backlog.as_mut() {
-            Some(b) => {
-                b.append(&buf);
-                true
-            }
-            None => false,
+        let State {
+            backlog, scratch, ..
+        } = &mut *st;
+        let Some(b) = backlog.as_mut() else {
+            return false;
         };
-        st.scratch = buf;
-        if done {
-            self.after_append(&mut st);
-        }
-        done
+        b.append_with(command_len(args), scratch, |out| put_command(out, args));
+        self.after_append(&mut st);
+        true
     }
 
     /// Appends bytes exactly as received from this replica's own primary, so replicas of
@@ -146,7 +148,9 @@ impl Stream {
             };
             b.trim(st.keep, needed);
         }
-        if self.waiting.swap(false, SeqCst) {
+        // A plain load first: while no link waits (it is busy writing what came before),
+        // an append costs no read-modify-write on a line the link also touches.
+        if self.waiting.load(SeqCst) && self.waiting.swap(false, SeqCst) {
             let wakers = std::mem::take(&mut *self.wakers.lock());
             for w in wakers {
                 w.wake();
@@ -260,6 +264,52 @@ impl Stream {
             Some(b) => (true, b.first(), b.held()),
             None => (false, 0, 0),
         }
+    }
+}
+
+/// Bytes of `args` encoded as a multibulk request.
+pub(crate) fn command_len(args: &[impl AsRef<[u8]>]) -> usize {
+    args.iter().fold(header_len(args.len()), |n, a| {
+        let a = a.as_ref().len();
+        n + header_len(a) + a + 2
+    })
+}
+
+/// Bytes of a `*N` or `$N` line.
+fn header_len(n: usize) -> usize {
+    let mut digits = 1;
+    let mut rest = n / 10;
+    while rest > 0 {
+        digits += 1;
+        rest /= 10;
+    }
+    digits + 3
+}
+
+/// Appends `args` as a multibulk request (exactly [`command_len`] bytes), as
+/// `shoal_resp::encode_command` writes it.
+pub(crate) fn put_command(out: &mut Vec<u8>, args: &[impl AsRef<[u8]>]) {
+    put_header(out, b'*', args.len());
+    for a in args {
+        let a = a.as_ref();
+        put_header(out, b'$', a.len());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+fn put_header(out: &mut Vec<u8>, prefix: u8, n: usize) {
+    // Most counts and lengths have one or two digits: written as one fixed-size copy.
+    if n < 10 {
+        out.extend_from_slice(&[prefix, b'0' + n as u8, b'\r', b'\n']);
+    } else if n < 100 {
+        let (tens, ones) = ((n / 10) as u8, (n % 10) as u8);
+        out.extend_from_slice(&[prefix, b'0' + tens, b'0' + ones, b'\r', b'\n']);
+    } else {
+        let mut digits = itoa::Buffer::new();
+        out.push(prefix);
+        out.extend_from_slice(digits.format(n).as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
 }
 
