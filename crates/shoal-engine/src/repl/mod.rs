@@ -21,7 +21,7 @@ mod stream_tests;
 mod tests;
 
 pub use pipe::{Chunk, SyncFeed};
-pub use stream::DataReady;
+pub use stream::{DataReady, UrgentAppend};
 pub use view::{info_section, role_reply};
 
 use crate::config::{Kind, Param};

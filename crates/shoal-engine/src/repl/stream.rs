@@ -44,9 +44,45 @@ pub(crate) struct Stream {
     feeding: AtomicBool,
     /// Mirror of the backlog's end, for lock-free reads (`master_repl_offset`).
     end: AtomicU64,
+    /// Links waiting for bytes past the end.
+    data: WakeList,
+    /// Counts appends that want out at once (WAIT's `REPLCONF GETACK`, PING): a link
+    /// gathering writes stops gathering when it moves.
+    urgent: AtomicU64,
+    /// Links gathering writes.
+    gathering: WakeList,
+}
+
+/// Tasks to wake, with a flag that spares wakers its lock while nobody waits.
+#[derive(Default)]
+struct WakeList {
     wakers: Mutex<Vec<Waker>>,
-    /// Set while `wakers` may hold a waker, so appends skip its lock otherwise.
+    /// Set while `wakers` may hold a waker.
     waiting: AtomicBool,
+}
+
+impl WakeList {
+    /// Registers the task of `cx`; the caller checks its condition again afterwards (an
+    /// event between its first check and this has already woken the list).
+    fn register(&self, cx: &Context<'_>) {
+        let mut wakers = self.wakers.lock();
+        if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            wakers.push(cx.waker().clone());
+        }
+        self.waiting.store(true, SeqCst);
+    }
+
+    /// Wakes whoever registered since the last wake.
+    fn wake_all(&self) {
+        // A plain load first: while nobody waits (a link busy writing what came before),
+        // an append costs no read-modify-write on a line the link also touches.
+        if self.waiting.load(SeqCst) && self.waiting.swap(false, SeqCst) {
+            let wakers = std::mem::take(&mut *self.wakers.lock());
+            for w in wakers {
+                w.wake();
+            }
+        }
+    }
 }
 
 impl Default for Stream {
@@ -62,8 +98,9 @@ impl Default for Stream {
             }),
             feeding: AtomicBool::new(false),
             end: AtomicU64::new(0),
-            wakers: Mutex::new(Vec::new()),
-            waiting: AtomicBool::new(false),
+            data: WakeList::default(),
+            urgent: AtomicU64::new(0),
+            gathering: WakeList::default(),
         }
     }
 }
@@ -122,7 +159,26 @@ impl Stream {
         };
         b.append_with(command_len(args), scratch, |out| put_command(out, args));
         self.after_append(&mut st);
+        self.urgent.fetch_add(1, SeqCst);
+        self.gathering.wake_all();
         true
+    }
+
+    /// How many urgent appends were made so far (see [`Stream::poll_urgent`]).
+    pub(crate) fn urgent(&self) -> u64 {
+        self.urgent.load(SeqCst)
+    }
+
+    /// Ready once an urgent append was made since [`Stream::urgent`] returned `seen`.
+    pub(crate) fn poll_urgent(&self, seen: u64, cx: &mut Context<'_>) -> Poll<()> {
+        if self.urgent.load(SeqCst) != seen {
+            return Poll::Ready(());
+        }
+        self.gathering.register(cx);
+        if self.urgent.load(SeqCst) != seen {
+            return Poll::Ready(());
+        }
+        Poll::Pending
     }
 
     /// Appends bytes exactly as received from this replica's own primary, so replicas of
@@ -148,14 +204,7 @@ impl Stream {
             };
             b.trim(st.keep, needed);
         }
-        // A plain load first: while no link waits (it is busy writing what came before),
-        // an append costs no read-modify-write on a line the link also touches.
-        if self.waiting.load(SeqCst) && self.waiting.swap(false, SeqCst) {
-            let wakers = std::mem::take(&mut *self.wakers.lock());
-            for w in wakers {
-                w.wake();
-            }
-        }
+        self.data.wake_all();
     }
 
     /// Creates the backlog if there is none (its first byte will follow offset `end`), and
@@ -243,13 +292,7 @@ impl Stream {
         if self.end.load(SeqCst) >= from {
             return Poll::Ready(());
         }
-        {
-            let mut wakers = self.wakers.lock();
-            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                wakers.push(cx.waker().clone());
-            }
-            self.waiting.store(true, SeqCst);
-        }
+        self.data.register(cx);
         // An append between the check and the registration has already woken everyone.
         if self.end.load(SeqCst) >= from {
             return Poll::Ready(());
@@ -310,6 +353,20 @@ fn put_header(out: &mut Vec<u8>, prefix: u8, n: usize) {
         out.push(prefix);
         out.extend_from_slice(digits.format(n).as_bytes());
         out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Waits until an urgent append (WAIT's `REPLCONF GETACK`) follows the point where
+/// [`crate::repl::Repl::urgent_mark`] was taken.
+pub struct UrgentAppend<'a> {
+    pub(crate) stream: &'a Stream,
+    pub(crate) seen: u64,
+}
+
+impl std::future::Future for UrgentAppend<'_> {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.stream.poll_urgent(self.seen, cx)
     }
 }
 

@@ -172,3 +172,28 @@ fn listeners_get_their_own_copies_in_order() {
     bus.emit(0, set(0, 9, 1).args);
     assert!(!bus.is_active());
 }
+
+#[test]
+fn only_urgent_appends_wake_a_gathering_link() {
+    let stream = Stream::default();
+    stream.ensure(true);
+    let count = Arc::new(Count::default());
+    let waker = Waker::from(count.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mark = stream.urgent();
+    assert_eq!(stream.poll_urgent(mark, &mut cx), Poll::Pending);
+    for i in 0..10 {
+        stream.feed(&set(0, i, 1));
+    }
+    assert_eq!(
+        count.0.load(Ordering::SeqCst),
+        0,
+        "writes leave it gathering"
+    );
+    assert_eq!(stream.poll_urgent(mark, &mut cx), Poll::Pending);
+    assert!(stream.append_command(&[b"REPLCONF", b"GETACK", b"*"]));
+    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert_eq!(stream.poll_urgent(mark, &mut cx), Poll::Ready(()));
+    // A mark taken afterwards waits for the next one.
+    assert_eq!(stream.poll_urgent(stream.urgent(), &mut cx), Poll::Pending);
+}

@@ -145,6 +145,8 @@ async fn follow<S: Stream>(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     // When the link may write next without gathering first: None while it is behind.
     let mut next_write: Option<tokio::time::Instant> = None;
+    // Urgent appends (WAIT's GETACK) counted before the last read.
+    let mut urgent = repl.urgent_mark(inner);
     loop {
         if session.should_close() {
             return;
@@ -160,12 +162,17 @@ async fn follow<S: Stream>(
         tokio::select! {
             _ = repl.data_ready(inner, pos), if online => {
                 // Shortly after a write, let the writers append for a while: one write
-                // then carries what they all wrote. Nobody wakes the link meanwhile.
+                // then carries what they all wrote. Nobody wakes the link meanwhile but
+                // a WAIT, which wants its acknowledgement at once.
                 if let Some(at) = next_write {
                     if tokio::time::Instant::now() < at {
-                        tokio::time::sleep_until(at).await;
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(at) => {}
+                            _ = repl.urgent_append(inner, urgent) => {}
+                        }
                     }
                 }
+                urgent = repl.urgent_mark(inner);
                 out.clear();
                 match repl.read_stream(inner, id, pos, ROUND, &mut out) {
                     Some(n) => {
