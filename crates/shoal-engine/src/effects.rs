@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 
 /// An effect is for the append-only file.
@@ -31,6 +31,9 @@ pub struct Effect {
 /// Fan-out of effects to listeners; free when nobody listens.
 pub(crate) struct EffectBus {
     listeners: Mutex<Vec<Sender<Effect>>>,
+    /// How many channels `listeners` holds, so a write that only feeds the replication
+    /// stream skips its lock. Changed only under that lock.
+    listening: AtomicUsize,
     active: AtomicBool,
     /// Effects held back while EXEC or a script runs, to be sent as one MULTI/EXEC block,
     /// with how deep groups are nested (a script inside EXEC).
@@ -49,6 +52,7 @@ impl Default for EffectBus {
     fn default() -> Self {
         EffectBus {
             listeners: Mutex::default(),
+            listening: AtomicUsize::new(0),
             active: AtomicBool::new(false),
             group: Mutex::default(),
             grouping: AtomicBool::new(false),
@@ -62,17 +66,22 @@ impl Default for EffectBus {
 impl EffectBus {
     pub(crate) fn subscribe(&self) -> Receiver<Effect> {
         let (tx, rx) = channel();
-        self.listeners.lock().push(tx);
-        self.active.store(true, Ordering::SeqCst);
+        self.add_listener(tx);
         rx
+    }
+
+    fn add_listener(&self, tx: Sender<Effect>) {
+        let mut listeners = self.listeners.lock();
+        listeners.push(tx);
+        self.listening.store(listeners.len(), Ordering::SeqCst);
+        self.active.store(true, Ordering::SeqCst);
     }
 
     /// Like [`EffectBus::subscribe`], also returning a sender into the same channel, so the
     /// listener can be woken or sent steps in order with the effects (the AOF writer).
     pub(crate) fn subscribe_pair(&self) -> (Sender<Effect>, Receiver<Effect>) {
         let (tx, rx) = channel();
-        self.listeners.lock().push(tx.clone());
-        self.active.store(true, Ordering::SeqCst);
+        self.add_listener(tx.clone());
         (tx, rx)
     }
 
@@ -174,12 +183,33 @@ impl EffectBus {
     }
 
     fn send(&self, effect: Effect) {
+        if self.listening.load(Ordering::SeqCst) == 0 && self.stream.is_feeding() {
+            // Only the replication stream takes it: its own lock orders the appends.
+            self.sent.fetch_add(1, Ordering::SeqCst);
+            if effect.targets & TO_REPLICAS != 0 {
+                self.stream.feed(&effect);
+            }
+            return;
+        }
         let mut listeners = self.listeners.lock();
         self.sent.fetch_add(1, Ordering::SeqCst);
         if effect.targets & TO_REPLICAS != 0 {
             self.stream.feed(&effect);
         }
-        listeners.retain(|tx| tx.send(effect.clone()).is_ok());
+        // Every listener but the last gets a copy; the last one takes the effect itself.
+        let last = listeners.len();
+        let mut effect = Some(effect);
+        let mut at = 0;
+        listeners.retain(|tx| {
+            at += 1;
+            let e = if at == last {
+                effect.take()
+            } else {
+                effect.clone()
+            };
+            e.is_none_or(|e| tx.send(e).is_ok())
+        });
+        self.listening.store(listeners.len(), Ordering::SeqCst);
         if listeners.is_empty() && !self.stream.is_feeding() {
             self.active.store(false, Ordering::SeqCst);
         }

@@ -414,6 +414,29 @@ fn wait_counts_the_replicas_that_acknowledged() {
     );
 }
 
+/// A link gathers what is written shortly after its last write into one write: the last
+/// write of a quick succession must still go out without waiting for another one.
+#[test]
+fn each_of_quick_successive_writes_reaches_the_replica_without_a_later_one() {
+    let primary = shoal(&[]);
+    let mut p = primary.client();
+    let replica = replica_of(primary.port, &[]);
+    let mut r = replica.client();
+    assert_converged(&mut p, &mut r);
+    for i in 0..200 {
+        run(&mut p, &format!("SET k {i}"));
+        let acked: i64 = redis::cmd("WAIT")
+            .arg(1)
+            .arg(2000)
+            .query(&mut p)
+            .unwrap_or(-1);
+        assert_eq!(acked, 1, "write {i} was held back");
+        let got: String = redis::cmd("GET").arg("k").query(&mut r).unwrap_or_default();
+        assert_eq!(got, i.to_string());
+    }
+    assert_converged(&mut p, &mut r);
+}
+
 #[test]
 fn a_replica_refuses_writes_and_may_refuse_stale_reads() {
     let primary = shoal(&[]);

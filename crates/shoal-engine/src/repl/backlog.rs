@@ -67,6 +67,36 @@ impl Backlog {
         }
     }
 
+    /// Appends the `len` bytes `write` pushes onto the buffer it is given: straight into
+    /// the last block when they fit there (or into a fresh block when the last one is full),
+    /// else through `scratch`, so blocks stay full and a command is encoded only once.
+    pub(crate) fn append_with(
+        &mut self,
+        len: usize,
+        scratch: &mut Vec<u8>,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let room = self
+            .blocks
+            .back()
+            .map_or(0, |b| BLOCK.saturating_sub(b.len()));
+        if room == 0 && len <= BLOCK {
+            self.blocks.push_back(Vec::with_capacity(BLOCK));
+        } else if room < len {
+            scratch.clear();
+            write(scratch);
+            self.append(scratch);
+            return;
+        }
+        if let Some(b) = self.blocks.back_mut() {
+            let before = b.len();
+            write(b);
+            let n = b.len() - before;
+            self.end += n as u64;
+            self.held += n;
+        }
+    }
+
     /// Whether the stream from offset `from` on is still held (`from` may be `end + 1`:
     /// nothing to send yet).
     pub(crate) fn covers(&self, from: u64) -> bool {
@@ -143,7 +173,43 @@ mod tests {
         assert_eq!(b.read(1, 10, &mut out), None);
     }
 
+    #[test]
+    fn append_with_fills_blocks_before_starting_new_ones() {
+        let mut b = Backlog::new(0);
+        let mut scratch = Vec::new();
+        b.append(&vec![1u8; BLOCK - 3]);
+        // Four bytes do not fit the three left: they go through `scratch`, split.
+        b.append_with(4, &mut scratch, |out| out.extend_from_slice(b"abcd"));
+        assert_eq!(b.blocks.len(), 2);
+        assert_eq!(b.blocks[0].len(), BLOCK);
+        assert_eq!(&b.blocks[1][..], b"d");
+        // Bytes that fit go straight into the last block.
+        b.append_with(2, &mut scratch, |out| out.extend_from_slice(b"ef"));
+        assert_eq!(&b.blocks[1][..], b"def");
+        assert_eq!((b.end(), b.held()), ((BLOCK + 3) as u64, BLOCK + 3));
+    }
+
     proptest! {
+        /// Whatever `append_with` wrote reads back as the model stream has it, whether it
+        /// went in place, into a fresh block or through the scratch buffer.
+        #[test]
+        fn append_with_matches_append(
+            chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40_000), 1..12),
+        ) {
+            let mut b = Backlog::new(0);
+            let mut scratch = Vec::new();
+            let mut model = Vec::new();
+            for c in &chunks {
+                b.append_with(c.len(), &mut scratch, |out| out.extend_from_slice(c));
+                model.extend_from_slice(c);
+            }
+            prop_assert_eq!(b.end(), model.len() as u64);
+            prop_assert!(b.blocks.iter().rev().skip(1).all(|k| k.len() == BLOCK));
+            let mut out = Vec::new();
+            prop_assert_eq!(b.read(1, usize::MAX, &mut out), Some(model.len()));
+            prop_assert_eq!(out, model);
+        }
+
         /// Whatever is held reads back exactly as the model stream has it.
         #[test]
         fn reads_match_the_stream(

@@ -19,6 +19,20 @@ impl Repl {
         inner.effects.stream.read(id, from, max, out)
     }
 
+    /// A mark to pass to [`Repl::urgent_append`]: take it before reading the stream.
+    pub fn urgent_mark(&self, inner: &Inner) -> u64 {
+        inner.effects.stream.urgent()
+    }
+
+    /// Resolves once a command that must reach replicas at once (WAIT's `REPLCONF
+    /// GETACK`) was appended after `mark` was taken: a link gathering writes sends now.
+    pub fn urgent_append<'a>(&self, inner: &'a Inner, mark: u64) -> super::UrgentAppend<'a> {
+        super::UrgentAppend {
+            stream: &inner.effects.stream,
+            seen: mark,
+        }
+    }
+
     /// The replication offset: the last byte of the stream.
     pub fn offset(&self, inner: &Inner) -> u64 {
         inner.effects.stream.end()

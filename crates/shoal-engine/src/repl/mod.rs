@@ -16,10 +16,12 @@ mod view;
 mod wait;
 
 #[cfg(test)]
+mod stream_tests;
+#[cfg(test)]
 mod tests;
 
 pub use pipe::{Chunk, SyncFeed};
-pub use stream::DataReady;
+pub use stream::{DataReady, UrgentAppend};
 pub use view::{info_section, role_reply};
 
 use crate::config::{Kind, Param};

@@ -9,7 +9,6 @@
 use super::backlog::Backlog;
 use crate::effects::Effect;
 use parking_lot::Mutex;
-use shoal_resp::encode_command;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
@@ -33,7 +32,8 @@ struct State {
     /// Bytes a slow reader may hold back beyond `keep` before it is cut off (the hard
     /// limit of `client-output-buffer-limit replica`); 0 means no limit.
     slack: usize,
-    scratch: bytes::BytesMut,
+    /// Where a command too long for the last block is encoded before it is appended.
+    scratch: Vec<u8>,
 }
 
 /// The replication stream: the backlog plus who waits on it.
@@ -44,9 +44,45 @@ pub(crate) struct Stream {
     feeding: AtomicBool,
     /// Mirror of the backlog's end, for lock-free reads (`master_repl_offset`).
     end: AtomicU64,
+    /// Links waiting for bytes past the end.
+    data: WakeList,
+    /// Counts appends that want out at once (WAIT's `REPLCONF GETACK`, PING): a link
+    /// gathering writes stops gathering when it moves.
+    urgent: AtomicU64,
+    /// Links gathering writes.
+    gathering: WakeList,
+}
+
+/// Tasks to wake, with a flag that spares wakers its lock while nobody waits.
+#[derive(Default)]
+struct WakeList {
     wakers: Mutex<Vec<Waker>>,
-    /// Set while `wakers` may hold a waker, so appends skip its lock otherwise.
+    /// Set while `wakers` may hold a waker.
     waiting: AtomicBool,
+}
+
+impl WakeList {
+    /// Registers the task of `cx`; the caller checks its condition again afterwards (an
+    /// event between its first check and this has already woken the list).
+    fn register(&self, cx: &Context<'_>) {
+        let mut wakers = self.wakers.lock();
+        if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            wakers.push(cx.waker().clone());
+        }
+        self.waiting.store(true, SeqCst);
+    }
+
+    /// Wakes whoever registered since the last wake.
+    fn wake_all(&self) {
+        // A plain load first: while nobody waits (a link busy writing what came before),
+        // an append costs no read-modify-write on a line the link also touches.
+        if self.waiting.load(SeqCst) && self.waiting.swap(false, SeqCst) {
+            let wakers = std::mem::take(&mut *self.wakers.lock());
+            for w in wakers {
+                w.wake();
+            }
+        }
+    }
 }
 
 impl Default for Stream {
@@ -58,12 +94,13 @@ impl Default for Stream {
                 readers: Vec::new(),
                 keep: 1 << 20,
                 slack: 256 << 20,
-                scratch: bytes::BytesMut::new(),
+                scratch: Vec::new(),
             }),
             feeding: AtomicBool::new(false),
             end: AtomicU64::new(0),
-            wakers: Mutex::new(Vec::new()),
-            waiting: AtomicBool::new(false),
+            data: WakeList::default(),
+            urgent: AtomicU64::new(0),
+            gathering: WakeList::default(),
         }
     }
 }
@@ -79,7 +116,8 @@ impl Stream {
         self.end.load(SeqCst)
     }
 
-    /// Appends a write effect (only while feeding).
+    /// Appends a write effect (only while feeding), encoded once, in place, under the one
+    /// lock of the stream.
     pub(crate) fn feed(&self, e: &Effect) {
         if !self.feeding.load(Relaxed) {
             return;
@@ -92,35 +130,55 @@ impl Stream {
             ..
         } = &mut *st;
         let Some(b) = backlog.as_mut() else { return };
-        scratch.clear();
-        if *db != Some(e.db) {
-            let mut n = itoa::Buffer::new();
-            encode_command(&[&b"SELECT"[..], n.format(e.db).as_bytes()], scratch);
+        let mut n = itoa::Buffer::new();
+        let select = if *db != Some(e.db) {
             *db = Some(e.db);
-        }
-        encode_command(&e.args, scratch);
-        b.append(scratch);
+            Some(n.format(e.db).as_bytes())
+        } else {
+            None
+        };
+        let select = select.map(|index| [&b"SELECT"[..], index]);
+        let len = select.as_ref().map_or(0, |s| command_len(s)) + command_len(&e.args);
+        b.append_with(len, scratch, |out| {
+            if let Some(s) = &select {
+                put_command(out, s);
+            }
+            put_command(out, &e.args);
+        });
         self.after_append(&mut st);
     }
 
     /// Appends a command that belongs to no database (PING, REPLCONF GETACK).
     pub(crate) fn append_command(&self, args: &[&[u8]]) -> bool {
         let mut st = self.state.lock();
-        let mut buf = std::mem::take(&mut st.scratch);
-        buf.clear();
-        encode_command(args, &mut buf);
-        let done = match st.backlog.as_mut() {
-            Some(b) => {
-                b.append(&buf);
-                true
-            }
-            None => false,
+        let State {
+            backlog, scratch, ..
+        } = &mut *st;
+        let Some(b) = backlog.as_mut() else {
+            return false;
         };
-        st.scratch = buf;
-        if done {
-            self.after_append(&mut st);
+        b.append_with(command_len(args), scratch, |out| put_command(out, args));
+        self.after_append(&mut st);
+        self.urgent.fetch_add(1, SeqCst);
+        self.gathering.wake_all();
+        true
+    }
+
+    /// How many urgent appends were made so far (see [`Stream::poll_urgent`]).
+    pub(crate) fn urgent(&self) -> u64 {
+        self.urgent.load(SeqCst)
+    }
+
+    /// Ready once an urgent append was made since [`Stream::urgent`] returned `seen`.
+    pub(crate) fn poll_urgent(&self, seen: u64, cx: &mut Context<'_>) -> Poll<()> {
+        if self.urgent.load(SeqCst) != seen {
+            return Poll::Ready(());
         }
-        done
+        self.gathering.register(cx);
+        if self.urgent.load(SeqCst) != seen {
+            return Poll::Ready(());
+        }
+        Poll::Pending
     }
 
     /// Appends bytes exactly as received from this replica's own primary, so replicas of
@@ -146,12 +204,7 @@ impl Stream {
             };
             b.trim(st.keep, needed);
         }
-        if self.waiting.swap(false, SeqCst) {
-            let wakers = std::mem::take(&mut *self.wakers.lock());
-            for w in wakers {
-                w.wake();
-            }
-        }
+        self.data.wake_all();
     }
 
     /// Creates the backlog if there is none (its first byte will follow offset `end`), and
@@ -239,13 +292,7 @@ impl Stream {
         if self.end.load(SeqCst) >= from {
             return Poll::Ready(());
         }
-        {
-            let mut wakers = self.wakers.lock();
-            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                wakers.push(cx.waker().clone());
-            }
-            self.waiting.store(true, SeqCst);
-        }
+        self.data.register(cx);
         // An append between the check and the registration has already woken everyone.
         if self.end.load(SeqCst) >= from {
             return Poll::Ready(());
@@ -260,6 +307,66 @@ impl Stream {
             Some(b) => (true, b.first(), b.held()),
             None => (false, 0, 0),
         }
+    }
+}
+
+/// Bytes of `args` encoded as a multibulk request.
+pub(crate) fn command_len(args: &[impl AsRef<[u8]>]) -> usize {
+    args.iter().fold(header_len(args.len()), |n, a| {
+        let a = a.as_ref().len();
+        n + header_len(a) + a + 2
+    })
+}
+
+/// Bytes of a `*N` or `$N` line.
+fn header_len(n: usize) -> usize {
+    let mut digits = 1;
+    let mut rest = n / 10;
+    while rest > 0 {
+        digits += 1;
+        rest /= 10;
+    }
+    digits + 3
+}
+
+/// Appends `args` as a multibulk request (exactly [`command_len`] bytes), as
+/// `shoal_resp::encode_command` writes it.
+pub(crate) fn put_command(out: &mut Vec<u8>, args: &[impl AsRef<[u8]>]) {
+    put_header(out, b'*', args.len());
+    for a in args {
+        let a = a.as_ref();
+        put_header(out, b'$', a.len());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+fn put_header(out: &mut Vec<u8>, prefix: u8, n: usize) {
+    // Most counts and lengths have one or two digits: written as one fixed-size copy.
+    if n < 10 {
+        out.extend_from_slice(&[prefix, b'0' + n as u8, b'\r', b'\n']);
+    } else if n < 100 {
+        let (tens, ones) = ((n / 10) as u8, (n % 10) as u8);
+        out.extend_from_slice(&[prefix, b'0' + tens, b'0' + ones, b'\r', b'\n']);
+    } else {
+        let mut digits = itoa::Buffer::new();
+        out.push(prefix);
+        out.extend_from_slice(digits.format(n).as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Waits until an urgent append (WAIT's `REPLCONF GETACK`) follows the point where
+/// [`crate::repl::Repl::urgent_mark`] was taken.
+pub struct UrgentAppend<'a> {
+    pub(crate) stream: &'a Stream,
+    pub(crate) seen: u64,
+}
+
+impl std::future::Future for UrgentAppend<'_> {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.stream.poll_urgent(self.seen, cx)
     }
 }
 

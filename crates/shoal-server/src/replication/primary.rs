@@ -13,6 +13,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Bytes of the stream written per round.
 const ROUND: usize = 256 * 1024;
 
+/// Shortest time between two writes to a replica that is keeping up: appends made
+/// meanwhile go out together, in one write, without waking the link once each (Redis
+/// writes once per turn of its event loop). A link idle for longer writes at once.
+const GATHER: Duration = Duration::from_millis(1);
+
 /// Serves the replica behind `stream` until it goes away, falls too far behind, or the
 /// server stops. `input` holds what the replica sent after PSYNC.
 pub(crate) async fn serve<S: Stream>(
@@ -138,6 +143,10 @@ async fn follow<S: Stream>(
     let id = session.state().id();
     let mut out = Vec::with_capacity(ROUND);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // When the link may write next without gathering first: None while it is behind.
+    let mut next_write: Option<tokio::time::Instant> = None;
+    // Urgent appends (WAIT's GETACK) counted before the last read.
+    let mut urgent = repl.urgent_mark(inner);
     loop {
         if session.should_close() {
             return;
@@ -152,9 +161,18 @@ async fn follow<S: Stream>(
         }
         tokio::select! {
             _ = repl.data_ready(inner, pos), if online => {
-                // Let the writers that are ready append first: one write then carries what
-                // they all wrote, instead of one write each.
-                tokio::task::yield_now().await;
+                // Shortly after a write, let the writers append for a while: one write
+                // then carries what they all wrote. Nobody wakes the link meanwhile but
+                // a WAIT, which wants its acknowledgement at once.
+                if let Some(at) = next_write {
+                    if tokio::time::Instant::now() < at {
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(at) => {}
+                            _ = repl.urgent_append(inner, urgent) => {}
+                        }
+                    }
+                }
+                urgent = repl.urgent_mark(inner);
                 out.clear();
                 match repl.read_stream(inner, id, pos, ROUND, &mut out) {
                     Some(n) => {
@@ -162,6 +180,8 @@ async fn follow<S: Stream>(
                             return;
                         }
                         pos += n as u64;
+                        // A full round leaves more to send: no gathering before the next.
+                        next_write = (n < ROUND).then(|| tokio::time::Instant::now() + GATHER);
                     }
                     None => {
                         tracing::warn!(client = id, "replica fell behind the replication backlog; closing its link");
