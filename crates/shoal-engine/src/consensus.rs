@@ -181,9 +181,10 @@ impl Inner {
         let stream = &self.effects.stream;
         if !leading && self.consensus.is_writable() {
             // Batches that wrote before this point may have lost their writes.
-            self.consensus
-                .stepped_down_at
-                .store(self.effects.sent().max(1), SeqCst);
+            // A step of its own in the effects count: every batch begun before this point
+            // holds a smaller mark, even one that emitted nothing (a read).
+            let at = self.effects.sent.fetch_add(1, SeqCst) + 1;
+            self.consensus.stepped_down_at.store(at, SeqCst);
         }
         if leading {
             // Raw bytes from other leaders may have changed the database: select again.
@@ -217,8 +218,9 @@ impl crate::engine::Engine {
         let wrote = inner.effects.sent() != mark;
         if !c.is_writable() {
             // A follower's own stream holds only committed entries: nothing to wait for,
-            // unless this batch wrote while this member still led.
-            if wrote && mark < c.stepped_down_at.load(SeqCst) {
+            // unless this member stopped leading while the batch ran: then its writes may
+            // be lost and its reads may be stale (run as leader, never confirmed).
+            if mark < c.stepped_down_at.load(SeqCst) {
                 done(false);
                 return true;
             }
@@ -303,9 +305,18 @@ pub fn runs_on_leader(spec: &CommandSpec) -> bool {
 }
 
 /// A follower's refusal of a command that must run on the leader.
+///
+/// Outside `raft-read-mode local`, a follower cannot vouch for what it reads either: a
+/// command on keys is sent to the leader with `-MOVED`, as a Redis Cluster replica does
+/// for a client that did not ask for READONLY.
 pub(crate) fn refusal(inner: &Inner, spec: &CommandSpec, key: Option<&[u8]>) -> Option<Frame> {
     let c = &inner.consensus;
-    if !c.is_follower() || !runs_on_leader(spec) {
+    if !c.is_follower() {
+        return None;
+    }
+    let writes = runs_on_leader(spec);
+    let stale_read = !writes && key.is_some() && read_mode(inner) != ReadMode::Local;
+    if !writes && !stale_read {
         return None;
     }
     let Some(leader) = c.leader() else {
@@ -313,7 +324,7 @@ pub(crate) fn refusal(inner: &Inner, spec: &CommandSpec, key: Option<&[u8]>) -> 
             "CLUSTERDOWN No leader elected in the Raft group",
         ));
     };
-    if follower_writes(inner) == FollowerWrites::Moved {
+    if stale_read || follower_writes(inner) == FollowerWrites::Moved {
         let slot = key.map_or(0, crate::keyspace::slot::key_slot);
         return Some(Frame::error(format!("MOVED {slot} {leader}")));
     }
@@ -448,6 +459,23 @@ mod tests {
             engine.stream_end() > end,
             "the leader's write is in its stream"
         );
+    }
+
+    #[test]
+    fn a_batch_that_ran_while_leading_fails_once_leadership_is_lost() {
+        // Regression: a read run by a leader that then stepped down was answered as a
+        // follower's (no confirmation), so it could return a value the group had replaced.
+        let mut h = crate::testing::Harness::new();
+        let engine = h.engine.clone();
+        let inner = engine.inner();
+        inner.consensus.join(inner);
+        inner.set_leading(true);
+        let mark = engine.write_mark();
+        h.run(&["GET", "k"]);
+        inner.set_leading(false);
+        assert!(!engine.wait_settled(mark), "its read may be stale");
+        let after = engine.write_mark();
+        assert!(engine.wait_settled(after), "a later follower batch is fine");
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub(crate) struct EffectBus {
     /// only ever narrowed by the exclusive gate's holder, so one value serves everyone).
     targets: AtomicU8,
     /// Effects sent so far: a mark callers compare to learn whether they wrote.
-    sent: AtomicU64,
+    pub(crate) sent: AtomicU64,
     /// The replication stream replicas follow (see [`crate::repl`]).
     pub(crate) stream: crate::repl::stream::Stream,
 }

@@ -2,6 +2,7 @@
 //! port, connect real clients to it, talk raw RESP, and find a reference `redis-server`.
 
 pub mod cachetrace;
+pub mod group;
 pub mod linearizability;
 pub mod process;
 pub mod proxy;

@@ -128,6 +128,11 @@ impl ServerProcess {
         false
     }
 
+    /// The process id (to pause it with SIGSTOP, say).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A RESP2 client.
     pub fn client(&self) -> redis::Connection {
         redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))

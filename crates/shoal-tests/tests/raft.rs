@@ -4,107 +4,13 @@
 //! group killed and restarted comes back from its `raft-dir` with its data.
 
 use redis::Connection;
-use shoal_tests::process::{free_port, ServerProcess};
+use shoal_tests::group::{leader, Layout};
+use shoal_tests::process::ServerProcess;
 use shoal_tests::{eventually, key_contents};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-const ELECT: Duration = Duration::from_secs(30);
-
-/// A group's fixed layout: client and Raft ports, data directories.
-struct Layout {
-    clients: Vec<u16>,
-    peers: String,
-    dirs: Vec<std::path::PathBuf>,
-}
-
-impl Layout {
-    fn new(n: usize) -> Layout {
-        static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let clients: Vec<u16> = (0..n).map(|_| free_port()).collect();
-        let peers = clients
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{}@127.0.0.1:{},127.0.0.1:{c}", i + 1, free_port()))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let dirs = (0..n)
-            .map(|i| {
-                let d = std::env::temp_dir()
-                    .join(format!("shoal-raft-it-{}-{seq}-{i}", std::process::id()));
-                let _ = std::fs::remove_dir_all(&d);
-                std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
-                d
-            })
-            .collect();
-        Layout {
-            clients,
-            peers,
-            dirs,
-        }
-    }
-
-    fn start(&self, i: usize, extra: &[&str]) -> ServerProcess {
-        let id = (i + 1).to_string();
-        let dir = self.dirs[i].display().to_string();
-        let raft_dir = self.dirs[i].join("raft").display().to_string();
-        let mut args = vec![
-            "--save",
-            "",
-            "--dir",
-            dir.as_str(),
-            "--raft-node-id",
-            id.as_str(),
-            "--raft-peers",
-            self.peers.as_str(),
-            "--raft-dir",
-            raft_dir.as_str(),
-        ];
-        args.extend_from_slice(extra);
-        ServerProcess::start_on(self.clients[i], &args)
-            .unwrap_or_else(|| panic!("member {id} exited at start-up"))
-    }
-
-    fn start_all(&self, extra: &[&str]) -> Vec<Option<ServerProcess>> {
-        (0..self.clients.len())
-            .map(|i| Some(self.start(i, extra)))
-            .collect()
-    }
-}
-
-impl Drop for Layout {
-    fn drop(&mut self) {
-        for d in &self.dirs {
-            let _ = std::fs::remove_dir_all(d);
-        }
-    }
-}
-
-/// The index of the member that accepts writes, once one does.
-fn leader(members: &[Option<ServerProcess>]) -> usize {
-    let mut found = None;
-    let ok = eventually(ELECT, || {
-        for (i, m) in members.iter().enumerate() {
-            let Some(m) = m else { continue };
-            // During an election a member may close a connection whose outcome it
-            // cannot vouch for: try again.
-            let Ok(mut c) = redis::Client::open(format!("redis://127.0.0.1:{}/", m.port))
-                .and_then(|c| c.get_connection())
-            else {
-                continue;
-            };
-            let r: redis::RedisResult<String> = redis::cmd("SET").arg("probe").arg(i).query(&mut c);
-            if r.is_ok() {
-                found = Some(i);
-                return true;
-            }
-        }
-        false
-    });
-    assert!(ok, "no member accepted writes");
-    found.unwrap_or_default()
-}
+const ELECT: Duration = shoal_tests::group::ELECT;
 
 fn client(members: &[Option<ServerProcess>], i: usize) -> Connection {
     match &members[i] {
@@ -203,7 +109,7 @@ fn a_group_applies_every_write_on_every_member_and_followers_refuse_writes() {
         let mut c = client(&members, i);
         let err = refused_write(&mut c, "k");
         assert_eq!(err.code(), Some("READONLY"), "{err}");
-        // Reads are served.
+        // Reads are served (the members run with `raft-read-mode local`).
         let v: String = redis::cmd("GET")
             .arg("sa")
             .query(&mut c)
