@@ -129,13 +129,14 @@ impl Group {
             }
         }
         let (leader_tx, leader_rx) = watch::channel(None);
+        let confirmer = install_confirm(&raft, &engine, et);
         tasks.push(tokio::spawn(watch_role(
             raft.clone(),
             engine.clone(),
             leader_tx,
+            confirmer,
         )));
         tasks.push(tokio::spawn(proposer::run(raft.clone(), engine.clone())));
-        install_confirm(&raft, &engine, et);
         Ok(Group {
             raft,
             id: cfg.id,
@@ -226,10 +227,16 @@ impl Group {
 
 /// Follows the metrics: the engine executes writes only while this member leads and has
 /// applied the entry that opened its term (so every earlier entry is applied too).
-async fn watch_role(raft: Raft, engine: Engine, leader_tx: watch::Sender<Option<NodeId>>) {
+async fn watch_role(
+    raft: Raft,
+    engine: Engine,
+    leader_tx: watch::Sender<Option<NodeId>>,
+    confirmer: Arc<Confirmer>,
+) {
     let mut metrics = raft.metrics();
     loop {
         let m = metrics.borrow_and_update().clone();
+        confirmer.note(&m);
         let inner = engine.inner();
         // A member restarted as leader of its old term (openraft restores that from its
         // vote) leads only once a quorum acknowledged it since: until then another may
@@ -263,37 +270,92 @@ async fn watch_role(raft: Raft, engine: Engine, leader_tx: watch::Sender<Option<
 }
 
 /// How the leader confirms it still leads before answering reads: a heartbeat round
-/// (ReadIndex), or in `lease` mode a quorum heard from recently enough.
-fn install_confirm(raft: &Raft, engine: &Engine, election_ms: u64) {
-    let rt = tokio::runtime::Handle::current();
-    let raft = raft.clone();
-    let weak = engine.downgrade();
-    engine.inner().consensus.set_confirm(Arc::new(
-        move |done: shoal_engine::consensus::Settled| {
-            let raft = raft.clone();
-            let lease = Engine::upgrade(&weak).is_some_and(|e| {
-                shoal_engine::consensus::read_mode(e.inner())
-                    == shoal_engine::consensus::ReadMode::Lease
-            });
-            rt.spawn(async move {
-                if lease {
-                    let fresh = raft
-                        .metrics()
-                        .borrow()
-                        .millis_since_quorum_ack
-                        .is_some_and(|ms| ms < election_ms);
-                    if fresh {
-                        return done(true);
-                    }
+/// (ReadIndex) shared by every read that asked before it began, or in `lease` mode a quorum
+/// heard from recently enough.
+struct Confirmer {
+    raft: Raft,
+    engine: std::sync::Weak<shoal_engine::Inner>,
+    /// Reads stay served from the lease for this long after the last quorum
+    /// acknowledgement: well inside the election timeout, so no other leader can have been
+    /// elected meanwhile.
+    lease: Duration,
+    /// When a quorum last acknowledged this leader, as the metrics last said.
+    last_ack: parking_lot::Mutex<Option<std::time::Instant>>,
+    /// Reads waiting for the next round, and whether a round runs.
+    queue: parking_lot::Mutex<(Vec<shoal_engine::consensus::Settled>, bool)>,
+    rt: tokio::runtime::Handle,
+}
+
+impl Confirmer {
+    fn note(&self, m: &openraft::RaftMetrics<NodeId, Member>) {
+        let ack = m
+            .millis_since_quorum_ack
+            .filter(|_| m.state == ServerState::Leader)
+            .and_then(|ms| std::time::Instant::now().checked_sub(Duration::from_millis(ms)));
+        *self.last_ack.lock() = ack;
+    }
+
+    fn confirm(self: &Arc<Self>, done: shoal_engine::consensus::Settled) {
+        let lease = Engine::upgrade(&self.engine).is_some_and(|e| {
+            shoal_engine::consensus::read_mode(e.inner())
+                == shoal_engine::consensus::ReadMode::Lease
+        });
+        if lease
+            && self
+                .last_ack
+                .lock()
+                .is_some_and(|t| t.elapsed() < self.lease)
+        {
+            return done(true);
+        }
+        let mut q = self.queue.lock();
+        q.0.push(done);
+        if q.1 {
+            return;
+        }
+        q.1 = true;
+        let me = self.clone();
+        self.rt.spawn(async move { me.rounds().await });
+    }
+
+    /// Confirms leadership for everything queued, round after round, until nothing waits.
+    async fn rounds(&self) {
+        loop {
+            let batch = {
+                let mut q = self.queue.lock();
+                if q.0.is_empty() {
+                    q.1 = false;
+                    return;
                 }
-                match raft.ensure_linearizable().await {
-                    Ok(_) => done(true),
-                    Err(e) => {
-                        tracing::warn!("raft: a read could not be confirmed: {e}");
-                        done(false)
-                    }
+                std::mem::take(&mut q.0)
+            };
+            let ok = match self.raft.ensure_linearizable().await {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!("raft: reads could not be confirmed: {e}");
+                    false
                 }
-            });
-        },
-    ));
+            };
+            for done in batch {
+                done(ok);
+            }
+        }
+    }
+}
+
+fn install_confirm(raft: &Raft, engine: &Engine, election_ms: u64) -> Arc<Confirmer> {
+    let confirmer = Arc::new(Confirmer {
+        raft: raft.clone(),
+        engine: engine.downgrade(),
+        lease: Duration::from_millis(election_ms * 3 / 4),
+        last_ack: parking_lot::Mutex::new(None),
+        queue: parking_lot::Mutex::new((Vec::new(), false)),
+        rt: tokio::runtime::Handle::current(),
+    });
+    let c = confirmer.clone();
+    engine
+        .inner()
+        .consensus
+        .set_confirm(Arc::new(move |done| c.confirm(done)));
+    confirmer
 }

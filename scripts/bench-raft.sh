@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# A three-member Raft group on loopback against a single non-replicated Shoal, in one run.
+#
+#   scripts/bench-raft.sh              # N=20000 requests per row
+#   N=5000 scripts/bench-raft.sh       # quicker
+#
+# Writes: redis-benchmark SET at 1, 10 and 50 concurrent clients (no pipelining) against the
+# leader and against a lone server; requests per second, p50 and p99 latency, and the ratio.
+# Reads: GET against the leader in each raft-read-mode, and against a follower in local mode.
+# Every member keeps its log in its own raft-dir and syncs it before acknowledging.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-20000}
+BASE=${BASE:-17700}
+for tool in redis-cli redis-benchmark; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (run scripts/setup.sh)" >&2; exit 1; }
+done
+cargo build --release --quiet --bin shoal-server
+BIN=${CARGO_TARGET_DIR:-target}/release/shoal-server
+SCRATCH=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+wait_up() {
+  for _ in $(seq 1 200); do
+    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "server on $1 did not start" >&2
+  exit 1
+}
+
+PEERS=""
+for i in 1 2 3; do PEERS="$PEERS $i@127.0.0.1:$((BASE + 10 + i)),127.0.0.1:$((BASE + i))"; done
+for i in 1 2 3; do
+  mkdir -p "$SCRATCH/m$i"
+  "$BIN" --port $((BASE + i)) --bind 127.0.0.1 --save '' --dir "$SCRATCH/m$i" \
+    --raft-node-id "$i" --raft-peers "$PEERS" --raft-dir "$SCRATCH/m$i/raft" \
+    >"$SCRATCH/m$i/log" 2>&1 &
+  PIDS+=($!)
+done
+"$BIN" --port "$BASE" --bind 127.0.0.1 --save '' --dir "$SCRATCH" >"$SCRATCH/lone.log" 2>&1 &
+PIDS+=($!)
+for p in "$BASE" $((BASE + 1)) $((BASE + 2)) $((BASE + 3)); do wait_up "$p"; done
+
+LEADER=""
+for _ in $(seq 1 300); do
+  for i in 1 2 3; do
+    if [ "$(redis-cli -p $((BASE + i)) set probe 1 2>/dev/null)" = OK ]; then LEADER=$((BASE + i)); fi
+  done
+  [ -n "$LEADER" ] && break
+  sleep 0.1
+done
+[ -n "$LEADER" ] || { echo "no leader elected" >&2; exit 1; }
+FOLLOWER=$((BASE + 1))
+[ "$FOLLOWER" = "$LEADER" ] && FOLLOWER=$((BASE + 2))
+
+# bench <port> <test> <clients>: prints "rps p50 p99".
+bench() {
+  redis-benchmark -p "$1" -t "$2" -c "$3" -n "$N" -r 100000 --csv 2>/dev/null |
+    tail -1 | tr -d '"' | awk -F, '{printf "%.0f %s %s", $2, $5, $7}'
+}
+
+echo "== writes (SET), requests/s and latency in ms"
+printf "%-8s %12s %8s %8s %12s %8s %8s %8s\n" clients group p50 p99 lone p50 p99 ratio
+for c in 1 10 50; do
+  read -r g gp50 gp99 <<<"$(bench "$LEADER" set "$c")"
+  read -r l lp50 lp99 <<<"$(bench "$BASE" set "$c")"
+  ratio=$(awk -v a="$g" -v b="$l" 'BEGIN { printf "%.2f", a / b }')
+  printf "%-8s %12s %8s %8s %12s %8s %8s %8s\n" "$c" "$g" "$gp50" "$gp99" "$l" "$lp50" "$lp99" "$ratio"
+done
+
+echo "== reads (GET, 50 clients), requests/s"
+for mode in linearizable lease local; do
+  for i in 1 2 3; do redis-cli -p $((BASE + i)) config set raft-read-mode "$mode" >/dev/null; done
+  read -r r _ _ <<<"$(bench "$LEADER" get 50)"
+  printf "%-22s %12s\n" "leader, $mode" "$r"
+done
+read -r r _ _ <<<"$(bench "$FOLLOWER" get 50)"
+printf "%-22s %12s\n" "follower, local" "$r"
+read -r r _ _ <<<"$(bench "$BASE" get 50)"
+printf "%-22s %12s\n" "lone server" "$r"
