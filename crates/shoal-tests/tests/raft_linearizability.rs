@@ -5,7 +5,7 @@
 //! followers' (and a resumed old leader's) own copies, must be caught by the checker.
 
 use shoal_tests::group::{leader, Layout};
-use shoal_tests::linearizability::{check, CheckError, History, Op, Ret};
+use shoal_tests::linearizability::{check, CheckError, History, Op, PendingOp, Ret};
 use shoal_tests::process::ServerProcess;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -26,6 +26,20 @@ fn connect(port: u16) -> Option<redis::Connection> {
 /// A refusal: the member did not run the command (a follower, or no leader yet).
 fn refused(e: &redis::RedisError) -> bool {
     matches!(e.code(), Some("MOVED" | "READONLY" | "CLUSTERDOWN"))
+}
+
+/// Completes `op` with the outcome of its request: a result, a refusal (not run), or
+/// unknown (a timeout or a lost connection). False when the connection must be replaced.
+fn record(op: PendingOp, result: redis::RedisResult<Ret>) -> bool {
+    match result {
+        Ok(ret) => op.ok(ret),
+        Err(e) if refused(&e) => op.fail(),
+        Err(_) => {
+            op.unknown();
+            return false;
+        }
+    }
+    true
 }
 
 /// One client: random operations on random members until `until`.
@@ -54,55 +68,17 @@ fn client(history: &History, id: u64, ports: &[u16], until: Instant) {
             let key = KEYS[(next() % 2) as usize].to_string();
             let value = format!("{id}-{n}");
             let op = history.invoke(id, Op::Write(key.clone(), value.clone()));
-            match redis::cmd("SET").arg(&key).arg(&value).query::<()>(con) {
-                Ok(()) => {
-                    op.ok(Ret::Write);
-                    true
-                }
-                Err(e) if refused(&e) => {
-                    op.fail();
-                    true
-                }
-                Err(_) => {
-                    op.unknown();
-                    false
-                }
-            }
+            let r = redis::cmd("SET").arg(&key).arg(&value).query::<()>(con);
+            record(op, r.map(|()| Ret::Write))
         } else if roll < 6 {
             let key = COUNTERS[(next() % 2) as usize].to_string();
             let op = history.invoke(id, Op::Incr(key.clone()));
-            match redis::cmd("INCR").arg(&key).query::<i64>(con) {
-                Ok(v) => {
-                    op.ok(Ret::Incr(v));
-                    true
-                }
-                Err(e) if refused(&e) => {
-                    op.fail();
-                    true
-                }
-                Err(_) => {
-                    op.unknown();
-                    false
-                }
-            }
+            record(op, redis::cmd("INCR").arg(&key).query(con).map(Ret::Incr))
         } else {
             let all = [KEYS[0], KEYS[1], COUNTERS[0], COUNTERS[1]];
             let key = all[(next() % 4) as usize].to_string();
             let op = history.invoke(id, Op::Read(key.clone()));
-            match redis::cmd("GET").arg(&key).query::<Option<String>>(con) {
-                Ok(v) => {
-                    op.ok(Ret::Read(v));
-                    true
-                }
-                Err(e) if refused(&e) => {
-                    op.fail();
-                    true
-                }
-                Err(_) => {
-                    op.unknown();
-                    false
-                }
-            }
+            record(op, redis::cmd("GET").arg(&key).query(con).map(Ret::Read))
         };
         if !kept {
             // The connection's state is unknown after an error other than a refusal.
