@@ -55,7 +55,18 @@ pub struct Param {
     pub immutable: bool,
 }
 
-const fn int(name: &'static str, min: i64, max: i64, default: &'static str) -> Param {
+/// A mutable parameter of `kind`.
+pub(crate) const fn param(name: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param {
+        name,
+        kind,
+        default,
+        immutable: false,
+    }
+}
+
+/// A mutable integer parameter within `min..=max`.
+pub(crate) const fn int(name: &'static str, min: i64, max: i64, default: &'static str) -> Param {
     Param {
         name,
         kind: Kind::Int { min, max },
@@ -73,7 +84,8 @@ const fn mem(name: &'static str, min: u64, max: u64, default: &'static str) -> P
     }
 }
 
-const fn fixed(p: Param) -> Param {
+/// `p`, settable only at start-up.
+pub(crate) const fn fixed(p: Param) -> Param {
     Param {
         immutable: true,
         ..p

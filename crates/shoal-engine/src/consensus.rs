@@ -203,6 +203,13 @@ impl Inner {
 }
 
 impl crate::engine::Engine {
+    /// Whether [`Engine::when_settled`](crate::engine::Engine::when_settled) may have
+    /// anything to wait for: cheap enough to ask after every batch, so batches of a server
+    /// that is neither in a group nor on `appendfsync always` allocate nothing.
+    pub fn may_wait_settled(&self, mark: u64) -> bool {
+        self.inner().consensus.is_member() || self.must_wait_durable(mark)
+    }
+
     /// Like [`Engine::when_durable`](crate::engine::Engine::when_durable), for a member of
     /// a group as well: `done(true)` once the writes of the batch begun at `mark` are
     /// committed by the group (and, with `appendfsync always`, on disk), and, outside
@@ -260,6 +267,9 @@ impl crate::engine::Engine {
     /// Blocks the calling thread until [`Engine::when_settled`](crate::engine::Engine::when_settled) would answer; false if the
     /// writes may be lost. For embedded callers.
     pub fn wait_settled(&self, mark: u64) -> bool {
+        if !self.may_wait_settled(mark) {
+            return true;
+        }
         let (tx, rx) = std::sync::mpsc::channel();
         if !self.when_settled(
             mark,
@@ -334,71 +344,28 @@ pub(crate) fn refusal(inner: &Inner, spec: &CommandSpec, key: Option<&[u8]>) -> 
 }
 
 /// The configuration parameters of group membership the engine reads.
-pub(crate) const CONFIG_PARAMS: &[crate::config::Param] = &[
-    crate::config::Param {
-        name: "raft-follower-writes",
-        kind: crate::config::Kind::Enum(&["readonly", "moved"]),
-        default: "readonly",
-        immutable: false,
-    },
-    crate::config::Param {
-        name: "raft-node-id",
-        kind: crate::config::Kind::Int {
-            min: 0,
-            max: i64::MAX,
-        },
-        default: "0",
-        immutable: true,
-    },
-    crate::config::Param {
-        name: "raft-listen",
-        kind: crate::config::Kind::Str,
-        default: "",
-        immutable: true,
-    },
-    crate::config::Param {
-        name: "raft-peers",
-        kind: crate::config::Kind::Str,
-        default: "",
-        immutable: true,
-    },
-    crate::config::Param {
-        name: "raft-dir",
-        kind: crate::config::Kind::Str,
-        default: "",
-        immutable: true,
-    },
-    crate::config::Param {
-        name: "raft-announce-client",
-        kind: crate::config::Kind::Str,
-        default: "",
-        immutable: true,
-    },
-    crate::config::Param {
-        name: "raft-heartbeat-ms",
-        kind: crate::config::Kind::Int {
-            min: 10,
-            max: 60_000,
-        },
-        default: "250",
-        immutable: true,
-    },
-    crate::config::Param {
-        name: "raft-election-timeout-ms",
-        kind: crate::config::Kind::Int {
-            min: 50,
-            max: 600_000,
-        },
-        default: "1500",
-        immutable: true,
-    },
-    crate::config::Param {
-        name: "raft-read-mode",
-        kind: crate::config::Kind::Enum(&["linearizable", "lease", "local"]),
-        default: "linearizable",
-        immutable: false,
-    },
-];
+pub(crate) const CONFIG_PARAMS: &[crate::config::Param] = {
+    use crate::config::{fixed, int, param, Kind};
+    &[
+        param(
+            "raft-follower-writes",
+            Kind::Enum(&["readonly", "moved"]),
+            "readonly",
+        ),
+        fixed(int("raft-node-id", 0, i64::MAX, "0")),
+        fixed(param("raft-listen", Kind::Str, "")),
+        fixed(param("raft-peers", Kind::Str, "")),
+        fixed(param("raft-dir", Kind::Str, "")),
+        fixed(param("raft-announce-client", Kind::Str, "")),
+        fixed(int("raft-heartbeat-ms", 10, 60_000, "250")),
+        fixed(int("raft-election-timeout-ms", 50, 600_000, "1500")),
+        param(
+            "raft-read-mode",
+            Kind::Enum(&["linearizable", "lease", "local"]),
+            "linearizable",
+        ),
+    ]
+};
 
 #[cfg(test)]
 mod tests {

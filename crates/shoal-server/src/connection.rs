@@ -287,6 +287,9 @@ impl<S: Stream> Connection<S> {
     /// lost (leadership changed first): the connection then closes unanswered, so the client
     /// knows the outcome is unknown instead of reading an acknowledgement.
     async fn durable(&mut self, mark: u64) -> bool {
+        if !self.session.engine().may_wait_settled(mark) {
+            return true;
+        }
         let (tx, rx) = oneshot::channel();
         let waits = self.session.engine().when_settled(
             mark,

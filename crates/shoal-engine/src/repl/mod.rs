@@ -24,7 +24,7 @@ pub use pipe::{Chunk, SyncFeed};
 pub use stream::{DataReady, UrgentAppend};
 pub use view::{info_section, role_reply};
 
-use crate::config::{Kind, Param};
+use crate::config::{param, Kind, Param};
 use crate::engine::Inner;
 use parking_lot::Mutex;
 use std::cell::Cell;
@@ -619,15 +619,6 @@ pub(crate) fn random_hex(inner: &Inner, n: usize) -> String {
     (0..n)
         .map(|_| char::from_digit((rng.next_u64() % 16) as u32, 16).unwrap_or('0'))
         .collect()
-}
-
-const fn param(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param {
-        name,
-        kind,
-        default,
-        immutable: false,
-    }
 }
 
 /// Checks `replicaof`: `<host> <port>`, or empty.
