@@ -64,7 +64,7 @@ impl Forwarder {
         drop(inner);
         let mut link = match self.take(&addr) {
             Some(link) => link,
-            None => match connect(&addr, auth).await {
+            None => match connect(&addr, auth, &self.engine).await {
                 Ok(link) => link,
                 Err(why) => return unreachable(&addr, &why),
             },
@@ -121,8 +121,12 @@ fn credentials(inner: &Inner) -> Option<(String, String)> {
     Some((user, pass))
 }
 
-async fn connect(addr: &str, auth: Option<(String, String)>) -> Result<Link, String> {
-    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+async fn connect(
+    addr: &str,
+    auth: Option<(String, String)>,
+    engine: &Weak<Inner>,
+) -> Result<Link, String> {
+    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, crate::net::connect(addr, engine))
         .await
         .map_err(|_| "connect timed out".to_string())?
         .map_err(|e| e.to_string())?;

@@ -20,6 +20,7 @@ mod sm;
 mod types;
 
 pub use log::LogStore;
+pub use net::connect;
 pub use sm::StateMachine;
 pub use types::{Chunk, Member, NodeId, Raft, TypeConfig};
 
@@ -118,9 +119,17 @@ impl Group {
         let listener = tokio::net::TcpListener::bind(&cfg.me.raft)
             .await
             .map_err(|e| format!("raft-listen {}: {e}", cfg.me.raft))?;
-        let raft = Raft::new(cfg.id, Arc::new(config), net::Network, log, sm.clone())
-            .await
-            .map_err(|e| e.to_string())?;
+        let raft = Raft::new(
+            cfg.id,
+            Arc::new(config),
+            net::Network {
+                engine: engine.downgrade(),
+            },
+            log,
+            sm.clone(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         let mut tasks = vec![tokio::spawn(net::serve(listener, raft.clone()))];
         let bootstraps = cfg.peers.keys().next() == Some(&cfg.id);
         if bootstraps && !raft.is_initialized().await.map_err(|e| e.to_string())? {

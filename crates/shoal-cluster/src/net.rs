@@ -82,11 +82,47 @@ async fn serve_one(mut stream: TcpStream, raft: Raft) {
 }
 
 /// Makes a connection per target.
-#[derive(Clone, Default)]
-pub struct Network;
+#[derive(Clone)]
+pub struct Network {
+    /// For `bind-source-addr`.
+    pub(crate) engine: std::sync::Weak<shoal_engine::Inner>,
+}
+
+/// Connects to `addr` from `bind-source-addr` when it is set (as Redis binds its outgoing
+/// replication and cluster connections).
+pub async fn connect(
+    addr: &str,
+    engine: &std::sync::Weak<shoal_engine::Inner>,
+) -> std::io::Result<TcpStream> {
+    let source = engine
+        .upgrade()
+        .and_then(|e| e.config.get("bind-source-addr"))
+        .filter(|s| !s.is_empty());
+    let Some(source) = source else {
+        return TcpStream::connect(addr).await;
+    };
+    let source: std::net::IpAddr = source
+        .parse()
+        .map_err(|_| std::io::Error::other(format!("bad bind-source-addr '{source}'")))?;
+    let mut last = std::io::Error::other(format!("{addr}: no address"));
+    for target in tokio::net::lookup_host(addr).await? {
+        let socket = if target.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.bind(std::net::SocketAddr::new(source, 0))?;
+        match socket.connect(target).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
 
 /// A connection to one member, opened on first use and again after a failure.
 pub struct Peer {
+    engine: std::sync::Weak<shoal_engine::Inner>,
     target: NodeId,
     member: Member,
     stream: Option<TcpStream>,
@@ -101,6 +137,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
 
     async fn new_client(&mut self, target: NodeId, node: &Member) -> Peer {
         Peer {
+            engine: self.engine.clone(),
             target,
             member: node.clone(),
             stream: None,
@@ -119,7 +156,7 @@ impl Peer {
         let ttl = ttl.mul_f32(0.9);
         let exchange = async {
             if self.stream.is_none() {
-                let s = TcpStream::connect(&self.member.raft).await?;
+                let s = connect(&self.member.raft, &self.engine).await?;
                 let _ = s.set_nodelay(true);
                 self.stream = Some(s);
             }

@@ -407,6 +407,8 @@ pub(crate) const CONFIG_PARAMS: &[crate::config::Param] = {
             Kind::Enum(&["forward", "readonly", "moved"]),
             "forward",
         ),
+        // Outgoing Raft, forwarding and replication connections leave from this address.
+        param("bind-source-addr", Kind::Str, ""),
         fixed(int("raft-node-id", 0, i64::MAX, "0")),
         fixed(param("raft-listen", Kind::Str, "")),
         fixed(param("raft-peers", Kind::Str, "")),

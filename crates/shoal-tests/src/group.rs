@@ -3,6 +3,7 @@
 
 use crate::eventually;
 use crate::process::{free_port, ServerProcess};
+use crate::proxy::Proxy;
 use std::time::Duration;
 
 /// How long a group may take to elect a leader or converge.
@@ -16,6 +17,8 @@ pub struct Layout {
     pub rafts: Vec<u16>,
     /// How many members the group starts with; the others join later.
     pub initial: usize,
+    /// With [`Layout::proxied`]: a proxy in front of each member's Raft port.
+    proxies: Vec<Proxy>,
     peers: String,
     dirs: Vec<std::path::PathBuf>,
 }
@@ -29,12 +32,36 @@ impl Layout {
     /// `n` founding members and `spares` more that start outside the group, to be added
     /// with `RAFT ADD` ([`Layout::add_args`]).
     pub fn with_spares(n: usize, spares: usize) -> Layout {
+        Layout::build(n, spares, false)
+    }
+
+    /// `n` members whose Raft traffic passes through proxies, so the test can partition
+    /// them ([`Layout::partition`]). Member `i` sends from 127.0.0.(10 + i)
+    /// (`bind-source-addr`), which is how the proxies tell the senders apart.
+    pub fn proxied(n: usize) -> Layout {
+        Layout::build(n, 0, true)
+    }
+
+    fn build(n: usize, spares: usize, proxied: bool) -> Layout {
         static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let clients: Vec<u16> = (0..n + spares).map(|_| free_port()).collect();
         let rafts: Vec<u16> = (0..n + spares).map(|_| free_port()).collect();
+        let proxies: Vec<Proxy> = if proxied {
+            rafts.iter().map(|r| Proxy::start(*r)).collect()
+        } else {
+            Vec::new()
+        };
+        let advertised = |i: usize| proxies.get(i).map_or(rafts[i], |p| p.port);
         let peers = (0..n)
-            .map(|i| format!("{}@127.0.0.1:{},127.0.0.1:{}", i + 1, rafts[i], clients[i]))
+            .map(|i| {
+                format!(
+                    "{}@127.0.0.1:{},127.0.0.1:{}",
+                    i + 1,
+                    advertised(i),
+                    clients[i]
+                )
+            })
             .collect::<Vec<_>>()
             .join(" ");
         let n = n + spares;
@@ -51,17 +78,42 @@ impl Layout {
             clients,
             rafts,
             initial: n - spares,
+            proxies,
             peers,
             dirs,
         }
     }
 
+    /// The address member `i` sends its Raft traffic from.
+    fn source(i: usize) -> std::net::IpAddr {
+        std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 10 + i as u8))
+    }
+
+    /// Splits a proxied group: members on different sides stop hearing each other (their
+    /// messages are dropped, as a network partition does). Members in no side keep
+    /// hearing everyone.
+    pub fn partition(&self, sides: &[&[usize]]) {
+        let side_of = |i: usize| sides.iter().position(|s| s.contains(&i));
+        for (to, proxy) in self.proxies.iter().enumerate() {
+            for from in 0..self.proxies.len() {
+                let apart = matches!((side_of(from), side_of(to)), (Some(a), Some(b)) if a != b);
+                proxy.drop_from(Layout::source(from), apart);
+            }
+        }
+    }
+
+    /// Ends every partition.
+    pub fn heal(&self) {
+        self.partition(&[]);
+    }
+
     /// `RAFT ADD` for member `i`: its id and addresses.
     pub fn add_args(&self, i: usize) -> Vec<String> {
+        let raft = self.proxies.get(i).map_or(self.rafts[i], |p| p.port);
         vec![
             "ADD".into(),
             (i + 1).to_string(),
-            format!("127.0.0.1:{}", self.rafts[i]),
+            format!("127.0.0.1:{raft}"),
             format!("127.0.0.1:{}", self.clients[i]),
         ]
     }
@@ -72,12 +124,7 @@ impl Layout {
         let dir = self.dirs[i].display().to_string();
         let raft_dir = self.dirs[i].join("raft").display().to_string();
         let listen = format!("127.0.0.1:{}", self.rafts[i]);
-        // A founding member finds itself in `raft-peers`; a later one only listens.
-        let (peers_flag, peers) = if i < self.initial {
-            ("--raft-peers", self.peers.as_str())
-        } else {
-            ("--raft-listen", listen.as_str())
-        };
+        let source = Layout::source(i).to_string();
         // Local reads by default, so every member's copy can be compared; a test may ask
         // for another mode.
         let mut args = vec![
@@ -89,11 +136,18 @@ impl Layout {
             dir.as_str(),
             "--raft-node-id",
             id.as_str(),
-            peers_flag,
-            peers,
+            "--raft-listen",
+            listen.as_str(),
             "--raft-dir",
             raft_dir.as_str(),
         ];
+        // A founding member finds itself in `raft-peers`; a later one waits to be added.
+        if i < self.initial {
+            args.extend(["--raft-peers", self.peers.as_str()]);
+        }
+        if !self.proxies.is_empty() {
+            args.extend(["--bind-source-addr", source.as_str()]);
+        }
         args.extend_from_slice(extra);
         ServerProcess::start_on(self.clients[i], &args)
             .unwrap_or_else(|| panic!("member {id} exited at start-up"))

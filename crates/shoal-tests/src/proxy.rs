@@ -1,9 +1,12 @@
 //! A fault-injecting TCP proxy on loopback: forwards every connection it accepts to a
 //! target, and on demand cuts every connection open through it (a link failure both ends
-//! see as a reset), or refuses new ones for a while (a partition).
+//! see as a reset), refuses new ones for a while (a partition), or silently drops what
+//! flows on connections from chosen source addresses (a partition between some hosts,
+//! seen as timeouts).
 
+use std::collections::HashSet;
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{IpAddr, Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,7 +19,9 @@ pub struct Proxy {
 }
 
 struct State {
-    open: Mutex<Vec<TcpStream>>,
+    open: Mutex<Vec<(IpAddr, TcpStream)>>,
+    /// Sources whose traffic (both ways) is dropped.
+    dropping: Mutex<HashSet<IpAddr>>,
     refusing: AtomicBool,
     stopped: AtomicBool,
 }
@@ -32,6 +37,7 @@ impl Proxy {
         let _ = listener.set_nonblocking(true);
         let state = Arc::new(State {
             open: Mutex::new(Vec::new()),
+            dropping: Mutex::new(HashSet::new()),
             refusing: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
         });
@@ -43,8 +49,33 @@ impl Proxy {
     /// Cuts every connection open through the proxy.
     pub fn cut(&self) {
         let mut open = self.state.open.lock().unwrap_or_else(|e| e.into_inner());
-        for s in open.drain(..) {
+        for (_, s) in open.drain(..) {
             let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// While set, what flows either way on connections from `source` is dropped: the
+    /// target and that source stop hearing each other, without either side seeing the
+    /// connection fail. Healing cuts those connections (what was dropped left their
+    /// streams out of step), so both sides start afresh.
+    pub fn drop_from(&self, source: IpAddr, on: bool) {
+        let mut dropping = self
+            .state
+            .dropping
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if on {
+            dropping.insert(source);
+            return;
+        }
+        if dropping.remove(&source) {
+            let mut open = self.state.open.lock().unwrap_or_else(|e| e.into_inner());
+            open.retain(|(ip, s)| {
+                if *ip == source {
+                    let _ = s.shutdown(Shutdown::Both);
+                }
+                *ip != source
+            });
         }
     }
 
@@ -66,7 +97,7 @@ impl Drop for Proxy {
 
 fn accept_loop(listener: TcpListener, target: u16, st: Arc<State>) {
     while !st.stopped.load(Ordering::SeqCst) {
-        let Ok((client, _)) = listener.accept() else {
+        let Ok((client, from)) = listener.accept() else {
             std::thread::sleep(Duration::from_millis(5));
             continue;
         };
@@ -86,24 +117,30 @@ fn accept_loop(listener: TcpListener, target: u16, st: Arc<State>) {
         ];
         {
             let mut open = st.open.lock().unwrap_or_else(|e| e.into_inner());
-            open.push(client);
-            open.push(server);
+            open.push((from.ip(), client));
+            open.push((from.ip(), server));
         }
         for pair in pairs {
-            if let (Ok(from), Ok(to)) = pair {
-                std::thread::spawn(move || pump(from, to));
+            if let (Ok(a), Ok(b)) = pair {
+                let st = st.clone();
+                std::thread::spawn(move || pump(a, b, from.ip(), &st));
             }
         }
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream) {
+fn pump(mut from: TcpStream, mut to: TcpStream, source: IpAddr, st: &State) {
     let mut buf = [0u8; 32 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
+                let dropped = st
+                    .dropping
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(&source);
+                if !dropped && to.write_all(&buf[..n]).is_err() {
                     break;
                 }
             }

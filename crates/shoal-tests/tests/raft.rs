@@ -384,3 +384,99 @@ fn a_restarted_group_recovers_its_data_from_raft_dir() {
     assert_eq!(after, before);
     assert_converged(&members, l);
 }
+
+/// A connection that gives up on a reply after `secs` (None if connecting failed: a
+/// member that stops leading closes connections whose batches it cannot vouch for).
+fn impatient(port: u16, secs: u64) -> Option<Connection> {
+    let t = Duration::from_secs(secs);
+    let c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .and_then(|c| c.get_connection_with_timeout(t))
+        .ok()?;
+    c.set_read_timeout(Some(t)).ok()?;
+    Some(c)
+}
+
+#[test]
+fn a_leader_cut_off_with_a_minority_acknowledges_nothing_and_the_majority_goes_on() {
+    let layout = Layout::proxied(5);
+    let members = layout.start_all(&["--raft-read-mode", "linearizable"]);
+    let l = leader(&members);
+    let buddy = (l + 1) % 5;
+    let majority: Vec<usize> = (0..5).filter(|i| *i != l && *i != buddy).collect();
+    let mut c = client(&members, l);
+    for i in 0..50 {
+        run(&mut c, &format!("SET before:{i} {i}"));
+    }
+    layout.partition(&[&[l, buddy], &majority]);
+
+    // The majority elects a leader of its own and takes writes.
+    let mut next = None;
+    let elected = eventually(ELECT, || {
+        next = majority.iter().copied().find(|&i| {
+            let role: Vec<redis::Value> = redis::cmd("ROLE")
+                .query(&mut client(&members, i))
+                .unwrap_or_default();
+            matches!(role.first(), Some(redis::Value::BulkString(r)) if r == b"master")
+        });
+        next.is_some()
+    });
+    assert!(elected, "the majority elected no leader");
+    let next = next.unwrap_or_default();
+    let mut nc = client(&members, next);
+    for i in 0..50 {
+        run(&mut nc, &format!("SET during:{i} {i}"));
+    }
+
+    // The old leader neither acknowledges a write nor answers a linearizable read, and
+    // its partner forwards to it in vain.
+    for port in [layout.clients[l], layout.clients[buddy]] {
+        if let Some(mut old) = impatient(port, 3) {
+            let w = redis::cmd("SET")
+                .arg("lost")
+                .arg(port)
+                .query::<String>(&mut old);
+            assert!(
+                w.is_err(),
+                "a write was acknowledged in the minority: {w:?}"
+            );
+        }
+        if let Some(mut old) = impatient(port, 3) {
+            let r = redis::cmd("GET")
+                .arg("before:1")
+                .query::<Option<String>>(&mut old);
+            assert!(
+                r.is_err(),
+                "a linearizable read was answered in the minority: {r:?}"
+            );
+        }
+    }
+
+    layout.heal();
+    // Everyone follows the new leader; nothing acknowledged is lost, nothing refused
+    // appears.
+    let converged = eventually(ELECT, || {
+        (0..5).all(|i| {
+            let Some(mut c) = impatient(layout.clients[i], 5) else {
+                return false;
+            };
+            let during: Option<String> = redis::cmd("GET")
+                .arg("during:49")
+                .query(&mut c)
+                .unwrap_or(None);
+            during.as_deref() == Some("49")
+        })
+    });
+    assert!(converged, "the members did not converge after healing");
+    let mut nc = client(&members, leader(&members));
+    for i in 0..50 {
+        for key in [format!("before:{i}"), format!("during:{i}")] {
+            let v: Option<String> = redis::cmd("GET").arg(&key).query(&mut nc).unwrap_or(None);
+            assert_eq!(v, Some(i.to_string()), "{key} lost");
+        }
+    }
+    let lost: Option<String> = redis::cmd("GET").arg("lost").query(&mut nc).unwrap_or(None);
+    assert_eq!(
+        lost, None,
+        "a write the minority never acknowledged took effect"
+    );
+}

@@ -1,6 +1,7 @@
-//! Linearizability of a Raft group under a fault: clients write, read and increment a few
+//! Linearizability of a Raft group under faults: clients write, read and increment a few
 //! keys on every member while the leader is paused (SIGSTOP) long enough for another to be
-//! elected, then resumed. The recorded history must be linearizable with
+//! elected, then resumed; or while the leader and one follower of five are cut off from the
+//! other three, then healed. The recorded history must be linearizable with
 //! `raft-read-mode linearizable`, and the same workload with `local` reads, which serve
 //! followers' (and a resumed old leader's) own copies, must be caught by the checker.
 
@@ -145,4 +146,36 @@ fn local_reads_are_caught_by_the_checker() {
         }
     }
     panic!("local reads never produced a violation the checker found");
+}
+
+#[test]
+fn linearizable_reads_keep_the_history_linearizable_across_a_partition() {
+    let layout = Layout::proxied(5);
+    let members = layout.start_all(&["--raft-read-mode", "linearizable"]);
+    let l = leader(&members);
+    let minority = [l, (l + 1) % 5];
+    let majority: Vec<usize> = (0..5).filter(|i| !minority.contains(i)).collect();
+    let history = History::new();
+    let until = Instant::now() + Duration::from_secs(10);
+    std::thread::scope(|s| {
+        for id in 0..5u64 {
+            let (h, ports) = (&history, &layout.clients);
+            s.spawn(move || client(h, id, ports, until));
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        layout.partition(&[&minority, &majority]);
+        // Long enough for the majority to elect a leader (election timeout 1.5-3 s).
+        std::thread::sleep(Duration::from_secs(5));
+        layout.heal();
+    });
+    drop(members);
+    let done = history
+        .entries()
+        .iter()
+        .filter(|e| matches!(e.outcome, shoal_tests::linearizability::Outcome::Ok(_)))
+        .count();
+    assert!(done > 100, "too few operations completed: {done}");
+    if let Err(e) = check(&history) {
+        panic!("{e}");
+    }
 }

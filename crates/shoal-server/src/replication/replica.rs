@@ -118,7 +118,7 @@ async fn link(
     let timeout = Duration::from_secs(inner.config.get_i64("repl-timeout").max(1) as u64);
     repl.update_upstream(gen, |u| u.state = "connecting");
     let addr = format!("{}:{}", up.host, up.port);
-    let tcp = tokio::time::timeout(timeout, TcpStream::connect(&addr))
+    let tcp = tokio::time::timeout(timeout, shoal_cluster::connect(&addr, &engine.downgrade()))
         .await
         .map_err(|_| "timeout connecting".to_string())?
         .map_err(|e| format!("cannot connect: {e}"))?;
