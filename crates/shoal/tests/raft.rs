@@ -220,7 +220,7 @@ fn closing_the_leader_makes_the_others_elect_another_that_keeps_the_data() {
     let l = leader(&members);
     let db = members[l].as_ref().unwrap_or_else(|| panic!("leader"));
     for i in 0..50 {
-        db.set(&format!("k{i}"), &i.to_string())
+        db.set(format!("k{i}"), i.to_string())
             .unwrap_or_else(|e| panic!("write {i}: {e}"));
     }
     let mut streams: Vec<(usize, shoal::Leadership)> = members
