@@ -3,7 +3,7 @@
 //! when the leader closes (keeping the data), refuse writes on followers, serve RESP on
 //! their client addresses, and reopen from their `dir`.
 
-use shoal::{Config, Error, Frame, RaftConfig, Shoal};
+use shoal::{Config, Error, Frame, RaftConfig, ReadMode, Shoal};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::RecvTimeoutError;
@@ -31,11 +31,26 @@ fn free_addr() -> String {
         .to_string()
 }
 
+/// Opens an instance, trying again while one of its addresses is taken: a port picked
+/// free may meanwhile be the local end of a connection another test opened.
+fn open_retrying(config: impl Fn() -> Config) -> Result<Shoal, Error> {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        match Shoal::open(config()) {
+            Err(Error::Raft(m)) if m.contains("in use") && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Three members' addresses and, optionally, directories.
 struct Layout {
     raft: Vec<String>,
     client: Vec<String>,
     dirs: Option<Vec<PathBuf>>,
+    mode: ReadMode,
 }
 
 impl Layout {
@@ -56,13 +71,15 @@ impl Layout {
             raft: (0..3).map(|_| free_addr()).collect(),
             client: (0..3).map(|_| free_addr()).collect(),
             dirs,
+            mode: ReadMode::Local,
         }
     }
 
     fn config(&self, i: usize) -> RaftConfig {
         let mut c = RaftConfig::new(i as u64 + 1, &self.raft[i], &self.client[i])
             .heartbeat(Duration::from_millis(50))
-            .election_timeout(Duration::from_millis(300));
+            .election_timeout(Duration::from_millis(300))
+            .read_mode(self.mode);
         for j in (0..3).filter(|&j| j != i) {
             c = c.peer(j as u64 + 1, &self.raft[j], &self.client[j]);
         }
@@ -75,7 +92,7 @@ impl Layout {
     fn open_all(&self) -> Vec<Option<Shoal>> {
         (0..3)
             .map(|i| {
-                let db = Shoal::open(Config::default().raft(self.config(i)));
+                let db = open_retrying(|| Config::default().raft(self.config(i)));
                 Some(db.unwrap_or_else(|e| panic!("member {}: {e}", i + 1)))
             })
             .collect()
@@ -215,7 +232,8 @@ fn three_members_elect_one_leader_replicate_its_writes_and_refuse_follower_write
 
 #[test]
 fn closing_the_leader_makes_the_others_elect_another_that_keeps_the_data() {
-    let layout = Layout::new(false, "failover");
+    let mut layout = Layout::new(false, "failover");
+    layout.mode = ReadMode::Linearizable;
     let mut members = layout.open_all();
     let l = leader(&members);
     let db = members[l].as_ref().unwrap_or_else(|| panic!("leader"));
@@ -260,6 +278,19 @@ fn closing_the_leader_makes_the_others_elect_another_that_keeps_the_data() {
     }
     db.set("after", "1")
         .unwrap_or_else(|e| panic!("the new leader's write: {e}"));
+    // Linearizable reads: the leader confirms with the remaining member; a follower sends
+    // readers of keys to the leader.
+    assert_eq!(get(db, "after").as_deref(), Some("1"));
+    let follower = (0..3)
+        .find(|&i| i != l && i != next)
+        .and_then(|i| members[i].as_ref());
+    match follower.map(|f| f.get("after")) {
+        Some(Err(Error::Command { code, message })) => {
+            assert_eq!(code, "MOVED");
+            assert!(message.ends_with(&layout.client[next]), "{message}");
+        }
+        other => panic!("a follower's linearizable read: {other:?}"),
+    }
     // The closed member's address no longer answers.
     assert!(std::net::TcpStream::connect(&layout.client[l]).is_err());
 }
@@ -291,7 +322,7 @@ fn a_group_with_dirs_reopens_with_its_data() {
 }
 
 #[test]
-fn a_group_of_one_leads_at_once_and_addresses_must_be_explicit() {
+fn a_group_of_one_leads_and_addresses_must_be_explicit() {
     let (raft, client) = (free_addr(), free_addr());
     let db = Shoal::open(Config::default().raft(RaftConfig::new(7, &raft, &client)))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -315,4 +346,31 @@ fn a_group_of_one_leads_at_once_and_addresses_must_be_explicit() {
     let standalone = Shoal::open(Config::default()).unwrap_or_else(|e| panic!("{e}"));
     assert!(!standalone.is_leader());
     assert_eq!(standalone.leadership().collect::<Vec<_>>(), vec![None]);
+}
+
+#[test]
+fn leadership_is_awaited_from_a_task_and_a_member_opens_and_closes_inside_a_runtime() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let (raft, client) = (free_addr(), free_addr());
+        let me = RaftConfig::new(1, &raft, &client)
+            .heartbeat(Duration::from_millis(50))
+            .election_timeout(Duration::from_millis(300));
+        let db = Shoal::open(Config::default().raft(me)).unwrap_or_else(|e| panic!("{e}"));
+        let mut stream = db.leadership();
+        let led = tokio::time::timeout(DEADLINE, async {
+            while stream.changed().await != Some(Some(1)) {}
+        })
+        .await;
+        assert!(led.is_ok(), "the stream reports member 1");
+        db.close().unwrap_or_else(|e| panic!("{e}"));
+        let ended = tokio::time::timeout(DEADLINE, async {
+            while stream.changed().await.is_some() {}
+        })
+        .await;
+        assert!(ended.is_ok(), "the stream ends once the member closed");
+    });
 }
