@@ -14,6 +14,10 @@
 //! # Ok::<(), shoal::Error>(())
 //! ```
 //!
+//! Several instances can hold the same data as a Raft group ([`Config::raft`]): writes made
+//! through the leader return once a majority holds them, and [`Shoal::leadership`] tells
+//! the application which member leads, e.g. to run a job on one machine only.
+//!
 //! A `Shoal` handle is one client session (its selected database, its protocol). Cloning it
 //! opens another session on the same data: give each thread its own clone.
 //!

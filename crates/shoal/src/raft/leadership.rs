@@ -1,6 +1,8 @@
 //! `Leadership`: the changes of leader a member sees, to wait on from a thread or a task.
 
+use futures_core::Stream;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::mpsc::{RecvError, RecvTimeoutError};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -13,15 +15,26 @@ use tokio::sync::watch;
 /// succession may be reported as their last value only.
 ///
 /// Blocking: iterate, or call [`Leadership::recv`] / [`Leadership::recv_timeout`].
-/// Async (any executor): [`Leadership::changed`].
+/// Async (any executor): [`Leadership::changed`], or use it as a
+/// [`futures_core::Stream`]. Use one way at a time: a value one of them took is not seen by
+/// the others.
 pub struct Leadership {
     rx: watch::Receiver<Option<u64>>,
     first: bool,
+    /// The wait of [`Stream::poll_next`] under way: it hands the receiver back once a
+    /// change came (None once the member left its group).
+    waiting: Option<Pin<Box<dyn Future<Output = Option<Receiver>> + Send>>>,
 }
+
+type Receiver = watch::Receiver<Option<u64>>;
 
 impl Leadership {
     pub(crate) fn new(rx: watch::Receiver<Option<u64>>) -> Leadership {
-        Leadership { rx, first: true }
+        Leadership {
+            rx,
+            first: true,
+            waiting: None,
+        }
     }
 
     /// A stream that reports no leader once and ends: an instance outside a group.
@@ -65,6 +78,30 @@ impl Iterator for Leadership {
     /// Blocks until the next change of leader; ends when the member leaves its group.
     fn next(&mut self) -> Option<Option<u64>> {
         self.recv().ok()
+    }
+}
+
+impl Stream for Leadership {
+    type Item = Option<u64>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Option<u64>>> {
+        let me = self.get_mut();
+        if std::mem::take(&mut me.first) {
+            return Poll::Ready(Some(*me.rx.borrow_and_update()));
+        }
+        let waiting = me.waiting.get_or_insert_with(|| {
+            // A clone has seen what the original has: it wakes on the next change only.
+            let mut rx = me.rx.clone();
+            Box::pin(async move { rx.changed().await.ok().map(|_| rx) })
+        });
+        let Poll::Ready(done) = waiting.as_mut().poll(cx) else {
+            return Poll::Pending;
+        };
+        me.waiting = None;
+        Poll::Ready(done.map(|rx| {
+            me.rx = rx;
+            *me.rx.borrow_and_update()
+        }))
     }
 }
 
@@ -128,6 +165,24 @@ mod tests {
             l.recv_timeout(Duration::from_millis(10)),
             Err(RecvTimeoutError::Disconnected)
         );
+    }
+
+    #[test]
+    fn as_a_stream_it_yields_the_current_leader_then_changes_then_ends() {
+        let (tx, rx) = watch::channel(Some(1));
+        let mut l = Leadership::new(rx);
+        let mut next = || {
+            block_on(
+                std::future::poll_fn(|cx| Pin::new(&mut l).poll_next(cx)),
+                None,
+            )
+        };
+        assert_eq!(next(), Some(Some(Some(1))));
+        tx.send_replace(None);
+        tx.send_replace(Some(2));
+        assert_eq!(next(), Some(Some(Some(2))), "the last of quick changes");
+        drop(tx);
+        assert_eq!(next(), Some(None));
     }
 
     #[test]
