@@ -51,7 +51,9 @@ for p in "$BASE" $((BASE + 1)) $((BASE + 2)) $((BASE + 3)); do wait_up "$p"; don
 LEADER=""
 for _ in $(seq 1 300); do
   for i in 1 2 3; do
-    if [ "$(redis-cli -p $((BASE + i)) set probe 1 2>/dev/null)" = OK ]; then LEADER=$((BASE + i)); fi
+    # Followers forward writes: the leader is the member whose ROLE says master.
+    if [ "$(redis-cli -p $((BASE + i)) role 2>/dev/null | head -1)" = master ] &&
+      [ "$(redis-cli -p $((BASE + i)) set probe 1 2>/dev/null)" = OK ]; then LEADER=$((BASE + i)); fi
   done
   [ -n "$LEADER" ] && break
   sleep 0.1

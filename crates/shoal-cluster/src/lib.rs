@@ -11,6 +11,8 @@
 // returning it keep the same shape.
 #![allow(clippy::result_large_err)]
 
+mod control;
+mod forward;
 mod log;
 mod net;
 mod proposer;
@@ -74,6 +76,7 @@ impl GroupConfig {
 
 /// A running member.
 pub struct Group {
+    engine: Engine,
     raft: Raft,
     id: NodeId,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -137,7 +140,13 @@ impl Group {
             confirmer,
         )));
         tasks.push(tokio::spawn(proposer::run(raft.clone(), engine.clone())));
+        inner.consensus.set_control(Some(Arc::new(control::Control {
+            raft: raft.clone(),
+            rt: tokio::runtime::Handle::current(),
+            forwarder: Arc::new(forward::Forwarder::new(engine.downgrade())),
+        })));
         Ok(Group {
+            engine: engine.clone(),
             raft,
             id: cfg.id,
             tasks,
@@ -165,32 +174,20 @@ impl Group {
         self.leader_rx.clone()
     }
 
-    /// Adds a member: it first catches up as a learner, then becomes a voter.
-    pub async fn add_member(&self, id: NodeId, member: Member) -> Result<(), String> {
-        self.raft
-            .add_learner(id, member, true)
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut voters: std::collections::BTreeSet<NodeId> = self.voters();
-        voters.insert(id);
-        self.raft
-            .change_membership(voters, false)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
+    /// Adds a member: it first catches up as a learner, then becomes a voter (unless
+    /// `voter` is false). On the leader.
+    pub async fn add_member(&self, id: NodeId, member: Member, voter: bool) -> Result<(), String> {
+        control::add_member(&self.raft, id, member, voter).await
     }
 
-    /// Removes a member from the voters and the group.
+    /// Removes a member (a voter or a learner) from the group. On the leader.
     pub async fn remove_member(&self, id: NodeId) -> Result<(), String> {
-        let mut voters = self.voters();
-        if !voters.remove(&id) {
-            return Err(format!("{id} is not a member"));
-        }
-        self.raft
-            .change_membership(voters, false)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
+        control::remove_member(&self.raft, id).await
+    }
+
+    /// This member's view of the group: its state, term, leader, log indexes, members.
+    pub fn status(&self) -> shoal_engine::consensus_admin::GroupStatus {
+        control::status(&self.raft)
     }
 
     /// The voting members.
@@ -218,6 +215,7 @@ impl Group {
 
     /// Stops this member's part in the group (the engine stays).
     pub async fn shutdown(self) {
+        self.engine.inner().consensus.set_control(None);
         let _ = self.raft.shutdown().await;
         for t in &self.tasks {
             t.abort();

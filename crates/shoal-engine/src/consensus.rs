@@ -17,9 +17,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 /// Called once the writes it waits for are committed (`true`) or may be lost (`false`).
 pub type Settled = Box<dyn FnOnce(bool) + Send>;
 
-/// What a follower does with a write.
+/// What a follower does with a write (and, outside local reads, a read of keys).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FollowerWrites {
+    /// Runs it on the leader and answers the leader's reply.
+    Forward,
     /// `-READONLY`, as a Redis replica answers.
     Readonly,
     /// `-MOVED <slot> <leader>`, which cluster-aware clients follow.
@@ -37,6 +39,8 @@ pub struct Consensus {
     confirm: Mutex<Option<Confirm>>,
     /// The effects count when this member last stopped leading.
     stepped_down_at: AtomicU64,
+    /// The group's side of operator commands and forwarding.
+    pub(crate) control: Mutex<Option<std::sync::Arc<dyn crate::consensus_admin::GroupControl>>>,
 }
 
 impl Consensus {
@@ -304,7 +308,8 @@ fn run_or_wait(register: impl FnOnce(Settled) -> bool, next: Settled) {
 pub fn follower_writes(inner: &Inner) -> FollowerWrites {
     match inner.config.get("raft-follower-writes").as_deref() {
         Some("moved") => FollowerWrites::Moved,
-        _ => FollowerWrites::Readonly,
+        Some("readonly") => FollowerWrites::Readonly,
+        _ => FollowerWrites::Forward,
     }
 }
 
@@ -314,33 +319,83 @@ pub fn runs_on_leader(spec: &CommandSpec) -> bool {
     spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)
 }
 
-/// A follower's refusal of a command that must run on the leader.
-///
-/// Outside `raft-read-mode local`, a follower cannot vouch for what it reads either: a
-/// command on keys is sent to the leader with `-MOVED`, as a Redis Cluster replica does
-/// for a client that did not ask for READONLY.
-pub(crate) fn refusal(inner: &Inner, spec: &CommandSpec, key: Option<&[u8]>) -> Option<Frame> {
+/// What a follower does instead of running a command itself.
+pub(crate) enum Refusal {
+    /// Answers this error.
+    Error(Frame),
+    /// Sends the command to the leader and answers its reply; `Frame` is the refusal where
+    /// the caller cannot wait.
+    Forward(
+        std::sync::Arc<dyn crate::consensus_admin::GroupControl>,
+        Frame,
+    ),
+}
+
+/// Whether a follower cannot answer `spec` itself: it must run on the leader, or, outside
+/// `raft-read-mode local`, it reads keys this member cannot vouch for.
+fn leader_only(inner: &Inner, spec: &CommandSpec, key: Option<&[u8]>) -> bool {
+    runs_on_leader(spec) || (key.is_some() && read_mode(inner) != ReadMode::Local)
+}
+
+/// A follower's answer to a command it cannot run itself: forwarded to the leader
+/// (`raft-follower-writes forward`), or refused with `-MOVED` (which cluster-aware clients
+/// follow, as from a Redis Cluster replica) or `-READONLY`. Inside MULTI, forwarding waits
+/// for EXEC, which carries the whole transaction.
+pub(crate) fn refusal(
+    inner: &Inner,
+    spec: &CommandSpec,
+    key: Option<&[u8]>,
+    in_multi: bool,
+) -> Option<Refusal> {
     let c = &inner.consensus;
     if !c.is_follower() {
         return None;
     }
-    let writes = runs_on_leader(spec);
-    let stale_read = !writes && key.is_some() && read_mode(inner) != ReadMode::Local;
-    if !writes && !stale_read {
+    let mode = follower_writes(inner);
+    if mode == FollowerWrites::Forward && spec.name == "watch" {
+        return Some(Refusal::Error(Frame::error(
+            "ERR WATCH needs the group's leader: connect to it, or use a script",
+        )));
+    }
+    if !leader_only(inner, spec, key) {
         return None;
     }
     let Some(leader) = c.leader() else {
-        return Some(Frame::error(
+        return Some(Refusal::Error(Frame::error(
             "CLUSTERDOWN No leader elected in the Raft group",
-        ));
+        )));
     };
-    if stale_read || follower_writes(inner) == FollowerWrites::Moved {
+    let writes = runs_on_leader(spec);
+    let refused = if !writes || mode != FollowerWrites::Readonly {
         let slot = key.map_or(0, crate::keyspace::slot::key_slot);
-        return Some(Frame::error(format!("MOVED {slot} {leader}")));
+        Frame::error(format!("MOVED {slot} {leader}"))
+    } else {
+        Frame::error("READONLY You can't write against a read only replica.")
+    };
+    match (mode, c.control()) {
+        (FollowerWrites::Forward, _) if in_multi => None,
+        (FollowerWrites::Forward, Some(control)) => Some(Refusal::Forward(control, refused)),
+        _ => Some(Refusal::Error(refused)),
     }
-    Some(Frame::error(
-        "READONLY You can't write against a read only replica.",
-    ))
+}
+
+/// Whether EXEC on a follower must carry its transaction to the leader: it forwards, and a
+/// queued command could not run here.
+pub(crate) fn forwards_transaction(inner: &Inner, queue: &[Vec<bytes::Bytes>]) -> bool {
+    if !inner.consensus.is_follower() || follower_writes(inner) != FollowerWrites::Forward {
+        return false;
+    }
+    queue.iter().any(|args| {
+        args.first()
+            .and_then(|n| inner.table.get(n))
+            .is_some_and(|spec| {
+                let runs = crate::exec::dispatch::target(spec, args);
+                let key = (runs.first_key > 0)
+                    .then(|| args.get(runs.first_key as usize))
+                    .flatten();
+                leader_only(inner, runs, key.map(|k| &k[..]))
+            })
+    })
 }
 
 /// The configuration parameters of group membership the engine reads.
@@ -349,8 +404,8 @@ pub(crate) const CONFIG_PARAMS: &[crate::config::Param] = {
     &[
         param(
             "raft-follower-writes",
-            Kind::Enum(&["readonly", "moved"]),
-            "readonly",
+            Kind::Enum(&["forward", "readonly", "moved"]),
+            "forward",
         ),
         fixed(int("raft-node-id", 0, i64::MAX, "0")),
         fixed(param("raft-listen", Kind::Str, "")),
@@ -416,6 +471,7 @@ mod tests {
             crate::testing::err("CLUSTERDOWN No leader elected in the Raft group")
         );
         inner.consensus.set_leader(Some("127.0.0.1:7000".into()));
+        h.run(&["CONFIG", "SET", "raft-follower-writes", "readonly"]);
         assert_eq!(
             h.run(&["SET", "b", "2"]),
             crate::testing::err("READONLY You can't write against a read only replica.")

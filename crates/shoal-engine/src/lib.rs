@@ -25,6 +25,9 @@ pub(crate) mod command_meta;
 pub mod commands;
 pub mod config;
 pub mod consensus;
+pub mod consensus_admin;
+#[cfg(test)]
+mod consensus_admin_tests;
 mod consensus_apply;
 pub mod custom;
 pub mod effects;

@@ -210,7 +210,14 @@ pub struct Pending {
     pub deadline_ms: u64,
     /// The reply when the deadline passes.
     pub on_timeout: Frame,
+    /// Work off the keyspace that answers instead (a write sent to the group's leader, a
+    /// membership change); None for a command waiting on keys.
+    pub(crate) job: Option<Job>,
 }
+
+/// Work that answers a command later and elsewhere than the keyspace: it is given where to
+/// deliver the reply, and must deliver one (an error if it fails).
+pub type Job = Box<dyn FnOnce(Deliver) + Send>;
 
 /// A client of the engine. Dropping it unregisters the client.
 pub struct Session {
@@ -236,6 +243,7 @@ impl Session {
         }
         match outcome {
             Outcome::Reply(reply) => reply,
+            Outcome::Blocked(p) if p.job.is_some() => Some(self.wait_parked(p)),
             Outcome::Blocked(p) => Some(p.on_timeout),
         }
     }
@@ -249,6 +257,9 @@ impl Session {
     /// keys data, possibly on another thread and possibly before this returns. The caller
     /// waits for that, and at `p.deadline_ms` calls [`Session::cancel_block`].
     pub fn park(&self, p: Pending, deliver: Deliver) {
+        if let Some(job) = p.job {
+            return job(deliver);
+        }
         let inner = &self.engine.inner;
         if let Some((offset, need)) = crate::repl::wait_target(&p) {
             inner
@@ -291,16 +302,24 @@ impl Session {
     /// Runs one command and, if it blocks, waits on this thread until it is served or its
     /// deadline passes (measured on the engine clock). For embedded callers.
     pub fn call_blocking(&mut self, args: Vec<Bytes>) -> Frame {
-        let p = match self.run(args) {
-            Outcome::Reply(reply) => return reply.unwrap_or(Frame::Null),
-            Outcome::Blocked(p) => p,
-        };
+        match self.run(args) {
+            Outcome::Reply(reply) => reply.unwrap_or(Frame::Null),
+            Outcome::Blocked(p) => self.wait_parked(p),
+        }
+    }
+
+    /// Parks `p` and waits on this thread for its reply, or its deadline.
+    fn wait_parked(&self, p: Pending) -> Frame {
+        use std::sync::mpsc::RecvTimeoutError;
         let (deadline, on_timeout) = (p.deadline_ms, p.on_timeout.clone());
         let (tx, rx) = std::sync::mpsc::channel();
         self.park(p, Box::new(move |f| drop(tx.send(f))));
         loop {
-            if let Ok(reply) = rx.recv_timeout(std::time::Duration::from_millis(10)) {
-                return reply;
+            match rx.recv_timeout(std::time::Duration::from_millis(10)) {
+                Ok(reply) => return reply,
+                // Dropped unanswered: nothing will come.
+                Err(RecvTimeoutError::Disconnected) => return on_timeout,
+                Err(RecvTimeoutError::Timeout) => {}
             }
             if deadline != 0 && self.engine.inner.now_ms() >= deadline && self.cancel_block() {
                 return on_timeout;

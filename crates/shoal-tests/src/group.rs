@@ -12,6 +12,10 @@ pub const ELECT: Duration = Duration::from_secs(30);
 pub struct Layout {
     /// Client ports, by member index (member id is index + 1).
     pub clients: Vec<u16>,
+    /// Raft ports, by member index.
+    pub rafts: Vec<u16>,
+    /// How many members the group starts with; the others join later.
+    pub initial: usize,
     peers: String,
     dirs: Vec<std::path::PathBuf>,
 }
@@ -19,15 +23,21 @@ pub struct Layout {
 impl Layout {
     /// `n` members' ports and fresh directories.
     pub fn new(n: usize) -> Layout {
+        Layout::with_spares(n, 0)
+    }
+
+    /// `n` founding members and `spares` more that start outside the group, to be added
+    /// with `RAFT ADD` ([`Layout::add_args`]).
+    pub fn with_spares(n: usize, spares: usize) -> Layout {
         static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let clients: Vec<u16> = (0..n).map(|_| free_port()).collect();
-        let peers = clients
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{}@127.0.0.1:{},127.0.0.1:{c}", i + 1, free_port()))
+        let clients: Vec<u16> = (0..n + spares).map(|_| free_port()).collect();
+        let rafts: Vec<u16> = (0..n + spares).map(|_| free_port()).collect();
+        let peers = (0..n)
+            .map(|i| format!("{}@127.0.0.1:{},127.0.0.1:{}", i + 1, rafts[i], clients[i]))
             .collect::<Vec<_>>()
             .join(" ");
+        let n = n + spares;
         let dirs = (0..n)
             .map(|i| {
                 let d = std::env::temp_dir()
@@ -39,9 +49,21 @@ impl Layout {
             .collect();
         Layout {
             clients,
+            rafts,
+            initial: n - spares,
             peers,
             dirs,
         }
+    }
+
+    /// `RAFT ADD` for member `i`: its id and addresses.
+    pub fn add_args(&self, i: usize) -> Vec<String> {
+        vec![
+            "ADD".into(),
+            (i + 1).to_string(),
+            format!("127.0.0.1:{}", self.rafts[i]),
+            format!("127.0.0.1:{}", self.clients[i]),
+        ]
     }
 
     /// Starts member `i` (again, after a kill: same ports, same `raft-dir`).
@@ -49,6 +71,13 @@ impl Layout {
         let id = (i + 1).to_string();
         let dir = self.dirs[i].display().to_string();
         let raft_dir = self.dirs[i].join("raft").display().to_string();
+        let listen = format!("127.0.0.1:{}", self.rafts[i]);
+        // A founding member finds itself in `raft-peers`; a later one only listens.
+        let (peers_flag, peers) = if i < self.initial {
+            ("--raft-peers", self.peers.as_str())
+        } else {
+            ("--raft-listen", listen.as_str())
+        };
         // Local reads by default, so every member's copy can be compared; a test may ask
         // for another mode.
         let mut args = vec![
@@ -60,8 +89,8 @@ impl Layout {
             dir.as_str(),
             "--raft-node-id",
             id.as_str(),
-            "--raft-peers",
-            self.peers.as_str(),
+            peers_flag,
+            peers,
             "--raft-dir",
             raft_dir.as_str(),
         ];
@@ -70,9 +99,9 @@ impl Layout {
             .unwrap_or_else(|| panic!("member {id} exited at start-up"))
     }
 
-    /// Starts every member.
+    /// Starts every founding member.
     pub fn start_all(&self, extra: &[&str]) -> Vec<Option<ServerProcess>> {
-        (0..self.clients.len())
+        (0..self.initial)
             .map(|i| Some(self.start(i, extra)))
             .collect()
     }
@@ -86,7 +115,8 @@ impl Drop for Layout {
     }
 }
 
-/// The index of the member that accepts writes, once one does (it writes `probe`).
+/// The index of the member that leads and accepts writes, once one does (it writes
+/// `probe`). Followers forward writes, so the leader is the one whose ROLE says master.
 pub fn leader(members: &[Option<ServerProcess>]) -> usize {
     let mut found = None;
     let ok = eventually(ELECT, || {
@@ -99,6 +129,12 @@ pub fn leader(members: &[Option<ServerProcess>]) -> usize {
             else {
                 continue;
             };
+            let role: redis::RedisResult<Vec<redis::Value>> = redis::cmd("ROLE").query(&mut c);
+            let master =
+                matches!(role.as_deref(), Ok([redis::Value::BulkString(r), ..]) if r == b"master");
+            if !master {
+                continue;
+            }
             let r: redis::RedisResult<String> = redis::cmd("SET").arg("probe").arg(i).query(&mut c);
             if r.is_ok() {
                 found = Some(i);

@@ -1,7 +1,8 @@
 //! Raft groups of real server processes on loopback: every write reaches every member
-//! through the log, followers refuse writes as configured, a killed leader is replaced
-//! without losing an acknowledged write (and catches up when it returns), and a whole
-//! group killed and restarted comes back from its `raft-dir` with its data.
+//! through the log, followers forward writes to the leader (or refuse them, as
+//! configured), operators see the group and change its members under load, a killed leader
+//! is replaced without losing an acknowledged write (and catches up when it returns), and
+//! a whole group killed and restarted comes back from its `raft-dir` with its data.
 
 use redis::Connection;
 use shoal_tests::group::{leader, Layout};
@@ -19,12 +20,17 @@ fn client(members: &[Option<ServerProcess>], i: usize) -> Connection {
     }
 }
 
-/// The error `SET key v` gets.
-fn refused_write(c: &mut Connection, key: &str) -> redis::RedisError {
-    match redis::cmd("SET").arg(key).arg("v").query::<String>(c) {
-        Ok(v) => panic!("the write was accepted: {v}"),
+/// The error a command got.
+fn refusal<T: std::fmt::Debug>(r: redis::RedisResult<T>) -> redis::RedisError {
+    match r {
+        Ok(v) => panic!("accepted: {v:?}"),
         Err(e) => e,
     }
+}
+
+/// The error `SET key v` gets.
+fn refused_write(c: &mut Connection, key: &str) -> redis::RedisError {
+    refusal(redis::cmd("SET").arg(key).arg("v").query::<String>(c))
 }
 
 fn run(c: &mut Connection, line: &str) -> redis::Value {
@@ -96,43 +102,236 @@ fn fill(c: &mut Connection, tag: &str) {
 }
 
 #[test]
-fn a_group_applies_every_write_on_every_member_and_followers_refuse_writes() {
+fn followers_forward_every_kind_of_write_to_the_leader() {
     let layout = Layout::new(3);
     let members = layout.start_all(&[]);
     let l = leader(&members);
-    fill(&mut client(&members, l), "a");
+    let follower = (l + 1) % 3;
+    // Strings, collections, another database, a script and a transaction, all sent to a
+    // follower: they run on the leader and reach every member.
+    let mut c = client(&members, follower);
+    let forwarded = eventually(ELECT, || {
+        redis::cmd("SET")
+            .arg("first")
+            .arg("1")
+            .query::<String>(&mut c)
+            .is_ok()
+    });
+    assert!(forwarded, "the follower never forwarded a write");
+    fill(&mut c, "a");
+    let n: i64 = redis::cmd("INCRBY")
+        .arg("na")
+        .arg(1)
+        .query(&mut c)
+        .unwrap_or(0);
+    assert_eq!(n, 43, "the leader's reply comes back");
     assert_converged(&members, l);
-    for i in 0..members.len() {
-        if i == l {
-            continue;
+    // Reads are served locally (the members run with `raft-read-mode local`).
+    let v: String = redis::cmd("GET")
+        .arg("sa")
+        .query(&mut c)
+        .unwrap_or_default();
+    assert_eq!(v, "hello");
+    // A blocking pop forwarded from one follower is served by a push forwarded from the
+    // other.
+    let other = (l + 2) % 3;
+    let port = layout.clients[follower];
+    let popper = std::thread::spawn(move || {
+        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .and_then(|c| c.get_connection())
+            .unwrap_or_else(|e| panic!("{e}"));
+        redis::cmd("BLPOP")
+            .arg("queue")
+            .arg(20)
+            .query::<Option<(String, String)>>(&mut c)
+    });
+    let mut pusher = client(&members, other);
+    let mut popped = None;
+    let served = eventually(ELECT, || {
+        run(&mut pusher, "RPUSH queue job");
+        if popper.is_finished() {
+            return true;
         }
-        let mut c = client(&members, i);
-        let err = refused_write(&mut c, "k");
-        assert_eq!(err.code(), Some("READONLY"), "{err}");
-        // Reads are served (the members run with `raft-read-mode local`).
-        let v: String = redis::cmd("GET")
-            .arg("sa")
-            .query(&mut c)
-            .unwrap_or_default();
-        assert_eq!(v, "hello");
+        std::thread::sleep(Duration::from_millis(100));
+        popper.is_finished()
+    });
+    assert!(served, "BLPOP never returned");
+    if let Ok(r) = popper.join() {
+        popped = r.ok().flatten();
     }
+    assert_eq!(popped, Some(("queue".to_string(), "job".to_string())));
+    // WATCH cannot be carried to the leader.
+    let err = refusal(redis::cmd("WATCH").arg("sa").query::<String>(&mut c));
+    assert!(err.to_string().contains("leader"), "{err}");
 }
 
 #[test]
-fn followers_may_redirect_writes_to_the_leader() {
+fn followers_may_refuse_or_redirect_writes() {
     let layout = Layout::new(3);
-    let members = layout.start_all(&["--raft-follower-writes", "moved"]);
+    let members = layout.start_all(&["--raft-follower-writes", "readonly"]);
     let l = leader(&members);
     let follower = (l + 1) % 3;
     let mut c = client(&members, follower);
-    let leader_at = format!("127.0.0.1:{}", layout.clients[l]);
     let mut text = String::new();
     // The follower learns who leads from the leader's first heartbeat.
-    let redirected = eventually(ELECT, || {
-        text = format!("{:?}", refused_write(&mut c, "foo"));
-        text.contains("12182") && text.contains(&leader_at)
+    let refused = eventually(ELECT, || {
+        let err = refused_write(&mut c, "k");
+        text = err.to_string();
+        err.code() == Some("READONLY")
     });
-    assert!(redirected, "{text}");
+    assert!(refused, "{text}");
+    run(&mut c, "CONFIG SET raft-follower-writes moved");
+    let leader_at = format!("127.0.0.1:{}", layout.clients[l]);
+    text = format!("{:?}", refused_write(&mut c, "foo"));
+    assert!(
+        text.contains("12182") && text.contains(&leader_at),
+        "{text}"
+    );
+}
+
+/// `RAFT STATUS` as `field -> value`.
+fn status(c: &mut Connection) -> BTreeMap<String, String> {
+    let text: String = redis::cmd("RAFT")
+        .arg("STATUS")
+        .query(c)
+        .unwrap_or_else(|e| panic!("RAFT STATUS: {e}"));
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// `RAFT MEMBERS` as `id -> (role, client address)`.
+fn membership(c: &mut Connection) -> BTreeMap<i64, (String, String)> {
+    let list: Vec<redis::Value> = redis::cmd("RAFT")
+        .arg("MEMBERS")
+        .query(c)
+        .unwrap_or_else(|e| panic!("RAFT MEMBERS: {e}"));
+    let mut out = BTreeMap::new();
+    for m in list {
+        let fields: BTreeMap<String, redis::Value> =
+            redis::from_redis_value(m).unwrap_or_else(|e| panic!("{e}"));
+        let text =
+            |k: &str| redis::from_redis_value::<String>(fields[k].clone()).unwrap_or_default();
+        let id = redis::from_redis_value::<i64>(fields["id"].clone()).unwrap_or_default();
+        out.insert(id, (text("role"), text("client-addr")));
+    }
+    out
+}
+
+fn raft(c: &mut Connection, args: &[String]) -> redis::RedisResult<String> {
+    let mut cmd = redis::cmd("RAFT");
+    for a in args {
+        cmd.arg(a);
+    }
+    cmd.query(c)
+}
+
+#[test]
+fn operators_see_the_group_and_change_its_members_under_load() {
+    let layout = Layout::with_spares(3, 2);
+    let mut members = layout.start_all(&[]);
+    let l = leader(&members);
+    let leader_id = (l + 1).to_string();
+    // Every founding member names the same leader.
+    for i in 0..3 {
+        let mut c = client(&members, i);
+        let agreed = eventually(ELECT, || status(&mut c)["raft_leader_id"] == leader_id);
+        assert!(agreed, "member {}: {:?}", i + 1, status(&mut c));
+        let st = status(&mut c);
+        let state = if i == l { "leader" } else { "follower" };
+        assert_eq!(st["raft_state"], state, "{st:?}");
+        assert_eq!(st["raft_voters"], "3", "{st:?}");
+        let role: Vec<redis::Value> = redis::cmd("ROLE").query(&mut c).unwrap_or_default();
+        let first: String = redis::from_redis_value(role[0].clone()).unwrap_or_default();
+        assert_eq!(first, if i == l { "master" } else { "slave" });
+        let info: String = redis::cmd("INFO")
+            .arg("replication")
+            .query(&mut c)
+            .unwrap_or_default();
+        assert!(
+            info.contains(&format!("raft_leader_id:{leader_id}")),
+            "{info}"
+        );
+    }
+    let mut lc = client(&members, l);
+    assert_eq!(membership(&mut lc).len(), 3);
+
+    // A writer keeps incrementing a counter through the leader meanwhile.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let port = layout.clients[l];
+    let flag = stop.clone();
+    let writer = std::thread::spawn(move || {
+        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .and_then(|c| c.get_connection())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (mut acked, mut failed) = (0i64, 0i64);
+        let until = std::time::Instant::now() + Duration::from_secs(60);
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) && std::time::Instant::now() < until
+        {
+            match redis::cmd("INCR").arg("counter").query::<i64>(&mut c) {
+                Ok(_) => acked += 1,
+                Err(_) => failed += 1,
+            }
+        }
+        (acked, failed)
+    });
+
+    // A new member joins, through a follower (RAFT ADD is carried to the leader).
+    let follower = (l + 1) % 3;
+    members.push(Some(layout.start(3, &[])));
+    let mut fc = client(&members, follower);
+    assert_eq!(raft(&mut fc, &layout.add_args(3)).as_deref(), Ok("OK"));
+    let m = membership(&mut lc);
+    assert_eq!(m.len(), 4, "{m:?}");
+    assert_eq!(m[&4].0, "voter");
+    assert_eq!(m[&4].1, format!("127.0.0.1:{}", layout.clients[3]));
+
+    // A member dies and is replaced by another.
+    let dead = (l + 2) % 3;
+    if let Some(m) = members[dead].take() {
+        m.kill();
+    }
+    let dead_id = (dead + 1).to_string();
+    assert_eq!(
+        raft(&mut lc, &["REMOVE".into(), dead_id]).as_deref(),
+        Ok("OK")
+    );
+    members.push(Some(layout.start(4, &[])));
+    assert_eq!(raft(&mut lc, &layout.add_args(4)).as_deref(), Ok("OK"));
+    let m = membership(&mut lc);
+    assert_eq!(m.keys().copied().collect::<Vec<_>>().len(), 4, "{m:?}");
+    assert!(!m.contains_key(&((dead + 1) as i64)), "{m:?}");
+
+    // Errors an operator may meet.
+    let err = refusal(raft(&mut lc, &["REMOVE".into(), "99".into()]));
+    assert!(err.to_string().contains("not a member"), "{err}");
+    let err = refusal(raft(
+        &mut lc,
+        &["ADD".into(), "0".into(), "a:1".into(), "b:2".into()],
+    ));
+    assert!(err.to_string().contains("Invalid node id"), "{err}");
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (acked, failed) = writer.join().unwrap_or((0, 0));
+    assert!(acked > 0, "no write went through during the changes");
+    let counter: i64 = redis::cmd("GET").arg("counter").query(&mut lc).unwrap_or(0);
+    assert!(
+        counter >= acked && counter <= acked + failed,
+        "counter {counter}, acknowledged {acked}, failed {failed}"
+    );
+    assert_converged(&members, l);
+}
+
+#[test]
+fn a_server_outside_any_group_says_so() {
+    let server = shoal_tests::TestServer::start();
+    let mut c = server.client();
+    let err = refusal(redis::cmd("RAFT").arg("STATUS").query::<String>(&mut c));
+    assert!(
+        err.to_string().contains("not a member of a Raft group"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@ pub mod memory;
 pub(crate) mod notify_util;
 pub mod persistence;
 pub mod pubsub;
+pub mod raft;
 pub mod replication;
 pub mod scripting;
 pub mod server;
@@ -44,6 +45,7 @@ pub fn builtin() -> impl Iterator<Item = CommandSpec> {
         acl::COMMANDS,
         memory::COMMANDS,
         replication::COMMANDS,
+        raft::COMMANDS,
     ]
     .into_iter()
     .flat_map(|family| family.iter().copied())

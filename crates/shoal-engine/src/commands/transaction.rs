@@ -9,6 +9,7 @@ use crate::command::{acl, flags, CommandSpec, Group};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Access, Ctx};
 use crate::session::Multi;
+use bytes::Bytes;
 use shoal_resp::Frame;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -49,6 +50,10 @@ fn exec(ctx: &mut Ctx<'_>) -> CmdResult {
     if touched {
         return Ok(Frame::NullArray);
     }
+    // (The leader's own stream, applied here, ran there already.)
+    if !ctx.session.master_link && crate::consensus::forwards_transaction(inner, &queued.queue) {
+        return forward(ctx, queued.queue);
+    }
     inner.effects.begin_group();
     ctx.session.in_exec = true;
     let replies = queued
@@ -62,6 +67,24 @@ fn exec(ctx: &mut Ctx<'_>) -> CmdResult {
     ctx.session.in_exec = false;
     inner.effects.end_group();
     Ok(Frame::Array(replies))
+}
+
+/// On a follower, the transaction runs on the leader, as one MULTI/EXEC there.
+fn forward(ctx: &mut Ctx<'_>, queue: Vec<Vec<Bytes>>) -> CmdResult {
+    let Some(group) = ctx.inner.consensus.control() else {
+        return Err(CmdError::Msg(
+            "This instance is not a member of a Raft group",
+        ));
+    };
+    let mut commands = Vec::with_capacity(queue.len() + 2);
+    commands.push(vec![Bytes::from_static(b"MULTI")]);
+    commands.extend(queue);
+    commands.push(vec![Bytes::from_static(b"EXEC")]);
+    let db = ctx.session.db;
+    ctx.defer(
+        Box::new(move |deliver| group.forward(db, commands, deliver)),
+        Frame::error("ERR a transaction on a follower cannot run here"),
+    )
 }
 
 /// A key that was alive when watched and has logically expired since fails the EXEC, even

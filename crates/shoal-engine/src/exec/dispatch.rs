@@ -20,6 +20,8 @@ pub(crate) enum Ran {
         keys: Vec<Bytes>,
         deadline_ms: u64,
         on_timeout: Frame,
+        /// Work that answers instead of the keys ([`crate::session::Job`]).
+        job: Option<crate::session::Job>,
     },
 }
 
@@ -44,12 +46,14 @@ impl Inner {
                 keys,
                 deadline_ms,
                 on_timeout,
+                job,
             } => Outcome::Blocked(Pending {
                 args,
                 keys,
                 db: session.db,
                 deadline_ms,
                 on_timeout,
+                job,
             }),
         }
     }
@@ -68,7 +72,7 @@ impl Inner {
             if let Some(m) = session.multi.as_mut() {
                 m.failed = true;
             }
-            return Ran::Reply(refused);
+            return refused;
         }
         if session.multi.is_some() && !runs_inside_multi(spec) {
             return Ran::Reply(queue(session, spec, args));
@@ -105,24 +109,55 @@ impl Inner {
         session: &mut SessionState,
         spec: &CommandSpec,
         args: &[Bytes],
-    ) -> Option<Frame> {
+    ) -> Option<Ran> {
         if session.master_link {
             // The primary's stream: it ran there already.
             return None;
         }
         if let Some(refused) = self.acl_refusal(session, spec, args) {
-            return Some(refused);
+            return Some(Ran::Reply(refused));
         }
         if self.consensus.is_member() {
-            let runs = target(spec, args);
-            let key = (runs.first_key > 0)
-                .then(|| args.get(runs.first_key as usize))
-                .flatten()
-                .map(|k| &k[..]);
-            if let Some(refused) = crate::consensus::refusal(self, runs, key) {
+            if let Some(refused) = self.follower_refusal(session, spec, args) {
                 return Some(refused);
             }
         }
+        self.state_refusal(session, spec).map(Ran::Reply)
+    }
+
+    /// What a follower does with a command it cannot run itself.
+    fn follower_refusal(
+        &self,
+        session: &SessionState,
+        spec: &CommandSpec,
+        args: &[Bytes],
+    ) -> Option<Ran> {
+        use crate::consensus::Refusal;
+        let runs = target(spec, args);
+        let key = (runs.first_key > 0)
+            .then(|| args.get(runs.first_key as usize))
+            .flatten()
+            .map(|k| &k[..]);
+        match crate::consensus::refusal(self, runs, key, session.multi.is_some())? {
+            Refusal::Error(refused) => Some(Ran::Reply(refused)),
+            Refusal::Forward(group, refused) => {
+                let (db, args) = (session.db, args.to_vec());
+                Some(Ran::Block {
+                    args: Vec::new(),
+                    keys: Vec::new(),
+                    deadline_ms: 0,
+                    on_timeout: refused,
+                    job: Some(Box::new(move |deliver| {
+                        group.forward(db, vec![args], deliver)
+                    })),
+                })
+            }
+        }
+    }
+
+    /// Refusals that come from the server's state: memory, a failed save or AOF write, the
+    /// replication role, loading.
+    fn state_refusal(&self, session: &mut SessionState, spec: &CommandSpec) -> Option<Frame> {
         if let Err(oom) = crate::evict::admit(self, session, spec) {
             return Some(oom);
         }
@@ -231,6 +266,7 @@ impl Inner {
             args: Args::new(args, pos),
             now_ms,
             name: fullname,
+            job: None,
         };
         match (spec.handler)(&mut ctx) {
             Ok(frame) => Ran::Reply(frame),
@@ -239,6 +275,7 @@ impl Inner {
                 deadline_ms,
                 on_timeout,
             }) => Ran::Block {
+                job: ctx.job.take(),
                 args: ctx.args.into_vec(),
                 keys,
                 deadline_ms,
@@ -348,7 +385,7 @@ fn may_pass_busy(spec: &CommandSpec, args: &[Bytes]) -> bool {
 }
 
 /// The spec `args` would run: the subcommand's for a container (`client|list`), else `spec`.
-fn target<'t>(spec: &'t CommandSpec, args: &[Bytes]) -> &'t CommandSpec {
+pub(crate) fn target<'t>(spec: &'t CommandSpec, args: &[Bytes]) -> &'t CommandSpec {
     match args.get(1) {
         Some(sub) if !spec.subcommands.is_empty() => find_subcommand(spec, sub).unwrap_or(spec),
         _ => spec,

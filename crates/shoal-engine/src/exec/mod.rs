@@ -19,8 +19,10 @@ pub use access::{Access, Ttl};
 pub use args::{is_word, Args};
 
 use crate::engine::Inner;
+use crate::error::{CmdError, CmdResult};
 use crate::session::SessionState;
 use crate::util::rng::Rng;
+use shoal_resp::Frame;
 
 /// What a handler sees: its arguments, the session, the engine, and the command's `now`.
 pub struct Ctx<'a> {
@@ -33,9 +35,22 @@ pub struct Ctx<'a> {
     pub now_ms: u64,
     /// The command's full name (`get`, `client|list`) for error messages.
     pub name: &'static str,
+    /// Work that answers this command later, set by [`Ctx::defer`].
+    pub(crate) job: Option<crate::session::Job>,
 }
 
 impl<'a> Ctx<'a> {
+    /// Answers later through `job`, off the keyspace (which stays free meanwhile). Where
+    /// the caller cannot wait (inside MULTI, a script), the reply is `otherwise`.
+    pub(crate) fn defer(&mut self, job: crate::session::Job, otherwise: Frame) -> CmdResult {
+        self.job = Some(job);
+        Err(CmdError::Block {
+            keys: Vec::new(),
+            deadline_ms: 0,
+            on_timeout: otherwise,
+        })
+    }
+
     /// Locks the shards holding `keys`, in ascending order, for the session's database.
     pub fn lock(&self, keys: &[&[u8]]) -> Access<'a> {
         Access::lock(

@@ -14,6 +14,9 @@ fn secs_since(now: u64, then: u64) -> i64 {
 
 /// Writes the fields of INFO's `replication` section.
 pub fn info_section(inner: &Inner, out: &mut String) {
+    if crate::consensus_admin::info_lines(inner, out) {
+        return;
+    }
     let repl = &inner.repl;
     let now = inner.now_ms();
     let stream = &inner.effects.stream;
@@ -110,6 +113,9 @@ pub fn info_section(inner: &Inner, out: &mut String) {
 
 /// ROLE's reply.
 pub fn role_reply(inner: &Inner) -> Frame {
+    if let Some(reply) = crate::consensus_admin::role_reply(inner) {
+        return reply;
+    }
     let end = inner.effects.stream.end();
     match inner.repl.upstream() {
         Some(u) => {

@@ -37,6 +37,7 @@ pub(super) fn exec(h: &mut Harness, args: &[&str]) -> CmdResult {
         args: Args::new(argv, 1),
         now_ms: h.clock.now_ms(),
         name: spec.name,
+        job: None,
     };
     (spec.handler)(&mut ctx)
 }

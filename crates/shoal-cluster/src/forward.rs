@@ -1,0 +1,211 @@
+//! Carries commands a follower cannot run to the leader, over RESP on the leader's client
+//! address, and brings the reply back. Connections are pooled per address; each carries one
+//! request at a time, so concurrent requests open more.
+
+use bytes::{Bytes, BytesMut};
+use parking_lot::Mutex;
+use shoal_engine::{Frame, Inner};
+use shoal_resp::{encode_command, parse_frame};
+use std::sync::Weak;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// How long connecting to the leader may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Idle connections kept per leader.
+const POOL: usize = 16;
+
+/// The pool of connections to the leader.
+pub(crate) struct Forwarder {
+    engine: Weak<Inner>,
+    idle: Mutex<Vec<Link>>,
+}
+
+struct Link {
+    addr: String,
+    tcp: TcpStream,
+    buf: BytesMut,
+    db: usize,
+}
+
+/// Why a request failed, and whether it may have run.
+enum Failure {
+    /// Nothing was sent: the command did not run.
+    NotSent(String),
+    /// Sent, and the connection broke before the reply.
+    Unknown(String),
+}
+
+impl Forwarder {
+    pub(crate) fn new(engine: Weak<Inner>) -> Forwarder {
+        Forwarder {
+            engine,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `commands` in database `db` on the leader and returns the last reply.
+    pub(crate) async fn run(&self, db: usize, commands: Vec<Vec<Bytes>>) -> Frame {
+        let Some(inner) = self.engine.upgrade() else {
+            return Frame::error("ERR server shutting down");
+        };
+        let Some(addr) = inner.consensus.leader() else {
+            return Frame::error("CLUSTERDOWN No leader elected in the Raft group");
+        };
+        let blocking = commands.iter().any(|c| {
+            c.first()
+                .and_then(|n| inner.commands().get(n))
+                .is_some_and(|s| s.has(shoal_engine::command::flags::BLOCKING))
+        });
+        let timeout = (!blocking)
+            .then(|| Duration::from_secs(inner.config.get_i64("repl-timeout").max(1) as u64));
+        let auth = credentials(&inner);
+        drop(inner);
+        let mut link = match self.take(&addr) {
+            Some(link) => link,
+            None => match connect(&addr, auth).await {
+                Ok(link) => link,
+                Err(why) => return unreachable(&addr, &why),
+            },
+        };
+        match link.call(db, &commands, timeout).await {
+            Ok(reply) => {
+                self.put_back(link);
+                reply
+            }
+            Err(Failure::NotSent(why)) => unreachable(&addr, &why),
+            Err(Failure::Unknown(why)) => Frame::error(format!(
+                "ERR lost the connection to the Raft leader at {addr} ({why}): the command may or may not have run"
+            )),
+        }
+    }
+
+    /// An idle connection to `addr` that the leader has not closed.
+    fn take(&self, addr: &str) -> Option<Link> {
+        let mut idle = self.idle.lock();
+        // Connections to a former leader are of no use any more.
+        idle.retain(|l| l.addr == addr);
+        while let Some(link) = idle.pop() {
+            let mut probe = [0u8; 1];
+            match link.tcp.try_read(&mut probe) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Some(link),
+                _ => continue,
+            }
+        }
+        None
+    }
+
+    fn put_back(&self, link: Link) {
+        let mut idle = self.idle.lock();
+        if idle.len() < POOL {
+            idle.push(link);
+        }
+    }
+}
+
+fn unreachable(addr: &str, why: &str) -> Frame {
+    Frame::error(format!(
+        "CLUSTERDOWN The Raft leader at {addr} could not be reached: {why}"
+    ))
+}
+
+/// `masteruser` / `masterauth`: the forwarding link authenticates as a replica link does.
+fn credentials(inner: &Inner) -> Option<(String, String)> {
+    let pass = inner.config.get("masterauth").filter(|p| !p.is_empty())?;
+    let user = inner
+        .config
+        .get("masteruser")
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "default".into());
+    Some((user, pass))
+}
+
+async fn connect(addr: &str, auth: Option<(String, String)>) -> Result<Link, String> {
+    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+        .await
+        .map_err(|_| "connect timed out".to_string())?
+        .map_err(|e| e.to_string())?;
+    let _ = tcp.set_nodelay(true);
+    let mut link = Link {
+        addr: addr.to_string(),
+        tcp,
+        buf: BytesMut::with_capacity(4096),
+        db: 0,
+    };
+    let mut hello = vec![Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")];
+    if let Some((user, pass)) = auth {
+        hello.extend([Bytes::from_static(b"AUTH"), user.into(), pass.into()]);
+    }
+    let reply = link
+        .call(0, &[hello], Some(CONNECT_TIMEOUT))
+        .await
+        .map_err(|(Failure::NotSent(why) | Failure::Unknown(why))| why)?;
+    if let Frame::Error(e) = reply {
+        return Err(String::from_utf8_lossy(&e).into_owned());
+    }
+    Ok(link)
+}
+
+impl Link {
+    /// Sends `commands` (after a SELECT when the database differs) and reads every reply,
+    /// returning the last.
+    async fn call(
+        &mut self,
+        db: usize,
+        commands: &[Vec<Bytes>],
+        timeout: Option<Duration>,
+    ) -> Result<Frame, Failure> {
+        if db != self.db {
+            let select = vec![Bytes::from_static(b"SELECT"), db.to_string().into()];
+            let reply = self.send(std::slice::from_ref(&select), timeout).await?;
+            if let Frame::Error(_) = reply {
+                return Ok(reply);
+            }
+            self.db = db;
+        }
+        self.send(commands, timeout).await
+    }
+
+    /// Sends `commands` at once and reads their replies, returning the last.
+    async fn send(
+        &mut self,
+        commands: &[Vec<Bytes>],
+        timeout: Option<Duration>,
+    ) -> Result<Frame, Failure> {
+        let mut out = BytesMut::new();
+        for c in commands {
+            encode_command(c, &mut out);
+        }
+        self.tcp
+            .write_all(&out)
+            .await
+            .map_err(|e| Failure::NotSent(e.to_string()))?;
+        let mut last = Frame::Null;
+        for _ in commands {
+            let read = self.read_frame();
+            last = match timeout {
+                Some(t) => tokio::time::timeout(t, read)
+                    .await
+                    .map_err(|_| Failure::Unknown("no reply in time".into()))?,
+                None => read.await,
+            }?;
+        }
+        Ok(last)
+    }
+
+    async fn read_frame(&mut self) -> Result<Frame, Failure> {
+        loop {
+            match parse_frame(&mut self.buf) {
+                Ok(Some(frame)) => return Ok(frame),
+                Ok(None) => {}
+                Err(e) => return Err(Failure::Unknown(e.to_string())),
+            }
+            match self.tcp.read_buf(&mut self.buf).await {
+                Ok(0) => return Err(Failure::Unknown("closed by the leader".into())),
+                Ok(_) => {}
+                Err(e) => return Err(Failure::Unknown(e.to_string())),
+            }
+        }
+    }
+}
