@@ -1,7 +1,8 @@
 //! Embedded Raft groups: three instances in this process on loopback elect one leader,
 //! replicate its writes, report the same leader on every leadership stream, elect another
-//! when the leader closes (keeping the data), refuse writes on followers, serve RESP on
-//! their client addresses, and reopen from their `dir`.
+//! when the leader closes (keeping the data), send followers' writes to the leader or
+//! refuse them as configured, serve RESP on their client addresses, and reopen from their
+//! `dir`.
 
 use shoal::{Config, Error, Frame, RaftConfig, ReadMode, Shoal};
 use std::io::{Read, Write};
@@ -173,7 +174,7 @@ fn config_get(db: &Shoal, name: &str) -> String {
 }
 
 #[test]
-fn three_members_elect_one_leader_replicate_its_writes_and_refuse_follower_writes() {
+fn three_members_elect_one_leader_and_replicate_writes_made_on_any_member() {
     let layout = Layout::new(false, "elect");
     let members = layout.open_all();
     let l = leader(&members);
@@ -214,11 +215,20 @@ fn three_members_elect_one_leader_replicate_its_writes_and_refuse_follower_write
             continue;
         }
         assert!(!m.is_leader());
+        // By default a follower sends writes to the leader, which commits them.
+        let key = format!("via{}", i + 1);
+        m.set(&key, "1")
+            .unwrap_or_else(|e| panic!("a forwarded write: {e}"));
+        assert_eq!(get(db, &key).as_deref(), Some("1"));
+        // Refused, they fail as commands do, with the engine's error.
+        m.execute(&["CONFIG", "SET", "raft-follower-writes", "readonly"])
+            .unwrap_or_else(|e| panic!("{e}"));
         match m.set("k", "other") {
             Err(Error::Command { code, .. }) => assert_eq!(code, "READONLY"),
-            other => panic!("a follower's write: {other:?}"),
+            other => panic!("a follower's refused write: {other:?}"),
         }
     }
+    assert_eq!(get(db, "k").as_deref(), Some("v"));
     // The directives say what the group runs with.
     let m3 = members[2].as_ref().unwrap_or_else(|| panic!("member 3"));
     assert_eq!(config_get(m3, "raft-node-id"), "3");
@@ -279,13 +289,18 @@ fn closing_the_leader_makes_the_others_elect_another_that_keeps_the_data() {
     db.set("after", "1")
         .unwrap_or_else(|e| panic!("the new leader's write: {e}"));
     // Linearizable reads: the leader confirms with the remaining member; a follower sends
-    // readers of keys to the leader.
+    // reads of keys to the leader, or, asked to, answers where to send them.
     assert_eq!(get(db, "after").as_deref(), Some("1"));
     let follower = (0..3)
         .find(|&i| i != l && i != next)
-        .and_then(|i| members[i].as_ref());
-    match follower.map(|f| f.get("after")) {
-        Some(Err(Error::Command { code, message })) => {
+        .and_then(|i| members[i].as_ref())
+        .unwrap_or_else(|| panic!("follower"));
+    assert_eq!(get(follower, "after").as_deref(), Some("1"));
+    follower
+        .execute(&["CONFIG", "SET", "raft-follower-writes", "moved"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    match follower.get("after") {
+        Err(Error::Command { code, message }) => {
             assert_eq!(code, "MOVED");
             assert!(message.ends_with(&layout.client[next]), "{message}");
         }

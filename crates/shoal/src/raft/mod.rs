@@ -21,20 +21,23 @@ pub use shoal_cluster::Member as RaftMember;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ReadMode {
     /// Each member reads its own copy, with no network hop: a follower may lag the leader
-    /// by the time it takes to apply what was committed, and a leader that lost its
-    /// leadership without knowing it yet may answer with a value the new leader replaced.
-    /// Writes are committed by a majority either way. The embedded default: an application
-    /// embeds the store to read from memory at memory speed, and a follower's handle can
-    /// serve no read at all in the other modes (it has nowhere to send it).
+    /// by the time it takes to apply what was committed (a write a follower's handle sent
+    /// to the leader included), and a leader that lost its leadership without knowing it
+    /// yet may answer with a value the new leader replaced. Writes are committed by a
+    /// majority either way. The embedded default: an application embeds the store to read
+    /// from memory at memory speed, while in the other modes every read of a key through a
+    /// follower's handle makes a round trip to the leader, and the leader's own reads wait
+    /// for it to confirm its leadership.
     #[default]
     Local,
     /// The leader answers while a majority acknowledged it recently (within three
     /// quarters of the election timeout), else it first confirms it still leads. A
-    /// follower refuses reads of keys (`MOVED <slot> <leader client address>`).
+    /// follower sends reads of keys to the leader (as `raft-follower-writes` says: see
+    /// [`Config::raft`]).
     Lease,
     /// The leader confirms with a majority that it still leads before each read (reads
-    /// waiting at the same time share one round). A follower refuses reads of keys
-    /// (`MOVED`).
+    /// waiting at the same time share one round). A follower sends reads of keys to the
+    /// leader (as `raft-follower-writes` says).
     Linearizable,
 }
 
@@ -150,9 +153,12 @@ impl Config {
     /// or append-only file (the data comes from the group, and from `dir` when one is
     /// given), joins the group on a small runtime of its own, and serves Redis clients on
     /// the client address. Writes made through the leader's handles return once a
-    /// majority holds them; through a follower's, they fail with the engine's refusal
-    /// ([`crate::Error::Command`], `READONLY`, or `CLUSTERDOWN` while no leader is known).
-    /// [`Shoal::is_leader`], [`Shoal::leader`] and [`Shoal::leadership`] tell who leads.
+    /// majority holds them. A follower sends them to the leader on its client address
+    /// (`raft-follower-writes forward`, the default) and returns its reply; with
+    /// `set("raft-follower-writes", "readonly")` (or `"moved"`) it refuses them with
+    /// [`crate::Error::Command`] (`READONLY`, or `MOVED <slot> <leader client address>`);
+    /// `CLUSTERDOWN` while no leader is known. [`Shoal::is_leader`], [`Shoal::leader`] and
+    /// [`Shoal::leadership`] tell who leads.
     ///
     /// The settings become the `raft-*` directives, so `CONFIG GET raft-*` shows them.
     ///
