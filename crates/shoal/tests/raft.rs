@@ -334,6 +334,8 @@ fn a_group_with_dirs_reopens_with_its_data() {
     }
     let db = members[l].as_ref().unwrap_or_else(|| panic!("leader"));
     assert_eq!(db.llen("list").ok(), Some(3));
+    let dirs = layout.dirs.as_deref().unwrap_or_default();
+    assert_eq!(config_get(db, "raft-dir"), dirs[l].display().to_string());
 }
 
 #[test]
@@ -352,6 +354,7 @@ fn a_group_of_one_leads_and_addresses_must_be_explicit() {
     assert!(!db.is_leader());
     assert_eq!(db.leader(), None);
     assert!(db.raft_members().is_empty());
+    assert_eq!(db.leadership().collect::<Vec<_>>(), vec![None]);
     assert!(db.set("k", "w").is_err(), "a closed member writes nothing");
 
     let zero = Shoal::open(Config::default().raft(RaftConfig::new(1, "127.0.0.1:0", &client)));

@@ -212,7 +212,7 @@ impl Shoal {
 
     /// The changes of leader as this member sees them, starting with the current one.
     /// The stream ends when the member leaves the group ([`Shoal::close`]); outside a
-    /// group it holds one `None`.
+    /// group, and once closed, it holds one `None`.
     pub fn leadership(&self) -> Leadership {
         match &self.raft {
             Some(n) => n.leadership(),

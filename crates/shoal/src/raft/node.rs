@@ -87,7 +87,12 @@ impl Node {
         *self.leader_rx.borrow()
     }
 
+    /// The changes of leader; after [`Node::shutdown`], one `None`, as [`Node::leader`]
+    /// says.
     pub(crate) fn leadership(&self) -> Leadership {
+        if self.running.lock().is_none() {
+            return Leadership::none();
+        }
         Leadership::new(self.leader_rx.clone())
     }
 
