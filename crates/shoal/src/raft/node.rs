@@ -11,8 +11,9 @@ use std::future::Future;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// How long starting or stopping the group may take.
-const GROUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long stopping the group may take (starting may load a large snapshot: it is given
+/// the time it needs).
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A member of a Raft group, shared by every handle on the instance.
 pub(crate) struct Node {
@@ -51,12 +52,12 @@ impl Node {
         let cfg = group_config(engine)?;
         let runtime = RuntimeThread::start()?;
         let group = runtime
-            .run(Group::start(engine.clone(), cfg.clone()))?
+            .run(Group::start(engine.clone(), cfg.clone()), None)?
             .map_err(Error::Raft)?;
         let server = match ServerHandle::start(engine.clone(), &cfg.me.client) {
             Ok(s) => s,
             Err(e) => {
-                let _ = runtime.run(group.shutdown());
+                let _ = runtime.run(group.shutdown(), Some(STOP_TIMEOUT));
                 engine.inner().set_leading(false);
                 return Err(Error::Raft(format!(
                     "client address {}: {e}",
@@ -124,7 +125,7 @@ impl Node {
         };
         server.stop();
         // A group that does not stop in time is left to the runtime's shutdown.
-        let _ = runtime.run(group.shutdown());
+        let _ = runtime.run(group.shutdown(), Some(STOP_TIMEOUT));
         // The task that followed the role is gone: step down here, which answers every
         // client still waiting for a commit.
         let inner = self.engine.inner();
@@ -210,19 +211,22 @@ impl RuntimeThread {
         })
     }
 
-    /// Runs `fut` on the runtime and waits for it (at most [`GROUP_TIMEOUT`]). It runs
-    /// from a thread of its own, so the caller may itself be inside a runtime.
-    fn run<F: Future + Send>(&self, fut: F) -> Result<F::Output>
+    /// Runs `fut` on the runtime and waits for it, at most `limit`. It runs from a thread
+    /// of its own, so the caller may itself be inside a runtime.
+    fn run<F: Future + Send>(&self, fut: F, limit: Option<Duration>) -> Result<F::Output>
     where
         F::Output: Send,
     {
         let handle = &self.handle;
-        std::thread::scope(|s| {
-            s.spawn(|| handle.block_on(async { tokio::time::timeout(GROUP_TIMEOUT, fut).await }))
-                .join()
-        })
-        .map_err(|_| Error::Raft("the group's runtime failed".into()))?
-        .map_err(|_| Error::Raft(format!("no answer within {GROUP_TIMEOUT:?}")))
+        let waited = async {
+            match limit {
+                Some(limit) => tokio::time::timeout(limit, fut).await.ok(),
+                None => Some(fut.await),
+            }
+        };
+        std::thread::scope(|s| s.spawn(|| handle.block_on(waited)).join())
+            .map_err(|_| Error::Raft("the group's runtime failed".into()))?
+            .ok_or_else(|| Error::Raft(format!("no answer within {limit:?}")))
     }
 }
 
