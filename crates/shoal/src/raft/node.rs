@@ -226,7 +226,7 @@ impl RuntimeThread {
         };
         std::thread::scope(|s| s.spawn(|| handle.block_on(waited)).join())
             .map_err(|_| Error::Raft("the group's runtime failed".into()))?
-            .ok_or_else(|| Error::Raft(format!("no answer within {limit:?}")))
+            .ok_or_else(|| Error::Raft(format!("no answer within {:?}", limit.unwrap_or_default())))
     }
 }
 
