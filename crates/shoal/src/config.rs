@@ -17,6 +17,8 @@ pub struct Config {
     pub(crate) data_dir: Option<String>,
     /// Writes forwarded to the primary return once the local copy holds them.
     pub(crate) read_your_writes: bool,
+    /// [`Config::raft`] was called: the instance must join a group.
+    pub(crate) raft: bool,
 }
 
 impl Config {

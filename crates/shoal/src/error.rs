@@ -25,6 +25,9 @@ pub enum Error {
     /// An embedded replica could not forward a write or see it applied.
     #[error("replication: {0}")]
     Replication(String),
+    /// A Raft member could not join its group (its Raft or client address, its `dir`).
+    #[error("raft: {0}")]
+    Raft(String),
     /// A socket error (serve).
     #[error(transparent)]
     Io(#[from] std::io::Error),

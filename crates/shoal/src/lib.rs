@@ -14,6 +14,10 @@
 //! # Ok::<(), shoal::Error>(())
 //! ```
 //!
+//! Several instances can hold the same data as a Raft group ([`Config::raft`]): writes made
+//! through the leader return once a majority holds them, and [`Shoal::leadership`] tells
+//! the application which member leads, e.g. to run a job on one machine only.
+//!
 //! A `Shoal` handle is one client session (its selected database, its protocol). Cloning it
 //! opens another session on the same data: give each thread its own clone.
 //!
@@ -29,6 +33,7 @@ mod error;
 mod keys;
 mod options;
 mod pubsub;
+mod raft;
 mod replica;
 mod reply_future;
 mod strings;
@@ -39,6 +44,7 @@ pub use config::Config;
 pub use error::Error;
 pub use options::{Expiry, ScanOptions, SetCondition, SetOptions, Ttl};
 pub use pubsub::{Message, Subscription};
+pub use raft::{Leadership, RaftConfig, RaftMember, ReadMode};
 pub use replica::ReplicaStatus;
 pub use reply_future::ReplyFuture;
 pub use shoal_engine::command::{acl, flags, CommandSpec};
@@ -61,6 +67,8 @@ pub struct Shoal {
     counters: cache::Counters,
     /// The link to the primary of an embedded replica, shared by every handle.
     upstream: Option<std::sync::Arc<replica::Upstream>>,
+    /// This instance's part in a Raft group, shared by every handle.
+    raft: Option<std::sync::Arc<raft::Node>>,
 }
 
 /// The result of a typed call.
@@ -86,17 +94,14 @@ impl Shoal {
             commands: config.commands.clone(),
             ..EngineOptions::default()
         });
-        // The AOF when `appendonly` is on (it takes precedence, as in Redis), else the
-        // snapshot in a directory the application named.
-        let from_aof = engine
-            .open_aof()
-            .map_err(|e| Error::Persistence(e.to_string()))?;
-        let snapshot = shoal_engine::rdb::file::configured_path(engine.inner());
-        if !from_aof && config.sets("dir") && snapshot.exists() {
-            engine
-                .load_rdb(&snapshot)
-                .map_err(|e| Error::Persistence(e.to_string()))?;
+        // A Raft member's data comes from its group (and its raft-dir).
+        let member = raft::enabled(&engine, config.raft)?;
+        if !member {
+            load_data(&engine, &config)?;
         }
+        let raft = member
+            .then(|| raft::Node::start(&engine).map(std::sync::Arc::new))
+            .transpose()?;
         engine.start_background();
         let upstream = if engine.inner().repl.is_replica() {
             let up = replica::Upstream::start(&engine, config.read_your_writes)?;
@@ -110,13 +115,21 @@ impl Shoal {
             session,
             counters: Default::default(),
             upstream,
+            raft,
         })
     }
 
     /// Closes the instance as a server stops on SIGTERM: when save points are configured
     /// (as [`Config::data_dir`] does), the data is saved first. Other handles sharing the
     /// instance keep working; dropping a handle saves nothing.
+    ///
+    /// A member of a Raft group leaves it first, for every handle sharing the instance: its
+    /// client address and Raft address close, its writes are refused from then on, and
+    /// the others elect a new leader if it led.
     pub fn close(self) -> Result<()> {
+        if let Some(node) = &self.raft {
+            node.shutdown();
+        }
         shoal_engine::rdb::file::save_on_exit(self.engine.inner())
             .map_err(|e| Error::Persistence(e.to_string()))
     }
@@ -254,6 +267,21 @@ impl Shoal {
     }
 }
 
+/// The AOF when `appendonly` is on (it takes precedence, as in Redis), else the snapshot in
+/// a directory the application named.
+fn load_data(engine: &Engine, config: &Config) -> Result<()> {
+    let from_aof = engine
+        .open_aof()
+        .map_err(|e| Error::Persistence(e.to_string()))?;
+    let snapshot = shoal_engine::rdb::file::configured_path(engine.inner());
+    if !from_aof && config.sets("dir") && snapshot.exists() {
+        engine
+            .load_rdb(&snapshot)
+            .map_err(|e| Error::Persistence(e.to_string()))?;
+    }
+    Ok(())
+}
+
 impl Clone for Shoal {
     /// Another session on the same data, starting in database 0.
     fn clone(&self) -> Shoal {
@@ -262,6 +290,7 @@ impl Clone for Shoal {
             session: Mutex::new(self.engine.session()),
             counters: Default::default(),
             upstream: self.upstream.clone(),
+            raft: self.raft.clone(),
         }
     }
 }
