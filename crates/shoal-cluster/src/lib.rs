@@ -50,6 +50,41 @@ pub struct GroupConfig {
 }
 
 impl GroupConfig {
+    /// The group `engine`'s `raft-*` parameters describe. This member's Raft address is
+    /// `raft-listen` or its `raft-peers` entry; its client address `raft-announce-client`,
+    /// its entry, or `default_client`.
+    pub fn from_config(engine: &Engine, default_client: Option<String>) -> Result<Self, String> {
+        let cfg = &engine.inner().config;
+        let text = |name: &str| cfg.get(name).unwrap_or_default();
+        let id = cfg.get_i64("raft-node-id") as u64;
+        let peers = GroupConfig::parse_peers(&text("raft-peers"))?;
+        let listed = peers.get(&id).cloned().unwrap_or_default();
+        let or = |a: String, b: String| if a.is_empty() { b } else { a };
+        let raft = or(text("raft-listen"), listed.raft);
+        let client = or(
+            or(text("raft-announce-client"), listed.client),
+            default_client.unwrap_or_default(),
+        );
+        if raft.is_empty() {
+            return Err(
+                "raft-node-id is set but raft-listen is not (nor this member in raft-peers)".into(),
+            );
+        }
+        if client.is_empty() {
+            return Err("raft-announce-client is not set (nor this member in raft-peers)".into());
+        }
+        let dir = text("raft-dir");
+        let ms = |name: &str| Duration::from_millis(cfg.get_i64(name).max(0) as u64);
+        Ok(GroupConfig {
+            id,
+            me: Member { raft, client },
+            peers,
+            dir: (!dir.is_empty()).then(|| dir.into()),
+            heartbeat: ms("raft-heartbeat-ms"),
+            election_timeout: ms("raft-election-timeout-ms"),
+        })
+    }
+
     /// Parses `raft-peers`: `<id>@<raft host:port>,<client host:port>` separated by spaces.
     pub fn parse_peers(text: &str) -> Result<BTreeMap<NodeId, Member>, String> {
         let mut out = BTreeMap::new();
@@ -168,9 +203,10 @@ impl Group {
         &self.raft
     }
 
-    /// True while this member leads.
+    /// True while this member leads and executes writes (it has applied every entry of
+    /// earlier terms).
     pub fn is_leader(&self) -> bool {
-        *self.leader_rx.borrow() == Some(self.id)
+        *self.leader_rx.borrow() == Some(self.id) && self.engine.inner().consensus.is_writable()
     }
 
     /// The current leader's id, if one is known.
@@ -224,11 +260,16 @@ impl Group {
 
     /// Stops this member's part in the group (the engine stays).
     pub async fn shutdown(self) {
-        self.engine.inner().consensus.set_control(None);
+        let inner = self.engine.inner();
+        inner.consensus.set_control(None);
         let _ = self.raft.shutdown().await;
         for t in &self.tasks {
             t.abort();
         }
+        // The task that followed the role is gone: step down here, which answers every
+        // client still waiting for a commit (their writes' fate is unknown).
+        inner.set_leading(false);
+        inner.consensus.set_leader(None);
     }
 }
 

@@ -129,7 +129,10 @@ impl Engine {
         scratch: &std::path::Path,
     ) -> Result<(), String> {
         let inner = &self.inner;
-        let path = scratch.join(format!("group-image-{}.rdb", std::process::id()));
+        // Unique per load: several members may share a process and a scratch directory.
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = scratch.join(format!("group-image-{}-{seq}.rdb", std::process::id()));
         std::fs::write(&path, &image.rdb).map_err(|e| format!("{}: {e}", path.display()))?;
         let loaded = inner.repl.load_payload(self, &path);
         let _ = std::fs::remove_file(&path);

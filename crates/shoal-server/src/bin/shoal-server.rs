@@ -216,45 +216,15 @@ async fn listen_all(
 
 /// Joins the Raft group `raft-*` describes.
 async fn start_group(engine: &Engine, port: i64) -> anyhow::Result<shoal_cluster::Group> {
-    let cfg = &engine.inner().config;
-    let text = |name: &str| cfg.get(name).unwrap_or_default();
-    let id = cfg.get_i64("raft-node-id") as u64;
-    let peers = shoal_cluster::GroupConfig::parse_peers(&text("raft-peers"))
+    let bind = engine.inner().config.get("bind").unwrap_or_default();
+    let host = bind.split_whitespace().next().unwrap_or("127.0.0.1");
+    let client = format!("{}:{port}", host.trim_start_matches('-'));
+    let cfg = shoal_cluster::GroupConfig::from_config(engine, Some(client))
         .map_err(|e| anyhow::anyhow!(e))?;
-    let mut raft = text("raft-listen");
-    let mut client = text("raft-announce-client");
-    if let Some(me) = peers.get(&id) {
-        if raft.is_empty() {
-            raft = me.raft.clone();
-        }
-        if client.is_empty() {
-            client = me.client.clone();
-        }
-    }
-    if raft.is_empty() {
-        anyhow::bail!("raft-node-id is set but raft-listen is not (nor this member in raft-peers)");
-    }
-    if client.is_empty() {
-        let bind = text("bind");
-        let host = bind.split_whitespace().next().unwrap_or("127.0.0.1");
-        client = format!("{}:{port}", host.trim_start_matches('-'));
-    }
-    let dir = text("raft-dir");
-    let group = shoal_cluster::Group::start(
-        engine.clone(),
-        shoal_cluster::GroupConfig {
-            id,
-            me: shoal_cluster::Member { raft, client },
-            peers,
-            dir: (!dir.is_empty()).then(|| dir.into()),
-            heartbeat: std::time::Duration::from_millis(cfg.get_i64("raft-heartbeat-ms") as u64),
-            election_timeout: std::time::Duration::from_millis(
-                cfg.get_i64("raft-election-timeout-ms") as u64,
-            ),
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!(e))?;
+    let id = cfg.id;
+    let group = shoal_cluster::Group::start(engine.clone(), cfg)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     tracing::info!("raft: member {id} started");
     Ok(group)
 }

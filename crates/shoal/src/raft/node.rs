@@ -4,7 +4,7 @@
 use super::Leadership;
 use crate::{Error, Result};
 use parking_lot::Mutex;
-use shoal_cluster::{Group, GroupConfig, Member};
+use shoal_cluster::{Group, GroupConfig};
 use shoal_engine::Engine;
 use shoal_server::ServerHandle;
 use std::future::Future;
@@ -124,10 +124,9 @@ impl Node {
             return;
         };
         server.stop();
-        // A group that does not stop in time is left to the runtime's shutdown.
+        // A group that does not stop in time is left to the runtime's shutdown; stepping
+        // down again is harmless.
         let _ = runtime.run(group.shutdown(), Some(STOP_TIMEOUT));
-        // The task that followed the role is gone: step down here, which answers every
-        // client still waiting for a commit.
         let inner = self.engine.inner();
         inner.set_leading(false);
         inner.consensus.set_leader(None);
@@ -143,28 +142,10 @@ impl Drop for Node {
 
 /// `raft-*` as a group configuration, checked: an id, and explicit addresses.
 fn group_config(engine: &Engine) -> Result<GroupConfig> {
-    let cfg = &engine.inner().config;
-    let text = |name: &str| cfg.get(name).unwrap_or_default();
-    let id = cfg.get_i64("raft-node-id") as u64;
-    let peers = GroupConfig::parse_peers(&text("raft-peers")).map_err(Error::Config)?;
-    let listed = peers.get(&id).cloned().unwrap_or_default();
-    let or = |a: String, b: String| if a.is_empty() { b } else { a };
-    let me = Member {
-        raft: or(text("raft-listen"), listed.raft),
-        client: or(text("raft-announce-client"), listed.client),
-    };
-    check_addr("raft-listen", &me.raft)?;
-    check_addr("raft-announce-client", &me.client)?;
-    let dir = text("raft-dir");
-    let ms = |name: &str| Duration::from_millis(cfg.get_i64(name).max(0) as u64);
-    Ok(GroupConfig {
-        id,
-        me,
-        peers,
-        dir: (!dir.is_empty()).then(|| dir.into()),
-        heartbeat: ms("raft-heartbeat-ms"),
-        election_timeout: ms("raft-election-timeout-ms"),
-    })
+    let cfg = GroupConfig::from_config(engine, None).map_err(Error::Config)?;
+    check_addr("raft-listen", &cfg.me.raft)?;
+    check_addr("raft-announce-client", &cfg.me.client)?;
+    Ok(cfg)
 }
 
 /// A `host:port` with a non-zero port: peers must know it in advance.
