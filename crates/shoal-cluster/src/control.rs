@@ -154,3 +154,46 @@ pub(crate) async fn remove_member(raft: &Raft, id: NodeId) -> Result<(), String>
         .map(drop)
         .map_err(|e| e.to_string())
 }
+
+/// `raft-join`: until this member belongs to a group, asks the member at `at` (any member:
+/// a follower carries the request to the leader) to add it, once a second.
+pub(crate) async fn join(
+    raft: Raft,
+    forwarder: Arc<Forwarder>,
+    at: String,
+    id: NodeId,
+    me: Member,
+) {
+    let add = vec![
+        Bytes::from_static(b"RAFT"),
+        Bytes::from_static(b"ADD"),
+        id.to_string().into(),
+        me.raft.clone().into(),
+        me.client.clone().into(),
+    ];
+    loop {
+        let member = raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .voter_ids()
+            .any(|v| v == id);
+        if member {
+            return;
+        }
+        match forwarder.run_at(&at, 0, vec![add.clone()]).await {
+            shoal_resp::Frame::Error(e) => {
+                tracing::warn!(
+                    "raft: joining through {at}: {}",
+                    String::from_utf8_lossy(&e)
+                );
+            }
+            _ => {
+                tracing::info!("raft: member {id} joined the group through {at}");
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}

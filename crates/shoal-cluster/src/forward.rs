@@ -47,11 +47,16 @@ impl Forwarder {
 
     /// Runs `commands` in database `db` on the leader and returns the last reply.
     pub(crate) async fn run(&self, db: usize, commands: Vec<Vec<Bytes>>) -> Frame {
+        let Some(addr) = self.engine.upgrade().and_then(|e| e.consensus.leader()) else {
+            return Frame::error("CLUSTERDOWN No leader elected in the Raft group");
+        };
+        self.run_at(&addr, db, commands).await
+    }
+
+    /// Runs `commands` in database `db` on the member whose client address is `addr`.
+    pub(crate) async fn run_at(&self, addr: &str, db: usize, commands: Vec<Vec<Bytes>>) -> Frame {
         let Some(inner) = self.engine.upgrade() else {
             return Frame::error("ERR server shutting down");
-        };
-        let Some(addr) = inner.consensus.leader() else {
-            return Frame::error("CLUSTERDOWN No leader elected in the Raft group");
         };
         let blocking = commands.iter().any(|c| {
             c.first()
@@ -62,11 +67,11 @@ impl Forwarder {
             .then(|| Duration::from_secs(inner.config.get_i64("repl-timeout").max(1) as u64));
         let auth = credentials(&inner);
         drop(inner);
-        let mut link = match self.take(&addr) {
+        let mut link = match self.take(addr) {
             Some(link) => link,
-            None => match connect(&addr, auth, &self.engine).await {
+            None => match connect(addr, auth, &self.engine).await {
                 Ok(link) => link,
-                Err(why) => return unreachable(&addr, &why),
+                Err(why) => return unreachable(addr, &why),
             },
         };
         match link.call(db, &commands, timeout).await {
@@ -74,7 +79,7 @@ impl Forwarder {
                 self.put_back(link);
                 reply
             }
-            Err(Failure::NotSent(why)) => unreachable(&addr, &why),
+            Err(Failure::NotSent(why)) => unreachable(addr, &why),
             Err(Failure::Unknown(why)) => Frame::error(format!(
                 "ERR lost the connection to the Raft leader at {addr} ({why}): the command may or may not have run"
             )),

@@ -47,6 +47,9 @@ pub struct GroupConfig {
     pub heartbeat: Duration,
     /// Elections start after this long without a leader (randomised up to twice it).
     pub election_timeout: Duration,
+    /// A running member's client address (`raft-join`): a member not yet in any group asks
+    /// it to add this one.
+    pub join: Option<String>,
 }
 
 impl GroupConfig {
@@ -74,8 +77,10 @@ impl GroupConfig {
             return Err("raft-announce-client is not set (nor this member in raft-peers)".into());
         }
         let dir = text("raft-dir");
+        let join = text("raft-join");
         let ms = |name: &str| Duration::from_millis(cfg.get_i64(name).max(0) as u64);
         Ok(GroupConfig {
+            join: (!join.is_empty()).then_some(join),
             id,
             me: Member { raft, client },
             peers,
@@ -184,11 +189,17 @@ impl Group {
             confirmer,
         )));
         tasks.push(tokio::spawn(proposer::run(raft.clone(), engine.clone())));
+        let forwarder = Arc::new(forward::Forwarder::new(engine.downgrade()));
         inner.consensus.set_control(Some(Arc::new(control::Control {
             raft: raft.clone(),
             rt: tokio::runtime::Handle::current(),
-            forwarder: Arc::new(forward::Forwarder::new(engine.downgrade())),
+            forwarder: forwarder.clone(),
         })));
+        if let Some(at) = cfg.join.clone() {
+            let me = cfg.me.clone();
+            let join = control::join(raft.clone(), forwarder, at, cfg.id, me);
+            tasks.push(tokio::spawn(join));
+        }
         Ok(Group {
             engine: engine.clone(),
             raft,

@@ -414,6 +414,7 @@ pub(crate) const CONFIG_PARAMS: &[crate::config::Param] = {
         fixed(param("raft-peers", Kind::Str, "")),
         fixed(param("raft-dir", Kind::Str, "")),
         fixed(param("raft-announce-client", Kind::Str, "")),
+        fixed(param("raft-join", Kind::Str, "")),
         fixed(int("raft-heartbeat-ms", 10, 60_000, "250")),
         fixed(int("raft-election-timeout-ms", 50, 600_000, "1500")),
         param(

@@ -164,10 +164,15 @@ impl EffectBus {
     }
 
     pub(crate) fn emit(&self, db: usize, args: Vec<Bytes>) {
+        self.emit_to(db, args, TO_ALL);
+    }
+
+    /// Emits an effect for some consumers only (PUBLISH goes to replicas, not the AOF).
+    pub(crate) fn emit_to(&self, db: usize, args: Vec<Bytes>, only: u8) {
         if !self.active.load(Ordering::Relaxed) {
             return;
         }
-        let targets = self.targets.load(Ordering::Relaxed);
+        let targets = self.targets.load(Ordering::Relaxed) & only;
         if targets == 0 {
             // A script said REPL_NONE: this write goes to no consumer.
             return;

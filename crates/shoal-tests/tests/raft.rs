@@ -297,10 +297,17 @@ fn operators_see_the_group_and_change_its_members_under_load() {
         raft(&mut lc, &["REMOVE".into(), dead_id]).as_deref(),
         Ok("OK")
     );
-    members.push(Some(layout.start(4, &[])));
-    assert_eq!(raft(&mut lc, &layout.add_args(4)).as_deref(), Ok("OK"));
+    // The replacement joins by itself (`raft-join`), through a follower.
+    let through = format!("127.0.0.1:{}", layout.clients[follower]);
+    members.push(Some(layout.start(4, &["--raft-join", &through])));
+    let joined = eventually(ELECT, || {
+        membership(&mut lc)
+            .get(&5)
+            .is_some_and(|(role, _)| role == "voter")
+    });
+    assert!(joined, "member 5 never joined: {:?}", membership(&mut lc));
     let m = membership(&mut lc);
-    assert_eq!(m.keys().copied().collect::<Vec<_>>().len(), 4, "{m:?}");
+    assert_eq!(m.len(), 4, "{m:?}");
     assert!(!m.contains_key(&((dead + 1) as i64)), "{m:?}");
 
     // Errors an operator may meet.
@@ -479,4 +486,80 @@ fn a_leader_cut_off_with_a_minority_acknowledges_nothing_and_the_majority_goes_o
         lost, None,
         "a write the minority never acknowledged took effect"
     );
+}
+
+#[test]
+fn a_publish_on_any_member_reaches_every_members_subscribers_once() {
+    let layout = Layout::new(3);
+    let members = layout.start_all(&[]);
+    let l = leader(&members);
+    let follower = (l + 1) % 3;
+    let mut conns: Vec<Connection> = (0..3).map(|i| client(&members, i)).collect();
+    let mut subs: Vec<redis::PubSub<'_>> = conns.iter_mut().map(|c| c.as_pubsub()).collect();
+    for s in subs.iter_mut() {
+        assert!(s.subscribe("news").is_ok());
+        assert!(s.set_read_timeout(Some(Duration::from_secs(10))).is_ok());
+    }
+    let mut on_follower = client(&members, follower);
+    // The follower may not know the leader yet: a forwarded PUBLISH then fails.
+    let sent = eventually(ELECT, || {
+        redis::cmd("PUBLISH")
+            .arg("news")
+            .arg("from-a-follower")
+            .query::<i64>(&mut on_follower)
+            .is_ok()
+    });
+    assert!(sent, "the follower never forwarded the PUBLISH");
+    run(&mut client(&members, l), "PUBLISH news from-the-leader");
+    for (i, s) in subs.iter_mut().enumerate() {
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            match s.get_message() {
+                Ok(m) => got.push(m.get_payload::<String>().unwrap_or_default()),
+                Err(e) => panic!("member {}: {e} after {got:?}", i + 1),
+            }
+        }
+        assert_eq!(
+            got,
+            ["from-a-follower", "from-the-leader"],
+            "member {}",
+            i + 1
+        );
+        // Nothing more: each message arrived once.
+        assert!(s.set_read_timeout(Some(Duration::from_millis(500))).is_ok());
+        if let Ok(m) = s.get_message() {
+            panic!(
+                "member {}: a duplicate {:?}",
+                i + 1,
+                m.get_payload::<String>()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_paused_follower_does_not_stall_the_others() {
+    let layout = Layout::new(3);
+    let members = layout.start_all(&[]);
+    let l = leader(&members);
+    let paused = (l + 1) % 3;
+    let pid = members[paused]
+        .as_ref()
+        .map(ServerProcess::pid)
+        .unwrap_or_default();
+    let signal = |sig: &str| {
+        let _ = std::process::Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status();
+    };
+    signal("-STOP");
+    // The leader and the remaining follower are a quorum: every write commits (a stall
+    // would show as a read timeout).
+    let mut c = client(&members, l);
+    let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+    for i in 0..200 {
+        run(&mut c, &format!("SET while-paused:{i} {i}"));
+    }
+    signal("-CONT");
+    assert_converged(&members, l);
 }

@@ -589,3 +589,22 @@ fn failover_hands_the_primary_role_to_a_replica() {
     assert_converged(&mut cb, &mut cc);
     assert_eq!(info_field(&mut cb, "stats", "sync_full"), "0");
 }
+
+#[test]
+fn a_replicas_subscribers_get_what_is_published_on_the_primary() {
+    let primary = shoal(&[]);
+    let mut p = primary.client();
+    let replica = replica_of(primary.port, &[]);
+    let mut r = replica.client();
+    run(&mut p, "SET ready 1");
+    assert_converged(&mut p, &mut r);
+    let mut sub_conn = replica.client();
+    let mut sub = sub_conn.as_pubsub();
+    assert!(sub.subscribe("news").is_ok());
+    assert!(sub.set_read_timeout(Some(Duration::from_secs(10))).is_ok());
+    run(&mut p, "PUBLISH news hello");
+    let got = sub
+        .get_message()
+        .map(|m| m.get_payload::<String>().unwrap_or_default());
+    assert_eq!(got.ok().as_deref(), Some("hello"));
+}

@@ -392,3 +392,37 @@ fn leadership_is_awaited_from_a_task_and_a_member_opens_and_closes_inside_a_runt
         assert!(ended.is_ok(), "the stream ends once the member closed");
     });
 }
+
+#[test]
+fn an_instance_joins_a_running_group_through_any_member() {
+    let layout = Layout::new(false, "join");
+    let members = layout.open_all();
+    let l = leader(&members);
+    let Some(lead) = members[l].as_ref() else {
+        panic!("the leader is closed");
+    };
+    assert!(lead.set("before", "1").is_ok());
+    // The newcomer asks a follower, which carries the request to the leader.
+    let follower = (l + 1) % 3;
+    let (raft, client) = (free_addr(), free_addr());
+    let newcomer = open_retrying(|| {
+        Config::default().raft(
+            RaftConfig::new(4, &raft, &client)
+                .heartbeat(Duration::from_millis(50))
+                .election_timeout(Duration::from_millis(300))
+                .join(&layout.client[follower]),
+        )
+    })
+    .unwrap_or_else(|e| panic!("member 4: {e}"));
+    assert!(
+        eventually(|| lead.raft_members().len() == 4),
+        "{:?}",
+        lead.raft_members()
+    );
+    assert!(eventually(|| newcomer.leader() == Some(l as u64 + 1)));
+    assert!(lead.set("after", "2").is_ok());
+    assert!(eventually(|| get(&newcomer, "before").as_deref()
+        == Some("1")
+        && get(&newcomer, "after").as_deref() == Some("2")));
+    assert_eq!(config_get(&newcomer, "raft-join"), layout.client[follower]);
+}

@@ -102,17 +102,27 @@ fn sunsubscribe(ctx: &mut Ctx<'_>) -> CmdResult {
 fn publish(ctx: &mut Ctx<'_>) -> CmdResult {
     let channel = ctx.args.bytes()?;
     let message = ctx.args.bytes()?;
-    Ok(Frame::Integer(
-        ctx.inner.pubsub.publish(&channel, &message) as i64
-    ))
+    let receivers = ctx.inner.pubsub.publish(&channel, &message);
+    propagate(ctx, b"PUBLISH", channel, message);
+    Ok(Frame::Integer(receivers as i64))
 }
 
 fn spublish(ctx: &mut Ctx<'_>) -> CmdResult {
     let channel = ctx.args.bytes()?;
     let message = ctx.args.bytes()?;
-    Ok(Frame::Integer(
-        ctx.inner.pubsub.spublish(&channel, &message) as i64,
-    ))
+    let receivers = ctx.inner.pubsub.spublish(&channel, &message);
+    propagate(ctx, b"SPUBLISH", channel, message);
+    Ok(Frame::Integer(receivers as i64))
+}
+
+/// Sends a message to the replicas (and the other members of a Raft group), whose
+/// subscribers get it too, as Redis does outside cluster mode. Not to the AOF.
+fn propagate(ctx: &Ctx<'_>, name: &'static [u8], channel: Bytes, message: Bytes) {
+    ctx.inner.effects.emit_to(
+        ctx.session.db,
+        vec![Bytes::from_static(name), channel, message],
+        crate::effects::TO_REPLICAS,
+    );
 }
 
 fn names(ctx: &mut Ctx<'_>, kind: Kind) -> CmdResult {

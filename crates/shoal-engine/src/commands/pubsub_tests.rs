@@ -174,3 +174,32 @@ fn keyspace_notifications_reach_subscribers() {
         Frame::Map(vec![(bulk("notify-keyspace-events"), bulk("xKE"))])
     );
 }
+
+#[test]
+fn publish_reaches_replicas_but_not_the_aof() {
+    // Replicas' (and other group members') subscribers get what is published on the
+    // primary, as Redis propagates PUBLISH outside cluster mode.
+    let mut h = Harness::new();
+    let rx = h.engine.subscribe_effects();
+    assert_eq!(h.run(&["PUBLISH", "news", "hello"]), int(0));
+    assert_eq!(h.run(&["SPUBLISH", "shard", "hi"]), int(0));
+    let got: Vec<(Vec<Bytes>, u8)> = rx.try_iter().map(|e| (e.args, e.targets)).collect();
+    let words = |w: &[&str]| {
+        w.iter()
+            .map(|a| Bytes::from(a.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        got,
+        vec![
+            (
+                words(&["PUBLISH", "news", "hello"]),
+                crate::effects::TO_REPLICAS
+            ),
+            (
+                words(&["SPUBLISH", "shard", "hi"]),
+                crate::effects::TO_REPLICAS
+            ),
+        ]
+    );
+}

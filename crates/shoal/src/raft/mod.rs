@@ -77,6 +77,9 @@ pub struct RaftConfig {
     pub election_timeout: Duration,
     /// How reads are served (default [`ReadMode::Local`]).
     pub read_mode: ReadMode,
+    /// The client address of a running member to ask for admission (`raft-join`): this
+    /// member then starts outside any group and joins that one (`peers` is not used).
+    pub join: Option<String>,
 }
 
 impl RaftConfig {
@@ -93,7 +96,16 @@ impl RaftConfig {
             heartbeat: Duration::from_millis(250),
             election_timeout: Duration::from_millis(1500),
             read_mode: ReadMode::default(),
+            join: None,
         }
+    }
+
+    /// Joins a running group by asking the member serving clients at `client_addr` (any
+    /// member: a follower carries the request to the leader) to add this one. Until it is
+    /// added, the member belongs to no group.
+    pub fn join(mut self, client_addr: &str) -> RaftConfig {
+        self.join = Some(client_addr.to_string());
+        self
     }
 
     /// Adds member `id` of the group with its Raft and client addresses.
@@ -183,7 +195,6 @@ impl Config {
             .set("raft-node-id", &raft.id.to_string())
             .set("raft-listen", &raft.raft_addr)
             .set("raft-announce-client", &raft.client_addr)
-            .set("raft-peers", &raft.peers_directive())
             .set("raft-heartbeat-ms", &raft.heartbeat.as_millis().to_string())
             .set(
                 "raft-election-timeout-ms",
@@ -193,7 +204,10 @@ impl Config {
         if let Some(dir) = &raft.dir {
             out = out.set("raft-dir", &dir.to_string_lossy());
         }
-        out
+        match &raft.join {
+            Some(at) => out.set("raft-join", at),
+            None => out.set("raft-peers", &raft.peers_directive()),
+        }
     }
 }
 
