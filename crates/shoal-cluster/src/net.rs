@@ -57,14 +57,21 @@ async fn read_msg<T: DeserializeOwned>(s: &mut TcpStream) -> std::io::Result<T> 
 }
 
 /// Serves the RPCs of other members on `listener` until the Raft stops.
+/// The connections' tasks belong to this one: stopping it (the group shutting down) ends
+/// them too.
 pub(crate) async fn serve(listener: TcpListener, raft: Raft) {
+    let mut connections = tokio::task::JoinSet::new();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            Some(_) = connections.join_next() => continue,
+        };
+        let Ok((stream, _)) = accepted else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_one(stream, raft.clone()));
+        connections.spawn(serve_one(stream, raft.clone()));
     }
 }
 

@@ -219,14 +219,21 @@ impl crate::engine::Engine {
     /// committed by the group (and, with `appendfsync always`, on disk), and, outside
     /// `raft-read-mode local`, once a batch that only read is confirmed to come from the
     /// leader. `done(false)` when leadership was lost first: the writes may be gone.
+    /// `read` says whether the batch read data ([`SessionState::take_read_data`]): one
+    /// that neither read nor wrote (PING, HELLO, CLIENT ...) has nothing to wait for.
     /// Returns false without calling `done` when there is nothing to wait for.
-    pub fn when_settled(&self, mark: u64, done: Settled) -> bool {
+    ///
+    /// [`SessionState::take_read_data`]: crate::session::SessionState::take_read_data
+    pub fn when_settled(&self, mark: u64, read: bool, done: Settled) -> bool {
         let inner = self.inner();
         let c = &inner.consensus;
         if !c.is_member() {
             return self.when_durable(mark, move || done(true));
         }
         let wrote = inner.effects.sent() != mark;
+        if !wrote && !read {
+            return false;
+        }
         if !c.is_writable() {
             // A follower's own stream holds only committed entries: nothing to wait for,
             // unless this member stopped leading while the batch ran: then its writes may
@@ -270,13 +277,14 @@ impl crate::engine::Engine {
 
     /// Blocks the calling thread until [`Engine::when_settled`](crate::engine::Engine::when_settled) would answer; false if the
     /// writes may be lost. For embedded callers.
-    pub fn wait_settled(&self, mark: u64) -> bool {
+    pub fn wait_settled(&self, mark: u64, read: bool) -> bool {
         if !self.may_wait_settled(mark) {
             return true;
         }
         let (tx, rx) = std::sync::mpsc::channel();
         if !self.when_settled(
             mark,
+            read,
             Box::new(move |ok| {
                 let _ = tx.send(ok);
             }),
@@ -311,6 +319,16 @@ pub fn follower_writes(inner: &Inner) -> FollowerWrites {
         Some("readonly") => FollowerWrites::Readonly,
         _ => FollowerWrites::Forward,
     }
+}
+
+/// Whether running `spec` (the subcommand's, for a container) reads or may read the data:
+/// it has keys, reads or writes, runs scripts, or is EXEC (whose queued commands may).
+/// Batches of commands that do not (PING, HELLO, CLIENT, SELECT) need no confirmation
+/// that this member still leads.
+pub(crate) fn reads_data(spec: &CommandSpec) -> bool {
+    spec.first_key > 0
+        || spec.has(flags::READONLY | flags::WRITE | flags::MAY_REPLICATE)
+        || spec.name == "exec"
 }
 
 /// Whether `spec` must run on the leader: it writes, or may write (scripts, functions,
@@ -499,9 +517,42 @@ mod tests {
         let mark = engine.write_mark();
         h.run(&["GET", "k"]);
         inner.set_leading(false);
-        assert!(!engine.wait_settled(mark), "its read may be stale");
+        assert!(!engine.wait_settled(mark, true), "its read may be stale");
         let after = engine.write_mark();
-        assert!(engine.wait_settled(after), "a later follower batch is fine");
+        assert!(
+            engine.wait_settled(after, true),
+            "a later follower batch is fine"
+        );
+    }
+
+    #[test]
+    fn only_batches_that_read_data_wait_for_the_leadership_confirmation() {
+        let mut h = crate::testing::Harness::new();
+        let engine = h.engine.clone();
+        let inner = engine.inner();
+        inner.consensus.join(inner);
+        inner.set_leading(true);
+        let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = asked.clone();
+        // A confirmation that never comes: a leader cut off from its quorum.
+        inner.consensus.set_confirm(Arc::new(move |_done| {
+            count.fetch_add(1, SeqCst);
+        }));
+        let settles = |h: &mut crate::testing::Harness, line: &[&str]| {
+            let mark = h.engine.write_mark();
+            h.run(line);
+            let read = h.session.state_mut().take_read_data();
+            h.engine.when_settled(mark, read, Box::new(|_| {}))
+        };
+        assert!(!settles(&mut h, &["PING"]), "PING reads nothing");
+        assert!(!settles(&mut h, &["CLIENT", "SETNAME", "x"]));
+        assert_eq!(asked.load(SeqCst), 0);
+        assert!(
+            settles(&mut h, &["GET", "k"]),
+            "GET waits for the confirmation"
+        );
+        assert!(settles(&mut h, &["DBSIZE"]), "so does DBSIZE");
+        assert_eq!(asked.load(SeqCst), 2);
     }
 
     #[test]

@@ -82,6 +82,9 @@ pub struct SessionState {
     pub skip_next: bool,
     /// The current command's reply is dropped.
     pub skip_this: bool,
+    /// In a Raft group: a command since [`SessionState::take_read_data`] read (or may
+    /// have read) the data.
+    pub(crate) read_data: bool,
     /// EXEC is running this session's queued commands (BGSAVE and BGREWRITEAOF are then
     /// scheduled, as in Redis, so the image never falls inside the transaction).
     pub(crate) in_exec: bool,
@@ -114,6 +117,12 @@ pub struct SessionState {
 }
 
 impl SessionState {
+    /// Whether a command run since the last call read (or may have read) the data; only
+    /// tracked in a Raft group (see [`Engine::when_settled`](crate::Engine::when_settled)).
+    pub fn take_read_data(&mut self) -> bool {
+        std::mem::take(&mut self.read_data)
+    }
+
     /// A fresh state for the client behind `handle`: database `db`, RESP2, replies on.
     pub(crate) fn detached(handle: Arc<ClientHandle>, db: usize, seed: u64) -> SessionState {
         let queue = Arc::new(QueueSink::default());
@@ -132,6 +141,7 @@ impl SessionState {
             reply_mode: ReplyMode::On,
             skip_next: false,
             skip_this: false,
+            read_data: false,
             in_exec: false,
             no_touch: false,
             close_after_reply: false,

@@ -291,8 +291,10 @@ impl<S: Stream> Connection<S> {
             return true;
         }
         let (tx, rx) = oneshot::channel();
+        let read = self.session.state_mut().take_read_data();
         let waits = self.session.engine().when_settled(
             mark,
+            read,
             Box::new(move |ok| {
                 let _ = tx.send(ok);
             }),

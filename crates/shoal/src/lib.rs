@@ -174,7 +174,8 @@ impl Shoal {
 
     /// Waits until what ran since `mark` is safe (see [`Engine::when_settled`]).
     fn settled(&self, mark: u64) -> Result<()> {
-        if self.engine.wait_settled(mark) {
+        let read = self.session.lock().state_mut().take_read_data();
+        if self.engine.wait_settled(mark, read) {
             return Ok(());
         }
         Err(Error::Replication(

@@ -118,6 +118,9 @@ impl Inner {
             return Some(Ran::Reply(refused));
         }
         if self.consensus.is_member() {
+            if crate::consensus::reads_data(target(spec, args)) {
+                session.read_data = true;
+            }
             if let Some(refused) = self.follower_refusal(session, spec, args) {
                 return Some(refused);
             }
