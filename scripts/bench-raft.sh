@@ -5,8 +5,10 @@
 #   N=5000 scripts/bench-raft.sh       # quicker
 #
 # Writes: redis-benchmark SET at 1, 10 and 50 concurrent clients (no pipelining) against the
-# leader and against a lone server; requests per second, p50 and p99 latency, and the ratio.
-# Reads: GET against the leader in each raft-read-mode, and against a follower in local mode.
+# leader and against a lone server; requests per second, p50 and p99 latency, and the ratio;
+# SET sent to a follower, which forwards it to the leader.
+# Reads: GET against the leader in each raft-read-mode, against a follower in local mode, and
+# against a follower that forwards them to the leader (linearizable).
 # Every member keeps its log in its own raft-dir and syncs it before acknowledging.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +79,13 @@ for c in 1 10 50; do
   printf "%-8s %12s %8s %8s %12s %8s %8s %8s\n" "$c" "$g" "$gp50" "$gp99" "$l" "$lp50" "$lp99" "$ratio"
 done
 
+echo "== writes (SET) sent to a follower, which forwards them to the leader"
+printf "%-8s %12s %8s %8s\n" clients follower p50 p99
+for c in 1 50; do
+  read -r f fp50 fp99 <<<"$(bench "$FOLLOWER" set "$c")"
+  printf "%-8s %12s %8s %8s\n" "$c" "$f" "$fp50" "$fp99"
+done
+
 echo "== reads (GET, 50 clients), requests/s"
 for mode in linearizable lease local; do
   for i in 1 2 3; do redis-cli -p $((BASE + i)) config set raft-read-mode "$mode" >/dev/null; done
@@ -85,5 +94,8 @@ for mode in linearizable lease local; do
 done
 read -r r _ _ <<<"$(bench "$FOLLOWER" get 50)"
 printf "%-22s %12s\n" "follower, local" "$r"
+for i in 1 2 3; do redis-cli -p $((BASE + i)) config set raft-read-mode linearizable >/dev/null; done
+read -r r _ _ <<<"$(bench "$FOLLOWER" get 50)"
+printf "%-22s %12s\n" "follower, forwarded" "$r"
 read -r r _ _ <<<"$(bench "$BASE" get 50)"
 printf "%-22s %12s\n" "lone server" "$r"
