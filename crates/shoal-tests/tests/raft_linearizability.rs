@@ -119,18 +119,23 @@ fn history_under_a_paused_leader(mode: &str) -> History {
     history
 }
 
-#[test]
-fn linearizable_reads_keep_the_history_linearizable_across_a_paused_leader() {
-    let history = history_under_a_paused_leader("linearizable");
+/// Enough operations completed, and the history is linearizable.
+fn assert_linearizable(history: &History) {
     let done = history
         .entries()
         .iter()
         .filter(|e| matches!(e.outcome, shoal_tests::linearizability::Outcome::Ok(_)))
         .count();
     assert!(done > 100, "too few operations completed: {done}");
-    if let Err(e) = check(&history) {
+    if let Err(e) = check(history) {
         panic!("{e}");
     }
+}
+
+#[test]
+fn linearizable_reads_keep_the_history_linearizable_across_a_paused_leader() {
+    let history = history_under_a_paused_leader("linearizable");
+    assert_linearizable(&history);
 }
 
 #[test]
@@ -169,13 +174,5 @@ fn linearizable_reads_keep_the_history_linearizable_across_a_partition() {
         layout.heal();
     });
     drop(members);
-    let done = history
-        .entries()
-        .iter()
-        .filter(|e| matches!(e.outcome, shoal_tests::linearizability::Outcome::Ok(_)))
-        .count();
-    assert!(done > 100, "too few operations completed: {done}");
-    if let Err(e) = check(&history) {
-        panic!("{e}");
-    }
+    assert_linearizable(&history);
 }
