@@ -182,7 +182,7 @@ pub(crate) async fn join(
         if member {
             return;
         }
-        match forwarder.run_at(&at, 0, vec![add.clone()]).await {
+        match forwarder.run_at(&at, 0, vec![add.clone()], true).await {
             shoal_resp::Frame::Error(e) => {
                 tracing::warn!(
                     "raft: joining through {at}: {}",

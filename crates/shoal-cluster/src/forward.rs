@@ -50,11 +50,19 @@ impl Forwarder {
         let Some(addr) = self.engine.upgrade().and_then(|e| e.consensus.leader()) else {
             return Frame::error("CLUSTERDOWN No leader elected in the Raft group");
         };
-        self.run_at(&addr, db, commands).await
+        self.run_at(&addr, db, commands, false).await
     }
 
-    /// Runs `commands` in database `db` on the member whose client address is `addr`.
-    pub(crate) async fn run_at(&self, addr: &str, db: usize, commands: Vec<Vec<Bytes>>) -> Frame {
+    /// Runs `commands` in database `db` on the member whose client address is `addr`. A
+    /// `relay` request may be carried on by that member to its leader (a member asking to
+    /// join through any other); it gets a connection of its own, not kept.
+    pub(crate) async fn run_at(
+        &self,
+        addr: &str,
+        db: usize,
+        commands: Vec<Vec<Bytes>>,
+        relay: bool,
+    ) -> Frame {
         let Some(inner) = self.engine.upgrade() else {
             return Frame::error("ERR server shutting down");
         };
@@ -67,16 +75,19 @@ impl Forwarder {
             .then(|| Duration::from_secs(inner.config.get_i64("repl-timeout").max(1) as u64));
         let auth = credentials(&inner);
         drop(inner);
-        let mut link = match self.take(addr) {
+        let pooled = if relay { None } else { self.take(addr) };
+        let mut link = match pooled {
             Some(link) => link,
-            None => match connect(addr, auth, &self.engine).await {
+            None => match connect(addr, auth, &self.engine, !relay).await {
                 Ok(link) => link,
                 Err(why) => return unreachable(addr, &why),
             },
         };
         match link.call(db, &commands, timeout).await {
             Ok(reply) => {
-                self.put_back(link);
+                if !relay {
+                    self.put_back(link);
+                }
                 reply
             }
             Err(Failure::NotSent(why)) => unreachable(addr, &why),
@@ -126,10 +137,13 @@ fn credentials(inner: &Inner) -> Option<(String, String)> {
     Some((user, pass))
 }
 
+/// A link to `addr`; `no_forward` marks it as carrying forwarded commands (never to be
+/// forwarded again).
 async fn connect(
     addr: &str,
     auth: Option<(String, String)>,
     engine: &Weak<Inner>,
+    no_forward: bool,
 ) -> Result<Link, String> {
     let tcp = tokio::time::timeout(CONNECT_TIMEOUT, crate::net::connect(addr, engine))
         .await
@@ -146,8 +160,16 @@ async fn connect(
     if let Some((user, pass)) = auth {
         hello.extend([Bytes::from_static(b"AUTH"), user.into(), pass.into()]);
     }
+    let mut setup = vec![hello];
+    if no_forward {
+        // A member that does not lead (any more) answers -MOVED instead of forwarding on.
+        setup.push(vec![
+            Bytes::from_static(b"RAFT"),
+            Bytes::from_static(b"NOFORWARD"),
+        ]);
+    }
     let reply = link
-        .call(0, &[hello], Some(CONNECT_TIMEOUT))
+        .call(0, &setup, Some(CONNECT_TIMEOUT))
         .await
         .map_err(|(Failure::NotSent(why) | Failure::Unknown(why))| why)?;
     if let Frame::Error(e) = reply {

@@ -358,18 +358,23 @@ fn leader_only(inner: &Inner, spec: &CommandSpec, key: Option<&[u8]>) -> bool {
 /// A follower's answer to a command it cannot run itself: forwarded to the leader
 /// (`raft-follower-writes forward`), or refused with `-MOVED` (which cluster-aware clients
 /// follow, as from a Redis Cluster replica) or `-READONLY`. Inside MULTI, forwarding waits
-/// for EXEC, which carries the whole transaction.
+/// for EXEC, which carries the whole transaction. A command that was itself forwarded here
+/// (`RAFT NOFORWARD` on its connection) is never forwarded again: it gets `-MOVED`.
 pub(crate) fn refusal(
     inner: &Inner,
     spec: &CommandSpec,
     key: Option<&[u8]>,
-    in_multi: bool,
+    session: &crate::session::SessionState,
 ) -> Option<Refusal> {
     let c = &inner.consensus;
     if !c.is_follower() {
         return None;
     }
-    let mode = follower_writes(inner);
+    let in_multi = session.multi.is_some();
+    let mode = match follower_writes(inner) {
+        FollowerWrites::Forward if session.no_forward => FollowerWrites::Moved,
+        mode => mode,
+    };
     if mode == FollowerWrites::Forward && spec.name == "watch" {
         return Some(Refusal::Error(Frame::error(
             "ERR WATCH needs the group's leader: connect to it, or use a script",

@@ -262,3 +262,26 @@ fn raft_outside_a_group_and_inside_multi() {
         )])
     );
 }
+
+#[test]
+fn a_forwarded_connection_is_never_forwarded_again() {
+    // A member that took this follower for the leader says so first: its commands get
+    // -MOVED rather than travelling on (two members with stale views would bounce them).
+    let (mut h, fake) = follower();
+    assert_eq!(h.run(&["RAFT", "NOFORWARD"]), ok());
+    assert_eq!(
+        h.run(&["SET", "foo", "v"]),
+        err("MOVED 12182 10.0.0.1:6379")
+    );
+    h.run(&["MULTI"]);
+    assert_eq!(
+        h.run(&["SET", "foo", "v"]),
+        err("MOVED 12182 10.0.0.1:6379")
+    );
+    h.run(&["DISCARD"]);
+    assert_eq!(
+        h.run(&["RAFT", "ADD", "4", "10.0.0.4:7000", "10.0.0.4:6379"]),
+        err("ERR This member does not lead the Raft group (the leader is at '10.0.0.1:6379')")
+    );
+    assert!(fake.forwarded.lock().is_empty());
+}

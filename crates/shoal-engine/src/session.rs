@@ -85,6 +85,9 @@ pub struct SessionState {
     /// In a Raft group: a command since [`SessionState::take_read_data`] read (or may
     /// have read) the data.
     pub(crate) read_data: bool,
+    /// `RAFT NOFORWARD`: this connection carries commands a follower forwarded; a member
+    /// that cannot run them answers `-MOVED` rather than forwarding them again.
+    pub(crate) no_forward: bool,
     /// EXEC is running this session's queued commands (BGSAVE and BGREWRITEAOF are then
     /// scheduled, as in Redis, so the image never falls inside the transaction).
     pub(crate) in_exec: bool,
@@ -142,6 +145,7 @@ impl SessionState {
             skip_next: false,
             skip_this: false,
             read_data: false,
+            no_forward: false,
             in_exec: false,
             no_touch: false,
             close_after_reply: false,

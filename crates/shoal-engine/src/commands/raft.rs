@@ -112,6 +112,15 @@ fn address(ctx: &mut Ctx<'_>) -> Result<String, CmdError> {
     }
 }
 
+/// `RAFT NOFORWARD`: the connection of a member forwarding commands to the one it takes
+/// for the leader says so; if that member does not lead (any more), it answers `-MOVED`
+/// instead of forwarding them on, so requests never travel in circles.
+fn noforward(ctx: &mut Ctx<'_>) -> CmdResult {
+    ctx.args.finish()?;
+    ctx.session.no_forward = true;
+    Ok(Frame::ok())
+}
+
 /// `RAFT ADD id raft-addr client-addr [LEARNER]`.
 fn add(ctx: &mut Ctx<'_>) -> CmdResult {
     let id = node_id(ctx)?;
@@ -153,7 +162,15 @@ fn change(
             .unwrap_or("")
             .to_ascii_uppercase()
     ));
-    if !ctx.engine().consensus.is_writable() {
+    let consensus = &ctx.engine().consensus;
+    if !consensus.is_writable() && ctx.session.no_forward {
+        // Carried here by a member that took this one for the leader: it is not.
+        let leader = consensus.leader().unwrap_or_default();
+        return Err(CmdError::Text(format!(
+            "This member does not lead the Raft group (the leader is at '{leader}')"
+        )));
+    }
+    if !consensus.is_writable() {
         let (db, args) = (ctx.session.db, ctx.args.all().to_vec());
         return ctx.defer(
             Box::new(move |deliver| group.forward(db, vec![args], deliver)),
@@ -181,6 +198,8 @@ const HELP: &[&str] = &[
     "    Add a member: it catches up as a learner, then votes (unless LEARNER).",
     "MEMBERS",
     "    List the members with their addresses, roles and replication progress.",
+    "NOFORWARD",
+    "    Commands on this connection that need the leader are never forwarded: -MOVED.",
     "REMOVE <id>",
     "    Remove a member from the group.",
     "STATUS",
@@ -220,6 +239,15 @@ const SUBCOMMANDS: &[CommandSpec] = &[
             "Lists the group's members.",
             "1.0.0",
             "O(N) where N is the number of members.",
+        ),
+    CommandSpec::new("raft|noforward", noforward)
+        .arity(2)
+        .flags(flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST)
+        .acl(acl::SLOW | acl::CONNECTION)
+        .doc(
+            "Never forwards this connection's commands to the leader.",
+            "1.0.0",
+            "O(1)",
         ),
     CommandSpec::new("raft|remove", remove)
         .arity(3)

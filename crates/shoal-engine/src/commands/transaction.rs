@@ -51,7 +51,10 @@ fn exec(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(Frame::NullArray);
     }
     // (The leader's own stream, applied here, ran there already.)
-    if !ctx.session.master_link && crate::consensus::forwards_transaction(inner, &queued.queue) {
+    if !ctx.session.master_link
+        && !ctx.session.no_forward
+        && crate::consensus::forwards_transaction(inner, &queued.queue)
+    {
         return forward(ctx, queued.queue);
     }
     inner.effects.begin_group();

@@ -141,7 +141,7 @@ impl Inner {
             .then(|| args.get(runs.first_key as usize))
             .flatten()
             .map(|k| &k[..]);
-        match crate::consensus::refusal(self, runs, key, session.multi.is_some())? {
+        match crate::consensus::refusal(self, runs, key, session)? {
             Refusal::Error(refused) => Some(Ran::Reply(refused)),
             Refusal::Forward(group, refused) => {
                 let (db, args) = (session.db, args.to_vec());
