@@ -1,12 +1,14 @@
 //! Carries commands a follower cannot run to the leader, over RESP on the leader's client
-//! address, and brings the reply back. Connections are pooled per address; each carries one
-//! request at a time, so concurrent requests open more.
+//! address, and brings the reply back. Most requests share one pipelined connection
+//! ([`Pipe`]); blocking commands and a joining member's request take connections of their
+//! own, one request at a time, pooled per address.
 
+use crate::pipe::Pipe;
 use bytes::{Bytes, BytesMut};
 use parking_lot::Mutex;
 use shoal_engine::{Frame, Inner};
 use shoal_resp::{encode_command, parse_frame};
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -20,17 +22,20 @@ const POOL: usize = 16;
 pub(crate) struct Forwarder {
     engine: Weak<Inner>,
     idle: Mutex<Vec<Link>>,
+    /// The shared connection to the current leader.
+    pipe: tokio::sync::Mutex<Option<Arc<Pipe>>>,
 }
 
-struct Link {
-    addr: String,
-    tcp: TcpStream,
-    buf: BytesMut,
-    db: usize,
+/// A connection to a member, set up (authenticated, protocol 3).
+pub(crate) struct Link {
+    pub(crate) addr: String,
+    pub(crate) tcp: TcpStream,
+    pub(crate) buf: BytesMut,
+    pub(crate) db: usize,
 }
 
 /// Why a request failed, and whether it may have run.
-enum Failure {
+pub(crate) enum Failure {
     /// Nothing was sent: the command did not run.
     NotSent(String),
     /// Sent, and the connection broke before the reply.
@@ -42,6 +47,7 @@ impl Forwarder {
         Forwarder {
             engine,
             idle: Mutex::new(Vec::new()),
+            pipe: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -74,7 +80,18 @@ impl Forwarder {
         let timeout = (!blocking)
             .then(|| Duration::from_secs(inner.config.get_i64("repl-timeout").max(1) as u64));
         let auth = credentials(&inner);
+        let local_databases = inner.config.get_i64("databases").max(1) as usize;
         drop(inner);
+        if let (false, Some(timeout)) = (relay, timeout) {
+            let pipe = match self.pipe_to(addr, auth, local_databases).await {
+                Ok(pipe) => pipe,
+                Err(why) => return unreachable(addr, &why),
+            };
+            return match pipe.request(db, &commands, timeout).await {
+                Ok(reply) => reply,
+                Err(failure) => failed(addr, failure),
+            };
+        }
         let pooled = if relay { None } else { self.take(addr) };
         let mut link = match pooled {
             Some(link) => link,
@@ -90,11 +107,31 @@ impl Forwarder {
                 }
                 reply
             }
-            Err(Failure::NotSent(why)) => unreachable(addr, &why),
-            Err(Failure::Unknown(why)) => Frame::error(format!(
-                "ERR lost the connection to the Raft leader at {addr} ({why}): the command may or may not have run"
-            )),
+            Err(failure) => failed(addr, failure),
         }
+    }
+
+    /// The shared connection to `addr`, opened (again) when there is none that works.
+    async fn pipe_to(
+        &self,
+        addr: &str,
+        auth: Option<(String, String)>,
+        local_databases: usize,
+    ) -> Result<Arc<Pipe>, String> {
+        let mut slot = self.pipe.lock().await;
+        if let Some(p) = slot.as_ref() {
+            if p.addr == addr && p.is_usable() {
+                return Ok(p.clone());
+            }
+            p.retire();
+        }
+        let mut link = connect(addr, auth, &self.engine, true).await?;
+        let databases = crate::pipe::databases(&mut link)
+            .await
+            .unwrap_or(local_databases);
+        let pipe = Pipe::start(link, databases);
+        *slot = Some(pipe.clone());
+        Ok(pipe)
     }
 
     /// An idle connection to `addr` that the leader has not closed.
@@ -117,6 +154,16 @@ impl Forwarder {
         if idle.len() < POOL {
             idle.push(link);
         }
+    }
+}
+
+/// The reply for a request that failed.
+fn failed(addr: &str, failure: Failure) -> Frame {
+    match failure {
+        Failure::NotSent(why) => unreachable(addr, &why),
+        Failure::Unknown(why) => Frame::error(format!(
+            "ERR lost the connection to the Raft leader at {addr} ({why}): the command may or may not have run"
+        )),
     }
 }
 
@@ -181,7 +228,7 @@ async fn connect(
 impl Link {
     /// Sends `commands` (after a SELECT when the database differs) and reads every reply,
     /// returning the last.
-    async fn call(
+    pub(crate) async fn call(
         &mut self,
         db: usize,
         commands: &[Vec<Bytes>],

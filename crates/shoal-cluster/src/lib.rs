@@ -15,6 +15,7 @@ mod control;
 mod forward;
 mod log;
 mod net;
+mod pipe;
 mod proposer;
 mod sm;
 mod types;

@@ -563,3 +563,49 @@ fn a_paused_follower_does_not_stall_the_others() {
     signal("-CONT");
     assert_converged(&members, l);
 }
+
+#[test]
+fn many_clients_of_a_follower_each_get_their_own_replies() {
+    // Their forwarded requests share one connection to the leader: every reply must reach
+    // the client (and database) it belongs to.
+    let layout = Layout::new(3);
+    let members = layout.start_all(&[]);
+    let l = leader(&members);
+    let port = layout.clients[(l + 1) % 3];
+    let mut first = client(&members, (l + 1) % 3);
+    let forwarded = eventually(ELECT, || {
+        redis::cmd("SET")
+            .arg("warm")
+            .arg(1)
+            .query::<String>(&mut first)
+            .is_ok()
+    });
+    assert!(forwarded, "the follower never forwarded a write");
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            s.spawn(move || {
+                let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+                    .and_then(|c| c.get_connection())
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let db = t % 3;
+                run(&mut c, &format!("SELECT {db}"));
+                for i in 1..=200i64 {
+                    let n: i64 = redis::cmd("INCR")
+                        .arg(format!("counter:{t}"))
+                        .query(&mut c)
+                        .unwrap_or_else(|e| panic!("client {t}: {e}"));
+                    assert_eq!(n, i, "client {t} got another's reply");
+                }
+            });
+        }
+    });
+    let mut lc = client(&members, l);
+    for t in 0..8 {
+        run(&mut lc, &format!("SELECT {}", t % 3));
+        let n: i64 = redis::cmd("GET")
+            .arg(format!("counter:{t}"))
+            .query(&mut lc)
+            .unwrap_or(0);
+        assert_eq!(n, 200, "counter:{t} in database {}", t % 3);
+    }
+}
