@@ -128,7 +128,8 @@ pub struct Group {
 impl Group {
     /// Starts this member on the current tokio runtime: opens the log and snapshot in
     /// `dir`, loads the snapshot into `engine`, listens for peers, and bootstraps the group
-    /// from `peers` when it has no history yet.
+    /// from `peers` when it has no history yet. Needs a multi-threaded tokio runtime
+    /// (applying a snapshot blocks in place).
     pub async fn start(engine: Engine, cfg: GroupConfig) -> Result<Group, String> {
         let inner = engine.inner();
         inner.consensus.join(inner);
