@@ -5,7 +5,11 @@ use crate::types::{Chunk, Raft};
 use bytes::BytesMut;
 use shoal_engine::Engine;
 use shoal_resp::{parse_command, Limits};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Proposals in flight at once (appended, not yet committed).
+const IN_FLIGHT: usize = 2;
 
 /// The proposer's id among the stream's readers.
 const READER: u64 = u64::MAX - 7;
@@ -36,7 +40,13 @@ async fn lead(raft: &Raft, engine: &Engine) {
     let mut pending: Vec<u8> = Vec::new();
     let mut start = next;
     let mut buf = Vec::new();
+    // A few proposals in flight at most: while they are, what the stream gains gathers
+    // into the next one, so many clients' writes share an append (and its sync).
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     while inner.consensus.is_writable() && !engine.is_stopping() {
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            return;
+        };
         tokio::select! {
             _ = inner.repl.data_ready(inner, next + 1) => {}
             _ = tokio::time::sleep(Duration::from_millis(50)) => continue,
@@ -59,9 +69,12 @@ async fn lead(raft: &Raft, engine: &Engine) {
         let chunk = Chunk { start, bytes };
         start += cut as u64;
         match raft.client_write_ff(chunk).await {
-            // Clients learn of the commit from the applied offset; the responder is only
-            // drained.
-            Ok(rx) => drop(tokio::spawn(rx)),
+            // Clients learn of the commit from the applied offset; the responder only
+            // says the proposal is no longer in flight.
+            Ok(rx) => drop(tokio::spawn(async move {
+                let _ = rx.await;
+                drop(permit);
+            })),
             Err(_) => return,
         }
     }
