@@ -269,6 +269,14 @@ impl Inner {
         self.evict.total.load(Relaxed).max(0) as u64
     }
 
+    /// Whether this server evicts keys itself. A replica (with `replica-ignore-maxmemory
+    /// yes`, the default) and a Raft follower do not: their data follows the primary or
+    /// leader, which evicts and sends the DELs.
+    pub(crate) fn evicts_here(&self) -> bool {
+        let replica = self.repl.is_replica() && self.config.get_bool("replica-ignore-maxmemory");
+        !(replica || self.consensus.is_follower())
+    }
+
     /// True when a limit is set and memory is above it.
     pub(crate) fn over_maxmemory(&self) -> bool {
         let max = self.maxmemory();
@@ -307,6 +315,9 @@ pub(crate) fn admit(
     if max == 0 {
         return Ok(());
     }
+    if !inner.evicts_here() {
+        return Ok(());
+    }
     let refusable = may_grow(inner, spec, session);
     let runs_script = matches!(spec.name, "eval" | "evalsha" | "fcall");
     if !(refusable || runs_script) || inner.tracked_memory() <= max {
@@ -325,6 +336,17 @@ pub(crate) fn admit(
         m.failed = true;
     }
     Err(shoal_resp::Frame::error(OOM))
+}
+
+/// Before a command of the primary's stream: a replica that does not ignore `maxmemory`
+/// (`replica-ignore-maxmemory no`) evicts for it; it is never refused.
+pub(crate) fn evict_for_stream(inner: &Inner) {
+    if inner.maxmemory() == 0 || !inner.evicts_here() || !inner.over_maxmemory() {
+        return;
+    }
+    if let Ok(_shared) = inner.gate.shared() {
+        run::perform(inner, inner.now_ms());
+    }
 }
 
 fn may_grow(

@@ -34,7 +34,7 @@ pub(crate) fn perform(inner: &Inner, now_ms: u64) -> bool {
 fn perform_for(inner: &Inner, now_ms: u64, limit: Option<Duration>) -> bool {
     let max = inner.maxmemory();
     let policy = inner.policy();
-    if max == 0 || inner.tracked_memory() <= max {
+    if max == 0 || !inner.evicts_here() || inner.tracked_memory() <= max {
         return true;
     }
     if policy == Policy::NoEviction {

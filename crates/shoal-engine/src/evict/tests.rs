@@ -348,3 +348,51 @@ fn memory_usage_counts_key_and_value() {
     };
     assert!(stats.iter().any(|(k, _)| *k == bulk("keys.count")));
 }
+
+/// Fills a harness, turns it into a follower of some kind with `follow`, sets the limit
+/// to half the memory in use, then writes a third more through the path a primary's or
+/// leader's stream takes; returns the number of keys left.
+fn over_the_limit_through_the_stream(h: &mut Harness, follow: impl FnOnce(&mut Harness)) -> i64 {
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    fill(h, "k", 300, false);
+    follow(h);
+    let limit = used(h) / 2;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    let mut applier = h.engine.applier_session();
+    let value = "x".repeat(100);
+    for i in 0..100 {
+        applier.call(["SET".into(), format!("n{i}").into(), value.clone().into()].to_vec());
+    }
+    dbsize(h)
+}
+
+#[test]
+fn a_raft_follower_leaves_eviction_to_the_leader() {
+    let mut h = Harness::new();
+    let kept = over_the_limit_through_the_stream(&mut h, |h| {
+        let inner = h.engine.inner();
+        inner.consensus.join(inner);
+        inner.set_leading(false);
+    });
+    assert_eq!(kept, 400);
+    assert_eq!(info_field(&mut h, "stats", "evicted_keys"), "0");
+    // Leading, it evicts down to the limit at the next write.
+    h.engine.inner().set_leading(true);
+    h.run(&["SET", "more", "v"]);
+    assert!(dbsize(&mut h) < 400);
+}
+
+#[test]
+fn a_replica_leaves_eviction_to_its_primary_unless_told_otherwise() {
+    let mut h = Harness::new();
+    let kept = over_the_limit_through_the_stream(&mut h, |h| {
+        h.run(&["REPLICAOF", "127.0.0.1", "1"]);
+    });
+    assert_eq!(kept, 400);
+    assert_eq!(info_field(&mut h, "stats", "evicted_keys"), "0");
+    h.run(&["CONFIG", "SET", "replica-ignore-maxmemory", "no"]);
+    h.engine
+        .applier_session()
+        .call(["SET".into(), "more".into(), "v".into()].to_vec());
+    assert!(dbsize(&mut h) < 400);
+}

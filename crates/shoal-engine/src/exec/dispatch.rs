@@ -112,6 +112,7 @@ impl Inner {
     ) -> Option<Ran> {
         if session.master_link {
             // The primary's stream: it ran there already.
+            crate::evict::evict_for_stream(self);
             return None;
         }
         if let Some(refused) = self.acl_refusal(session, spec, args) {

@@ -662,6 +662,8 @@ pub(crate) const CONFIG_PARAMS: &[Param] = &[
     param("masterauth", Kind::Str, ""),
     param("masteruser", Kind::Str, ""),
     param("replica-read-only", Kind::Bool, "yes"),
+    // A replica leaves eviction to its primary and applies the primary's DELs.
+    param("replica-ignore-maxmemory", Kind::Bool, "yes"),
     param("replica-serve-stale-data", Kind::Bool, "yes"),
     param(
         "repl-backlog-size",
