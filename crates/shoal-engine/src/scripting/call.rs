@@ -21,6 +21,8 @@ pub(crate) struct CallState {
     pub(crate) st: SessionState,
     pub(crate) now_ms: u64,
     pub(crate) read_only: bool,
+    /// The script came from this replica's primary: a read-only replica obeys its writes.
+    pub(crate) from_primary: bool,
     /// What the gate shows while this runs too long.
     pub(crate) busy: crate::gate::Busy,
     /// The protocol replies are converted from (`redis.setresp`).
@@ -106,6 +108,13 @@ impl CallState {
         if spec.has(flags::WRITE) {
             if self.read_only {
                 return Err("ERR Write commands are not allowed from read-only scripts.");
+            }
+            let repl = &self.inner.repl;
+            if !self.from_primary
+                && repl.is_replica()
+                && self.inner.config.get_bool("replica-read-only")
+            {
+                return Err("READONLY You can't write against a read only replica.");
             }
             self.inner
                 .scripting

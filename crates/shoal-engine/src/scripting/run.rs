@@ -35,6 +35,8 @@ pub(crate) struct Caller<'a> {
     pub(crate) seed: u64,
     /// The calling user: every `redis.call` is checked against its rights.
     pub(crate) acl: crate::acl::AclSession,
+    /// Sent by this replica's primary: its writes are obeyed.
+    pub(crate) from_primary: bool,
 }
 
 impl Scripting {
@@ -150,6 +152,7 @@ fn run_in_scope(
         st,
         now_ms: caller.now_ms,
         read_only: inv.read_only,
+        from_primary: caller.from_primary,
         busy,
         resp: 2,
     });

@@ -49,6 +49,7 @@ fn caller<'a>(ctx: &mut Ctx<'a>) -> Caller<'a> {
         now_ms: ctx.now_ms,
         seed: ctx.rng().next_u64(),
         acl: ctx.session.acl.clone(),
+        from_primary: ctx.session.master_link,
     }
 }
 

@@ -578,3 +578,27 @@ fn lua_time_limit_is_another_name_for_busy_reply_threshold() {
         Frame::Map(vec![(bulk("lua-time-limit"), bulk("100"))])
     );
 }
+
+#[test]
+fn scripts_on_a_read_only_replica_cannot_write_but_the_primarys_can() {
+    let mut h = Harness::new();
+    h.run(&["REPLICAOF", "127.0.0.1", "1"]);
+    let e = err_text(&h.run(&["EVAL", "return redis.call('set','a','b')", "0"]));
+    assert!(
+        e.starts_with("READONLY You can't write against a read only replica."),
+        "{e}"
+    );
+    assert_eq!(
+        h.run(&["EVAL", "return redis.call('get','a')", "0"]),
+        Frame::Null
+    );
+    // What the primary sends is obeyed.
+    let mut from_primary = h.engine.applier_session();
+    from_primary.call(
+        ["EVAL", "return redis.call('set','a','b')", "0"]
+            .iter()
+            .map(|a| bytes::Bytes::from(a.to_string()))
+            .collect(),
+    );
+    assert_eq!(h.run(&["GET", "a"]), bulk("b"));
+}
