@@ -2,6 +2,7 @@
 //! port, connect real clients to it, talk raw RESP, and find a reference `redis-server`.
 
 pub mod cachetrace;
+pub mod dataset;
 pub mod group;
 pub mod linearizability;
 pub mod process;

@@ -5,9 +5,10 @@
 //! a whole group killed and restarted comes back from its `raft-dir` with its data.
 
 use redis::Connection;
+use shoal_tests::dataset::{dataset, fill_every_type, run};
+use shoal_tests::eventually;
 use shoal_tests::group::{leader, Layout};
 use shoal_tests::process::ServerProcess;
-use shoal_tests::{eventually, key_contents};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -33,31 +34,6 @@ fn refused_write(c: &mut Connection, key: &str) -> redis::RedisError {
     refusal(redis::cmd("SET").arg(key).arg("v").query::<String>(c))
 }
 
-fn run(c: &mut Connection, line: &str) -> redis::Value {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let mut cmd = redis::cmd(words[0]);
-    for w in &words[1..] {
-        cmd.arg(*w);
-    }
-    cmd.query(c).unwrap_or_else(|e| panic!("{line}: {e}"))
-}
-
-/// Every key of databases 0 and 2 with its type, contents and whether it expires.
-fn dataset(c: &mut Connection) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for db in [0, 2] {
-        run(c, &format!("SELECT {db}"));
-        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(c).unwrap_or_default();
-        for k in keys {
-            let ttl: i64 = redis::cmd("PTTL").arg(&k).query(c).unwrap_or(-3);
-            let contents = key_contents(c, &k);
-            out.insert(format!("{db}:{k}"), format!("{contents} ttl:{}", ttl > 0));
-        }
-    }
-    run(c, "SELECT 0");
-    out
-}
-
 fn assert_converged(members: &[Option<ServerProcess>], leader: usize) {
     let Some(l) = &members[leader] else { return };
     let expected = dataset(&mut l.client());
@@ -71,34 +47,6 @@ fn assert_converged(members: &[Option<ServerProcess>], leader: usize) {
             dataset(&mut c)
         );
     }
-}
-
-fn fill(c: &mut Connection, tag: &str) {
-    for line in [
-        format!("SET s{tag} hello"),
-        format!("INCRBY n{tag} 42"),
-        format!("SET ttl{tag} v PX 600000"),
-        format!("RPUSH l{tag} a b c"),
-        format!("HSET h{tag} f v"),
-        format!("SADD set{tag} x y z"),
-        format!("SPOP set{tag}"),
-        format!("ZADD z{tag} 1 a 2 b"),
-        "SELECT 2".to_string(),
-        format!("SET other{tag} in-db-2"),
-        "SELECT 0".to_string(),
-    ] {
-        run(c, &line);
-    }
-    run(c, &format!("EVAL redis.call('incr',KEYS[1]) 1 lua{tag}"));
-    redis::pipe()
-        .atomic()
-        .cmd("SET")
-        .arg(format!("tx{tag}"))
-        .arg(1)
-        .cmd("INCR")
-        .arg(format!("tx{tag}"))
-        .query::<()>(c)
-        .unwrap_or_else(|e| panic!("MULTI/EXEC: {e}"));
 }
 
 #[test]
@@ -118,7 +66,7 @@ fn followers_forward_every_kind_of_write_to_the_leader() {
             .is_ok()
     });
     assert!(forwarded, "the follower never forwarded a write");
-    fill(&mut c, "a");
+    fill_every_type(&mut c, "a");
     let n: i64 = redis::cmd("INCRBY")
         .arg("na")
         .arg(1)
@@ -363,7 +311,7 @@ fn a_killed_leader_is_replaced_without_losing_acknowledged_writes() {
             .unwrap_or(None);
         assert_eq!(v, Some(i.to_string()), "acknowledged write acked:{i} lost");
     }
-    fill(&mut c, "after");
+    fill_every_type(&mut c, "after");
     // The old leader comes back, follows, and catches up.
     members[l] = Some(layout.start(l, &[]));
     assert_converged(&members, next);
@@ -374,7 +322,7 @@ fn a_restarted_group_recovers_its_data_from_raft_dir() {
     let layout = Layout::new(3);
     let mut members = layout.start_all(&[]);
     let l = leader(&members);
-    fill(&mut client(&members, l), "r");
+    fill_every_type(&mut client(&members, l), "r");
     assert_converged(&members, l);
     let mut before = dataset(&mut client(&members, l));
     for m in members.iter_mut() {
@@ -386,8 +334,8 @@ fn a_restarted_group_recovers_its_data_from_raft_dir() {
     let l = leader(&members);
     let mut after = dataset(&mut client(&members, l));
     // The probe write that found the leader differs from run to run.
-    before.remove("0:probe");
-    after.remove("0:probe");
+    before.remove(&(0, "probe".to_string()));
+    after.remove(&(0, "probe".to_string()));
     assert_eq!(after, before);
     assert_converged(&members, l);
 }

@@ -4,10 +4,10 @@
 //! scenario ends with a convergence check of every key on primary and replicas.
 
 use redis::Connection;
+use shoal_tests::dataset::{dataset, fill_every_type, run};
 use shoal_tests::process::ServerProcess;
 use shoal_tests::proxy::Proxy;
-use shoal_tests::{eventually, key_contents, RedisServer};
-use std::collections::BTreeMap;
+use shoal_tests::{eventually, RedisServer};
 use std::time::Duration;
 
 const SYNC: Duration = Duration::from_secs(30);
@@ -122,11 +122,6 @@ fn follow_then_resume(p: &mut Connection, r: &mut Connection) {
     assert_eq!(info_field(p, "stats", "sync_partial_ok"), "1");
 }
 
-fn run(con: &mut Connection, line: &str) -> redis::Value {
-    let args: Vec<&str> = line.split(' ').collect();
-    cmd(con, &args).unwrap_or_else(|e| panic!("{line}: {e}"))
-}
-
 fn info_field(con: &mut Connection, section: &str, name: &str) -> String {
     let text: String = redis::cmd("INFO")
         .arg(section)
@@ -145,23 +140,6 @@ fn offset(con: &mut Connection) -> u64 {
         .unwrap_or(0)
 }
 
-/// Every key of databases 0..4 with its contents and whether it has a TTL.
-fn dataset(con: &mut Connection) -> BTreeMap<(u8, String), String> {
-    let mut all = BTreeMap::new();
-    for db in 0..4u8 {
-        run(con, &format!("SELECT {db}"));
-        let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query(con).unwrap_or_default();
-        keys.sort();
-        for k in keys {
-            let ttl: i64 = redis::cmd("PTTL").arg(&k).query(con).unwrap_or(-2);
-            let body = key_contents(con, &k);
-            all.insert((db, k), format!("{body} ttl:{}", ttl >= 0));
-        }
-    }
-    run(con, "SELECT 0");
-    all
-}
-
 /// Waits until `replica` is linked and at the primary's offset, then compares every key.
 fn assert_converged(primary: &mut Connection, replica: &mut Connection) {
     let caught_up = eventually(SYNC, || {
@@ -176,43 +154,6 @@ fn assert_converged(primary: &mut Connection, replica: &mut Connection) {
         info_field(replica, "replication", "slave_repl_offset")
     );
     assert_eq!(dataset(primary), dataset(replica));
-}
-
-fn fill_every_type(con: &mut Connection, tag: &str) {
-    for line in [
-        format!("SET s{tag} hello"),
-        format!("SET n{tag} 12"),
-        format!("INCRBY n{tag} 30"),
-        format!("SET ttl{tag} v PX 600000"),
-        format!("RPUSH l{tag} a b c d"),
-        format!("LPOP l{tag}"),
-        format!("HSET h{tag} f1 v1 f2 v2"),
-        format!("HINCRBY h{tag} f3 5"),
-        format!("SADD set{tag} x y z"),
-        format!("SPOP set{tag}"),
-        format!("ZADD z{tag} 1 a 2.5 b 3 c"),
-        format!("ZINCRBY z{tag} 10 a"),
-        format!("SETBIT bits{tag} 77 1"),
-        format!("EXPIRE h{tag} 500"),
-        "SELECT 2".to_string(),
-        format!("SET other{tag} in-db-2"),
-        "SELECT 0".to_string(),
-    ] {
-        run(con, &line);
-    }
-    run(
-        con,
-        &format!("EVAL redis.call('set',KEYS[1],ARGV[1]) 1 lua{tag} scripted"),
-    );
-    redis::pipe()
-        .atomic()
-        .cmd("SET")
-        .arg(format!("tx{tag}"))
-        .arg(1)
-        .cmd("INCR")
-        .arg(format!("tx{tag}"))
-        .query::<()>(con)
-        .unwrap_or_else(|e| panic!("MULTI/EXEC: {e}"));
 }
 
 #[test]
