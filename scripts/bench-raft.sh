@@ -15,27 +15,9 @@ cd "$(dirname "$0")/.."
 
 N=${N:-20000}
 BASE=${BASE:-17700}
-for tool in redis-cli redis-benchmark; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (run scripts/setup.sh)" >&2; exit 1; }
-done
-cargo build --release --quiet --bin shoal-server
-BIN=${CARGO_TARGET_DIR:-target}/release/shoal-server
-SCRATCH=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]:-}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$SCRATCH"
-}
-trap cleanup EXIT
-
-wait_up() {
-  for _ in $(seq 1 200); do
-    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  echo "server on $1 did not start" >&2
-  exit 1
-}
+source scripts/bench-lib.sh
+require redis-cli redis-benchmark
+BIN=$SHOAL_BIN
 
 PEERS=""
 for i in 1 2 3; do PEERS="$PEERS $i@127.0.0.1:$((BASE + 10 + i)),127.0.0.1:$((BASE + i))"; done

@@ -20,18 +20,8 @@ KEYS=${KEYS:-1000000}
 REPEAT=${REPEAT:-3}
 BASE=${BASE:-17600}
 
-for tool in redis-server redis-benchmark redis-cli python3; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (run scripts/setup.sh)" >&2; exit 1; }
-done
-cargo build --release --quiet --bin shoal-server
-SHOAL_BIN=target/release/shoal-server
-SCRATCH=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]:-}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$SCRATCH"
-}
-trap cleanup EXIT
+source scripts/bench-lib.sh
+require redis-server redis-benchmark redis-cli python3
 
 # start <impl> <port> [args...]: starts a server with its own directory, no save points.
 start() {
@@ -47,12 +37,7 @@ start() {
       --repl-diskless-sync-delay 0 "$@" >"$dir/log" 2>&1 &
   fi
   PIDS+=($!)
-  for _ in $(seq 1 200); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  echo "$impl did not start on $port" >&2
-  exit 1
+  wait_up "$port" "$impl"
 }
 
 stop_all() {
