@@ -321,6 +321,14 @@ pub fn follower_writes(inner: &Inner) -> FollowerWrites {
     }
 }
 
+/// The first key `runs` (the spec that runs) names in `args`, if it takes keys.
+pub(crate) fn first_key<'a>(runs: &CommandSpec, args: &'a [bytes::Bytes]) -> Option<&'a [u8]> {
+    (runs.first_key > 0)
+        .then(|| args.get(runs.first_key as usize))
+        .flatten()
+        .map(|k| &k[..])
+}
+
 /// Whether running `spec` (the subcommand's, for a container) reads or may read the data:
 /// it has keys, reads or writes, runs scripts, or is EXEC (whose queued commands may).
 /// Batches of commands that do not (PING, HELLO, CLIENT, SELECT) need no confirmation
@@ -413,10 +421,7 @@ pub(crate) fn forwards_transaction(inner: &Inner, queue: &[Vec<bytes::Bytes>]) -
             .and_then(|n| inner.table.get(n))
             .is_some_and(|spec| {
                 let runs = crate::exec::dispatch::target(spec, args);
-                let key = (runs.first_key > 0)
-                    .then(|| args.get(runs.first_key as usize))
-                    .flatten();
-                leader_only(inner, runs, key.map(|k| &k[..]))
+                leader_only(inner, runs, first_key(runs, args))
             })
     })
 }

@@ -119,10 +119,11 @@ impl Inner {
             return Some(Ran::Reply(refused));
         }
         if self.consensus.is_member() {
-            if crate::consensus::reads_data(target(spec, args)) {
+            let runs = target(spec, args);
+            if crate::consensus::reads_data(runs) {
                 session.read_data = true;
             }
-            if let Some(refused) = self.follower_refusal(session, spec, args) {
+            if let Some(refused) = self.follower_refusal(session, runs, args) {
                 return Some(refused);
             }
         }
@@ -130,18 +131,15 @@ impl Inner {
     }
 
     /// What a follower does with a command it cannot run itself.
+    /// `runs` is the spec that runs (the subcommand's, for a container).
     fn follower_refusal(
         &self,
         session: &SessionState,
-        spec: &CommandSpec,
+        runs: &CommandSpec,
         args: &[Bytes],
     ) -> Option<Ran> {
         use crate::consensus::Refusal;
-        let runs = target(spec, args);
-        let key = (runs.first_key > 0)
-            .then(|| args.get(runs.first_key as usize))
-            .flatten()
-            .map(|k| &k[..]);
+        let key = crate::consensus::first_key(runs, args);
         match crate::consensus::refusal(self, runs, key, session)? {
             Refusal::Error(refused) => Some(Ran::Reply(refused)),
             Refusal::Forward(group, refused) => {
