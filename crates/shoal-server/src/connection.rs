@@ -219,6 +219,10 @@ impl<S: Stream> Connection<S> {
                     Batch::NeedMore => break None,
                     Batch::Close(Close::OutputLimit) => return Close::OutputLimit,
                     Batch::Paused => {
+                        // Replies before the paused command go out once they are safe.
+                        if !self.durable(mark).await {
+                            return Close::Error;
+                        }
                         if !self.flush(&mut output).await {
                             return Close::Peer;
                         }
@@ -227,6 +231,7 @@ impl<S: Stream> Connection<S> {
                             _ = engine.inner().repl.unpaused() => {}
                             _ = self.waiter.wait(CLOSE) => return Close::Peer,
                         }
+                        mark = self.session.engine().write_mark();
                     }
                     Batch::Takeover => {
                         if !self.flush(&mut output).await {

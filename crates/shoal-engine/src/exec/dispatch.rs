@@ -120,11 +120,12 @@ impl Inner {
         }
         if self.consensus.is_member() {
             let runs = target(spec, args);
+            if let Some(refused) = self.follower_refusal(session, runs, args) {
+                // Refused, or answered by the leader: nothing here was read.
+                return Some(refused);
+            }
             if crate::consensus::reads_data(runs) {
                 session.read_data = true;
-            }
-            if let Some(refused) = self.follower_refusal(session, runs, args) {
-                return Some(refused);
             }
         }
         self.state_refusal(session, spec).map(Ran::Reply)
