@@ -14,6 +14,7 @@ pub(crate) struct Control {
     pub(crate) raft: Raft,
     pub(crate) rt: tokio::runtime::Handle,
     pub(crate) forwarder: Arc<Forwarder>,
+    pub(crate) handover: Arc<crate::handover::Handover>,
 }
 
 impl GroupControl for Control {
@@ -36,6 +37,11 @@ impl GroupControl for Control {
         let raft = self.raft.clone();
         self.rt
             .spawn(async move { done(remove_member(&raft, id).await) });
+    }
+
+    fn transfer(&self, id: Option<u64>, done: Done) {
+        let handover = self.handover.clone();
+        self.rt.spawn(async move { done(handover.run(id).await) });
     }
 
     fn forward(&self, db: usize, commands: Vec<Vec<Bytes>>, deliver: shoal_engine::Deliver) {
@@ -182,7 +188,10 @@ pub(crate) async fn join(
         if member {
             return;
         }
-        match forwarder.run_at(&at, 0, vec![add.clone()], true).await {
+        match forwarder
+            .run_at(&at, 0, std::slice::from_ref(&add), true)
+            .await
+        {
             shoal_resp::Frame::Error(e) => {
                 tracing::warn!(
                     "raft: joining through {at}: {}",

@@ -1,7 +1,8 @@
 //! Carries commands a follower cannot run to the leader, over RESP on the leader's client
 //! address, and brings the reply back. Most requests share one pipelined connection
-//! ([`Pipe`]); blocking commands and a joining member's request take connections of their
-//! own, one request at a time, pooled per address.
+//! ([`Pipe`]); blocking commands, RAFT requests (a membership change or a leadership
+//! transfer answers only once it is done) and a joining member's request take connections
+//! of their own, one request at a time, pooled per address.
 
 use crate::pipe::Pipe;
 use bytes::{Bytes, BytesMut};
@@ -17,6 +18,22 @@ use tokio::net::TcpStream;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle connections kept per leader.
 const POOL: usize = 16;
+/// How many `-MOVED` replies a forwarded request follows.
+const MAX_HOPS: usize = 3;
+
+/// The client address a `-MOVED <slot> <addr>` reply points to.
+pub(crate) fn moved_to(reply: &Frame) -> Option<String> {
+    let Frame::Error(e) = reply else {
+        return None;
+    };
+    let text = std::str::from_utf8(e.strip_prefix(b"MOVED ")?).ok()?;
+    text.split_whitespace().nth(1).map(str::to_string)
+}
+
+/// Whether a reply is `-MOVED`: the member did not run the command.
+pub(crate) fn is_moved(reply: &Frame) -> bool {
+    matches!(reply, Frame::Error(e) if e.starts_with(b"MOVED "))
+}
 
 /// The pool of connections to the leader.
 pub(crate) struct Forwarder {
@@ -51,12 +68,36 @@ impl Forwarder {
         }
     }
 
-    /// Runs `commands` in database `db` on the leader and returns the last reply.
+    /// Runs `commands` in database `db` on the leader and returns the last reply. A
+    /// member that turns out not to lead (this member's view was out of date, or it just
+    /// handed the leadership over) answers `-MOVED` to the one it knows leads, without
+    /// running anything: the commands go there (a few hops at most). One that names
+    /// itself was just elected and is still catching up: it is asked again shortly.
     pub(crate) async fn run(&self, db: usize, commands: Vec<Vec<Bytes>>) -> Frame {
-        let Some(addr) = self.engine.upgrade().and_then(|e| e.consensus.leader()) else {
+        let Some(inner) = self.engine.upgrade() else {
+            return Frame::error("ERR server shutting down");
+        };
+        let Some(mut addr) = inner.consensus.leader() else {
             return Frame::error("CLUSTERDOWN No leader elected in the Raft group");
         };
-        self.run_at(&addr, db, commands, false).await
+        let patience =
+            Duration::from_millis(inner.config.get_i64("raft-election-timeout-ms").max(1) as u64);
+        drop(inner);
+        let give_up = tokio::time::Instant::now() + patience;
+        let mut hops = 0;
+        loop {
+            let reply = self.run_at(&addr, db, &commands, false).await;
+            match moved_to(&reply) {
+                Some(next) if next != addr && hops < MAX_HOPS => {
+                    hops += 1;
+                    addr = next;
+                }
+                Some(_) if tokio::time::Instant::now() < give_up => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                _ => return reply,
+            }
+        }
     }
 
     /// Runs `commands` in database `db` on the member whose client address is `addr`. A
@@ -66,16 +107,17 @@ impl Forwarder {
         &self,
         addr: &str,
         db: usize,
-        commands: Vec<Vec<Bytes>>,
+        commands: &[Vec<Bytes>],
         relay: bool,
     ) -> Frame {
         let Some(inner) = self.engine.upgrade() else {
             return Frame::error("ERR server shutting down");
         };
         let blocking = commands.iter().any(|c| {
-            c.first()
-                .and_then(|n| inner.commands().get(n))
-                .is_some_and(|s| s.has(shoal_engine::command::flags::BLOCKING))
+            c.first().is_some_and(|n| n.eq_ignore_ascii_case(b"RAFT"))
+                || c.first()
+                    .and_then(|n| inner.commands().get(n))
+                    .is_some_and(|s| s.has(shoal_engine::command::flags::BLOCKING))
         });
         let timeout = (!blocking)
             .then(|| Duration::from_secs(inner.config.get_i64("repl-timeout").max(1) as u64));
@@ -87,7 +129,7 @@ impl Forwarder {
                 Ok(pipe) => pipe,
                 Err(why) => return unreachable(addr, &why),
             };
-            return match pipe.request(db, &commands, timeout).await {
+            return match pipe.request(db, commands, timeout).await {
                 Ok(reply) => reply,
                 Err(failure) => failed(addr, failure),
             };
@@ -100,7 +142,7 @@ impl Forwarder {
                 Err(why) => return unreachable(addr, &why),
             },
         };
-        match link.call(db, &commands, timeout).await {
+        match link.call(db, commands, timeout).await {
             Ok(reply) => {
                 if !relay {
                     self.put_back(link);
@@ -245,7 +287,8 @@ impl Link {
         self.send(commands, timeout).await
     }
 
-    /// Sends `commands` at once and reads their replies, returning the last.
+    /// Sends `commands` at once and reads their replies, returning the last (or the first
+    /// `-MOVED` among them).
     async fn send(
         &mut self,
         commands: &[Vec<Bytes>],
@@ -260,6 +303,7 @@ impl Link {
             .await
             .map_err(|e| Failure::NotSent(e.to_string()))?;
         let mut last = Frame::Null;
+        let mut moved = None;
         for _ in commands {
             let read = self.read_frame();
             last = match timeout {
@@ -268,8 +312,12 @@ impl Link {
                     .map_err(|_| Failure::Unknown("no reply in time".into()))?,
                 None => read.await,
             }?;
+            if moved.is_none() && is_moved(&last) {
+                moved = Some(last.clone());
+            }
         }
-        Ok(last)
+        // A command of a transaction refused with -MOVED: nothing ran (EXEC aborted).
+        Ok(moved.unwrap_or(last))
     }
 
     async fn read_frame(&mut self) -> Result<Frame, Failure> {

@@ -13,6 +13,7 @@
 
 mod control;
 mod forward;
+mod handover;
 mod log;
 mod net;
 mod pipe;
@@ -119,6 +120,7 @@ impl GroupConfig {
 /// A running member.
 pub struct Group {
     engine: Engine,
+    handover: Arc<handover::Handover>,
     raft: Raft,
     id: NodeId,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -173,6 +175,12 @@ impl Group {
         .await
         .map_err(|e| e.to_string())?;
         let mut tasks = vec![tokio::spawn(net::serve(listener, raft.clone()))];
+        let handover = Arc::new(handover::Handover::new(
+            raft.clone(),
+            engine.downgrade(),
+            Duration::from_millis(hb),
+            Duration::from_millis(2 * et),
+        ));
         let bootstraps = cfg.peers.keys().next() == Some(&cfg.id);
         if bootstraps && !raft.is_initialized().await.map_err(|e| e.to_string())? {
             // The member with the smallest id proposes the first membership; the others
@@ -189,6 +197,7 @@ impl Group {
             engine.clone(),
             leader_tx,
             confirmer,
+            handover.clone(),
         )));
         tasks.push(tokio::spawn(proposer::run(raft.clone(), engine.clone())));
         let forwarder = Arc::new(forward::Forwarder::new(engine.downgrade()));
@@ -196,6 +205,7 @@ impl Group {
             raft: raft.clone(),
             rt: tokio::runtime::Handle::current(),
             forwarder: forwarder.clone(),
+            handover: handover.clone(),
         })));
         if let Some(at) = cfg.join.clone() {
             let me = cfg.me.clone();
@@ -204,6 +214,7 @@ impl Group {
         }
         Ok(Group {
             engine: engine.clone(),
+            handover,
             raft,
             id: cfg.id,
             tasks,
@@ -236,6 +247,12 @@ impl Group {
     /// `voter` is false). On the leader.
     pub async fn add_member(&self, id: NodeId, member: Member, voter: bool) -> Result<(), String> {
         control::add_member(&self.raft, id, member, voter).await
+    }
+
+    /// Hands the leadership to voter `id` (None: the voter furthest along the log),
+    /// returning once it leads. On the leader; writes wait meanwhile.
+    pub async fn transfer_leader(&self, id: Option<NodeId>) -> Result<(), String> {
+        self.handover.run(id).await
     }
 
     /// Removes a member (a voter or a learner) from the group. On the leader.
@@ -293,6 +310,7 @@ async fn watch_role(
     engine: Engine,
     leader_tx: watch::Sender<Option<NodeId>>,
     confirmer: Arc<Confirmer>,
+    handover: Arc<handover::Handover>,
 ) {
     let mut metrics = raft.metrics();
     loop {
@@ -308,6 +326,7 @@ async fn watch_role(
         if ready != inner.consensus.is_writable() {
             if ready {
                 tracing::info!("raft: member {} leads (term {})", m.id, m.current_term);
+                *handover.led_since.lock() = Some(std::time::Instant::now());
             }
             inner.set_leading(ready);
         }

@@ -24,6 +24,11 @@ enum Request {
     Append(AppendEntriesRequest<TypeConfig>),
     Vote(VoteRequest<NodeId>),
     Snapshot(InstallSnapshotRequest<TypeConfig>),
+    /// A leadership transfer names the receiver: stand for election now, and again after
+    /// `retry_ms` if no leader was elected by then.
+    Elect {
+        retry_ms: u64,
+    },
 }
 
 type SnapshotResult =
@@ -34,6 +39,8 @@ enum Reply {
     Append(Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>>),
     Vote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
     Snapshot(SnapshotResult),
+    /// Whether the receiver stood (or already leads).
+    Elect(bool),
 }
 
 async fn write_msg<T: Serialize>(s: &mut TcpStream, msg: &T) -> std::io::Result<()> {
@@ -81,11 +88,67 @@ async fn serve_one(mut stream: TcpStream, raft: Raft) {
             Request::Append(r) => Reply::Append(raft.append_entries(r).await),
             Request::Vote(r) => Reply::Vote(raft.vote(r).await),
             Request::Snapshot(r) => Reply::Snapshot(raft.install_snapshot(r).await),
+            Request::Elect { retry_ms } => {
+                Reply::Elect(stand(&raft, Duration::from_millis(retry_ms)).await)
+            }
         };
         if write_msg(&mut stream, &reply).await.is_err() {
             return;
         }
     }
+}
+
+/// Stands for election, as a leadership transfer asks. The old leader, whose own lease has
+/// run out, votes for this member (enough in a group of three); in a larger group the other
+/// voters' leases from the old leader must run out first, so this member stands once more
+/// after `retry` unless a leader was elected meanwhile.
+async fn stand(raft: &Raft, retry: Duration) -> bool {
+    let m = raft.metrics().borrow().clone();
+    if m.state == openraft::ServerState::Leader {
+        return true;
+    }
+    if !m
+        .membership_config
+        .membership()
+        .voter_ids()
+        .any(|v| v == m.id)
+    {
+        return false;
+    }
+    if raft.trigger().elect().await.is_err() {
+        return false;
+    }
+    let raft = raft.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(retry).await;
+        let m = raft.metrics().borrow().clone();
+        if m.current_leader.is_none() && m.state != openraft::ServerState::Leader {
+            let _ = raft.trigger().elect().await;
+        }
+    });
+    true
+}
+
+/// Asks the member whose Raft address is `addr` to stand for election (see [`stand`]).
+pub(crate) async fn ask_to_elect(
+    addr: &str,
+    engine: &std::sync::Weak<shoal_engine::Inner>,
+    retry: Duration,
+    timeout: Duration,
+) -> std::io::Result<bool> {
+    let exchange = async {
+        let mut s = connect(addr, engine).await?;
+        let _ = s.set_nodelay(true);
+        let retry_ms = retry.as_millis() as u64;
+        write_msg(&mut s, &Request::Elect { retry_ms }).await?;
+        match read_msg::<Reply>(&mut s).await? {
+            Reply::Elect(stood) => Ok(stood),
+            _ => Err(mismatch()),
+        }
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in time"))?
 }
 
 /// Makes a connection per target.

@@ -38,6 +38,9 @@ struct Writer {
 struct Waiting {
     skip: usize,
     reply: oneshot::Sender<Frame>,
+    /// A `-MOVED` among the skipped replies (a queued command refused: nothing ran), which
+    /// answers in place of the last.
+    moved: Option<Frame>,
 }
 
 impl Pipe {
@@ -94,7 +97,11 @@ impl Pipe {
             }
             let skip = commands.len() - 1 + usize::from(select);
             // Queued before it is written, so the reader always finds it.
-            self.waiting.lock().push_back(Waiting { skip, reply: tx });
+            self.waiting.lock().push_back(Waiting {
+                skip,
+                reply: tx,
+                moved: None,
+            });
             if let Err(e) = w.half.write_all(&out).await {
                 self.break_off();
                 return Err(Failure::Unknown(e.to_string()));
@@ -134,10 +141,15 @@ async fn read_replies(pipe: Arc<Pipe>, mut read: OwnedReadHalf, mut buf: BytesMu
             Ok(Some(frame)) => {
                 let mut waiting = pipe.waiting.lock();
                 match waiting.front_mut() {
-                    Some(w) if w.skip > 0 => w.skip -= 1,
+                    Some(w) if w.skip > 0 => {
+                        w.skip -= 1;
+                        if w.moved.is_none() && crate::forward::is_moved(&frame) {
+                            w.moved = Some(frame);
+                        }
+                    }
                     Some(_) => {
                         if let Some(w) = waiting.pop_front() {
-                            let _ = w.reply.send(frame);
+                            let _ = w.reply.send(w.moved.unwrap_or(frame));
                         }
                     }
                     // A reply nobody asked for: the stream is out of step.

@@ -39,6 +39,8 @@ pub struct Consensus {
     confirm: Mutex<Option<Confirm>>,
     /// The effects count when this member last stopped leading.
     stepped_down_at: AtomicU64,
+    /// The leader is handing its leadership to another member.
+    handover: AtomicBool,
     /// The group's side of operator commands and forwarding.
     pub(crate) control: Mutex<Option<std::sync::Arc<dyn crate::consensus_admin::GroupControl>>>,
 }
@@ -151,6 +153,12 @@ impl Consensus {
     pub fn leader(&self) -> Option<String> {
         self.leader.lock().clone()
     }
+
+    /// True while this leader hands its leadership to another member: commands that
+    /// would need it to lead wait (see [`Inner::set_handover`]).
+    pub fn is_handing_over(&self) -> bool {
+        self.handover.load(SeqCst)
+    }
 }
 
 /// Asks the group whether this member still leads (a ReadIndex round, or a valid lease),
@@ -180,6 +188,16 @@ pub fn read_mode(inner: &Inner) -> ReadMode {
 }
 
 impl Inner {
+    /// Starts or ends a leadership transfer on the leader. Meanwhile commands that write,
+    /// and (outside `raft-read-mode local`) commands that read data, wait as under a
+    /// FAILOVER pause, and keys past their deadline stay: the log stops growing, so the
+    /// new leader can be given all of it. When the pause ends, the waiting commands run,
+    /// or are forwarded to the new leader.
+    pub fn set_handover(&self, on: bool) {
+        self.consensus.handover.store(on, SeqCst);
+        self.repl.set_paused(on);
+    }
+
     /// Leads (executes writes) or follows (leaves them, and expired keys, to the leader).
     pub fn set_leading(&self, leading: bool) {
         let stream = &self.effects.stream;
@@ -237,8 +255,10 @@ impl crate::engine::Engine {
         if !c.is_writable() {
             // A follower's own stream holds only committed entries: nothing to wait for,
             // unless this member stopped leading while the batch ran: then its writes may
-            // be lost and its reads may be stale (run as leader, never confirmed).
-            if mark < c.stepped_down_at.load(SeqCst) {
+            // be lost and its reads may be stale (run as leader, never confirmed). A batch
+            // that touched no data (`read` covers writes too) has nothing to lose: RAFT
+            // TRANSFER-LEADER answers after the step-down it asked for.
+            if read && mark < c.stepped_down_at.load(SeqCst) {
                 done(false);
                 return true;
             }
@@ -533,6 +553,13 @@ mod tests {
             engine.wait_settled(after, true),
             "a later follower batch is fine"
         );
+        // One that touched no data (RAFT TRANSFER-LEADER, answered after the step-down it
+        // asked for) loses nothing.
+        inner.set_leading(true);
+        let mark = engine.write_mark();
+        h.run(&["PING"]);
+        inner.set_leading(false);
+        assert!(engine.wait_settled(mark, false));
     }
 
     #[test]

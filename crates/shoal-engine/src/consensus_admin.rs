@@ -61,6 +61,9 @@ pub trait GroupControl: Send + Sync {
     fn add(&self, member: MemberInfo, done: Done);
     /// Removes a member; on the leader.
     fn remove(&self, id: u64, done: Done);
+    /// Hands the leadership to voter `id` (None: the voter furthest along the log);
+    /// `done` once it leads. On the leader.
+    fn transfer(&self, id: Option<u64>, done: Done);
     /// Runs `commands` in database `db` on the leader, in order on one connection,
     /// delivering the last one's reply (or an error reply when the leader cannot be
     /// reached, or the connection broke before the reply: its outcome is then unknown).

@@ -15,6 +15,7 @@ struct Fake {
     forwarded: Mutex<Vec<(usize, Vec<Vec<Bytes>>)>>,
     added: Mutex<Vec<MemberInfo>>,
     removed: Mutex<Vec<u64>>,
+    transfers: Mutex<Vec<Option<u64>>>,
 }
 
 fn member(id: u64, voter: bool) -> MemberInfo {
@@ -50,6 +51,14 @@ impl GroupControl for Fake {
     fn remove(&self, id: u64, done: Done) {
         self.removed.lock().push(id);
         done(Err(format!("{id} is not a member of the group")))
+    }
+
+    fn transfer(&self, id: Option<u64>, done: Done) {
+        self.transfers.lock().push(id);
+        done(match id {
+            Some(9) => Err("member 9 is not a voter of the group".into()),
+            _ => Ok(()),
+        })
     }
 
     fn forward(&self, db: usize, commands: Vec<Vec<Bytes>>, deliver: Deliver) {
@@ -242,6 +251,88 @@ fn membership_changes_on_a_follower_go_to_the_leader_and_answer_on_the_leader() 
         h.run(&["RAFT", "ADD", "5", "a:1"]),
         err("ERR wrong number of arguments for 'raft|add' command")
     );
+}
+
+#[test]
+fn a_leadership_transfer_on_a_follower_goes_to_the_leader() {
+    let (mut h, fake) = follower();
+    assert_eq!(
+        h.run(&["RAFT", "TRANSFER-LEADER", "3"]),
+        Frame::simple("FROM-LEADER")
+    );
+    assert_eq!(
+        words(&fake.forwarded.lock()[0].1),
+        vec!["RAFT TRANSFER-LEADER 3"]
+    );
+    h.engine.inner().set_leading(true);
+    assert_eq!(h.run(&["RAFT", "TRANSFER-LEADER"]), ok());
+    assert_eq!(h.run(&["RAFT", "transfer-leader", "3"]), ok());
+    assert_eq!(
+        h.run(&["RAFT", "TRANSFER-LEADER", "9"]),
+        err("ERR member 9 is not a voter of the group")
+    );
+    assert_eq!(*fake.transfers.lock(), vec![None, Some(3), Some(9)]);
+    assert_eq!(
+        h.run(&["RAFT", "TRANSFER-LEADER", "-1"]),
+        err("ERR Invalid node id: it must be a positive integer")
+    );
+    assert!(matches!(
+        h.run(&["RAFT", "TRANSFER-LEADER", "2", "3"]),
+        Frame::Error(_)
+    ));
+    assert_eq!(fake.transfers.lock().len(), 3);
+}
+
+#[test]
+fn a_leadership_transfer_holds_what_needs_the_leader() {
+    let (mut h, _fake) = follower();
+    let engine = h.engine.clone();
+    let inner = engine.inner();
+    inner.set_leading(true);
+    inner.set_handover(true);
+    let args = |words: &[&str]| -> Vec<Bytes> {
+        words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    };
+    let s = &h.session;
+    assert!(s.paused(&args(&["SET", "k", "v"])));
+    assert!(s.paused(&args(&["EVAL", "return 1", "0"])));
+    assert!(s.paused(&args(&["GET", "k"])), "a read needs the leader");
+    assert!(s.paused(&args(&["OBJECT", "ENCODING", "k"])));
+    assert!(!s.paused(&args(&["PING"])));
+    assert!(!s.paused(&args(&["RAFT", "STATUS"])));
+    h.run(&["CONFIG", "SET", "raft-read-mode", "local"]);
+    let s = &h.session;
+    assert!(!s.paused(&args(&["GET", "k"])), "local reads go on");
+    assert!(s.paused(&args(&["SET", "k", "v"])));
+    // EXEC waits when its transaction writes (a write queued during the pause would
+    // itself wait, as in Redis: it is queued before).
+    inner.set_handover(false);
+    h.run(&["MULTI"]);
+    h.run(&["GET", "k"]);
+    inner.set_handover(true);
+    assert!(!h.session.paused(&args(&["EXEC"])));
+    inner.set_handover(false);
+    h.run(&["SET", "k", "v"]);
+    inner.set_handover(true);
+    assert!(h.session.paused(&args(&["EXEC"])));
+    h.run(&["DISCARD"]);
+
+    // An embedded caller's write waits on its thread until the transfer ends.
+    let mut other = h.engine.session();
+    let writer = std::thread::spawn(move || other.call(args(&["SET", "k", "v"])));
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(
+        h.run(&["EXISTS", "k"]),
+        Frame::Integer(0),
+        "ran while paused"
+    );
+    inner.set_handover(false);
+    assert_eq!(writer.join().ok(), Some(ok()));
+    assert_eq!(h.run(&["EXISTS", "k"]), Frame::Integer(1));
+    assert!(!h.session.paused(&args(&["SET", "k", "v"])));
 }
 
 #[test]

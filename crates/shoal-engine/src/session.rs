@@ -247,10 +247,12 @@ impl Session {
         engine.inner.execute(state, args)
     }
 
-    /// Executes one command without ever waiting: a blocking command that finds nothing
-    /// answers its timeout reply at once, as inside MULTI. Returns `None` when the client
+    /// Executes one command without waiting for data: a blocking command that finds nothing
+    /// answers its timeout reply at once, as inside MULTI. A write waits on this thread
+    /// while writes are paused ([`Session::paused`]). Returns `None` when the client
     /// turned replies off (CLIENT REPLY).
     pub fn execute(&mut self, args: Vec<Bytes>) -> Option<Frame> {
+        self.wait_unpaused(&args);
         let outcome = self.run(args);
         for f in std::mem::take(&mut self.state.before_reply) {
             self.state.sink.push(&f);
@@ -316,6 +318,7 @@ impl Session {
     /// Runs one command and, if it blocks, waits on this thread until it is served or its
     /// deadline passes (measured on the engine clock). For embedded callers.
     pub fn call_blocking(&mut self, args: Vec<Bytes>) -> Frame {
+        self.wait_unpaused(&args);
         match self.run(args) {
             Outcome::Reply(reply) => reply.unwrap_or(Frame::Null),
             Outcome::Blocked(p) => self.wait_parked(p),
@@ -362,17 +365,45 @@ impl Session {
         &self.engine
     }
 
-    /// Whether `args` must wait while writes are paused (a FAILOVER): writes and commands
-    /// that may write (scripts, functions, PUBLISH), except on the primary's own link.
+    /// Whether `args` must wait while writes are paused (a FAILOVER, a Raft leadership
+    /// transfer): writes, commands that may write (scripts, functions, PUBLISH) and EXEC
+    /// of a transaction holding any, except on the primary's own link. During a leadership
+    /// transfer, outside `raft-read-mode local`, commands that read data wait too: this
+    /// member cannot confirm it leads while it hands the leadership over.
     pub fn paused(&self, args: &[Bytes]) -> bool {
         let inner = &self.engine.inner;
         if !inner.repl.writes_paused() || self.state.master_link {
             return false;
         }
-        use crate::command::flags;
-        args.first()
-            .and_then(|name| inner.table.get(name))
-            .is_some_and(|spec| spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE))
+        let Some(spec) = args.first().and_then(|name| inner.table.get(name)) else {
+            return false;
+        };
+        let writes = |spec: &crate::command::CommandSpec| crate::consensus::runs_on_leader(spec);
+        if writes(spec) {
+            return true;
+        }
+        let queued = || {
+            self.state.multi.as_ref().is_some_and(|m| {
+                m.queue.iter().any(|q| {
+                    q.first()
+                        .and_then(|n| inner.table.get(n))
+                        .is_some_and(|s| writes(crate::exec::dispatch::target(s, q)))
+                })
+            })
+        };
+        if spec.name == "exec" && queued() {
+            return true;
+        }
+        inner.consensus.is_handing_over()
+            && crate::consensus::read_mode(inner) != crate::consensus::ReadMode::Local
+            && crate::consensus::reads_data(crate::exec::dispatch::target(spec, args))
+    }
+
+    /// Waits on this thread while `args` must wait (see [`Session::paused`]).
+    fn wait_unpaused(&self, args: &[Bytes]) {
+        while self.paused(args) {
+            self.engine.inner.repl.wait_unpaused();
+        }
     }
 
     /// True once CLIENT KILL targeted this session or QUIT asked to close.

@@ -175,6 +175,174 @@ fn raft(c: &mut Connection, args: &[String]) -> redis::RedisResult<String> {
     cmd.query(c)
 }
 
+/// Tells load threads to stop.
+#[derive(Clone, Default)]
+struct Stop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Stop {
+    fn set(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Set, or a minute passed since `from` (the loops end by themselves).
+    fn is_set(&self, from: std::time::Instant) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+            || from.elapsed() > Duration::from_secs(60)
+    }
+}
+
+/// A thread that runs `INCR counter` on the member at `port` until told to stop:
+/// (acknowledged, the errors of those that failed).
+fn incr(port: u16, stop: &Stop) -> std::thread::JoinHandle<(i64, Vec<String>)> {
+    let stop = stop.clone();
+    std::thread::spawn(move || {
+        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .and_then(|c| c.get_connection())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (mut acked, mut failed) = (0i64, Vec::new());
+        let from = std::time::Instant::now();
+        while !stop.is_set(from) {
+            match redis::cmd("INCR").arg("counter").query::<i64>(&mut c) {
+                Ok(_) => acked += 1,
+                Err(e) => failed.push(e.to_string()),
+            }
+        }
+        (acked, failed)
+    })
+}
+
+/// The counter's value, read on `c`, once it reaches `at_least`.
+fn counter_reaches(c: &mut Connection, at_least: i64) -> bool {
+    eventually(ELECT, || {
+        redis::cmd("GET")
+            .arg("counter")
+            .query::<Option<i64>>(c)
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+            >= at_least
+    })
+}
+
+#[test]
+fn an_operator_hands_the_leadership_over_and_no_client_notices() {
+    let layout = Layout::new(3);
+    let members = layout.start_all(&["--raft-read-mode", "linearizable"]);
+    let l = leader(&members);
+    let (t, f) = ((l + 1) % 3, (l + 2) % 3);
+    // Writers on the leader and on a follower (forwarded), and a reader on the leader
+    // whose linearizable reads must never go back in time.
+    let stop = Stop::default();
+    let writers = [
+        incr(layout.clients[l], &stop),
+        incr(layout.clients[f], &stop),
+    ];
+    let port = layout.clients[l];
+    let flag = stop.clone();
+    let reader = std::thread::spawn(move || {
+        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .and_then(|c| c.get_connection())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (mut last, mut errors) = (0i64, Vec::new());
+        let from = std::time::Instant::now();
+        while !flag.is_set(from) {
+            match redis::cmd("GET")
+                .arg("counter")
+                .query::<Option<i64>>(&mut c)
+            {
+                Ok(v) => {
+                    let v = v.unwrap_or(0);
+                    assert!(v >= last, "read {v} after {last}");
+                    last = v;
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        errors
+    });
+    let mut lc = client(&members, l);
+    assert!(counter_reaches(&mut lc, 100));
+
+    // Named, on the leader.
+    let to = (t + 1).to_string();
+    assert_eq!(
+        raft(&mut lc, &["TRANSFER-LEADER".into(), to.clone()]).as_deref(),
+        Ok("OK")
+    );
+    let mut tc = client(&members, t);
+    assert_eq!(status(&mut tc)["raft_state"], "leader");
+    assert_eq!(status(&mut lc)["raft_leader_id"], to);
+    assert_eq!(status(&mut lc)["raft_state"], "follower");
+    let done: i64 = redis::cmd("GET").arg("counter").query(&mut tc).unwrap_or(0);
+    assert!(counter_reaches(&mut tc, done + 100), "writes go on");
+
+    // Unnamed, asked on a follower: the leader hands over to the voter furthest along.
+    // It was elected moments ago, so it first waits for its own lease to run out.
+    let mut fc = client(&members, f);
+    assert_eq!(
+        raft(&mut fc, &["TRANSFER-LEADER".into()]).as_deref(),
+        Ok("OK")
+    );
+    let now = leader(&members);
+    assert_ne!(now, t);
+    let mut nc = client(&members, now);
+    let done: i64 = redis::cmd("GET").arg("counter").query(&mut nc).unwrap_or(0);
+    assert!(counter_reaches(&mut nc, done + 100), "writes go on");
+
+    // Errors an operator may meet.
+    let err = refusal(raft(&mut nc, &["TRANSFER-LEADER".into(), "9".into()]));
+    assert!(err.to_string().contains("member 9 is not a voter"), "{err}");
+
+    stop.set();
+    let errors = reader
+        .join()
+        .unwrap_or_else(|_| panic!("a read went back in time"));
+    assert!(errors.is_empty(), "reads failed: {errors:?}");
+    let (mut acked, mut failed) = (0, Vec::new());
+    for w in writers {
+        let (a, f) = w.join().unwrap_or_default();
+        acked += a;
+        failed.extend(f);
+    }
+    assert!(
+        failed.is_empty(),
+        "writes failed during the transfers: {failed:?}"
+    );
+    let counter: i64 = redis::cmd("GET").arg("counter").query(&mut nc).unwrap_or(0);
+    assert_eq!(counter, acked, "every acknowledged INCR counted once");
+    assert_converged(&members, now);
+}
+
+#[test]
+fn in_a_group_of_five_the_leadership_moves_once_the_leases_run_out() {
+    let layout = Layout::new(5);
+    let members = layout.start_all(&[]);
+    let l = leader(&members);
+    let t = (l + 3) % 5;
+    let stop = Stop::default();
+    let writer = incr(layout.clients[(l + 1) % 5], &stop);
+    let mut lc = client(&members, l);
+    assert!(counter_reaches(&mut lc, 50));
+    let to = (t + 1).to_string();
+    assert_eq!(
+        raft(&mut lc, &["TRANSFER-LEADER".into(), to.clone()]).as_deref(),
+        Ok("OK")
+    );
+    let mut tc = client(&members, t);
+    assert_eq!(status(&mut tc)["raft_state"], "leader");
+    let done: i64 = redis::cmd("GET").arg("counter").query(&mut tc).unwrap_or(0);
+    assert!(counter_reaches(&mut tc, done + 50), "writes go on");
+    stop.set();
+    let (acked, failed) = writer.join().unwrap_or_default();
+    assert!(
+        failed.is_empty(),
+        "writes failed during the transfer: {failed:?}"
+    );
+    let counter: i64 = redis::cmd("GET").arg("counter").query(&mut tc).unwrap_or(0);
+    assert_eq!(counter, acked);
+    assert_converged(&members, t);
+}
+
 #[test]
 fn operators_see_the_group_and_change_its_members_under_load() {
     let layout = Layout::with_spares(3, 2);
@@ -206,24 +374,8 @@ fn operators_see_the_group_and_change_its_members_under_load() {
     assert_eq!(membership(&mut lc).len(), 3);
 
     // A writer keeps incrementing a counter through the leader meanwhile.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let port = layout.clients[l];
-    let flag = stop.clone();
-    let writer = std::thread::spawn(move || {
-        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-            .and_then(|c| c.get_connection())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let (mut acked, mut failed) = (0i64, 0i64);
-        let until = std::time::Instant::now() + Duration::from_secs(60);
-        while !flag.load(std::sync::atomic::Ordering::Relaxed) && std::time::Instant::now() < until
-        {
-            match redis::cmd("INCR").arg("counter").query::<i64>(&mut c) {
-                Ok(_) => acked += 1,
-                Err(_) => failed += 1,
-            }
-        }
-        (acked, failed)
-    });
+    let stop = Stop::default();
+    let writer = incr(layout.clients[l], &stop);
 
     // A new member joins, through a follower (RAFT ADD is carried to the leader).
     let follower = (l + 1) % 3;
@@ -267,8 +419,9 @@ fn operators_see_the_group_and_change_its_members_under_load() {
     ));
     assert!(err.to_string().contains("Invalid node id"), "{err}");
 
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let (acked, failed) = writer.join().unwrap_or((0, 0));
+    stop.set();
+    let (acked, failed) = writer.join().unwrap_or_default();
+    let failed = failed.len() as i64;
     assert!(acked > 0, "no write went through during the changes");
     let counter: i64 = redis::cmd("GET").arg("counter").query(&mut lc).unwrap_or(0);
     assert!(

@@ -3,7 +3,8 @@
 //! elected, then resumed; or while the leader and one follower of five are cut off from the
 //! other three, then healed. The recorded history must be linearizable with
 //! `raft-read-mode linearizable`, and the same workload with `local` reads, which serve
-//! followers' (and a resumed old leader's) own copies, must be caught by the checker.
+//! followers' (and a resumed or cut-off old leader's) own copies, must be caught by the
+//! checker.
 
 use shoal_tests::group::{leader, Layout};
 use shoal_tests::linearizability::{check, CheckError, History, Op, PendingOp, Ret};
@@ -153,10 +154,11 @@ fn local_reads_are_caught_by_the_checker() {
     panic!("local reads never produced a violation the checker found");
 }
 
-#[test]
-fn linearizable_reads_keep_the_history_linearizable_across_a_partition() {
+/// Runs the workload on a fresh group of five in `mode` while its leader and one follower
+/// are cut off from the other three, then healed.
+fn history_across_a_partition(mode: &str) -> History {
     let layout = Layout::proxied(5);
-    let members = layout.start_all(&["--raft-read-mode", "linearizable"]);
+    let members = layout.start_all(&["--raft-read-mode", mode]);
     let l = leader(&members);
     let minority = [l, (l + 1) % 5];
     let majority: Vec<usize> = (0..5).filter(|i| !minority.contains(i)).collect();
@@ -174,5 +176,26 @@ fn linearizable_reads_keep_the_history_linearizable_across_a_partition() {
         layout.heal();
     });
     drop(members);
+    history
+}
+
+#[test]
+fn linearizable_reads_keep_the_history_linearizable_across_a_partition() {
+    let history = history_across_a_partition("linearizable");
     assert_linearizable(&history);
+}
+
+#[test]
+fn local_reads_on_a_partitioned_old_leader_are_caught_by_the_checker() {
+    // The cut-off old leader and its follower go on answering reads from copies the
+    // majority has moved past.
+    for _ in 0..3 {
+        let history = history_across_a_partition("local");
+        match check(&history) {
+            Err(CheckError::Violation(_)) => return,
+            Err(e) => panic!("the check did not decide: {e}"),
+            Ok(()) => continue,
+        }
+    }
+    panic!("local reads never produced a violation the checker found");
 }

@@ -241,6 +241,44 @@ fn three_members_elect_one_leader_and_replicate_writes_made_on_any_member() {
 }
 
 #[test]
+fn the_application_hands_the_leadership_to_the_member_it_names() {
+    let mut layout = Layout::new(false, "transfer");
+    layout.mode = ReadMode::Linearizable;
+    let members = layout.open_all();
+    let l = leader(&members);
+    let (t, f) = ((l + 1) % 3, (l + 2) % 3);
+    let member = |i: usize| members[i].as_ref().unwrap_or_else(|| panic!("member"));
+    member(l)
+        .set("before", "1")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut stream = member(f).leadership();
+    // Asked on a follower: it carries the request to the leader.
+    member(f)
+        .transfer_leadership(Some(t as u64 + 1))
+        .unwrap_or_else(|e| panic!("transfer: {e}"));
+    assert!(reports(&mut stream, t as u64 + 1), "the follower sees it");
+    assert!(
+        eventually(|| member(t).is_leader()),
+        "member {} leads",
+        t + 1
+    );
+    assert_eq!(leader(&members), t);
+    assert!(!member(l).is_leader());
+    // The old leader's handle goes on working: its writes go to the new leader.
+    member(l)
+        .set("after", "2")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(get(member(t), "before").as_deref(), Some("1"));
+    assert_eq!(get(member(t), "after").as_deref(), Some("2"));
+    match member(t).transfer_leadership(Some(7)) {
+        Err(Error::Command { message, .. }) => {
+            assert!(message.contains("member 7 is not a voter"), "{message}")
+        }
+        other => panic!("a transfer to no member: {other:?}"),
+    }
+}
+
+#[test]
 fn closing_the_leader_makes_the_others_elect_another_that_keeps_the_data() {
     let mut layout = Layout::new(false, "failover");
     layout.mode = ReadMode::Linearizable;

@@ -1,8 +1,9 @@
 //! RAFT: the operator's view of this member's group, and membership changes.
 //!
 //! `RAFT STATUS` and `RAFT MEMBERS` answer from this member's view. `RAFT ADD` and
-//! `RAFT REMOVE` change the membership through the log: on a follower they are carried to
-//! the leader, and the reply comes once the change is committed.
+//! `RAFT REMOVE` change the membership through the log, and `RAFT TRANSFER-LEADER` hands
+//! the leadership to another member: on a follower they are carried to the leader, and the
+//! reply comes once the change is committed (or the new leader leads).
 
 use crate::command::{acl, flags, CommandSpec, Group};
 use crate::consensus_admin::{GroupControl, GroupStatus, MemberInfo};
@@ -147,6 +148,19 @@ fn remove(ctx: &mut Ctx<'_>) -> CmdResult {
     change(ctx, group, move |g, done| g.remove(id, done))
 }
 
+/// `RAFT TRANSFER-LEADER [id]`: the member `id` (by default the voter furthest along the
+/// log) becomes the leader; the reply comes once it leads.
+fn transfer_leader(ctx: &mut Ctx<'_>) -> CmdResult {
+    let id = if ctx.args.remaining() == 0 {
+        None
+    } else {
+        Some(node_id(ctx)?)
+    };
+    ctx.args.finish()?;
+    let group = control(ctx)?;
+    change(ctx, group, move |g, done| g.transfer(id, done))
+}
+
 /// Runs a membership change on the leader (carrying the command there from a follower),
 /// answering once it is committed.
 fn change(
@@ -204,6 +218,9 @@ const HELP: &[&str] = &[
     "    Remove a member from the group.",
     "STATUS",
     "    This member's state, term, leader and log indexes.",
+    "TRANSFER-LEADER [<id>]",
+    "    Hand the leadership to member <id> (default: the voter furthest along the log);",
+    "    writes wait meanwhile. Answers once it leads.",
 ];
 
 fn help(_ctx: &mut Ctx<'_>) -> CmdResult {
@@ -254,6 +271,15 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         .flags(RAFT_FLAGS)
         .acl(RAFT_ACL)
         .doc("Removes a member from the group.", "1.0.0", "O(1)"),
+    CommandSpec::new("raft|transfer-leader", transfer_leader)
+        .arity(-2)
+        .flags(RAFT_FLAGS)
+        .acl(RAFT_ACL)
+        .doc(
+            "Hands the leadership to another member.",
+            "1.0.0",
+            "O(N) where N is the log the new leader must catch up on.",
+        ),
     CommandSpec::new("raft|status", status)
         .arity(2)
         .flags(RAFT_FLAGS)

@@ -49,7 +49,7 @@ impl Repl {
         }
     }
 
-    /// Whether writes wait (a failover is under way).
+    /// Whether writes wait (a failover, or a Raft leadership transfer, is under way).
     pub fn writes_paused(&self) -> bool {
         self.paused.load(SeqCst)
     }
@@ -69,12 +69,22 @@ impl Repl {
         })
     }
 
-    fn set_paused(&self, on: bool) {
+    pub(crate) fn set_paused(&self, on: bool) {
         self.paused.store(on, SeqCst);
         if !on {
-            for w in std::mem::take(&mut *self.unpause_wakers.lock()) {
+            let mut wakers = self.unpause_wakers.lock();
+            for w in std::mem::take(&mut *wakers) {
                 w.wake();
             }
+            self.unpaused_cv.notify_all();
+        }
+    }
+
+    /// Blocks the calling thread until writes may run again (an embedded caller).
+    pub fn wait_unpaused(&self) {
+        let mut wakers = self.unpause_wakers.lock();
+        while self.writes_paused() {
+            self.unpaused_cv.wait(&mut wakers);
         }
     }
 

@@ -103,9 +103,11 @@ pub struct Repl {
     alone_since_ms: AtomicU64,
     /// FAILOVER's state.
     failover: failover::Failover,
-    /// Writes wait while set (FAILOVER).
+    /// Writes wait while set (FAILOVER, a Raft leadership transfer).
     paused: AtomicBool,
     unpause_wakers: Mutex<Vec<std::task::Waker>>,
+    /// Wakes embedded callers waiting for the pause to end.
+    unpaused_cv: parking_lot::Condvar,
     /// The database the primary's stream selected last (a replica's master client).
     stream_db: std::sync::atomic::AtomicUsize,
     /// Full syncs served (INFO `sync_full`).
@@ -156,6 +158,7 @@ impl Repl {
             failover: Default::default(),
             paused: AtomicBool::new(false),
             unpause_wakers: Mutex::new(Vec::new()),
+            unpaused_cv: parking_lot::Condvar::new(),
             sync_full: AtomicU64::new(0),
             sync_partial_ok: AtomicU64::new(0),
             sync_partial_err: AtomicU64::new(0),
