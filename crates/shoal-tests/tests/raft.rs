@@ -224,6 +224,44 @@ fn counter_reaches(c: &mut Connection, at_least: i64) -> bool {
     })
 }
 
+/// The counter's value on `c`.
+fn counter(c: &mut Connection) -> i64 {
+    redis::cmd("GET")
+        .arg("counter")
+        .query::<Option<i64>>(c)
+        .ok()
+        .flatten()
+        .unwrap_or(0)
+}
+
+/// Writes go on: the counter, read through `c`, grows by `more`.
+fn writes_go_on(c: &mut Connection, more: i64) -> bool {
+    let now = counter(c);
+    counter_reaches(c, now + more)
+}
+
+/// `RAFT TRANSFER-LEADER [id of member i]` on `c`.
+fn transfer(c: &mut Connection, to: Option<usize>) -> redis::RedisResult<String> {
+    let mut args = vec!["TRANSFER-LEADER".to_string()];
+    args.extend(to.map(|i| (i + 1).to_string()));
+    raft(c, &args)
+}
+
+/// No INCR of `writers` failed, and the counter on `c` holds each acknowledged one once.
+fn assert_every_incr_counted(
+    writers: Vec<std::thread::JoinHandle<(i64, Vec<String>)>>,
+    c: &mut Connection,
+) {
+    let (mut acked, mut failed) = (0, Vec::new());
+    for w in writers {
+        let (a, f) = w.join().unwrap_or_default();
+        acked += a;
+        failed.extend(f);
+    }
+    assert!(failed.is_empty(), "writes failed: {failed:?}");
+    assert_eq!(counter(c), acked, "every acknowledged INCR counted once");
+}
+
 #[test]
 fn an_operator_hands_the_leadership_over_and_no_client_notices() {
     let layout = Layout::new(3);
@@ -264,33 +302,24 @@ fn an_operator_hands_the_leadership_over_and_no_client_notices() {
     assert!(counter_reaches(&mut lc, 100));
 
     // Named, on the leader.
-    let to = (t + 1).to_string();
-    assert_eq!(
-        raft(&mut lc, &["TRANSFER-LEADER".into(), to.clone()]).as_deref(),
-        Ok("OK")
-    );
+    assert_eq!(transfer(&mut lc, Some(t)).as_deref(), Ok("OK"));
     let mut tc = client(&members, t);
     assert_eq!(status(&mut tc)["raft_state"], "leader");
-    assert_eq!(status(&mut lc)["raft_leader_id"], to);
+    assert_eq!(status(&mut lc)["raft_leader_id"], (t + 1).to_string());
     assert_eq!(status(&mut lc)["raft_state"], "follower");
-    let done: i64 = redis::cmd("GET").arg("counter").query(&mut tc).unwrap_or(0);
-    assert!(counter_reaches(&mut tc, done + 100), "writes go on");
+    assert!(writes_go_on(&mut tc, 100));
 
     // Unnamed, asked on a follower: the leader hands over to the voter furthest along.
     // It was elected moments ago, so it first waits for its own lease to run out.
     let mut fc = client(&members, f);
-    assert_eq!(
-        raft(&mut fc, &["TRANSFER-LEADER".into()]).as_deref(),
-        Ok("OK")
-    );
+    assert_eq!(transfer(&mut fc, None).as_deref(), Ok("OK"));
     let now = leader(&members);
     assert_ne!(now, t);
     let mut nc = client(&members, now);
-    let done: i64 = redis::cmd("GET").arg("counter").query(&mut nc).unwrap_or(0);
-    assert!(counter_reaches(&mut nc, done + 100), "writes go on");
+    assert!(writes_go_on(&mut nc, 100));
 
     // Errors an operator may meet.
-    let err = refusal(raft(&mut nc, &["TRANSFER-LEADER".into(), "9".into()]));
+    let err = refusal(transfer(&mut nc, Some(8)));
     assert!(err.to_string().contains("member 9 is not a voter"), "{err}");
 
     stop.set();
@@ -298,18 +327,7 @@ fn an_operator_hands_the_leadership_over_and_no_client_notices() {
         .join()
         .unwrap_or_else(|_| panic!("a read went back in time"));
     assert!(errors.is_empty(), "reads failed: {errors:?}");
-    let (mut acked, mut failed) = (0, Vec::new());
-    for w in writers {
-        let (a, f) = w.join().unwrap_or_default();
-        acked += a;
-        failed.extend(f);
-    }
-    assert!(
-        failed.is_empty(),
-        "writes failed during the transfers: {failed:?}"
-    );
-    let counter: i64 = redis::cmd("GET").arg("counter").query(&mut nc).unwrap_or(0);
-    assert_eq!(counter, acked, "every acknowledged INCR counted once");
+    assert_every_incr_counted(Vec::from(writers), &mut nc);
     assert_converged(&members, now);
 }
 
@@ -323,23 +341,12 @@ fn in_a_group_of_five_the_leadership_moves_once_the_leases_run_out() {
     let writer = incr(layout.clients[(l + 1) % 5], &stop);
     let mut lc = client(&members, l);
     assert!(counter_reaches(&mut lc, 50));
-    let to = (t + 1).to_string();
-    assert_eq!(
-        raft(&mut lc, &["TRANSFER-LEADER".into(), to.clone()]).as_deref(),
-        Ok("OK")
-    );
+    assert_eq!(transfer(&mut lc, Some(t)).as_deref(), Ok("OK"));
     let mut tc = client(&members, t);
     assert_eq!(status(&mut tc)["raft_state"], "leader");
-    let done: i64 = redis::cmd("GET").arg("counter").query(&mut tc).unwrap_or(0);
-    assert!(counter_reaches(&mut tc, done + 50), "writes go on");
+    assert!(writes_go_on(&mut tc, 50));
     stop.set();
-    let (acked, failed) = writer.join().unwrap_or_default();
-    assert!(
-        failed.is_empty(),
-        "writes failed during the transfer: {failed:?}"
-    );
-    let counter: i64 = redis::cmd("GET").arg("counter").query(&mut tc).unwrap_or(0);
-    assert_eq!(counter, acked);
+    assert_every_incr_counted(vec![writer], &mut tc);
     assert_converged(&members, t);
 }
 

@@ -139,19 +139,24 @@ fn linearizable_reads_keep_the_history_linearizable_across_a_paused_leader() {
     assert_linearizable(&history);
 }
 
-#[test]
-fn local_reads_are_caught_by_the_checker() {
-    // Followers (and a resumed old leader) answer from their own copies: stale reads the
-    // checker must find. A few attempts, in case one run happens to read nothing stale.
+/// The checker finds a violation in a history `workload` records: a few attempts, in case
+/// one run happens to read nothing stale.
+fn assert_caught(workload: impl Fn() -> History) {
     for _ in 0..3 {
-        let history = history_under_a_paused_leader("local");
-        match check(&history) {
+        match check(&workload()) {
             Err(CheckError::Violation(_)) => return,
             Err(e) => panic!("the check did not decide: {e}"),
             Ok(()) => continue,
         }
     }
     panic!("local reads never produced a violation the checker found");
+}
+
+#[test]
+fn local_reads_are_caught_by_the_checker() {
+    // Followers (and a resumed old leader) answer from their own copies: stale reads the
+    // checker must find.
+    assert_caught(|| history_under_a_paused_leader("local"));
 }
 
 /// Runs the workload on a fresh group of five in `mode` while its leader and one follower
@@ -189,13 +194,5 @@ fn linearizable_reads_keep_the_history_linearizable_across_a_partition() {
 fn local_reads_on_a_partitioned_old_leader_are_caught_by_the_checker() {
     // The cut-off old leader and its follower go on answering reads from copies the
     // majority has moved past.
-    for _ in 0..3 {
-        let history = history_across_a_partition("local");
-        match check(&history) {
-            Err(CheckError::Violation(_)) => return,
-            Err(e) => panic!("the check did not decide: {e}"),
-            Ok(()) => continue,
-        }
-    }
-    panic!("local reads never produced a violation the checker found");
+    assert_caught(|| history_across_a_partition("local"));
 }
