@@ -11,7 +11,7 @@
 //! clock: at tens of thousands of requests a second, whole seconds tie nearly every key of
 //! a sample and sampled LRU degrades towards random eviction. The LFU stamp's spare byte
 //! keeps a recency that breaks ties between equal counters (the least recently used goes
-//! first), on a logical clock: the eviction epoch advances each time a 64th of the keys
+//! first; keys not read since they were written tie, as in Redis), on a logical clock: the eviction epoch advances each time a 64th of the keys
 //! was evicted, so the byte spans four turnovers of the cache whatever its size and
 //! request rate (a wall clock would be too coarse for a small cache, too short for a large
 //! one).

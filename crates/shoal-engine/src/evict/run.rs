@@ -105,15 +105,23 @@ fn evict_random(inner: &Inner, policy: Policy, rng: &mut Rng) -> bool {
 
 /// How evictable an entry is under `policy`: higher goes first. LRU: milliseconds idle.
 /// LFU: the decayed counter, lowest first, and among equal counters the least recently
-/// used.
+/// used, except among keys never read since they were written (the counter a new key
+/// starts with): those tie, as in Redis, and go in sampling order. Oldest-first there
+/// would make a loop over more keys than the cache holds miss every time: no new key
+/// would live long enough to be read again and earn a higher counter.
 fn score(inner: &Inner, policy: Policy, lru: u32, expire: Option<u64>, now_ms: u64) -> u64 {
     match policy {
         Policy::VolatileTtl => u64::MAX - expire.unwrap_or(u64::MAX),
         Policy::VolatileLfu | Policy::AllkeysLfu => {
             let decay = inner.config.get_at(inner.evict.idx.decay_time);
-            let counter = u64::from(bits::lfu_decayed(lru, now_ms, decay));
+            let counter = bits::lfu_decayed(lru, now_ms, decay);
             let epoch = inner.evict.epoch.load(Relaxed);
-            ((255 - counter) << 8) | bits::lfu_idle_ticks(lru, epoch)
+            let recency = if counter == bits::LFU_INIT {
+                0
+            } else {
+                bits::lfu_idle_ticks(lru, epoch)
+            };
+            ((255 - u64::from(counter)) << 8) | recency
         }
         _ => bits::clock_idle_ms(lru, now_ms),
     }
