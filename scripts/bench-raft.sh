@@ -9,6 +9,8 @@
 # SET sent to a follower, which forwards it to the leader.
 # Reads: GET against the leader in each raft-read-mode, against a follower in local mode, and
 # against a follower that forwards them to the leader (linearizable).
+# Leadership transfer: how long RAFT TRANSFER-LEADER takes, idle and under a SET load, and
+# the slowest SET of that load (writes wait while the leadership moves).
 # Every member keeps its log in its own raft-dir and syncs it before acknowledging.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,3 +83,40 @@ read -r r _ _ <<<"$(bench "$FOLLOWER" get 50)"
 printf "%-22s %12s\n" "follower, forwarded" "$r"
 read -r r _ _ <<<"$(bench "$BASE" get 50)"
 printf "%-22s %12s\n" "lone server" "$r"
+
+echo "== leadership transfer (RAFT TRANSFER-LEADER to the next member), ms"
+# A leader hands over at once only after it has led longer than its lease (twice the
+# election timeout, 3 s by default): each round first waits that long.
+transfer_once() { # <load: yes|no>: prints "ms slowest-SET-ms"
+  local leader="" id target other t0 t1 load_pid
+  for i in 1 2 3; do
+    [ "$(redis-cli -p $((BASE + i)) role 2>/dev/null | head -1)" = master ] && leader=$i
+  done
+  id=$leader
+  target=$((id % 3 + 1))
+  other=$((target % 3 + 1))
+  sleep 3.5
+  if [ "$1" = yes ]; then
+    # SETs through the third member (forwarded to whichever member leads) meanwhile.
+    redis-benchmark -p $((BASE + other)) -t set -c 10 -n $((N * 2)) -r 100000 --csv \
+      >"$SCRATCH/load.csv" 2>/dev/null &
+    load_pid=$!
+    sleep 0.5
+  fi
+  t0=$(date +%s%N)
+  redis-cli -p $((BASE + id)) raft transfer-leader "$target" >/dev/null
+  t1=$(date +%s%N)
+  local slowest=-
+  if [ "$1" = yes ]; then
+    wait "$load_pid" || true
+    slowest=$(tail -1 "$SCRATCH/load.csv" | tr -d '"' | awk -F, '{print $8}')
+  fi
+  echo "$(((t1 - t0) / 1000000)) $slowest"
+}
+printf "%-22s %10s %16s\n" "" "transfer" "slowest SET"
+for load in no yes; do
+  for round in 1 2; do
+    read -r ms slowest <<<"$(transfer_once "$load")"
+    printf "%-22s %10s %16s\n" "load: $load ($round)" "$ms" "$slowest"
+  done
+done
