@@ -102,6 +102,12 @@ impl Layout {
         }
     }
 
+    /// Puts member `i` of a proxied group behind a slow network: what reaches it, and its
+    /// answers, are held back by `delay` (zero ends it).
+    pub fn slow_down(&self, i: usize, delay: Duration) {
+        self.proxies[i].delay(delay);
+    }
+
     /// Ends every partition.
     pub fn heal(&self) {
         self.partition(&[]);

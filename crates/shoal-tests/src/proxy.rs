@@ -2,12 +2,12 @@
 //! target, and on demand cuts every connection open through it (a link failure both ends
 //! see as a reset), refuses new ones for a while (a partition), or silently drops what
 //! flows on connections from chosen source addresses (a partition between some hosts,
-//! seen as timeouts).
+//! seen as timeouts), or holds back everything it forwards (a slow network).
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,6 +24,8 @@ struct State {
     dropping: Mutex<HashSet<IpAddr>>,
     refusing: AtomicBool,
     stopped: AtomicBool,
+    /// Milliseconds each chunk waits before it is passed on.
+    delay_ms: AtomicU64,
 }
 
 impl Proxy {
@@ -40,6 +42,7 @@ impl Proxy {
             dropping: Mutex::new(HashSet::new()),
             refusing: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
+            delay_ms: AtomicU64::new(0),
         });
         let st = state.clone();
         std::thread::spawn(move || accept_loop(listener, target, st));
@@ -77,6 +80,14 @@ impl Proxy {
                 *ip != source
             });
         }
+    }
+
+    /// Holds back every chunk passed on (either way) by `delay` from now on; zero
+    /// passes them on at once again.
+    pub fn delay(&self, delay: Duration) {
+        self.state
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
     /// While set, new connections are closed at once (the target is unreachable).
@@ -135,6 +146,10 @@ fn pump(mut from: TcpStream, mut to: TcpStream, source: IpAddr, st: &State) {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                let delay = st.delay_ms.load(Ordering::SeqCst);
+                if delay > 0 {
+                    std::thread::sleep(Duration::from_millis(delay));
+                }
                 let dropped = st
                     .dropping
                     .lock()

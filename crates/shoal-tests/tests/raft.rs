@@ -1,8 +1,9 @@
 //! Raft groups of real server processes on loopback: every write reaches every member
 //! through the log, followers forward writes to the leader (or refuse them, as
-//! configured), operators see the group and change its members under load, a killed leader
-//! is replaced without losing an acknowledged write (and catches up when it returns), and
-//! a whole group killed and restarted comes back from its `raft-dir` with its data.
+//! configured), operators see the group, change its members and hand its leadership over
+//! under load, a killed leader is replaced without losing an acknowledged write (and
+//! catches up when it returns), a paused or slowed follower holds no one up, and a whole
+//! group killed and restarted comes back from its `raft-dir` with its data.
 
 use redis::Connection;
 use shoal_tests::dataset::{dataset, fill_every_type, run};
@@ -669,6 +670,26 @@ fn a_paused_follower_does_not_stall_the_others() {
         run(&mut c, &format!("SET while-paused:{i} {i}"));
     }
     signal("-CONT");
+    assert_converged(&members, l);
+}
+
+#[test]
+fn a_follower_on_a_slow_network_does_not_slow_the_others() {
+    // Everything to and from one follower is held back 15 s: the leader and the other
+    // follower are a quorum, so no write waits for it (one that did would take 30 s, past
+    // the read timeout; with both followers slowed, this test fails); once its network
+    // recovers it catches up.
+    let layout = Layout::proxied(3);
+    let members = layout.start_all(&[]);
+    let l = leader(&members);
+    let slow = (l + 1) % 3;
+    layout.slow_down(slow, Duration::from_secs(15));
+    let mut c = client(&members, l);
+    let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+    for i in 0..200 {
+        run(&mut c, &format!("SET while-slow:{i} {i}"));
+    }
+    layout.slow_down(slow, Duration::ZERO);
     assert_converged(&members, l);
 }
 
