@@ -23,6 +23,35 @@ fn cjson_round_trips() {
 }
 
 #[test]
+fn cjson_encode_and_decode_take_exactly_one_argument() {
+    // Regression: no argument encoded as null, and a second one was ignored; Redis refuses
+    // both.
+    let mut h = Harness::new();
+    for script in [
+        "return cjson.encode()",
+        "return cjson.encode(1, 2)",
+        "return cjson.decode()",
+        "return cjson.decode('1', '2')",
+    ] {
+        let e = h.run(&["EVAL", script, "0"]);
+        let shoal_resp::Frame::Error(e) = e else {
+            panic!("{script}: {e:?}");
+        };
+        let e = String::from_utf8_lossy(&e);
+        assert!(
+            e.starts_with("ERR user_script:1: bad argument #1 to '")
+                && e.contains("(expected 1 argument)"),
+            "{script}: {e}"
+        );
+    }
+    assert_eq!(
+        h.run(&["EVAL", "return cjson.encode(nil)", "0"]),
+        bulk("null")
+    );
+    assert_eq!(h.run(&["EVAL", "return cjson.decode(12)", "0"]), int(12));
+}
+
+#[test]
 fn cmsgpack_round_trips() {
     let mut h = Harness::new();
     assert_eq!(

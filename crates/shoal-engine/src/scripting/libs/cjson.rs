@@ -17,7 +17,9 @@ pub(crate) fn table(lua: &Lua) -> mlua::Result<Table> {
     t.raw_set("null", null())?;
     t.raw_set(
         "encode",
-        lua.create_function(|lua, v: Value| {
+        lua.create_function(|lua, args: mlua::MultiValue| {
+            let [v] = <[Value; 1]>::try_from(args.into_vec())
+                .map_err(|_| lua_err("bad argument #1 to 'encode' (expected 1 argument)"))?;
             let mut out = Vec::new();
             encode(&v, &mut out, 0)?;
             lua.create_string(out)
@@ -25,7 +27,10 @@ pub(crate) fn table(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.raw_set(
         "decode",
-        lua.create_function(|lua, s: mlua::String| {
+        lua.create_function(|lua, args: mlua::MultiValue| {
+            let [v] = <[Value; 1]>::try_from(args.into_vec())
+                .map_err(|_| lua_err("bad argument #1 to 'decode' (expected 1 argument)"))?;
+            let s = <mlua::String as mlua::FromLua>::from_lua(v, lua)?;
             let bytes = s.as_bytes();
             let mut p = Parser {
                 s: &bytes,
