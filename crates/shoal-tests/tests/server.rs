@@ -161,3 +161,26 @@ fn info_reports_the_instantaneous_command_rate() {
     });
     assert!(busy, "instantaneous_ops_per_sec stayed at 0 under load");
 }
+
+#[test]
+fn the_server_binary_serves_clients_on_io_threads_threads() {
+    // Regression: the binary ran one worker per core, whatever `io-threads` said.
+    let s = shoal_tests::process::ServerProcess::start(&["--io-threads", "3"])
+        .unwrap_or_else(|| panic!("the server did not start"));
+    let mut c = s.client();
+    let pong: String = redis::cmd("PING").query(&mut c).unwrap_or_default();
+    assert_eq!(pong, "PONG");
+    let named = std::fs::read_dir(format!("/proc/{}/task", s.pid()))
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter(|t| {
+                    std::fs::read_to_string(t.path().join("comm"))
+                        .is_ok_and(|name| name.trim() == "shoal-net")
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    // Its blocking threads carry the name too.
+    assert!(named >= 3, "{named} threads named shoal-net");
+}

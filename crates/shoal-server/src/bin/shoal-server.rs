@@ -254,6 +254,8 @@ fn run(config: Config) -> anyhow::Result<()> {
         None
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(shoal_server::io_threads(&engine))
+        .thread_name("shoal-net")
         .enable_all()
         .build()?;
     runtime.block_on(async move {
