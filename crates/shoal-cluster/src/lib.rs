@@ -255,6 +255,24 @@ impl Group {
         self.handover.run(id).await
     }
 
+    /// Before this member stops: if it leads a group with other voters, hands the
+    /// leadership to the one furthest along, so the group need not wait for an election
+    /// (a lease and an election timeout without a leader). Gives up after a few election
+    /// timeouts; a member that does not lead does nothing.
+    pub async fn step_aside(&self) {
+        if !self.is_leader() || self.voters().len() < 2 {
+            return;
+        }
+        let limit = self.handover.lease * 3 + Duration::from_secs(1);
+        match tokio::time::timeout(limit, self.handover.run(None)).await {
+            // A heartbeat period more of serving: members whose requests still come here
+            // learn of the new leader from its first message meanwhile.
+            Ok(Ok(())) => tokio::time::sleep(self.handover.heartbeat).await,
+            Ok(Err(why)) => tracing::warn!("raft: could not hand the leadership over: {why}"),
+            Err(_) => tracing::warn!("raft: handing the leadership over took too long"),
+        }
+    }
+
     /// Removes a member (a voter or a learner) from the group. On the leader.
     pub async fn remove_member(&self, id: NodeId) -> Result<(), String> {
         control::remove_member(&self.raft, id).await

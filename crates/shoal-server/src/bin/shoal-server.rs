@@ -301,6 +301,11 @@ fn run(config: Config) -> anyhow::Result<()> {
                 false
             }
         };
+        if let Some(group) = &group {
+            // Clients (and followers' forwarded requests) are still served meanwhile:
+            // their writes wait, then go to the new leader.
+            group.step_aside().await;
+        }
         stop.send_replace(true);
         if by_signal {
             let exiting = engine.clone();

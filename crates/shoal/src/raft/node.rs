@@ -123,6 +123,8 @@ impl Node {
         else {
             return;
         };
+        // A leader hands over first, so the others need not elect one.
+        let _ = runtime.run(group.step_aside(), Some(STOP_TIMEOUT));
         server.stop();
         // A group that does not stop in time is left to the runtime's shutdown; stepping
         // down again is harmless.
