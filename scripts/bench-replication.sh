@@ -6,7 +6,9 @@
 #
 # 1. Primary write throughput: redis-benchmark -t set -c 50 -n N at -P 1 and -P 16 against a
 #    primary with 0, 1 and 2 replicas attached (all on loopback), median of REPEAT runs, ratio
-#    Shoal/Redis.
+#    Shoal/Redis; and the CPU time the servers (primary and replicas together) spent per
+#    request over those runs, which a busy machine disturbs far less than throughput, with
+#    its ratio Redis/Shoal (above 1: Shoal spends less).
 # 2. Full sync: a primary holding KEYS keys, a fresh replica attached; seconds until the
 #    replica reports its link up with every key.
 # 3. Replication lag under load: while redis-benchmark sends SETs at -P 16 to a primary with one
@@ -68,7 +70,18 @@ rps() {
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# throughput <impl> <replicas> <pipeline>
+# cpu_ticks: user + system clock ticks of every server started (PIDS) so far.
+cpu_ticks() {
+  local total=0 p
+  for p in "${PIDS[@]:-}"; do
+    [ -r "/proc/$p/stat" ] || continue
+    # utime and stime: fields 14 and 15, the 12th and 13th after the command name.
+    total=$((total + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+  done
+  echo "$total"
+}
+
+# throughput <impl> <replicas> <pipeline>: prints "median-rps cpu-microseconds-per-request".
 throughput() {
   local impl=$1 n=$2 pipe=$3 primary=$BASE
   start "$impl" "$primary"
@@ -76,19 +89,24 @@ throughput() {
     start "$impl" $((primary + i)) --replicaof 127.0.0.1 "$primary"
     wait_synced "$primary" $((primary + i))
   done
-  local runs=()
+  local runs=() before after
+  before=$(cpu_ticks)
   for _ in $(seq 1 "$REPEAT"); do runs+=("$(rps "$primary" "$pipe")"); done
+  after=$(cpu_ticks)
   stop_all
-  printf '%s\n' "${runs[@]}" | median
+  echo "$(printf '%s\n' "${runs[@]}" | median)" \
+    "$(python3 -c "print(f'{($after - $before) * 1e6 / $(getconf CLK_TCK) / ($N * $REPEAT):.2f}')")"
 }
 
-echo "== primary SET throughput (requests/s), -c 50 -n $N, median of $REPEAT"
-printf '%-10s %-4s %14s %14s %8s\n' replicas P redis shoal ratio
+echo "== primary SET throughput (requests/s), -c 50 -n $N, median of $REPEAT;"
+echo "   server CPU per request (microseconds, primary and replicas together)"
+printf '%-10s %-4s %14s %14s %8s %10s %10s %8s\n' replicas P redis shoal ratio redis_cpu shoal_cpu ratio
 for n in 0 1 2; do
   for p in 1 16; do
-    r=$(throughput redis "$n" "$p")
-    s=$(throughput shoal "$n" "$p")
-    printf '%-10s %-4s %14s %14s %8s\n' "$n" "$p" "$r" "$s" "$(python3 -c "print(f'{$s/$r:.2f}')")"
+    read -r r rc <<<"$(throughput redis "$n" "$p")"
+    read -r s sc <<<"$(throughput shoal "$n" "$p")"
+    printf '%-10s %-4s %14s %14s %8s %10s %10s %8s\n' "$n" "$p" "$r" "$s" \
+      "$(python3 -c "print(f'{$s/$r:.2f}')")" "$rc" "$sc" "$(python3 -c "print(f'{$rc/$sc:.2f}')")"
   done
 done
 
