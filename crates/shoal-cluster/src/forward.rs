@@ -83,7 +83,9 @@ impl Forwarder {
         let patience =
             Duration::from_millis(inner.config.get_i64("raft-election-timeout-ms").max(1) as u64);
         drop(inner);
-        let give_up = tokio::time::Instant::now() + patience;
+        // Counted from the first -MOVED that names the member asked: the request may have
+        // waited long before it (paused on a leader handing over).
+        let mut give_up = None;
         let mut hops = 0;
         loop {
             let reply = self.run_at(&addr, db, &commands, false).await;
@@ -92,10 +94,14 @@ impl Forwarder {
                     hops += 1;
                     addr = next;
                 }
-                Some(_) if tokio::time::Instant::now() < give_up => {
+                Some(_) => {
+                    let now = tokio::time::Instant::now();
+                    if now >= *give_up.get_or_insert(now + patience) {
+                        return reply;
+                    }
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
-                _ => return reply,
+                None => return reply,
             }
         }
     }
