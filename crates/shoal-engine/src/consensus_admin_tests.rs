@@ -302,6 +302,9 @@ fn a_leadership_transfer_holds_what_needs_the_leader() {
     assert!(s.paused(&args(&["GET", "k"])), "a read needs the leader");
     assert!(s.paused(&args(&["OBJECT", "ENCODING", "k"])));
     assert!(!s.paused(&args(&["PING"])));
+    // A container's subcommand decides.
+    assert!(s.paused(&args(&["FUNCTION", "LOAD", "x"])));
+    assert!(!s.paused(&args(&["FUNCTION", "LIST"])));
     assert!(!s.paused(&args(&["RAFT", "STATUS"])));
     h.run(&["CONFIG", "SET", "raft-read-mode", "local"]);
     let s = &h.session;

@@ -375,28 +375,31 @@ impl Session {
         if !inner.repl.writes_paused() || self.state.master_link {
             return false;
         }
-        let Some(spec) = args.first().and_then(|name| inner.table.get(name)) else {
+        // The spec that runs: a container's subcommand (FUNCTION LOAD writes, FUNCTION
+        // LIST does not).
+        let runs = |args: &[Bytes]| {
+            let spec = inner.table.get(args.first()?)?;
+            Some(crate::exec::dispatch::target(spec, args))
+        };
+        let writes = |args: &[Bytes]| runs(args).is_some_and(crate::consensus::runs_on_leader);
+        let Some(spec) = runs(args) else {
             return false;
         };
-        let writes = |spec: &crate::command::CommandSpec| crate::consensus::runs_on_leader(spec);
-        if writes(spec) {
+        if writes(args) {
             return true;
         }
-        let queued = || {
-            self.state.multi.as_ref().is_some_and(|m| {
-                m.queue.iter().any(|q| {
-                    q.first()
-                        .and_then(|n| inner.table.get(n))
-                        .is_some_and(|s| writes(crate::exec::dispatch::target(s, q)))
-                })
-            })
-        };
-        if spec.name == "exec" && queued() {
+        if spec.name == "exec"
+            && self
+                .state
+                .multi
+                .as_ref()
+                .is_some_and(|m| m.queue.iter().any(|q| writes(q)))
+        {
             return true;
         }
         inner.consensus.is_handing_over()
             && crate::consensus::read_mode(inner) != crate::consensus::ReadMode::Local
-            && crate::consensus::reads_data(crate::exec::dispatch::target(spec, args))
+            && crate::consensus::reads_data(spec)
     }
 
     /// Waits on this thread while `args` must wait (see [`Session::paused`]).
