@@ -119,10 +119,13 @@ impl Forwarder {
         let Some(inner) = self.engine.upgrade() else {
             return Frame::error("ERR server shutting down");
         };
-        let blocking = commands.iter().any(|c| {
-            c.first().is_some_and(|n| n.eq_ignore_ascii_case(b"RAFT"))
-                || c.first()
-                    .and_then(|n| inner.commands().get(n))
+        // Answered only once done: a blocking command, or a RAFT request (a membership
+        // change or a leadership transfer).
+        let blocking = commands.iter().filter_map(|c| c.first()).any(|name| {
+            name.eq_ignore_ascii_case(b"RAFT")
+                || inner
+                    .commands()
+                    .get(name)
                     .is_some_and(|s| s.has(shoal_engine::command::flags::BLOCKING))
         });
         let timeout = (!blocking)

@@ -690,15 +690,20 @@ fn a_paused_follower_does_not_stall_the_others() {
             .status();
     };
     signal("-STOP");
-    // The leader and the remaining follower are a quorum: every write commits (a stall
-    // would show as a read timeout).
-    let mut c = client(&members, l);
-    let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
-    for i in 0..200 {
-        run(&mut c, &format!("SET while-paused:{i} {i}"));
-    }
+    // The leader and the remaining follower are a quorum: every write commits.
+    writes_commit(&members, l, "while-paused");
     signal("-CONT");
     assert_converged(&members, l);
+}
+
+/// 200 writes through leader `l` each commit within 10 s: a write held up by a stalled
+/// member shows as a read timeout.
+fn writes_commit(members: &[Option<ServerProcess>], l: usize, prefix: &str) {
+    let mut c = client(members, l);
+    let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+    for i in 0..200 {
+        run(&mut c, &format!("SET {prefix}:{i} {i}"));
+    }
 }
 
 #[test]
@@ -712,11 +717,7 @@ fn a_follower_on_a_slow_network_does_not_slow_the_others() {
     let l = leader(&members);
     let slow = (l + 1) % 3;
     layout.slow_down(slow, Duration::from_secs(15));
-    let mut c = client(&members, l);
-    let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
-    for i in 0..200 {
-        run(&mut c, &format!("SET while-slow:{i} {i}"));
-    }
+    writes_commit(&members, l, "while-slow");
     layout.slow_down(slow, Duration::ZERO);
     assert_converged(&members, l);
 }
