@@ -276,7 +276,7 @@ impl SetValue {
         }
     }
 
-    /// A uniformly chosen member (fair enough for the hashtable: random bucket, then link).
+    /// A uniformly chosen member.
     pub fn random(&self, rng: &mut Rng) -> Option<Bytes> {
         match &self.enc {
             Enc::Ints(v) if !v.is_empty() => {
@@ -292,6 +292,11 @@ impl SetValue {
 
     /// Removes and returns a random member.
     pub fn pop_random(&mut self, rng: &mut Rng) -> Option<Bytes> {
+        if let Enc::Table(t) = &mut self.enc {
+            return t
+                .pop_random(rng)
+                .map(|m| Bytes::copy_from_slice(m.as_slice()));
+        }
         let m = self.random(rng)?;
         self.remove(&m);
         Some(m)

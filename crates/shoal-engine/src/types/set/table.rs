@@ -7,13 +7,15 @@ use std::hash::{BuildHasher, RandomState};
 
 const MIN_BUCKETS: usize = 4;
 
-/// Chain positions a fair random draw considers: every member of a chain up to this long is
-/// equally likely. Each draw touches a random bucket (a cache miss on a big set) and succeeds
-/// with probability load/FAIR_DEPTH, which is why the table shrinks early (see `remove`).
-const FAIR_DEPTH: usize = 8;
+/// Buckets per window of a random draw: their chain lengths fill one cache line.
+const WINDOW: usize = 64;
 
-/// Draws before a random pick gives up on exact fairness.
-const FAIR_TRIES: usize = 2048;
+/// Draws before a random pick stops rejecting windows (never reached in practice: each
+/// draw accepts with probability of about half the load factor).
+const FAIR_TRIES: usize = 4096;
+
+/// A chain length at or above this is kept as this and counted by walking the chain.
+const SATURATED: u8 = u8::MAX;
 
 /// A chain link: one member and the rest of its bucket.
 #[derive(Clone)]
@@ -26,6 +28,9 @@ struct Node {
 #[derive(Clone)]
 pub(super) struct Table {
     buckets: Vec<Option<Box<Node>>>,
+    /// Each bucket's chain length (saturating at [`SATURATED`]), so a random draw reads a
+    /// window of 64 buckets' lengths from one cache line instead of walking their chains.
+    counts: Vec<u8>,
     len: usize,
     /// Bytes held by the nodes and their out-of-line members, kept up to date so memory
     /// accounting after each write costs O(1).
@@ -49,6 +54,7 @@ impl Table {
     pub(super) fn with_capacity(cap: usize) -> Table {
         let mut t = Table {
             buckets: Vec::new(),
+            counts: Vec::new(),
             len: 0,
             node_bytes: 0,
             hasher: RandomState::new(),
@@ -104,6 +110,7 @@ impl Table {
         let member = SmallBytes::new(m);
         self.node_bytes += node_bytes(&member);
         self.buckets[b] = Some(Box::new(Node { member, next }));
+        self.counts[b] = self.counts[b].saturating_add(1);
         self.len += 1;
         true
     }
@@ -114,37 +121,66 @@ impl Table {
             return false;
         }
         let b = self.bucket_of(m);
+        let Some(pos) = self.chain(b).position(|x| x == m) else {
+            return false;
+        };
+        self.unlink(b, pos);
+        true
+    }
+
+    /// Removes and returns a uniformly random member.
+    pub(super) fn pop_random(&mut self, rng: &mut Rng) -> Option<SmallBytes> {
+        let (b, pos) = self.pick(rng)?;
+        Some(self.unlink(b, pos))
+    }
+
+    /// Unlinks the member at position `pos` of bucket `b`'s chain (which must exist) and
+    /// shrinks the table when it has become sparse.
+    fn unlink(&mut self, b: usize, pos: usize) -> SmallBytes {
         let mut link = &mut self.buckets[b];
-        loop {
-            match link {
-                None => return false,
-                Some(node) if node.member.as_slice() == m => {
-                    self.node_bytes -= node_bytes(&node.member);
-                    let rest = node.next.take();
-                    *link = rest;
-                    break;
-                }
-                Some(node) => link = &mut node.next,
-            }
+        for _ in 0..pos {
+            link = &mut link.as_mut().expect("position within the chain").next;
         }
+        let mut node = link.take().expect("position within the chain");
+        *link = node.next.take();
+        self.node_bytes -= node_bytes(&node.member);
+        self.counts[b] = if self.counts[b] == SATURATED {
+            self.chain(b).count().min(usize::from(SATURATED)) as u8
+        } else {
+            self.counts[b] - 1
+        };
         self.len -= 1;
+        self.shrink_if_sparse();
+        node.member
+    }
+
+    fn shrink_if_sparse(&mut self) {
         let n = self.buckets.len();
         // Shrink below a quarter full: a sparse table makes random draws miss.
         if n > MIN_BUCKETS && self.len * 4 < n {
             self.resize((self.len.next_power_of_two() * 2).max(MIN_BUCKETS));
         }
-        true
     }
 
     fn resize(&mut self, n: usize) {
         let old = std::mem::replace(&mut self.buckets, (0..n).map(|_| None).collect());
+        self.counts = vec![0; n];
         for mut chain in old {
             while let Some(mut node) = chain {
                 chain = node.next.take();
                 let b = self.bucket_of(node.member.as_slice());
                 node.next = self.buckets[b].take();
                 self.buckets[b] = Some(node);
+                self.counts[b] = self.counts[b].saturating_add(1);
             }
+        }
+    }
+
+    /// The length of bucket `b`'s chain.
+    fn chain_len(&self, b: usize) -> usize {
+        match self.counts[b] {
+            SATURATED => self.chain(b).count(),
+            c => usize::from(c),
         }
     }
 
@@ -176,28 +212,53 @@ impl Table {
         v.reverse_bits()
     }
 
-    /// A uniformly random member. Draws a bucket and a chain position up to
-    /// [`FAIR_DEPTH`] and retries when that position is empty, so every member of a chain no
-    /// longer than that is equally likely (chains are short at our load factors); after
-    /// many misses it settles for a random link of a random non-empty bucket.
+    /// A uniformly random member.
     pub(super) fn random(&self, rng: &mut Rng) -> Option<&[u8]> {
+        let (b, pos) = self.pick(rng)?;
+        self.chain(b).nth(pos)
+    }
+
+    /// Where a uniformly random member sits: (bucket, position in its chain).
+    ///
+    /// The buckets are cut into windows of [`WINDOW`]. A draw takes a random window and
+    /// accepts it with probability `members / (2 * WINDOW)`, then a random member of it; so
+    /// each member is drawn with the same probability. The load factor never passes 1, so a
+    /// window holding more than twice its buckets' worth is vanishingly unlikely (it would
+    /// then be accepted every time, slightly favouring its members). A draw reads one cache
+    /// line of chain lengths; about `2 / load` draws are needed, so at least 2 and at most 8
+    /// given how the table resizes.
+    fn pick(&self, rng: &mut Rng) -> Option<(usize, usize)> {
         if self.len == 0 {
             return None;
         }
         let n = self.buckets.len();
-        for _ in 0..FAIR_TRIES {
-            let b = rng.index(n);
-            let i = rng.index(FAIR_DEPTH);
-            if let Some(m) = self.chain(b).nth(i) {
-                return Some(m);
+        let w = WINDOW.min(n);
+        let windows = n / w;
+        let cap = 2 * w;
+        for tries in 0.. {
+            let start = rng.index(windows) * w;
+            let raw = &self.counts[start..start + w];
+            let lens = || (start..start + w).map(|b| self.chain_len(b));
+            let mut members: usize = raw.iter().map(|&c| usize::from(c)).sum();
+            if raw.contains(&SATURATED) {
+                members = lens().sum();
+            }
+            if members == 0 {
+                continue;
+            }
+            let accept = windows == 1 || members >= cap || tries >= FAIR_TRIES;
+            if !accept && rng.index(cap) >= members {
+                continue;
+            }
+            let mut k = rng.index(members);
+            for (b, len) in (start..).zip(lens()) {
+                if k < len {
+                    return Some((b, k));
+                }
+                k -= len;
             }
         }
-        let mut b = rng.index(n);
-        while self.buckets[b].is_none() {
-            b = (b + 1) & (n - 1);
-        }
-        let pick = rng.index(self.chain(b).count());
-        self.chain(b).nth(pick)
+        None
     }
 
     /// The members of bucket `b`.
@@ -213,7 +274,17 @@ impl Table {
     /// Heap bytes: the bucket array, the nodes and their out-of-line members.
     pub(super) fn heap_size(&self) -> usize {
         let buckets = self.buckets.capacity() * std::mem::size_of::<Option<Box<Node>>>();
-        crate::types::alloc::alloc_size(buckets) + self.node_bytes
+        crate::types::alloc::alloc_size(buckets)
+            + crate::types::alloc::alloc_size(self.counts.capacity())
+            + self.node_bytes
+    }
+
+    /// True if every kept chain length matches its chain (up to saturation).
+    #[cfg(test)]
+    pub(super) fn counts_match(&self) -> bool {
+        (0..self.buckets.len()).all(|b| {
+            usize::from(self.counts[b]) == self.chain(b).count().min(usize::from(SATURATED))
+        })
     }
 
     /// The node bytes counted from scratch, to check the running count.
@@ -240,5 +311,95 @@ impl Drop for Table {
                 chain = node.next.take();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Chi-square of `draws` random picks over a table of `n` members against a uniform
+    /// spread.
+    fn chi_square(n: usize, draws: usize) -> f64 {
+        let mut t = Table::with_capacity(0);
+        for i in 0..n {
+            t.insert(format!("member:{i}").as_bytes());
+        }
+        let mut rng = Rng::new(11);
+        let mut hist: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+        for _ in 0..draws {
+            *hist
+                .entry(t.random(&mut rng).unwrap().to_vec())
+                .or_default() += 1;
+        }
+        assert_eq!(hist.len(), n);
+        let expected = draws as f64 / n as f64;
+        hist.values()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum()
+    }
+
+    #[test]
+    fn random_draws_are_uniform_across_windows() {
+        // 3,000 members over 4,096 buckets: 64 windows, each accepted in proportion to
+        // what it holds. Chi-square over 2,999 degrees of freedom: a fair draw stays near
+        // 3,000 (sd about 77); favouring members of sparse windows lands far above.
+        let chi = chi_square(3000, 300_000);
+        assert!(chi < 3400.0, "chi-square {chi}");
+    }
+
+    #[test]
+    fn random_draws_are_uniform_in_a_single_window() {
+        let chi = chi_square(40, 40_000);
+        assert!(chi < 80.0, "chi-square {chi}");
+    }
+
+    #[test]
+    fn popping_keeps_chain_lengths_and_returns_each_member_once() {
+        let mut t = Table::with_capacity(0);
+        for i in 0..5000 {
+            t.insert(format!("{i}").as_bytes());
+        }
+        let mut rng = Rng::new(5);
+        let mut seen = std::collections::HashSet::new();
+        while let Some(m) = t.pop_random(&mut rng) {
+            assert!(seen.insert(m.as_slice().to_vec()));
+            if seen.len() % 500 == 0 {
+                assert!(t.counts_match());
+                assert_eq!(t.recount_node_bytes().0, t.recount_node_bytes().1);
+            }
+        }
+        assert_eq!(seen.len(), 5000);
+        assert_eq!(t.len(), 0);
+    }
+
+    #[test]
+    fn a_chain_longer_than_a_count_can_hold_is_walked() {
+        // Hash flooding cannot be provoked through the keyed hash, so build the long chain
+        // by hand: 300 members in bucket 0 of a table that also holds ordinary ones.
+        let mut t = Table::with_capacity(0);
+        for i in 0..100 {
+            t.insert(format!("plain:{i}").as_bytes());
+        }
+        for i in 0..300 {
+            let member = SmallBytes::new(format!("long:{i}").as_bytes());
+            t.node_bytes += node_bytes(&member);
+            let next = t.buckets[0].take();
+            t.buckets[0] = Some(Box::new(Node { member, next }));
+            t.counts[0] = t.counts[0].saturating_add(1);
+            t.len += 1;
+        }
+        assert_eq!(t.counts[0], SATURATED);
+        assert!(t.counts_match());
+        let mut rng = Rng::new(9);
+        let mut seen = std::collections::HashSet::new();
+        let mut long = 0;
+        while let Some(m) = t.pop_random(&mut rng) {
+            long += usize::from(m.as_slice().starts_with(b"long:"));
+            assert!(seen.insert(m.as_slice().to_vec()));
+            assert!(t.counts_match());
+        }
+        assert_eq!((seen.len(), long), (400, 300));
     }
 }
