@@ -124,24 +124,23 @@ impl Table {
         let Some(pos) = self.chain(b).position(|x| x == m) else {
             return false;
         };
-        self.unlink(b, pos);
-        true
+        self.unlink(b, pos).is_some()
     }
 
     /// Removes and returns a uniformly random member.
     pub(super) fn pop_random(&mut self, rng: &mut Rng) -> Option<SmallBytes> {
         let (b, pos) = self.pick(rng)?;
-        Some(self.unlink(b, pos))
+        self.unlink(b, pos)
     }
 
-    /// Unlinks the member at position `pos` of bucket `b`'s chain (which must exist) and
-    /// shrinks the table when it has become sparse.
-    fn unlink(&mut self, b: usize, pos: usize) -> SmallBytes {
+    /// Unlinks the member at position `pos` of bucket `b`'s chain and shrinks the table
+    /// when it has become sparse; `None` if the chain is shorter.
+    fn unlink(&mut self, b: usize, pos: usize) -> Option<SmallBytes> {
         let mut link = &mut self.buckets[b];
         for _ in 0..pos {
-            link = &mut link.as_mut().expect("position within the chain").next;
+            link = &mut link.as_mut()?.next;
         }
-        let mut node = link.take().expect("position within the chain");
+        let mut node = link.take()?;
         *link = node.next.take();
         self.node_bytes -= node_bytes(&node.member);
         self.counts[b] = if self.counts[b] == SATURATED {
@@ -151,7 +150,7 @@ impl Table {
         };
         self.len -= 1;
         self.shrink_if_sparse();
-        node.member
+        Some(node.member)
     }
 
     fn shrink_if_sparse(&mut self) {
@@ -329,9 +328,8 @@ mod tests {
         let mut rng = Rng::new(11);
         let mut hist: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
         for _ in 0..draws {
-            *hist
-                .entry(t.random(&mut rng).unwrap().to_vec())
-                .or_default() += 1;
+            let m = t.random(&mut rng).map(<[u8]>::to_vec).unwrap_or_default();
+            *hist.entry(m).or_default() += 1;
         }
         assert_eq!(hist.len(), n);
         let expected = draws as f64 / n as f64;
