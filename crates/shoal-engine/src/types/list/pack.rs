@@ -27,7 +27,15 @@ impl Elem<'_> {
     pub fn to_bytes(self) -> Bytes {
         match self {
             Elem::Str(s) => Bytes::copy_from_slice(s),
-            Elem::Int(v) => Bytes::from(v.to_string()),
+            Elem::Int(v) => Bytes::copy_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        }
+    }
+
+    /// Appends the element's bytes to `out`.
+    pub fn write_to(self, out: &mut Vec<u8>) {
+        match self {
+            Elem::Str(s) => out.extend_from_slice(s),
+            Elem::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
         }
     }
 

@@ -270,13 +270,10 @@ impl ZSetValue {
         }
         match &mut self.enc {
             Enc::Pack(v) => v.drain(lo..hi).map(|(s, m)| (m, s)).collect(),
-            Enc::Tree(_) => {
-                let gone = self.range(lo, hi, false);
-                for (m, _) in &gone {
-                    self.remove(m);
-                }
-                gone
-            }
+            Enc::Tree(t) => (lo..hi)
+                .filter_map(|_| t.remove_at(lo))
+                .map(|(m, s)| (Member::from(m), s))
+                .collect(),
         }
     }
 

@@ -330,6 +330,11 @@ impl Tree {
     /// `h` is the member's hash.
     fn unlink(&mut self, i: u32, h: u64) -> Box<[u8]> {
         self.detach(i);
+        self.forget(i, h)
+    }
+
+    /// Takes detached node `i` out of its hash chain and the arena; returns its member.
+    fn forget(&mut self, i: u32, h: u64) -> Box<[u8]> {
         let next = self.node(i).next;
         let member = std::mem::take(&mut self.node_mut(i).member);
         if self.index.get(&h) == Some(&i) {
@@ -392,13 +397,58 @@ impl Tree {
         let i = self.find_hashed(member, h)?;
         let score = self.node(i).score;
         self.unlink(i, h);
+        self.release_if_empty();
+        Some(score)
+    }
+
+    /// Removes the entry at 0-based `rank` and returns it. One descent guided by the subtree
+    /// sizes finds and detaches the node, comparing no members (ZPOPMIN, ZPOPMAX, and
+    /// ZREMRANGEBYRANK take entries this way).
+    pub fn remove_at(&mut self, mut rank: usize) -> Option<(Box<[u8]>, f64)> {
+        if rank >= self.len {
+            return None;
+        }
+        let mut link = Link::Root;
+        let mut t = self.root;
+        loop {
+            let left = self.node(t).left;
+            let ls = self.size(left);
+            let n = self.node_mut(t);
+            match rank.cmp(&ls) {
+                Ordering::Equal => break,
+                Ordering::Less => {
+                    n.size -= 1;
+                    link = Link::Left(t);
+                    t = left;
+                }
+                Ordering::Greater => {
+                    rank -= ls + 1;
+                    n.size -= 1;
+                    link = Link::Right(t);
+                    t = n.right;
+                }
+            }
+        }
+        let (l, r, score) = {
+            let x = self.node(t);
+            (x.left, x.right, x.score)
+        };
+        let joined = self.merge(l, r);
+        self.set_link(link, joined);
+        let h = self.hash(&self.node(t).member);
+        let member = self.forget(t, h);
+        self.release_if_empty();
+        Some((member, score))
+    }
+
+    /// Frees the arena and index once the last member is gone.
+    fn release_if_empty(&mut self) {
         if self.len == 0 {
             self.nodes = Vec::new();
             self.free = Vec::new();
             self.index = Index::default();
             self.root = NIL;
         }
-        Some(score)
     }
 
     /// How many leading entries (in order) satisfy `before`, a predicate true for a prefix.
