@@ -190,6 +190,9 @@ pub enum ConfigError {
 /// The live configuration.
 pub struct Config {
     params: Vec<Param>,
+    /// Each parameter's (lower-case) name to its index in `params`: hot paths read
+    /// parameters by name on every command.
+    by_name: std::collections::HashMap<&'static str, usize>,
     values: RwLock<BTreeMap<&'static str, String>>,
     /// Numeric view of each parameter (same index as `params`), kept in step with `values`.
     numbers: Vec<AtomicI64>,
@@ -217,8 +220,14 @@ impl Config {
             .iter()
             .map(|p| AtomicI64::new(numeric(p.default)))
             .collect();
+        let by_name = params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name, i))
+            .collect();
         Config {
             params,
+            by_name,
             values: RwLock::new(values),
             numbers,
             version: AtomicU64::new(0),
@@ -241,10 +250,10 @@ impl Config {
     fn index(&self, name: &str) -> Option<usize> {
         // Callers on hot paths pass the exact lower-case name: try that first.
         let by_name = |name: &str| {
-            self.params.iter().position(|p| p.name == name).or_else(|| {
-                self.params
-                    .iter()
-                    .position(|p| p.name.eq_ignore_ascii_case(name))
+            self.by_name.get(name).copied().or_else(|| {
+                self.by_name
+                    .get(name.to_ascii_lowercase().as_str())
+                    .copied()
             })
         };
         by_name(name).or_else(|| {
@@ -423,6 +432,23 @@ pub fn parse_memory(s: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_parameter_is_found_by_its_name_in_any_case() {
+        let c = Config::new();
+        assert_eq!(c.params.len(), c.by_name.len(), "duplicate parameter names");
+        for (i, p) in c.params.iter().enumerate() {
+            assert_eq!(p.name, p.name.to_ascii_lowercase());
+            assert_eq!(c.index_of(p.name), Some(i));
+            assert_eq!(c.index_of(&p.name.to_ascii_uppercase()), Some(i));
+        }
+        assert_eq!(c.index_of("no-such-parameter"), None);
+        // An alias resolves to its parameter.
+        assert_eq!(
+            c.index_of("LUA-time-limit"),
+            c.index_of("busy-reply-threshold")
+        );
+    }
 
     #[test]
     fn memory_units_follow_redis() {

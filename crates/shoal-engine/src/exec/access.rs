@@ -250,27 +250,30 @@ impl<'c> Access<'c> {
         let t = self.toucher();
         let touch = !self.no_touch;
         let (inner, db_index) = (self.inner, self.db);
+        // The key is hashed once for every step below.
         let db = self.db_mut_of(key);
-        if db.get(key).is_none() {
+        let h = db.hash(key);
+        let mut stamp = touch;
+        if db.get_hashed(h, key).is_none() {
             match create() {
-                Some(v) => db.insert_new(key, v, None, t.fresh()),
+                Some(v) => db.insert_new_hashed(h, key, v, t.fresh()),
                 None => return Ok(None),
             }
+            stamp = false;
             inner.notify(crate::notify::NEW, "new", db_index, key);
             if t.mode == crate::evict::bits::Mode::Adaptive {
                 self.created(key);
             }
-        } else if touch {
-            if let Some(e) = db.get_mut(key) {
-                e.lru = t.touched(e.lru);
-            }
         }
         let db = self.db_mut_of(key);
-        let result = db.modify(key, f);
-        if db.get(key).is_some_and(|e| e.value.is_empty_collection()) {
+        let stamp = |lru| if stamp { t.touched(lru) } else { lru };
+        let Some((result, empty)) = db.modify_hashed(h, key, stamp, f) else {
+            return Ok(None);
+        };
+        if empty {
             db.remove(key);
         }
-        result.transpose()
+        result.map(Some)
     }
 
     /// Notes that `key` received elements a blocked client may be waiting for (a push to a

@@ -78,6 +78,47 @@ impl Db {
     }
 
     /// Adds a key that is not present.
+    /// The keyed hash of `key`, for the `*_hashed` methods.
+    pub(crate) fn hash(&self, key: &[u8]) -> u64 {
+        self.dict.hash(key)
+    }
+
+    /// [`Db::get`] given the key's hash.
+    pub(crate) fn get_hashed(&self, hash: u64, key: &[u8]) -> Option<&Entry> {
+        self.dict.get_hashed(hash, key)
+    }
+
+    /// Adds a key that is not present, without a TTL, given its hash.
+    pub(crate) fn insert_new_hashed(&mut self, hash: u64, key: &[u8], value: Value, lru: u32) {
+        let mut entry = Entry::new(key, value, lru);
+        entry.set_mark(self.parity);
+        self.mem += entry.mem_usage();
+        self.dict.insert_new_hashed(hash, entry);
+    }
+
+    /// Changes the value of `key` (hash `hash`) in place: `stamp` updates its access data,
+    /// `f` the value, and the memory is re-measured. Returns `f`'s result and whether the
+    /// value is now an empty collection (which the caller deletes).
+    pub(crate) fn modify_hashed<R>(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        stamp: impl FnOnce(u32) -> u32,
+        f: impl FnOnce(&mut Value) -> R,
+    ) -> Option<(R, bool)> {
+        if self.snap.is_some() {
+            self.snap_capture(key);
+        }
+        let e = self.dict.get_mut_hashed(hash, key)?;
+        e.lru = stamp(e.lru);
+        let before = e.mem_usage();
+        let r = f(&mut e.value);
+        let after = e.mem_usage();
+        let empty = e.value.is_empty_collection();
+        self.mem = self.mem + after - before;
+        Some((r, empty))
+    }
+
     pub(crate) fn insert_new(&mut self, key: &[u8], value: Value, expire: Option<u64>, lru: u32) {
         let mut entry = Entry::new(key, value, lru);
         entry.set_mark(self.parity);

@@ -31,7 +31,7 @@ fn set_pairs(ctx: &mut Ctx<'_>, ok_reply: bool) -> CmdResult {
         Ok(added)
     })?;
     a.notify(notify::HASH, "hset", &key);
-    a.emit(effect(b"HSET", &key, rest));
+    a.emit_with(|| effect(b"HSET", &key, rest));
     if ok_reply {
         Ok(Frame::ok())
     } else {
@@ -68,7 +68,7 @@ pub(super) fn hsetnx(ctx: &mut Ctx<'_>) -> CmdResult {
     let added = added.unwrap_or(false);
     if added {
         a.notify(notify::HASH, "hset", &key);
-        a.emit(effect(b"HSET", &key, [field, value]));
+        a.emit_with(|| effect(b"HSET", &key, [field, value]));
     }
     Ok(Frame::Integer(i64::from(added)))
 }

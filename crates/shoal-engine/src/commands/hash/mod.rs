@@ -51,6 +51,14 @@ fn limits(ctx: &Ctx<'_>) -> Limits {
 /// key itself if no field is left. Keys of other types are left alone.
 pub(crate) fn purge(a: &mut Access<'_>, key: &[u8]) {
     let now = a.now_ms();
+    // Most hashes have no field with a TTL: a look without touching the value settles it.
+    let due_now = a.db_mut_of(key).get(key).is_some_and(|e| match &e.value {
+        Value::Hash(h) => h.has_due(now),
+        _ => false,
+    });
+    if !due_now {
+        return;
+    }
     let due = a.modify(key, |v| match v {
         Value::Hash(h) if h.has_due(now) => {
             let due = expire_fields(h, now, usize::MAX);

@@ -159,8 +159,8 @@ fn mpop(
     let Some((key, items)) = pop_first(&mut a, keys, end, count, fill)? else {
         return Ok(None);
     };
-    let n = Bytes::from(items.len().to_string());
-    a.emit(vec![pop_word(end), key.clone(), n]);
+    let n = items.len();
+    a.emit_with(|| vec![pop_word(end), key.clone(), Bytes::from(n.to_string())]);
     Ok(Some(Frame::Array(vec![Frame::Bulk(key), bulks(items)])))
 }
 
@@ -201,7 +201,7 @@ fn bpop(ctx: &mut Ctx<'_>, end: End) -> CmdResult {
             on_timeout: Frame::NullArray,
         });
     };
-    a.emit(vec![pop_word(end), key.clone()]);
+    a.emit_with(|| vec![pop_word(end), key.clone()]);
     let mut reply = vec![Frame::Bulk(key)];
     reply.extend(items.into_iter().map(Frame::Bulk));
     Ok(Frame::Array(reply))

@@ -11,7 +11,6 @@ use shoal_resp::Frame;
 /// Adds `delta` to the integer stored at the next argument's key (missing counts as 0),
 /// keeping its TTL; replicates the command as given.
 fn incr_by(ctx: &mut Ctx<'_>, key: Bytes, delta: i64) -> CmdResult {
-    let effect = ctx.args.all().to_vec();
     let mut a = ctx.lock1(&key);
     let current = match a.get_for_write(&key) {
         Some(e) => e.value.as_str()?.as_int().ok_or(CmdError::NotInteger)?,
@@ -20,7 +19,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: Bytes, delta: i64) -> CmdResult {
     let new = current.checked_add(delta).ok_or(CmdError::Overflow)?;
     a.set(&key, Value::Str(StrValue::Int(new)), Ttl::Keep);
     a.notify(notify::STRING, "incrby", &key);
-    a.emit(effect);
+    a.emit_with(|| ctx.args.all().to_vec());
     Ok(Frame::Integer(new))
 }
 
@@ -81,11 +80,13 @@ pub(super) fn incrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
         Ttl::Keep,
     );
     a.notify(notify::STRING, "incrbyfloat", &key);
-    a.emit(vec![
-        Bytes::from_static(b"SET"),
-        key,
-        text.clone(),
-        Bytes::from_static(b"KEEPTTL"),
-    ]);
+    a.emit_with(|| {
+        vec![
+            Bytes::from_static(b"SET"),
+            key,
+            text.clone(),
+            Bytes::from_static(b"KEEPTTL"),
+        ]
+    });
     Ok(Frame::Bulk(text))
 }

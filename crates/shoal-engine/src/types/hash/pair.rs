@@ -13,7 +13,9 @@ pub(crate) struct Pair(Box<[u8]>);
 
 impl Pair {
     pub(crate) fn new(field: &[u8], value: &[u8]) -> Pair {
-        let mut buf = Vec::with_capacity(field.len() + value.len() + 5);
+        // Exactly the bytes needed, so the boxed slice keeps the allocation as it is.
+        let header = (usize::BITS - (field.len() | 1).leading_zeros()).div_ceil(7) as usize;
+        let mut buf = Vec::with_capacity(header + field.len() + value.len());
         let mut n = field.len();
         loop {
             let byte = (n & 0x7f) as u8;
@@ -105,6 +107,9 @@ mod tests {
             let p = Pair::new(&f, &v);
             prop_assert_eq!(p.field(), &f[..]);
             prop_assert_eq!(p.value(), &v[..]);
+            // The header is as long as the LEB128 length, not more.
+            let header = p.0.len() - f.len() - v.len();
+            prop_assert_eq!(header, if f.len() < 128 { 1 } else { 2 });
         }
     }
 }
