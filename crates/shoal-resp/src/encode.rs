@@ -158,8 +158,13 @@ fn int_line(out: &mut BytesMut, prefix: u8, n: i64) {
 }
 
 fn bulk(out: &mut BytesMut, prefix: u8, b: &[u8]) {
-    int_line(out, prefix, b.len() as i64);
-    out.reserve(b.len() + 2);
+    let mut digits = itoa::Buffer::new();
+    let len = digits.format(b.len()).as_bytes();
+    // One reservation for the whole bulk string.
+    out.reserve(len.len() + b.len() + 5);
+    out.put_u8(prefix);
+    out.put_slice(len);
+    out.put_slice(b"\r\n");
     out.put_slice(b);
     out.put_slice(b"\r\n");
 }

@@ -209,7 +209,16 @@ fn lrange(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(Frame::Array(Vec::new()));
     };
     Ok(match normalise_range(start, stop, l.len()) {
-        Some((from, n)) => bulks(l.range(from, n, false)),
+        // Straight into the reply's frames: no vector of the elements in between.
+        Some((from, n)) => {
+            let mut items = Vec::with_capacity(n);
+            items.extend(
+                l.iter(from, false)
+                    .take(n)
+                    .map(|e| Frame::Bulk(e.to_bytes())),
+            );
+            Frame::Array(items)
+        }
         None => Frame::Array(Vec::new()),
     })
 }

@@ -206,10 +206,9 @@ impl ListValue {
 
     /// Up to `n` elements from `start` as bytes (towards the head when `reverse`).
     pub fn range(&self, start: usize, n: usize, reverse: bool) -> Vec<Bytes> {
-        self.iter(start, reverse)
-            .take(n)
-            .map(|e| e.to_bytes())
-            .collect()
+        let mut out = Vec::with_capacity(n.min(self.len()));
+        out.extend(self.iter(start, reverse).take(n).map(|e| e.to_bytes()));
+        out
     }
 
     /// The pack holding segment `seg` (the only one for a listpack).
