@@ -5,6 +5,7 @@
 //! or shrinks between calls. Buckets are 8 bytes; entries are allocated once each.
 
 use super::entry::Entry;
+use crate::util::draw;
 use crate::util::rng::Rng;
 use std::hash::{BuildHasher, RandomState};
 
@@ -19,6 +20,9 @@ pub(crate) struct Node {
 /// A hash table of entries keyed by their key bytes.
 pub(crate) struct Dict {
     buckets: Vec<Option<Box<Node>>>,
+    /// Each bucket's chain length (saturating), for random draws ([`crate::util::draw`]):
+    /// one byte per bucket.
+    counts: Vec<u8>,
     len: usize,
     hasher: RandomState,
 }
@@ -28,6 +32,7 @@ impl Dict {
     pub(crate) fn new(hasher: RandomState) -> Dict {
         Dict {
             buckets: Vec::new(),
+            counts: Vec::new(),
             len: 0,
             hasher,
         }
@@ -101,6 +106,7 @@ impl Dict {
         let b = (hash as usize) & self.mask();
         let next = self.buckets[b].take();
         self.len += 1;
+        draw::grow(&mut self.counts[b]);
         let slot = &mut self.buckets[b];
         let node = slot.insert(Box::new(Node { entry, next }));
         &mut node.entry
@@ -119,6 +125,9 @@ impl Dict {
                 Some(node) if node.entry.key.as_slice() == key => {
                     let mut node = link.take()?;
                     *link = node.next.take();
+                    let mut count = self.counts[b];
+                    draw::shrink(&mut count, || self.chain_len_walked(b));
+                    self.counts[b] = count;
                     self.len -= 1;
                     self.maybe_shrink();
                     return Some(node.entry);
@@ -138,12 +147,14 @@ impl Dict {
     fn resize(&mut self, size: usize) {
         let old = std::mem::take(&mut self.buckets);
         self.buckets.resize_with(size, || None);
+        self.counts = vec![0; size];
         for mut chain in old {
             while let Some(mut node) = chain {
                 chain = node.next.take();
                 let b = self.bucket_of(node.entry.key.as_slice());
                 node.next = self.buckets[b].take();
                 self.buckets[b] = Some(node);
+                draw::grow(&mut self.counts[b]);
             }
         }
     }
@@ -151,6 +162,7 @@ impl Dict {
     /// Drops every entry and frees the buckets.
     pub(crate) fn clear(&mut self) {
         let old = std::mem::take(&mut self.buckets);
+        self.counts = Vec::new();
         // Unlink chains iteratively so a long chain cannot overflow the stack on drop.
         for mut chain in old {
             while let Some(mut node) = chain {
@@ -211,32 +223,30 @@ impl Dict {
         })
     }
 
-    /// A uniformly random entry, every key equally likely.
-    ///
-    /// Picking a non-empty bucket and then a link would favour keys in short chains (and a
-    /// probe to the next non-empty bucket would favour keys after empty runs), which skews
-    /// eviction samples. Instead a (bucket, depth) pair is drawn uniformly over
-    /// `buckets x RANDOM_DEPTH` and kept only if that chain is deep enough: every link
-    /// within the first `RANDOM_DEPTH` of its chain is equally likely. The table's load
-    /// stays between 1/8 and 1, so on average at most 64 draws are needed (8 or fewer when
-    /// the table is more than half full); after `RANDOM_TRIES` misses a bucket scan from a
-    /// random start answers instead.
+    /// A uniformly random entry, every key equally likely (see [`crate::util::draw`]:
+    /// one cache line of chain lengths per try, a few tries at any load).
     pub(crate) fn random(&self, rng: &mut Rng) -> Option<&Entry> {
-        if self.len == 0 {
-            return None;
+        let (b, depth) = draw::pick(&self.counts, self.len, rng, |b| self.chain_len(b))?;
+        self.link(b, depth)
+    }
+
+    /// The length of bucket `b`'s chain.
+    fn chain_len(&self, b: usize) -> usize {
+        match self.counts[b] {
+            draw::SATURATED => self.chain_len_walked(b),
+            c => usize::from(c),
         }
-        let n = self.buckets.len();
-        for _ in 0..RANDOM_TRIES {
-            let draw = rng.index(n * RANDOM_DEPTH);
-            if let Some(e) = self.link(draw / RANDOM_DEPTH, draw % RANDOM_DEPTH) {
-                return Some(e);
-            }
+    }
+
+    /// The length of bucket `b`'s chain, counted link by link.
+    fn chain_len_walked(&self, b: usize) -> usize {
+        let mut n = 0;
+        let mut cur = self.buckets[b].as_deref();
+        while let Some(node) = cur {
+            n += 1;
+            cur = node.next.as_deref();
         }
-        let mut b = rng.index(n);
-        while self.buckets[b].is_none() {
-            b = (b + 1) & (n - 1);
-        }
-        self.link(b, 0)
+        n
     }
 
     /// The entry `depth` links down the chain of bucket `b`.
@@ -248,12 +258,6 @@ impl Dict {
         cur.map(|node| &node.entry)
     }
 }
-
-/// Chain depths a random draw covers: with at most one key per bucket on average, a chain
-/// longer than this is rare enough (about one key in 10^6) to leave out of random draws.
-const RANDOM_DEPTH: usize = 8;
-/// Draws [`Dict::random`] makes before falling back to a scan.
-const RANDOM_TRIES: usize = 1024;
 
 impl Drop for Dict {
     fn drop(&mut self) {
@@ -271,6 +275,14 @@ mod tests {
         Entry::new(k.as_bytes(), Value::Str(StrValue::from_bytes(b"v")), 0)
     }
 
+    /// True if every kept chain length matches its chain (up to saturation).
+    fn counts_match(d: &Dict) -> bool {
+        d.counts.len() == d.buckets.len()
+            && (0..d.buckets.len()).all(|b| {
+                usize::from(d.counts[b]) == d.chain_len_walked(b).min(usize::from(draw::SATURATED))
+            })
+    }
+
     #[test]
     fn insert_get_remove() {
         let mut d = Dict::new(RandomState::new());
@@ -278,9 +290,13 @@ mod tests {
             d.insert_new(entry(&format!("k{i}")));
         }
         assert_eq!(d.len(), 1000);
+        assert!(counts_match(&d));
         assert!(d.get(b"k999").is_some());
         for i in 0..1000 {
             assert!(d.remove(format!("k{i}").as_bytes()).is_some());
+            if i % 97 == 0 {
+                assert!(counts_match(&d));
+            }
         }
         assert_eq!(d.len(), 0);
         assert!(d.buckets.len() <= MIN_BUCKETS * 2);

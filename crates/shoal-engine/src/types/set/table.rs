@@ -7,15 +7,7 @@ use std::hash::{BuildHasher, RandomState};
 
 const MIN_BUCKETS: usize = 4;
 
-/// Buckets per window of a random draw: their chain lengths fill one cache line.
-const WINDOW: usize = 64;
-
-/// Draws before a random pick stops rejecting windows (never reached in practice: each
-/// draw accepts with probability of about half the load factor).
-const FAIR_TRIES: usize = 4096;
-
-/// A chain length at or above this is kept as this and counted by walking the chain.
-const SATURATED: u8 = u8::MAX;
+use crate::util::draw::{self, SATURATED};
 
 /// A chain link: one member and the rest of its bucket.
 #[derive(Clone)]
@@ -28,8 +20,7 @@ struct Node {
 #[derive(Clone)]
 pub(super) struct Table {
     buckets: Vec<Option<Box<Node>>>,
-    /// Each bucket's chain length (saturating at [`SATURATED`]), so a random draw reads a
-    /// window of 64 buckets' lengths from one cache line instead of walking their chains.
+    /// Each bucket's chain length (saturating), for random draws ([`crate::util::draw`]).
     counts: Vec<u8>,
     len: usize,
     /// Bytes held by the nodes and their out-of-line members, kept up to date so memory
@@ -110,7 +101,7 @@ impl Table {
         let member = SmallBytes::new(m);
         self.node_bytes += node_bytes(&member);
         self.buckets[b] = Some(Box::new(Node { member, next }));
-        self.counts[b] = self.counts[b].saturating_add(1);
+        draw::grow(&mut self.counts[b]);
         self.len += 1;
         true
     }
@@ -143,11 +134,9 @@ impl Table {
         let mut node = link.take()?;
         *link = node.next.take();
         self.node_bytes -= node_bytes(&node.member);
-        self.counts[b] = if self.counts[b] == SATURATED {
-            self.chain(b).count().min(usize::from(SATURATED)) as u8
-        } else {
-            self.counts[b] - 1
-        };
+        let mut count = self.counts[b];
+        draw::shrink(&mut count, || self.chain(b).count());
+        self.counts[b] = count;
         self.len -= 1;
         self.shrink_if_sparse();
         Some(node.member)
@@ -170,7 +159,7 @@ impl Table {
                 let b = self.bucket_of(node.member.as_slice());
                 node.next = self.buckets[b].take();
                 self.buckets[b] = Some(node);
-                self.counts[b] = self.counts[b].saturating_add(1);
+                draw::grow(&mut self.counts[b]);
             }
         }
     }
@@ -218,46 +207,8 @@ impl Table {
     }
 
     /// Where a uniformly random member sits: (bucket, position in its chain).
-    ///
-    /// The buckets are cut into windows of [`WINDOW`]. A draw takes a random window and
-    /// accepts it with probability `members / (2 * WINDOW)`, then a random member of it; so
-    /// each member is drawn with the same probability. The load factor never passes 1, so a
-    /// window holding more than twice its buckets' worth is vanishingly unlikely (it would
-    /// then be accepted every time, slightly favouring its members). A draw reads one cache
-    /// line of chain lengths; about `2 / load` draws are needed, so at least 2 and at most 8
-    /// given how the table resizes.
     fn pick(&self, rng: &mut Rng) -> Option<(usize, usize)> {
-        if self.len == 0 {
-            return None;
-        }
-        let n = self.buckets.len();
-        let w = WINDOW.min(n);
-        let windows = n / w;
-        let cap = 2 * w;
-        for tries in 0.. {
-            let start = rng.index(windows) * w;
-            let raw = &self.counts[start..start + w];
-            let lens = || (start..start + w).map(|b| self.chain_len(b));
-            let mut members: usize = raw.iter().map(|&c| usize::from(c)).sum();
-            if raw.contains(&SATURATED) {
-                members = lens().sum();
-            }
-            if members == 0 {
-                continue;
-            }
-            let accept = windows == 1 || members >= cap || tries >= FAIR_TRIES;
-            if !accept && rng.index(cap) >= members {
-                continue;
-            }
-            let mut k = rng.index(members);
-            for (b, len) in (start..).zip(lens()) {
-                if k < len {
-                    return Some((b, k));
-                }
-                k -= len;
-            }
-        }
-        None
+        draw::pick(&self.counts, self.len, rng, |b| self.chain_len(b))
     }
 
     /// The members of bucket `b`.

@@ -1,0 +1,152 @@
+//! Uniform random draws from chained hash tables that keep each bucket's chain length.
+//!
+//! Drawing a random bucket and then a link favours members of short chains; retrying
+//! (bucket, depth) pairs until one holds a member is fair but costs a cache miss per try,
+//! and many tries when the table is sparse. Here the tables keep a `u8` chain length per
+//! bucket, so one try reads the lengths of a window of [`WINDOW`] buckets (one cache line),
+//! accepts the window with probability `members / cap` and then takes a uniformly chosen
+//! member of it. Every member is equally likely as long as no window holds more than
+//! `cap`, which is chosen from the table's load so that this is vanishingly rare.
+
+use super::rng::Rng;
+
+/// Buckets per window: their chain lengths fill one cache line.
+pub(crate) const WINDOW: usize = 64;
+
+/// A kept chain length at or above this is stored as this and counted by walking.
+pub(crate) const SATURATED: u8 = u8::MAX;
+
+/// Tries before a draw stops rejecting windows (never reached in practice).
+const TRIES: usize = 4096;
+
+/// Adds one link to the kept length of a chain.
+pub(crate) fn grow(count: &mut u8) {
+    *count = count.saturating_add(1);
+}
+
+/// The kept length of a chain after one link was taken out; `walk` counts the chain as it
+/// now is (called only when the length had saturated).
+pub(crate) fn shrink(count: &mut u8, walk: impl FnOnce() -> usize) {
+    *count = if *count == SATURATED {
+        walk().min(usize::from(SATURATED)) as u8
+    } else {
+        count.saturating_sub(1)
+    };
+}
+
+/// The bound on a window's members used for acceptance: the expected count plus six
+/// standard deviations (Poisson) and a margin, so a fuller window is about a one in 10^9
+/// event; windows at the mean are accepted with probability about one third to a half.
+fn cap(w: usize, len: usize, buckets: usize) -> usize {
+    let mean = (w * len).div_ceil(buckets.max(1));
+    mean + (6.0 * (mean as f64).sqrt()).ceil() as usize + 8
+}
+
+/// Where a uniformly random member sits, as (bucket, position in its chain), in a table of
+/// `len` members whose kept chain lengths are `counts` (one per bucket, a power of two
+/// many). `chain_len(b)` gives the true length of bucket `b`'s chain (the walk for a
+/// saturated count).
+pub(crate) fn pick(
+    counts: &[u8],
+    len: usize,
+    rng: &mut Rng,
+    chain_len: impl Fn(usize) -> usize,
+) -> Option<(usize, usize)> {
+    let n = counts.len();
+    if len == 0 || n == 0 {
+        return None;
+    }
+    let w = WINDOW.min(n);
+    let windows = n / w;
+    let cap = cap(w, len, n);
+    for tries in 0.. {
+        let start = rng.index(windows) * w;
+        let raw = &counts[start..start + w];
+        let lens = || (start..start + w).map(&chain_len);
+        let mut members: usize = raw.iter().map(|&c| usize::from(c)).sum();
+        if raw.contains(&SATURATED) {
+            members = lens().sum();
+        }
+        if members == 0 {
+            continue;
+        }
+        let accept = windows == 1 || members >= cap || tries >= TRIES;
+        if !accept && rng.index(cap) >= members {
+            continue;
+        }
+        let mut k = rng.index(members);
+        for (b, l) in (start..).zip(lens()) {
+            if k < l {
+                return Some((b, k));
+            }
+            k -= l;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_covers_a_window_at_every_load() {
+        // Load 1 (64 per window on average) and load 1/8 (8 per window).
+        assert!(cap(64, 4096, 4096) >= 110);
+        assert!(cap(64, 512, 4096) >= 30);
+        // Never below what a single bucket could hold in a tiny table.
+        assert!(cap(4, 1, 4) >= 8);
+    }
+
+    #[test]
+    fn a_draw_is_uniform_over_members_in_uneven_windows() {
+        // Hand-made lengths: three windows of chains of 3 except for a sparse stretch and
+        // one saturated bucket (a chain of 260, counted by walking) alone in the fourth.
+        let mut counts = vec![3u8; 256];
+        for c in counts.iter_mut().skip(100).take(20) {
+            *c = 0;
+        }
+        for c in counts.iter_mut().skip(192) {
+            *c = 0;
+        }
+        counts[200] = SATURATED;
+        let real = |b: usize| {
+            if b == 200 {
+                260
+            } else {
+                usize::from(counts[b])
+            }
+        };
+        let len: usize = (0..256).map(real).sum();
+        let mut rng = Rng::new(7);
+        let mut hits = std::collections::HashMap::new();
+        let draws = len * 200;
+        for _ in 0..draws {
+            let at = pick(&counts, len, &mut rng, real);
+            *hits.entry(at).or_insert(0u32) += 1;
+        }
+        assert_eq!(hits.len(), len, "every member drawn");
+        let expected = 200.0;
+        let chi: f64 = hits
+            .values()
+            .map(|&c| (f64::from(c) - expected).powi(2) / expected)
+            .sum();
+        // len - 1 = 775 degrees of freedom: a fair draw stays near 775 (sd about 39);
+        // ignoring the windows' sizes lands in the thousands.
+        assert!(chi < 950.0, "chi-square {chi}");
+    }
+
+    #[test]
+    fn lengths_saturate_and_recount() {
+        let mut c = 254u8;
+        grow(&mut c);
+        grow(&mut c);
+        assert_eq!(c, SATURATED);
+        shrink(&mut c, || 400);
+        assert_eq!(c, SATURATED);
+        shrink(&mut c, || 254);
+        assert_eq!(c, 254);
+        shrink(&mut c, || unreachable!("not saturated"));
+        assert_eq!(c, 253);
+    }
+}
