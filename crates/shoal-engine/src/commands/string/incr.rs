@@ -12,12 +12,19 @@ use shoal_resp::Frame;
 /// keeping its TTL; replicates the command as given.
 fn incr_by(ctx: &mut Ctx<'_>, key: Bytes, delta: i64) -> CmdResult {
     let mut a = ctx.lock1(&key);
-    let current = match a.get_for_write(&key) {
-        Some(e) => e.value.as_str()?.as_int().ok_or(CmdError::NotInteger)?,
-        None => 0,
-    };
-    let new = current.checked_add(delta).ok_or(CmdError::Overflow)?;
-    a.set(&key, Value::Str(StrValue::Int(new)), Ttl::Keep);
+    // In place, with one lookup: a missing key starts as 0; the TTL stays as it is.
+    let new = a.update(
+        &key,
+        || Some(Value::Str(StrValue::Int(0))),
+        |v| {
+            let current = v.as_str()?.as_int().ok_or(CmdError::NotInteger)?;
+            let new = current.checked_add(delta).ok_or(CmdError::Overflow)?;
+            *v = Value::Str(StrValue::Int(new));
+            Ok(new)
+        },
+    )?;
+    // (None only if the policy evicted the key the moment it was created.)
+    let new = new.unwrap_or(delta);
     a.notify(notify::STRING, "incrby", &key);
     a.emit_with(|| ctx.args.all().to_vec());
     Ok(Frame::Integer(new))

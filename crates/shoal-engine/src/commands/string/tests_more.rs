@@ -98,6 +98,21 @@ fn incr_keeps_ttl_and_replicates_as_given() {
 }
 
 #[test]
+fn incr_of_a_key_past_its_deadline_starts_again_from_zero_without_a_ttl() {
+    let mut h = Harness::new();
+    h.run(&["SET", "k", "41", "PX", "100"]);
+    h.advance(101);
+    assert_eq!(h.run(&["INCR", "k"]), int(1));
+    assert_eq!(deadline_of(&h, "k"), None);
+    assert_eq!(encoding(&h, "k"), Some("int"));
+    // A value that is not an integer is left as it was.
+    h.run(&["SET", "t", "abc", "PX", "500"]);
+    assert!(h.run(&["INCR", "t"]).is_error());
+    assert_eq!(h.run(&["GET", "t"]), bulk("abc"));
+    assert_eq!(deadline_of(&h, "t"), Some(NOW + 101 + 500));
+}
+
+#[test]
 fn incrbyfloat_formats_like_redis() {
     let mut h = Harness::new();
     h.run(&["SET", "k", "10.50"]);
