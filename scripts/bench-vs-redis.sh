@@ -13,6 +13,12 @@
 #   SUITE=acl scripts/bench-vs-redis.sh              # SET/GET as the default user, then as an ACL
 #                                                    # user with key patterns (set_acl, get_acl:
 #                                                    # redis-benchmark --user u -a pass; no memory)
+#   SUITE=evict scripts/bench-vs-redis.sh            # SET of 100-byte values under maxmemory
+#                                                    # (MAXMEMORY, default 20mb), one table per
+#                                                    # policy (POLICIES, default "allkeys-lru
+#                                                    # allkeys-lfu allkeys-random"), each server
+#                                                    # filled to its limit first, so every SET
+#                                                    # evicts (no memory rows)
 #   CARGO_TARGET_DIR=...                             # builds and runs the binaries there
 #   SUITE=tls scripts/bench-vs-redis.sh              # SET/GET over TLS (rustls vs OpenSSL) and
 #                                                    # over plain TCP for the TLS cost; certificates
@@ -41,6 +47,11 @@ elif [ "$SUITE" = aof ]; then
   TESTS=${TESTS:-set}
   SCENARIOS=${SCENARIOS:-}
   POLICIES=${POLICIES:-everysec always}
+elif [ "$SUITE" = evict ]; then
+  TESTS=${TESTS:-set}
+  SCENARIOS=${SCENARIOS:-}
+  POLICIES=${POLICIES:-allkeys-lru allkeys-lfu allkeys-random}
+  MAXMEMORY=${MAXMEMORY:-20mb}
 elif [ "$SUITE" = acl ]; then
   TESTS=${TESTS:-set,get,set_acl,get_acl}
   SCENARIOS=${SCENARIOS:-}
@@ -163,7 +174,7 @@ rps() { # port test pipeline -> requests per second of that test's own row
   if [[ "$t" == *_acl ]]; then t=${t%_acl}; auth=(--user u -a pass); fi
   # shellcheck disable=SC2086
   redis-benchmark -p "$1" ${auth[@]+"${auth[@]}"} -t "$t" -c "$CLIENTS" -n "$N" -P "$3" \
-    -r 1000000 -q --csv ${BENCH_TLS:-} 2>/dev/null \
+    -r 1000000 -q --csv ${BENCH_TLS:-} ${BENCH_ARGS:-} 2>/dev/null \
     | awk -F'","' -v t="$(echo "$t" | tr a-z A-Z)" \
         'NR>1 { name=$1; gsub(/"/, "", name); if (index(name, t) == 1 && name !~ /needed/) {
                  gsub(/"/, "", $2); print $2; exit } }'
@@ -213,6 +224,24 @@ if [ "$SUITE" = aof ]; then
   done
   stop_servers
   rm -rf "$AOF_ROOT"
+  exit 0
+fi
+if [ "$SUITE" = evict ]; then
+  BENCH_ARGS="-d 100"
+  for policy in $POLICIES; do
+    stop_servers
+    REDIS_ARGS="--maxmemory $MAXMEMORY --maxmemory-policy $policy"
+    SHOAL_ARGS="$REDIS_ARGS"
+    start_servers
+    for port in "$REDIS_PORT" "$SHOAL_PORT"; do
+      redis-benchmark -p "$port" -t set -c "$CLIENTS" -n 400000 -P 16 -d 100 -r 1000000 -q \
+        >/dev/null 2>&1
+    done
+    echo
+    echo "maxmemory $MAXMEMORY, maxmemory-policy $policy, filled to the limit first"
+    throughput_table
+  done
+  stop_servers
   exit 0
 fi
 throughput_table
