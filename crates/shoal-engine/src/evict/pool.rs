@@ -21,6 +21,17 @@ pub(crate) struct Pool {
 pub(crate) const POOL_SIZE: usize = 16;
 
 impl Pool {
+    /// Whether [`Pool::offer`] would keep a candidate with this score and place: lets a
+    /// sampler skip copying the key of one that would be turned away.
+    pub(crate) fn wants(&self, score: u64, shard: usize, db: usize, key: &[u8]) -> bool {
+        self.items.len() < POOL_SIZE
+            || self.items[0].score < score
+            || self
+                .items
+                .iter()
+                .any(|x| x.shard == shard && x.db == db && *x.key == *key)
+    }
+
     /// Offers a sampled key; kept if the pool has room or it beats the weakest candidate.
     /// A key already present has its score refreshed. Among equal scores the candidate
     /// that waited longest goes first: its score was taken earlier, so it is the staler.
@@ -107,6 +118,20 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn wants_says_whether_an_offer_is_kept(
+            offers in proptest::collection::vec((0u64..50, 0usize..3, 0u8..30), 1..200),
+        ) {
+            let mut p = Pool::default();
+            for (score, shard, k) in offers {
+                let key: Box<[u8]> = vec![k].into();
+                let wanted = p.wants(score, shard, 0, &key);
+                p.offer(Candidate { score, shard, db: 0, key: key.clone() });
+                let kept = p.items.iter().any(|c| c.shard == shard && c.key == key && c.score == score);
+                prop_assert_eq!(wanted, kept);
+            }
+        }
+
         #[test]
         fn keeps_the_best_sixteen(scores in proptest::collection::vec(0u64..1000, 1..100)) {
             let mut p = Pool::default();

@@ -148,12 +148,15 @@ fn sample_shard(
         };
         if let Some((e, at)) = picked {
             any = true;
-            pool.offer(Candidate {
-                score: score(inner, policy, e.lru, at, now),
-                shard: s,
-                db: d,
-                key: e.key.as_slice().into(),
-            });
+            let score = score(inner, policy, e.lru, at, now);
+            if pool.wants(score, s, d, e.key.as_slice()) {
+                pool.offer(Candidate {
+                    score,
+                    shard: s,
+                    db: d,
+                    key: e.key.as_slice().into(),
+                });
+            }
         }
     }
     any
@@ -253,10 +256,12 @@ impl Inner {
         self.stats.evicted_keys.fetch_add(1, Relaxed);
         self.stats.dirty.fetch_add(1, Relaxed);
         self.watches.touch(db, key, false);
-        self.effects.emit(
-            db,
-            vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
-        );
+        if self.effects.is_active() {
+            self.effects.emit(
+                db,
+                vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
+            );
+        }
         self.notify(crate::notify::EVICTED, "evicted", db, key);
     }
 }
