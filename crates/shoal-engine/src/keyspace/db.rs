@@ -77,7 +77,6 @@ impl Db {
         self.dict.get(key).and_then(|e| self.expire_of(e))
     }
 
-    /// Adds a key that is not present.
     /// The keyed hash of `key`, for the `*_hashed` methods.
     pub(crate) fn hash(&self, key: &[u8]) -> u64 {
         self.dict.hash(key)
@@ -119,11 +118,10 @@ impl Db {
         Some((r, empty))
     }
 
+    /// Adds a key that is not present.
     pub(crate) fn insert_new(&mut self, key: &[u8], value: Value, expire: Option<u64>, lru: u32) {
-        let mut entry = Entry::new(key, value, lru);
-        entry.set_mark(self.parity);
-        self.mem += entry.mem_usage();
-        self.dict.insert_new(entry);
+        let hash = self.hash(key);
+        self.insert_new_hashed(hash, key, value, lru);
         if let Some(at) = expire {
             self.set_expire(key, Some(at));
         }
@@ -179,12 +177,8 @@ impl Db {
 
     /// Runs `f` on the value of `key` and re-measures its memory afterwards.
     pub(crate) fn modify<R>(&mut self, key: &[u8], f: impl FnOnce(&mut Value) -> R) -> Option<R> {
-        let e = self.get_mut(key)?;
-        let before = e.mem_usage();
-        let r = f(&mut e.value);
-        let after = e.mem_usage();
-        self.mem = self.mem + after - before;
-        Some(r)
+        let hash = self.hash(key);
+        self.modify_hashed(hash, key, |lru| lru, f).map(|(r, _)| r)
     }
 
     /// Removes `key`; returns its value and deadline.

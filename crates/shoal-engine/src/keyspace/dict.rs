@@ -93,6 +93,7 @@ impl Dict {
     }
 
     /// Inserts an entry whose key is not present (callers check first).
+    #[cfg(test)]
     pub(crate) fn insert_new(&mut self, entry: Entry) -> &mut Entry {
         let hash = self.hash(entry.key.as_slice());
         self.insert_new_hashed(hash, entry)
