@@ -248,12 +248,12 @@ impl<'c> Access<'c> {
     ) -> Result<Option<R>, CmdError> {
         self.expire_if_needed(key);
         let t = self.toucher();
-        let touch = !self.no_touch;
+        // A new key keeps its fresh stamp; an existing one is touched unless NO-TOUCH.
+        let mut stamp = !self.no_touch;
         let (inner, db_index) = (self.inner, self.db);
         // The key is hashed once for every step below.
         let db = self.db_mut_of(key);
         let h = db.hash(key);
-        let mut stamp = touch;
         if db.get_hashed(h, key).is_none() {
             match create() {
                 Some(v) => db.insert_new_hashed(h, key, v, t.fresh()),
