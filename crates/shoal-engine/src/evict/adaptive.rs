@@ -42,26 +42,33 @@ fn freq_of(score: u64) -> u32 {
     (score & 15) as u32
 }
 
-/// Offers one random main key of each database of `samples` random shards to the pool.
+/// Offers `samples` random main keys to the pool, drawn from one random shard and, where it
+/// holds fewer keys, from the shards after it, as the other sampling policies draw them.
 fn populate(inner: &Inner, pool: &mut Pool, samples: usize, now_ms: u64, rng: &mut Rng) {
-    for _ in 0..samples {
-        let s = rng.index(SHARDS);
+    let first = rng.index(SHARDS);
+    let mut seen = 0;
+    for k in 0..SHARDS {
+        let s = (first + k) % SHARDS;
         let shard = inner.keyspace.lock(s);
         for (d, db) in shard.dbs.iter().enumerate() {
-            let Some(e) = db.dict.random(rng) else {
-                continue;
-            };
-            if e.lru & WINDOW != 0 {
-                continue;
-            }
-            let freq = shard.evict.sketch.frequency(key_hash(e.key.as_slice()));
-            let idle = bits::idle_ticks(e.lru, now_ms);
-            pool.offer(Candidate {
-                score: score(freq, idle),
-                shard: s,
-                db: d,
-                key: e.key.as_slice().into(),
+            seen += db.dict.sample_or_all(rng, samples, |e| {
+                if e.lru & WINDOW != 0 {
+                    return;
+                }
+                let freq = shard.evict.sketch.frequency(key_hash(e.key.as_slice()));
+                let score = score(freq, bits::idle_ticks(e.lru, now_ms));
+                if pool.wants(score, s, d, e.key.as_slice()) {
+                    pool.offer(Candidate {
+                        score,
+                        shard: s,
+                        db: d,
+                        key: e.key.as_slice().into(),
+                    });
+                }
             });
+        }
+        if seen >= samples {
+            return;
         }
     }
 }

@@ -5,6 +5,7 @@ use super::bits;
 use super::pool::{Candidate, Pool};
 use super::Policy;
 use crate::engine::Inner;
+use crate::keyspace::entry::Entry;
 use crate::keyspace::{Shard, SHARDS};
 use crate::util::rng::Rng;
 use bytes::Bytes;
@@ -127,54 +128,136 @@ fn score(inner: &Inner, policy: Policy, lru: u32, expire: Option<u64>, now_ms: u
     }
 }
 
-/// Offers one random key of each database of shard `s` that this policy may evict to the
-/// pool; false if the shard has none.
+/// Offers `n` random keys of each database of shard `s` that this policy may evict to the
+/// pool (all of them where a database has no more), each database's drawn from one window
+/// of its table: one lock, neighbouring buckets. Returns how many keys were offered.
 fn sample_shard(
     inner: &Inner,
     pool: &mut Pool,
     policy: Policy,
-    s: usize,
+    (s, n): (usize, usize),
     now: u64,
     rng: &mut Rng,
-) -> bool {
+) -> usize {
     let shard = inner.keyspace.lock(s);
-    let mut any = false;
+    let offer = |pool: &mut Pool, d: usize, e: &Entry, at: Option<u64>| {
+        let score = score(inner, policy, e.lru, at, now);
+        if pool.wants(score, s, d, e.key.as_slice()) {
+            pool.offer(Candidate {
+                score,
+                shard: s,
+                db: d,
+                key: e.key.as_slice().into(),
+            });
+        }
+    };
+    let mut offered = 0;
     for (d, db) in shard.dbs.iter().enumerate() {
-        let picked = if policy.volatile_only() {
-            db.random_volatile(rng)
-                .and_then(|(k, at)| db.get(k).map(|e| (e, Some(at))))
-        } else {
-            db.dict.random(rng).map(|e| (e, db.expire_of(e)))
+        if !policy.volatile_only() {
+            offered += db
+                .dict
+                .sample_or_all(rng, n, |e| offer(pool, d, e, db.expire_of(e)));
+            continue;
+        }
+        let volatile = db.volatile.len();
+        let mut one = |i: usize| {
+            let (k, at) = &db.volatile[i];
+            if let Some(e) = db.get(k.as_slice()) {
+                offer(pool, d, e, Some(*at));
+            }
         };
-        if let Some((e, at)) = picked {
-            any = true;
-            let score = score(inner, policy, e.lru, at, now);
-            if pool.wants(score, s, d, e.key.as_slice()) {
-                pool.offer(Candidate {
-                    score,
-                    shard: s,
-                    db: d,
-                    key: e.key.as_slice().into(),
-                });
+        if volatile <= n {
+            (0..volatile).for_each(&mut one);
+            offered += volatile;
+        } else {
+            (0..n).for_each(|_| one(rng.index(volatile)));
+            offered += n;
+        }
+    }
+    offered
+}
+
+/// Offers `maxmemory-samples` keys to the pool (see [`sample_spread`]). Where the shards
+/// drawn hold fewer keys, the walk goes on shard by shard until as many were offered or
+/// every shard was seen, so a small keyspace is weighed whole. False if nothing may be
+/// evicted.
+fn populate(inner: &Inner, pool: &mut Pool, policy: Policy, now: u64, rng: &mut Rng) -> bool {
+    let n = inner.samples();
+    let mut offered = if policy.volatile_only() {
+        0
+    } else {
+        sample_spread(inner, pool, policy, n, now, rng)
+    };
+    let first = rng.index(SHARDS);
+    for k in 0..SHARDS {
+        if offered >= n {
+            break;
+        }
+        offered += sample_shard(inner, pool, policy, ((first + k) % SHARDS, n), now, rng);
+    }
+    offered > 0
+}
+
+/// Offers one random key of each database of `n` distinct random shards, in random order.
+///
+/// Every key is about equally likely, and the keys weighed together come from across the
+/// keyspace as in Redis's sample. Drawing them all from one shard would be cheaper, but it
+/// puts the same eviction pressure on every shard whatever it holds: where scores tie (LFU
+/// keys not read since they were written), shards rich in such keys then keep them longer
+/// than the rest, and a loop over more keys than the cache holds got fewer hits (11.5%
+/// against 14.3% at a cache of 30% of the keys).
+///
+/// The shards are locked together, in ascending order as every multi-shard lock is taken,
+/// and every key's place is found before any key is read, so the cache misses of the draws
+/// overlap instead of queueing one behind another. Returns how many keys were offered.
+fn sample_spread(
+    inner: &Inner,
+    pool: &mut Pool,
+    policy: Policy,
+    n: usize,
+    now: u64,
+    rng: &mut Rng,
+) -> usize {
+    let mut chosen = if n >= SHARDS { u64::MAX } else { 0 };
+    while (chosen.count_ones() as usize) < n {
+        chosen |= 1 << rng.index(SHARDS);
+    }
+    let mut guards = Vec::with_capacity(n.min(SHARDS));
+    let mut bits = chosen;
+    while bits != 0 {
+        let s = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        guards.push((s, inner.keyspace.lock(s)));
+    }
+    let mut places = Vec::with_capacity(guards.len());
+    for (g, (_, shard)) in guards.iter().enumerate() {
+        for (d, db) in shard.dbs.iter().enumerate() {
+            if let Some(place) = db.dict.place(rng) {
+                places.push((g, d, place));
             }
         }
     }
-    any
-}
-
-/// Offers `maxmemory-samples` keys, each from a random shard, so the sample spreads over
-/// the whole keyspace as Redis's does; when those shards were empty, walks the shards for
-/// any key at all. False if nothing may be evicted.
-fn populate(inner: &Inner, pool: &mut Pool, policy: Policy, now: u64, rng: &mut Rng) -> bool {
-    let mut any = false;
-    for _ in 0..inner.samples() {
-        any |= sample_shard(inner, pool, policy, rng.index(SHARDS), now, rng);
+    let mut entries: Vec<(usize, usize, &Entry)> = places
+        .iter()
+        .filter_map(|&(g, d, (b, depth))| guards[g].1.dbs[d].dict.link(b, depth).map(|e| (g, d, e)))
+        .collect();
+    // Ties go in offering order, which must not follow the shards' order.
+    for i in (1..entries.len()).rev() {
+        entries.swap(i, rng.index(i + 1));
     }
-    if any {
-        return true;
+    for &(g, d, e) in &entries {
+        let (s, shard) = (&guards[g].0, &guards[g].1);
+        let score = score(inner, policy, e.lru, shard.dbs[d].expire_of(e), now);
+        if pool.wants(score, *s, d, e.key.as_slice()) {
+            pool.offer(Candidate {
+                score,
+                shard: *s,
+                db: d,
+                key: e.key.as_slice().into(),
+            });
+        }
     }
-    let first = rng.index(SHARDS);
-    (0..SHARDS).any(|k| sample_shard(inner, pool, policy, (first + k) % SHARDS, now, rng))
+    entries.len()
 }
 
 fn evict_pooled(inner: &Inner, policy: Policy, now_ms: u64, rng: &mut Rng) -> bool {

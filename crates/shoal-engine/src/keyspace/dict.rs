@@ -227,8 +227,61 @@ impl Dict {
     /// A uniformly random entry, every key equally likely (see [`crate::util::draw`]:
     /// one cache line of chain lengths per try, a few tries at any load).
     pub(crate) fn random(&self, rng: &mut Rng) -> Option<&Entry> {
-        let (b, depth) = draw::pick(&self.counts, self.len, rng, |b| self.chain_len(b))?;
+        let (b, depth) = self.place(rng)?;
         self.link(b, depth)
+    }
+
+    /// Where a uniformly random entry sits, as (bucket, depth in its chain), for
+    /// [`Dict::link`]: a caller drawing from several tables can find every place before it
+    /// reads any entry, so those reads do not wait on one another.
+    pub(crate) fn place(&self, rng: &mut Rng) -> Option<(usize, usize)> {
+        draw::pick(&self.counts, self.len, rng, |b| self.chain_len(b))
+    }
+
+    /// Calls `f` with every entry when there are at most `n`, and otherwise with `n`
+    /// entries drawn as [`Dict::sample`] draws them. Returns how many calls were made.
+    pub(crate) fn sample_or_all(
+        &self,
+        rng: &mut Rng,
+        n: usize,
+        mut f: impl FnMut(&Entry),
+    ) -> usize {
+        if self.len <= n {
+            self.iter().for_each(&mut f);
+            return self.len;
+        }
+        let mut calls = 0;
+        self.sample(rng, n, |e| {
+            calls += 1;
+            f(e);
+        });
+        calls
+    }
+
+    /// Calls `f` with `n` entries drawn from one window of neighbouring buckets, with
+    /// replacement, every key equally likely per draw (see [`draw::Window`]). Each batch of
+    /// places is found before any of its entries is read, so those reads do not wait on
+    /// one another.
+    pub(crate) fn sample(&self, rng: &mut Rng, n: usize, mut f: impl FnMut(&Entry)) {
+        const BATCH: usize = 8;
+        let chain_len = |b| self.chain_len(b);
+        let Some(window) = draw::Window::accept(&self.counts, self.len, rng, &chain_len) else {
+            return;
+        };
+        let mut left = n;
+        while left > 0 {
+            let now = left.min(BATCH);
+            left -= now;
+            let mut places = [None; BATCH];
+            for place in &mut places[..now] {
+                *place = window.pick(rng, &chain_len);
+            }
+            let mut entries = [None; BATCH];
+            for (entry, place) in entries.iter_mut().zip(&places[..now]) {
+                *entry = place.and_then(|(b, depth)| self.link(b, depth));
+            }
+            entries[..now].iter().flatten().for_each(|e| f(e));
+        }
     }
 
     /// The length of bucket `b`'s chain.
@@ -251,7 +304,7 @@ impl Dict {
     }
 
     /// The entry `depth` links down the chain of bucket `b`.
-    fn link(&self, b: usize, depth: usize) -> Option<&Entry> {
+    pub(crate) fn link(&self, b: usize, depth: usize) -> Option<&Entry> {
         let mut cur = self.buckets[b].as_deref();
         for _ in 0..depth {
             cur = cur?.next.as_deref();
@@ -328,6 +381,54 @@ mod tests {
             .map(|&c| (f64::from(c) - expected).powi(2) / expected)
             .sum();
         assert!(chi2 < 1700.0, "chi-square {chi2}");
+    }
+
+    #[test]
+    fn a_sample_draws_every_key_about_equally_often() {
+        let mut d = Dict::new(RandomState::new());
+        let n = 2000;
+        for i in 0..n {
+            d.insert_new(entry(&format!("k{i}")));
+        }
+        let mut rng = Rng::new(5);
+        let mut hits: std::collections::HashMap<Vec<u8>, u32> = std::collections::HashMap::new();
+        let batches = n * 100 / 5;
+        for _ in 0..batches {
+            let mut got = 0;
+            d.sample(&mut rng, 5, |e| {
+                got += 1;
+                *hits.entry(e.key.as_slice().to_vec()).or_default() += 1;
+            });
+            assert_eq!(got, 5);
+        }
+        assert_eq!(hits.len(), n);
+        // 1999 degrees of freedom around 100 draws per key: sd about 63.
+        let chi: f64 = hits
+            .values()
+            .map(|&c| (f64::from(c) - 100.0).powi(2) / 100.0)
+            .sum();
+        assert!(chi < 2400.0, "chi-square {chi}");
+        let mut empty = Dict::new(RandomState::new());
+        empty.insert_new(entry("gone"));
+        assert!(empty.remove(b"gone").is_some());
+        empty.sample(&mut rng, 5, |_| unreachable!("nothing to draw"));
+        let mut seen = BTreeSet::new();
+        let small = {
+            let mut t = Dict::new(RandomState::new());
+            for i in 0..4 {
+                t.insert_new(entry(&format!("s{i}")));
+            }
+            t
+        };
+        let calls = small.sample_or_all(&mut rng, 5, |e| {
+            seen.insert(e.key.as_slice().to_vec());
+        });
+        assert_eq!(
+            (calls, seen.len()),
+            (4, 4),
+            "a table this small is given whole"
+        );
+        assert_eq!(d.sample_or_all(&mut rng, 5, |_| ()), 5);
     }
 
     #[test]

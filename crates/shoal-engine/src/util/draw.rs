@@ -52,37 +52,74 @@ pub(crate) fn pick(
     rng: &mut Rng,
     chain_len: impl Fn(usize) -> usize,
 ) -> Option<(usize, usize)> {
-    let n = counts.len();
-    if len == 0 || n == 0 {
-        return None;
+    Window::accept(counts, len, rng, &chain_len)?.pick(rng, &chain_len)
+}
+
+/// A window of buckets accepted as [`pick`] accepts one. Any number of members drawn from
+/// it with [`Window::pick`] (with replacement) keep the fairness of [`pick`]: every
+/// member's expected number of draws is the same. A batch drawn this way reads one line of
+/// lengths, and its members sit in neighbouring buckets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    start: usize,
+    width: usize,
+    members: usize,
+}
+
+impl Window {
+    /// Draws windows until one is accepted (with probability `members / cap`); `None` for
+    /// an empty table.
+    pub(crate) fn accept(
+        counts: &[u8],
+        len: usize,
+        rng: &mut Rng,
+        chain_len: &impl Fn(usize) -> usize,
+    ) -> Option<Window> {
+        let n = counts.len();
+        if len == 0 || n == 0 {
+            return None;
+        }
+        let width = WINDOW.min(n);
+        let windows = n / width;
+        let cap = cap(width, len, n);
+        for tries in 0.. {
+            let start = rng.index(windows) * width;
+            let raw = &counts[start..start + width];
+            let mut members: usize = raw.iter().map(|&c| usize::from(c)).sum();
+            if raw.contains(&SATURATED) {
+                members = (start..start + width).map(chain_len).sum();
+            }
+            if members == 0 {
+                continue;
+            }
+            let accept = windows == 1 || members >= cap || tries >= TRIES;
+            if accept || rng.index(cap) < members {
+                return Some(Window {
+                    start,
+                    width,
+                    members,
+                });
+            }
+        }
+        None
     }
-    let w = WINDOW.min(n);
-    let windows = n / w;
-    let cap = cap(w, len, n);
-    for tries in 0.. {
-        let start = rng.index(windows) * w;
-        let raw = &counts[start..start + w];
-        let lens = || (start..start + w).map(&chain_len);
-        let mut members: usize = raw.iter().map(|&c| usize::from(c)).sum();
-        if raw.contains(&SATURATED) {
-            members = lens().sum();
-        }
-        if members == 0 {
-            continue;
-        }
-        let accept = windows == 1 || members >= cap || tries >= TRIES;
-        if !accept && rng.index(cap) >= members {
-            continue;
-        }
-        let mut k = rng.index(members);
-        for (b, l) in (start..).zip(lens()) {
+
+    /// The place of a uniformly chosen member of the window.
+    pub(crate) fn pick(
+        &self,
+        rng: &mut Rng,
+        chain_len: &impl Fn(usize) -> usize,
+    ) -> Option<(usize, usize)> {
+        let mut k = rng.index(self.members);
+        for b in self.start..self.start + self.width {
+            let l = chain_len(b);
             if k < l {
                 return Some((b, k));
             }
             k -= l;
         }
+        None
     }
-    None
 }
 
 #[cfg(test)]
@@ -98,10 +135,9 @@ mod tests {
         assert!(cap(4, 1, 4) >= 8);
     }
 
-    #[test]
-    fn a_draw_is_uniform_over_members_in_uneven_windows() {
-        // Hand-made lengths: three windows of chains of 3 except for a sparse stretch and
-        // one saturated bucket (a chain of 260, counted by walking) alone in the fourth.
+    /// Hand-made lengths: three windows of chains of 3 except for a sparse stretch, and one
+    /// saturated bucket (a chain of 260, counted by walking) alone in the fourth.
+    fn uneven() -> Vec<u8> {
         let mut counts = vec![3u8; 256];
         for c in counts.iter_mut().skip(100).take(20) {
             *c = 0;
@@ -110,30 +146,77 @@ mod tests {
             *c = 0;
         }
         counts[200] = SATURATED;
-        let real = |b: usize| {
-            if b == 200 {
-                260
-            } else {
-                usize::from(counts[b])
-            }
-        };
+        counts
+    }
+
+    /// The true chain lengths behind [`uneven`].
+    fn uneven_len(counts: &[u8], b: usize) -> usize {
+        if b == 200 {
+            260
+        } else {
+            usize::from(counts[b])
+        }
+    }
+
+    /// The chi-square statistic of draw counts against an even spread of `per` draws over
+    /// `len` members; every member must have been drawn.
+    fn chi_square(
+        hits: &std::collections::HashMap<(usize, usize), u32>,
+        len: usize,
+        per: f64,
+    ) -> f64 {
+        assert_eq!(hits.len(), len, "every member drawn");
+        hits.values()
+            .map(|&c| (f64::from(c) - per).powi(2) / per)
+            .sum()
+    }
+
+    #[test]
+    fn a_draw_is_uniform_over_members_in_uneven_windows() {
+        let counts = uneven();
+        let real = |b: usize| uneven_len(&counts, b);
         let len: usize = (0..256).map(real).sum();
         let mut rng = Rng::new(7);
         let mut hits = std::collections::HashMap::new();
-        let draws = len * 200;
-        for _ in 0..draws {
-            let at = pick(&counts, len, &mut rng, real);
-            *hits.entry(at).or_insert(0u32) += 1;
+        for _ in 0..len * 200 {
+            if let Some(at) = pick(&counts, len, &mut rng, real) {
+                *hits.entry(at).or_insert(0u32) += 1;
+            }
         }
-        assert_eq!(hits.len(), len, "every member drawn");
-        let expected = 200.0;
-        let chi: f64 = hits
-            .values()
-            .map(|&c| (f64::from(c) - expected).powi(2) / expected)
-            .sum();
         // len - 1 = 775 degrees of freedom: a fair draw stays near 775 (sd about 39);
         // ignoring the windows' sizes lands in the thousands.
+        let chi = chi_square(&hits, len, 200.0);
         assert!(chi < 950.0, "chi-square {chi}");
+    }
+
+    #[test]
+    fn a_batch_comes_from_one_window_and_every_member_is_drawn_equally_often() {
+        let counts = uneven();
+        let real = |b: usize| uneven_len(&counts, b);
+        let len: usize = (0..256).map(real).sum();
+        let mut rng = Rng::new(11);
+        let mut hits = std::collections::HashMap::new();
+        for _ in 0..len * 40 {
+            let Some(w) = Window::accept(&counts, len, &mut rng, &real) else {
+                continue;
+            };
+            let batch: Vec<_> = (0..5).filter_map(|_| w.pick(&mut rng, &real)).collect();
+            assert_eq!(batch.len(), 5);
+            assert!(
+                batch
+                    .iter()
+                    .all(|&(b, _)| b / WINDOW == batch[0].0 / WINDOW),
+                "{batch:?}"
+            );
+            for at in batch {
+                assert!(at.1 < real(at.0), "{at:?} is not a member");
+                *hits.entry(at).or_insert(0u32) += 1;
+            }
+        }
+        // 200 expected draws per member, as above.
+        let chi = chi_square(&hits, len, 200.0);
+        assert!(chi < 950.0, "chi-square {chi}");
+        assert!(Window::accept(&[0u8; 64], 0, &mut rng, &|_| 0).is_none());
     }
 
     #[test]
