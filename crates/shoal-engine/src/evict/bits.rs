@@ -149,6 +149,15 @@ impl Toucher {
         }
     }
 
+    /// The stamp a write of a whole value leaves on a key that held `old` (`None`: the
+    /// write creates it).
+    pub(crate) fn for_set(&self, old: Option<u32>) -> u32 {
+        match old {
+            Some(lru) => self.touched(lru),
+            None => self.fresh(),
+        }
+    }
+
     /// The stamp of a key restored or loaded with a known idle time or LFU counter.
     pub(crate) fn restored(&self, idle: Option<u64>, freq: Option<u64>) -> u32 {
         match self.mode {

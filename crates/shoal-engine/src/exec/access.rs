@@ -223,15 +223,14 @@ impl<'c> Access<'c> {
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) {
         // A key past its deadline must not lend its TTL to the new value (Ttl::Keep).
         self.expire_if_needed(key);
-        let (lru, created) = self.stamp_for_set(key);
-        let announce = self.inner.notify_flags() & crate::notify::NEW != 0;
-        let db = self.db_mut_of(key);
-        let fresh = announce && db.get(key).is_none();
-        db.upsert(key, value, ttl, lru);
+        let t = self.toucher();
+        let created = self
+            .db_mut_of(key)
+            .upsert(key, value, ttl, |old| t.for_set(old));
         if created {
-            self.created(key);
-        }
-        if fresh {
+            if t.mode == crate::evict::bits::Mode::Adaptive {
+                self.created(key);
+            }
             self.notify(crate::notify::NEW, "new", key);
         }
     }

@@ -21,20 +21,6 @@ impl<'c> Access<'c> {
         crate::evict::adaptive_record_read(&mut self.guards[pos].1, key);
     }
 
-    /// The stamp a whole-value write of `key` leaves, and whether it creates the key under
-    /// the adaptive policy (which must then see it enter its window). Under the clock
-    /// policies the key is not looked up.
-    pub(crate) fn stamp_for_set(&mut self, key: &[u8]) -> (u32, bool) {
-        let t = self.toucher();
-        if t.mode == Mode::Clock {
-            return (t.fresh(), false);
-        }
-        match self.db_mut_of(key).get(key) {
-            Some(e) => (t.touched(e.lru), false),
-            None => (t.fresh(), t.mode == Mode::Adaptive),
-        }
-    }
-
     /// Tells the adaptive policy that `key` was just created.
     pub(crate) fn created(&mut self, key: &[u8]) {
         let db = self.db;

@@ -128,8 +128,15 @@ impl Db {
     }
 
     /// Stores `value` under `key`, creating or replacing it, hashing the key once: the SET
-    /// path every write of a whole value takes.
-    pub(crate) fn upsert(&mut self, key: &[u8], value: Value, ttl: Ttl, lru: u32) {
+    /// path every write of a whole value takes. `lru` gives the key's stamp from the one it
+    /// had (`None` for a new key). True if the key was created.
+    pub(crate) fn upsert(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        ttl: Ttl,
+        lru: impl FnOnce(Option<u32>) -> u32,
+    ) -> bool {
         let hash = self.dict.hash(key);
         if self.snap.is_some() {
             self.snap_capture(key);
@@ -137,7 +144,7 @@ impl Db {
         if let Some(e) = self.dict.get_mut_hashed(hash, key) {
             let before = e.mem_usage();
             e.value = value;
-            e.lru = lru;
+            e.lru = lru(Some(e.lru));
             self.mem = self.mem + e.mem_usage() - before;
             let idx = e.vol_idx();
             match ttl {
@@ -157,9 +164,9 @@ impl Db {
                     self.volatile_push(key, at);
                 }
             }
-            return;
+            return false;
         }
-        let mut entry = Entry::new(key, value, lru);
+        let mut entry = Entry::new(key, value, lru(None));
         entry.set_mark(self.parity);
         if let Ttl::At(at) = ttl {
             entry.set_vol_idx(self.volatile.len() as u32);
@@ -167,6 +174,7 @@ impl Db {
         }
         self.mem += entry.mem_usage();
         self.dict.insert_new_hashed(hash, entry);
+        true
     }
 
     fn volatile_push(&mut self, key: &[u8], at: u64) {
@@ -300,7 +308,8 @@ mod tests {
                     Op::Upsert(k, t) => {
                         let key = vec![k];
                         let ttl = match t { 0 => Ttl::Clear, 1 => Ttl::Keep, _ => Ttl::At(i as u64 + 1) };
-                        db.upsert(&key, Value::Str(StrValue::from_bytes(b"v")), ttl, 0);
+                        let created = db.upsert(&key, Value::Str(StrValue::from_bytes(b"v")), ttl, |_| 0);
+                        prop_assert_eq!(created, !model.contains_key(&key));
                         let old = model.get(&key).copied().flatten();
                         let new = match ttl { Ttl::Clear => None, Ttl::Keep => old, Ttl::At(at) => Some(at) };
                         model.insert(key, new);

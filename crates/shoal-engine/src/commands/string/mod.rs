@@ -228,6 +228,10 @@ fn set(ctx: &mut Ctx<'_>) -> CmdResult {
     let (exists, old) = if o.get {
         let old = read_string(&mut a, &key)?;
         (old.is_some(), old)
+    } else if matches!(o.condition, Condition::Always) {
+        // Nothing to decide: `Access::set` expires a key past its deadline itself (its DEL
+        // emitted first), so a plain SET makes no lookup of its own.
+        (false, None)
     } else {
         (a.exists(&key), None)
     };
@@ -275,9 +279,8 @@ fn set_with_ttl(ctx: &mut Ctx<'_>, unit: Unit, cmd: &'static str) -> CmdResult {
     let value = ctx.args.bytes()?;
     let at = deadline(ttl, unit, false, ctx.now_ms, cmd)?;
     let mut a = ctx.lock1(&key);
-    // A write lookup first, as Redis does: a key past its deadline is deleted (and its
-    // DEL emitted) before being replaced.
-    a.exists(&key);
+    // `Access::set` deletes a key past its deadline (and emits its DEL) before replacing
+    // it, as Redis's write lookup does.
     store_and_emit(&mut a, key, value, Ttl::At(at));
     Ok(Frame::ok())
 }

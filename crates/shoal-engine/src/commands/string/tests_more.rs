@@ -373,6 +373,25 @@ fn writes_over_expired_keys_emit_their_del_first() {
     assert_eq!(encoding(&h, "b"), Some("int"));
     h.run(&["PSETEX", "c", "10", &"x".repeat(45)]);
     assert_eq!(encoding(&h, "c"), Some("raw"));
+    // A plain SET makes no lookup of its own: the write itself expires the old key first,
+    // and KEEPTTL keeps nothing of a key past its deadline.
+    h.run(&["SET", "d", "1", "PX", "5"]);
+    h.run(&["SET", "e", "1", "PX", "5"]);
+    h.advance(6);
+    let rx = h.engine.subscribe_effects();
+    h.run(&["SET", "d", "2"]);
+    h.run(&["SET", "e", "2", "KEEPTTL"]);
+    assert_eq!(
+        effects(&rx),
+        eff(&[
+            &["DEL", "d"],
+            &["SET", "d", "2"],
+            &["DEL", "e"],
+            &["SET", "e", "2", "KEEPTTL"],
+        ])
+    );
+    assert_eq!(deadline_of(&h, "e"), None);
+    assert_eq!(h.run(&["GET", "d"]), bulk("2"));
 }
 
 /// Name, arity, key positions and flags of one command.
