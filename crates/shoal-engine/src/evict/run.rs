@@ -177,17 +177,25 @@ fn sample_shard(
     offered
 }
 
-/// Offers `maxmemory-samples` keys to the pool (see [`sample_spread`]). Where the shards
-/// drawn hold fewer keys, the walk goes on shard by shard until as many were offered or
-/// every shard was seen, so a small keyspace is weighed whole. False if nothing may be
-/// evicted.
+/// Offers `maxmemory-samples` keys to the pool: under the LFU policies one from each of
+/// that many shards ([`sample_spread`]); otherwise all from one random shard (one lock, one
+/// window of neighbouring buckets; shards hold about equal shares of the keys, so every key
+/// is about equally likely, as in Redis's sample). Where the shards drawn hold fewer keys,
+/// the walk goes on shard by shard until as many were offered or every shard was seen, so
+/// a small keyspace is weighed whole. False if nothing may be evicted.
 fn populate(inner: &Inner, pool: &mut Pool, policy: Policy, now: u64, rng: &mut Rng) -> bool {
     let n = inner.samples();
-    let mut offered = if policy.volatile_only() {
-        0
-    } else {
-        sample_spread(inner, pool, policy, n, now, rng)
-    };
+    let mut offered = 0;
+    match policy {
+        Policy::AllkeysLfu => offered = sample_spread(inner, pool, policy, n, now, rng),
+        // Spread for the same reason, one shard at a time: keys with a TTL are few.
+        Policy::VolatileLfu => {
+            for _ in 0..n {
+                offered += sample_shard(inner, pool, policy, (rng.index(SHARDS), 1), now, rng);
+            }
+        }
+        _ => {}
+    }
     let first = rng.index(SHARDS);
     for k in 0..SHARDS {
         if offered >= n {
@@ -200,12 +208,14 @@ fn populate(inner: &Inner, pool: &mut Pool, policy: Policy, now: u64, rng: &mut 
 
 /// Offers one random key of each database of `n` distinct random shards, in random order.
 ///
-/// Every key is about equally likely, and the keys weighed together come from across the
-/// keyspace as in Redis's sample. Drawing them all from one shard would be cheaper, but it
-/// puts the same eviction pressure on every shard whatever it holds: where scores tie (LFU
-/// keys not read since they were written), shards rich in such keys then keep them longer
-/// than the rest, and a loop over more keys than the cache holds got fewer hits (11.5%
-/// against 14.3% at a cache of 30% of the keys).
+/// LFU needs this spread. Its ties (keys not read since they were written) span keys of
+/// every age, so the pressure on each shard must follow how many such keys it holds, as a
+/// sample across the keyspace makes it. Samples all from one shard put the same pressure on
+/// every shard whatever it holds; shards rich in tied keys then kept them longer than the
+/// rest, and a loop over more keys than the cache holds got fewer hits (11.5% against
+/// 14.3% at a cache of 30% of the keys). Under LRU and the TTL policy equal scores mean
+/// keys of the same age, so which of them goes does not matter, and the cheaper one-shard
+/// sample scores the same.
 ///
 /// The shards are locked together, in ascending order as every multi-shard lock is taken,
 /// and every key's place is found before any key is read, so the cache misses of the draws
