@@ -57,14 +57,7 @@ fn populate(inner: &Inner, pool: &mut Pool, samples: usize, now_ms: u64, rng: &m
                 }
                 let freq = shard.evict.sketch.frequency(key_hash(e.key.as_slice()));
                 let score = score(freq, bits::idle_ticks(e.lru, now_ms));
-                if pool.wants(score, s, d, e.key.as_slice()) {
-                    pool.offer(Candidate {
-                        score,
-                        shard: s,
-                        db: d,
-                        key: e.key.as_slice().into(),
-                    });
-                }
+                pool.consider(score, s, d, e.key.as_slice());
             });
         }
         if seen >= samples {

@@ -32,6 +32,18 @@ impl Pool {
                 .any(|x| x.shard == shard && x.db == db && *x.key == *key)
     }
 
+    /// Offers a sampled key by reference, copying it only if [`Pool::offer`] would keep it.
+    pub(crate) fn consider(&mut self, score: u64, shard: usize, db: usize, key: &[u8]) {
+        if self.wants(score, shard, db, key) {
+            self.offer(Candidate {
+                score,
+                shard,
+                db,
+                key: key.into(),
+            });
+        }
+    }
+
     /// Offers a sampled key; kept if the pool has room or it beats the weakest candidate.
     /// A key already present has its score refreshed. Among equal scores the candidate
     /// that waited longest goes first: its score was taken earlier, so it is the staler.
@@ -123,12 +135,16 @@ mod tests {
             offers in proptest::collection::vec((0u64..50, 0usize..3, 0u8..30), 1..200),
         ) {
             let mut p = Pool::default();
+            let mut q = Pool::default();
             for (score, shard, k) in offers {
                 let key: Box<[u8]> = vec![k].into();
                 let wanted = p.wants(score, shard, 0, &key);
                 p.offer(Candidate { score, shard, db: 0, key: key.clone() });
                 let kept = p.items.iter().any(|c| c.shard == shard && c.key == key && c.score == score);
                 prop_assert_eq!(wanted, kept);
+                // `consider` (copying the key only when wanted) leaves the same pool.
+                q.consider(score, shard, 0, &key);
+                prop_assert_eq!(&q.items, &p.items);
             }
         }
 

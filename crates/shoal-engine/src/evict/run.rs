@@ -2,7 +2,7 @@
 //! limit was lowered, the victim choice of each policy, and the deletion path.
 
 use super::bits;
-use super::pool::{Candidate, Pool};
+use super::pool::Pool;
 use super::Policy;
 use crate::engine::Inner;
 use crate::keyspace::entry::Entry;
@@ -141,15 +141,7 @@ fn sample_shard(
 ) -> usize {
     let shard = inner.keyspace.lock(s);
     let offer = |pool: &mut Pool, d: usize, e: &Entry, at: Option<u64>| {
-        let score = score(inner, policy, e.lru, at, now);
-        if pool.wants(score, s, d, e.key.as_slice()) {
-            pool.offer(Candidate {
-                score,
-                shard: s,
-                db: d,
-                key: e.key.as_slice().into(),
-            });
-        }
+        pool.consider(score(inner, policy, e.lru, at, now), s, d, e.key.as_slice());
     };
     let mut offered = 0;
     for (d, db) in shard.dbs.iter().enumerate() {
@@ -258,14 +250,7 @@ fn sample_spread(
     for &(g, d, e) in &entries {
         let (s, shard) = (&guards[g].0, &guards[g].1);
         let score = score(inner, policy, e.lru, shard.dbs[d].expire_of(e), now);
-        if pool.wants(score, *s, d, e.key.as_slice()) {
-            pool.offer(Candidate {
-                score,
-                shard: *s,
-                db: d,
-                key: e.key.as_slice().into(),
-            });
-        }
+        pool.consider(score, *s, d, e.key.as_slice());
     }
     entries.len()
 }
