@@ -126,9 +126,7 @@ impl Dict {
                 Some(node) if node.entry.key.as_slice() == key => {
                     let mut node = link.take()?;
                     *link = node.next.take();
-                    let mut count = self.counts[b];
-                    draw::shrink(&mut count, || self.chain_len_walked(b));
-                    self.counts[b] = count;
+                    self.counts[b] = draw::shrunk(self.counts[b], || self.chain_len_walked(b));
                     self.len -= 1;
                     self.maybe_shrink();
                     return Some(node.entry);
@@ -250,24 +248,20 @@ impl Dict {
             self.iter().for_each(&mut f);
             return self.len;
         }
-        let mut calls = 0;
-        self.sample(rng, n, |e| {
-            calls += 1;
-            f(e);
-        });
-        calls
+        self.sample(rng, n, f)
     }
 
     /// Calls `f` with `n` entries drawn from one window of neighbouring buckets, with
     /// replacement, every key equally likely per draw (see [`draw::Window`]). Each batch of
     /// places is found before any of its entries is read, so those reads do not wait on
-    /// one another.
-    pub(crate) fn sample(&self, rng: &mut Rng, n: usize, mut f: impl FnMut(&Entry)) {
+    /// one another. Returns how many calls were made (`n`, or 0 for an empty table).
+    pub(crate) fn sample(&self, rng: &mut Rng, n: usize, mut f: impl FnMut(&Entry)) -> usize {
         const BATCH: usize = 8;
         let chain_len = |b| self.chain_len(b);
         let Some(window) = draw::Window::accept(&self.counts, self.len, rng, &chain_len) else {
-            return;
+            return 0;
         };
+        let mut calls = 0;
         let mut left = n;
         while left > 0 {
             let now = left.min(BATCH);
@@ -280,8 +274,12 @@ impl Dict {
             for (entry, place) in entries.iter_mut().zip(&places[..now]) {
                 *entry = place.and_then(|(b, depth)| self.link(b, depth));
             }
-            entries[..now].iter().flatten().for_each(|e| f(e));
+            for e in entries[..now].iter().flatten() {
+                calls += 1;
+                f(e);
+            }
         }
+        calls
     }
 
     /// The length of bucket `b`'s chain.
@@ -395,11 +393,11 @@ mod tests {
         let batches = n * 100 / 5;
         for _ in 0..batches {
             let mut got = 0;
-            d.sample(&mut rng, 5, |e| {
+            let calls = d.sample(&mut rng, 5, |e| {
                 got += 1;
                 *hits.entry(e.key.as_slice().to_vec()).or_default() += 1;
             });
-            assert_eq!(got, 5);
+            assert_eq!((got, calls), (5, 5));
         }
         assert_eq!(hits.len(), n);
         // 1999 degrees of freedom around 100 draws per key: sd about 63.
@@ -411,7 +409,10 @@ mod tests {
         let mut empty = Dict::new(RandomState::new());
         empty.insert_new(entry("gone"));
         assert!(empty.remove(b"gone").is_some());
-        empty.sample(&mut rng, 5, |_| unreachable!("nothing to draw"));
+        assert_eq!(
+            empty.sample(&mut rng, 5, |_| unreachable!("nothing to draw")),
+            0
+        );
         let mut seen = BTreeSet::new();
         let small = {
             let mut t = Dict::new(RandomState::new());

@@ -24,14 +24,14 @@ pub(crate) fn grow(count: &mut u8) {
     *count = count.saturating_add(1);
 }
 
-/// The kept length of a chain after one link was taken out; `walk` counts the chain as it
-/// now is (called only when the length had saturated).
-pub(crate) fn shrink(count: &mut u8, walk: impl FnOnce() -> usize) {
-    *count = if *count == SATURATED {
+/// The kept length of a chain that held `count` after one link was taken out; `walk`
+/// counts the chain as it now is (called only when the length had saturated).
+pub(crate) fn shrunk(count: u8, walk: impl FnOnce() -> usize) -> u8 {
+    if count == SATURATED {
         walk().min(usize::from(SATURATED)) as u8
     } else {
         count.saturating_sub(1)
-    };
+    }
 }
 
 /// The bound on a window's members used for acceptance: the expected count plus six
@@ -225,11 +225,8 @@ mod tests {
         grow(&mut c);
         grow(&mut c);
         assert_eq!(c, SATURATED);
-        shrink(&mut c, || 400);
-        assert_eq!(c, SATURATED);
-        shrink(&mut c, || 254);
-        assert_eq!(c, 254);
-        shrink(&mut c, || unreachable!("not saturated"));
-        assert_eq!(c, 253);
+        assert_eq!(shrunk(c, || 400), SATURATED);
+        assert_eq!(shrunk(c, || 254), 254);
+        assert_eq!(shrunk(254, || unreachable!("not saturated")), 253);
     }
 }

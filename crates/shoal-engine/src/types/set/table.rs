@@ -134,9 +134,7 @@ impl Table {
         let mut node = link.take()?;
         *link = node.next.take();
         self.node_bytes -= node_bytes(&node.member);
-        let mut count = self.counts[b];
-        draw::shrink(&mut count, || self.chain(b).count());
-        self.counts[b] = count;
+        self.counts[b] = draw::shrunk(self.counts[b], || self.chain(b).count());
         self.len -= 1;
         self.shrink_if_sparse();
         Some(node.member)
