@@ -23,7 +23,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: Bytes, delta: i64) -> CmdResult {
             Ok(new)
         },
     )?;
-    // (None only if the policy evicted the key the moment it was created.)
+    // `update` answers None only when `create` declines, and this one always creates.
     let new = new.unwrap_or(delta);
     a.notify(notify::STRING, "incrby", &key);
     a.emit_with(|| ctx.args.all().to_vec());
