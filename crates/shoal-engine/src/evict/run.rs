@@ -220,7 +220,13 @@ fn sample_spread(
     now: u64,
     rng: &mut Rng,
 ) -> usize {
-    let mut chosen = if n >= SHARDS { u64::MAX } else { 0 };
+    // One bit per shard.
+    const _: () = assert!(SHARDS <= 64);
+    let mut chosen = if n >= SHARDS {
+        u64::MAX >> (64 - SHARDS)
+    } else {
+        0
+    };
     while (chosen.count_ones() as usize) < n {
         chosen |= 1 << rng.index(SHARDS);
     }

@@ -148,6 +148,20 @@ fn every_allkeys_policy_evicts_down_to_the_limit() {
 }
 
 #[test]
+fn lfu_with_a_sample_as_large_as_the_shard_count_evicts() {
+    // Its sample takes one key from every shard, all locked together.
+    let mut h = Harness::new();
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    h.run(&["CONFIG", "SET", "maxmemory-samples", "64"]);
+    fill(&mut h, "k", 300, false);
+    let limit = used(&mut h) / 2;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    fill(&mut h, "n", 100, false);
+    assert!(used(&mut h) <= limit + limit / 20);
+    assert!(dbsize(&mut h) < 300);
+}
+
+#[test]
 fn volatile_policies_never_touch_keys_without_ttl() {
     for p in [
         "volatile-lru",
