@@ -249,6 +249,7 @@ fn sample_spread(
         .iter()
         .filter_map(|&(g, d, (b, depth))| guards[g].1.dbs[d].dict.link(b, depth).map(|e| (g, d, e)))
         .collect();
+    crate::keyspace::dict::warm(entries.iter().map(|&(_, _, e)| e));
     // Ties go in offering order, which must not follow the shards' order.
     for i in (1..entries.len()).rev() {
         entries.swap(i, rng.index(i + 1));

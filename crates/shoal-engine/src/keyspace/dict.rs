@@ -20,9 +20,9 @@ pub(crate) struct Node {
 /// A hash table of entries keyed by their key bytes.
 pub(crate) struct Dict {
     buckets: Vec<Option<Box<Node>>>,
-    /// Each bucket's chain length (saturating), for random draws ([`crate::util::draw`]):
-    /// one byte per bucket.
-    counts: Vec<u8>,
+    /// Each bucket's chain length and each window's member count, for random draws
+    /// ([`crate::util::draw`]): about one byte per bucket.
+    lengths: draw::Lengths,
     len: usize,
     hasher: RandomState,
 }
@@ -32,7 +32,7 @@ impl Dict {
     pub(crate) fn new(hasher: RandomState) -> Dict {
         Dict {
             buckets: Vec::new(),
-            counts: Vec::new(),
+            lengths: draw::Lengths::default(),
             len: 0,
             hasher,
         }
@@ -107,7 +107,7 @@ impl Dict {
         let b = (hash as usize) & self.mask();
         let next = self.buckets[b].take();
         self.len += 1;
-        draw::grow(&mut self.counts[b]);
+        self.lengths.grow(b);
         let slot = &mut self.buckets[b];
         let node = slot.insert(Box::new(Node { entry, next }));
         &mut node.entry
@@ -126,7 +126,8 @@ impl Dict {
                 Some(node) if node.entry.key.as_slice() == key => {
                     let mut node = link.take()?;
                     *link = node.next.take();
-                    self.counts[b] = draw::shrunk(self.counts[b], || self.chain_len_walked(b));
+                    let walk = || chain_len_walked(&self.buckets[b]);
+                    self.lengths.shrink(b, walk);
                     self.len -= 1;
                     self.maybe_shrink();
                     return Some(node.entry);
@@ -146,14 +147,14 @@ impl Dict {
     fn resize(&mut self, size: usize) {
         let old = std::mem::take(&mut self.buckets);
         self.buckets.resize_with(size, || None);
-        self.counts = vec![0; size];
+        self.lengths = draw::Lengths::new(size);
         for mut chain in old {
             while let Some(mut node) = chain {
                 chain = node.next.take();
                 let b = self.bucket_of(node.entry.key.as_slice());
                 node.next = self.buckets[b].take();
                 self.buckets[b] = Some(node);
-                draw::grow(&mut self.counts[b]);
+                self.lengths.grow(b);
             }
         }
     }
@@ -161,7 +162,7 @@ impl Dict {
     /// Drops every entry and frees the buckets.
     pub(crate) fn clear(&mut self) {
         let old = std::mem::take(&mut self.buckets);
-        self.counts = Vec::new();
+        self.lengths = draw::Lengths::default();
         // Unlink chains iteratively so a long chain cannot overflow the stack on drop.
         for mut chain in old {
             while let Some(mut node) = chain {
@@ -233,7 +234,7 @@ impl Dict {
     /// [`Dict::link`]: a caller drawing from several tables can find every place before it
     /// reads any entry, so those reads do not wait on one another.
     pub(crate) fn place(&self, rng: &mut Rng) -> Option<(usize, usize)> {
-        draw::pick(&self.counts, self.len, rng, |b| self.chain_len(b))
+        self.lengths.pick(self.len, rng, |b| self.chain_len(b))
     }
 
     /// Calls `f` with every entry when there are at most `n`, and otherwise with `n`
@@ -258,7 +259,7 @@ impl Dict {
     pub(crate) fn sample(&self, rng: &mut Rng, n: usize, mut f: impl FnMut(&Entry)) -> usize {
         const BATCH: usize = 8;
         let chain_len = |b| self.chain_len(b);
-        let Some(window) = draw::Window::accept(&self.counts, self.len, rng, &chain_len) else {
+        let Some(window) = self.lengths.window(self.len, rng) else {
             return 0;
         };
         let mut calls = 0;
@@ -274,6 +275,7 @@ impl Dict {
             for (entry, place) in entries.iter_mut().zip(&places[..now]) {
                 *entry = place.and_then(|(b, depth)| self.link(b, depth));
             }
+            warm(entries[..now].iter().flatten().copied());
             for e in entries[..now].iter().flatten() {
                 calls += 1;
                 f(e);
@@ -284,21 +286,10 @@ impl Dict {
 
     /// The length of bucket `b`'s chain.
     fn chain_len(&self, b: usize) -> usize {
-        match self.counts[b] {
-            draw::SATURATED => self.chain_len_walked(b),
+        match self.lengths.kept(b) {
+            draw::SATURATED => chain_len_walked(&self.buckets[b]),
             c => usize::from(c),
         }
-    }
-
-    /// The length of bucket `b`'s chain, counted link by link.
-    fn chain_len_walked(&self, b: usize) -> usize {
-        let mut n = 0;
-        let mut cur = self.buckets[b].as_deref();
-        while let Some(node) = cur {
-            n += 1;
-            cur = node.next.as_deref();
-        }
-        n
     }
 
     /// The entry `depth` links down the chain of bucket `b`.
@@ -309,6 +300,24 @@ impl Dict {
         }
         cur.map(|node| &node.entry)
     }
+}
+
+/// The length of the chain that starts at `head`, counted link by link.
+fn chain_len_walked(head: &Option<Box<Node>>) -> usize {
+    let mut n = 0;
+    let mut cur = head.as_deref();
+    while let Some(node) = cur {
+        n += 1;
+        cur = node.next.as_deref();
+    }
+    n
+}
+
+/// Reads a field of each entry in one tight loop, so their cache misses overlap: the
+/// caller's work on one entry (scoring it, offering it to a pool) would otherwise stand
+/// between each miss and the next.
+pub(crate) fn warm<'a>(entries: impl Iterator<Item = &'a Entry>) {
+    std::hint::black_box(entries.fold(0u32, |acc, e| acc ^ e.lru));
 }
 
 impl Drop for Dict {
@@ -327,12 +336,10 @@ mod tests {
         Entry::new(k.as_bytes(), Value::Str(StrValue::from_bytes(b"v")), 0)
     }
 
-    /// True if every kept chain length matches its chain (up to saturation).
+    /// True if every kept chain length and window total matches the chains.
     fn counts_match(d: &Dict) -> bool {
-        d.counts.len() == d.buckets.len()
-            && (0..d.buckets.len()).all(|b| {
-                usize::from(d.counts[b]) == d.chain_len_walked(b).min(usize::from(draw::SATURATED))
-            })
+        d.lengths
+            .matches(d.buckets.len(), |b| chain_len_walked(&d.buckets[b]))
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! Drawing a random bucket and then a link favours members of short chains; retrying
 //! (bucket, depth) pairs until one holds a member is fair but costs a cache miss per try,
 //! and many tries when the table is sparse. Here the tables keep a `u8` chain length per
-//! bucket, so one try reads the lengths of a window of [`WINDOW`] buckets (one cache line),
-//! accepts the window with probability `members / cap` and then takes a uniformly chosen
-//! member of it. Every member is equally likely as long as no window holds more than
-//! `cap`, which is chosen from the table's load so that this is vanishingly rare.
+//! bucket and the member count of each window of [`WINDOW`] buckets ([`Lengths`]). A try
+//! picks a window, accepts it with probability `members / cap` from the window totals
+//! alone, and then takes a uniformly chosen member of it, reading that window's line of
+//! lengths. Every member is equally likely as long as no window holds more than `cap`,
+//! which is chosen from the table's load so that this is vanishingly rare.
 
 use super::rng::Rng;
 
@@ -19,21 +20,6 @@ pub(crate) const SATURATED: u8 = u8::MAX;
 /// Tries before a draw stops rejecting windows (never reached in practice).
 const TRIES: usize = 4096;
 
-/// Adds one link to the kept length of a chain.
-pub(crate) fn grow(count: &mut u8) {
-    *count = count.saturating_add(1);
-}
-
-/// The kept length of a chain that held `count` after one link was taken out; `walk`
-/// counts the chain as it now is (called only when the length had saturated).
-pub(crate) fn shrunk(count: u8, walk: impl FnOnce() -> usize) -> u8 {
-    if count == SATURATED {
-        walk().min(usize::from(SATURATED)) as u8
-    } else {
-        count.saturating_sub(1)
-    }
-}
-
 /// The bound on a window's members used for acceptance: the expected count plus six
 /// standard deviations (Poisson) and a margin, so a fuller window is about a one in 10^9
 /// event; windows at the mean are accepted with probability about one third to a half.
@@ -42,60 +28,78 @@ fn cap(w: usize, len: usize, buckets: usize) -> usize {
     mean + (6.0 * (mean as f64).sqrt()).ceil() as usize + 8
 }
 
-/// Where a uniformly random member sits, as (bucket, position in its chain), in a table of
-/// `len` members whose kept chain lengths are `counts` (one per bucket, a power of two
-/// many). `chain_len(b)` gives the true length of bucket `b`'s chain (the walk for a
-/// saturated count).
-pub(crate) fn pick(
-    counts: &[u8],
-    len: usize,
-    rng: &mut Rng,
-    chain_len: impl Fn(usize) -> usize,
-) -> Option<(usize, usize)> {
-    Window::accept(counts, len, rng, &chain_len)?.pick(rng, &chain_len)
+/// The chain lengths a table keeps for its draws: a `u8` per bucket (saturating at
+/// [`SATURATED`]), and the exact number of members of each window of [`WINDOW`] buckets.
+/// The window totals are a small array (4 bytes per 64 buckets) that stays in cache, so the
+/// rejected windows of a draw cost no memory reads; only the accepted window's line of
+/// lengths is read.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Lengths {
+    counts: Vec<u8>,
+    sums: Vec<u32>,
 }
 
-/// A window of buckets accepted as [`pick`] accepts one. Any number of members drawn from
-/// it with [`Window::pick`] (with replacement) keep the fairness of [`pick`]: every
-/// member's expected number of draws is the same. A batch drawn this way reads one line of
-/// lengths, and its members sit in neighbouring buckets.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Window {
-    start: usize,
-    width: usize,
-    members: usize,
-}
+impl Lengths {
+    /// All zero, for a table of `buckets` buckets (a power of two).
+    pub(crate) fn new(buckets: usize) -> Lengths {
+        Lengths {
+            counts: vec![0; buckets],
+            sums: vec![0; buckets.div_ceil(WINDOW)],
+        }
+    }
 
-impl Window {
-    /// Draws windows until one is accepted (with probability `members / cap`); `None` for
-    /// an empty table.
-    pub(crate) fn accept(
-        counts: &[u8],
-        len: usize,
-        rng: &mut Rng,
-        chain_len: &impl Fn(usize) -> usize,
-    ) -> Option<Window> {
-        let n = counts.len();
+    /// Heap bytes the lengths take.
+    pub(crate) fn heap_size(&self) -> usize {
+        crate::types::alloc::alloc_size(self.counts.capacity())
+            + crate::types::alloc::alloc_size(self.sums.capacity() * std::mem::size_of::<u32>())
+    }
+
+    /// The kept length of bucket `b` ([`SATURATED`] for a chain that long or longer).
+    #[inline]
+    pub(crate) fn kept(&self, b: usize) -> u8 {
+        self.counts[b]
+    }
+
+    /// One link was added to bucket `b`'s chain.
+    #[inline]
+    pub(crate) fn grow(&mut self, b: usize) {
+        self.counts[b] = self.counts[b].saturating_add(1);
+        self.sums[b / WINDOW] += 1;
+    }
+
+    /// One link was taken out of bucket `b`'s chain; `walk` counts the chain as it now is
+    /// (called only when the length had saturated).
+    #[inline]
+    pub(crate) fn shrink(&mut self, b: usize, walk: impl FnOnce() -> usize) {
+        self.counts[b] = match self.counts[b] {
+            SATURATED => walk().min(usize::from(SATURATED)) as u8,
+            c => c.saturating_sub(1),
+        };
+        self.sums[b / WINDOW] = self.sums[b / WINDOW].saturating_sub(1);
+    }
+
+    /// Draws windows until one is accepted (with probability `members / cap`), reading only
+    /// the window totals; `None` for an empty table. `len` is the table's member count.
+    pub(crate) fn window(&self, len: usize, rng: &mut Rng) -> Option<Window> {
+        let n = self.counts.len();
         if len == 0 || n == 0 {
             return None;
         }
         let width = WINDOW.min(n);
-        let windows = n / width;
+        let windows = self.sums.len();
         let cap = cap(width, len, n);
-        for tries in 0.. {
-            let start = rng.index(windows) * width;
-            let raw = &counts[start..start + width];
-            let mut members: usize = raw.iter().map(|&c| usize::from(c)).sum();
-            if raw.contains(&SATURATED) {
-                members = (start..start + width).map(chain_len).sum();
-            }
+        // Bounded only against totals that disagree with `len`; an empty window is
+        // skipped, and past TRIES any non-empty one is taken.
+        for tries in 0..TRIES * 16 {
+            let w = rng.index(windows);
+            let members = self.sums[w] as usize;
             if members == 0 {
                 continue;
             }
             let accept = windows == 1 || members >= cap || tries >= TRIES;
             if accept || rng.index(cap) < members {
                 return Some(Window {
-                    start,
+                    start: w * width,
                     width,
                     members,
                 });
@@ -104,6 +108,45 @@ impl Window {
         None
     }
 
+    /// Where a uniformly random member sits, as (bucket, position in its chain); `len` is
+    /// the table's member count and `chain_len(b)` the true length of bucket `b`'s chain
+    /// (the walk for a saturated one).
+    pub(crate) fn pick(
+        &self,
+        len: usize,
+        rng: &mut Rng,
+        chain_len: impl Fn(usize) -> usize,
+    ) -> Option<(usize, usize)> {
+        self.window(len, rng)?.pick(rng, &chain_len)
+    }
+
+    /// True if these are the lengths of a table of `buckets` buckets whose chains are
+    /// `chain_len(b)` long: every kept length (up to saturation) and every window total.
+    #[cfg(test)]
+    pub(crate) fn matches(&self, buckets: usize, chain_len: impl Fn(usize) -> usize) -> bool {
+        let kept = |b: usize| chain_len(b).min(usize::from(SATURATED));
+        self.counts.len() == buckets
+            && (0..buckets).all(|b| usize::from(self.counts[b]) == kept(b))
+            && self.sums.len() == buckets.div_ceil(WINDOW)
+            && self.sums.iter().enumerate().all(|(w, &sum)| {
+                let end = ((w + 1) * WINDOW).min(buckets);
+                sum as usize == (w * WINDOW..end).map(&chain_len).sum::<usize>()
+            })
+    }
+}
+
+/// A window of buckets accepted as [`Lengths::pick`] accepts one. Any number of members
+/// drawn from it with [`Window::pick`] (with replacement) keep the fairness of a single
+/// draw: every member's expected number of draws is the same. A batch drawn this way reads
+/// one line of lengths, and its members sit in neighbouring buckets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    start: usize,
+    width: usize,
+    members: usize,
+}
+
+impl Window {
     /// The place of a uniformly chosen member of the window.
     pub(crate) fn pick(
         &self,
@@ -137,24 +180,23 @@ mod tests {
 
     /// Hand-made lengths: three windows of chains of 3 except for a sparse stretch, and one
     /// saturated bucket (a chain of 260, counted by walking) alone in the fourth.
-    fn uneven() -> Vec<u8> {
-        let mut counts = vec![3u8; 256];
-        for c in counts.iter_mut().skip(100).take(20) {
-            *c = 0;
+    fn uneven() -> Lengths {
+        let mut l = Lengths::new(256);
+        for b in 0..256 {
+            for _ in 0..uneven_len(b) {
+                l.grow(b);
+            }
         }
-        for c in counts.iter_mut().skip(192) {
-            *c = 0;
-        }
-        counts[200] = SATURATED;
-        counts
+        assert_eq!(l.kept(200), SATURATED);
+        l
     }
 
     /// The true chain lengths behind [`uneven`].
-    fn uneven_len(counts: &[u8], b: usize) -> usize {
-        if b == 200 {
-            260
-        } else {
-            usize::from(counts[b])
+    fn uneven_len(b: usize) -> usize {
+        match b {
+            200 => 260,
+            100..120 | 192.. => 0,
+            _ => 3,
         }
     }
 
@@ -173,13 +215,12 @@ mod tests {
 
     #[test]
     fn a_draw_is_uniform_over_members_in_uneven_windows() {
-        let counts = uneven();
-        let real = |b: usize| uneven_len(&counts, b);
-        let len: usize = (0..256).map(real).sum();
+        let lengths = uneven();
+        let len: usize = (0..256).map(uneven_len).sum();
         let mut rng = Rng::new(7);
         let mut hits = std::collections::HashMap::new();
         for _ in 0..len * 200 {
-            if let Some(at) = pick(&counts, len, &mut rng, real) {
+            if let Some(at) = lengths.pick(len, &mut rng, uneven_len) {
                 *hits.entry(at).or_insert(0u32) += 1;
             }
         }
@@ -191,16 +232,17 @@ mod tests {
 
     #[test]
     fn a_batch_comes_from_one_window_and_every_member_is_drawn_equally_often() {
-        let counts = uneven();
-        let real = |b: usize| uneven_len(&counts, b);
-        let len: usize = (0..256).map(real).sum();
+        let lengths = uneven();
+        let len: usize = (0..256).map(uneven_len).sum();
         let mut rng = Rng::new(11);
         let mut hits = std::collections::HashMap::new();
         for _ in 0..len * 40 {
-            let Some(w) = Window::accept(&counts, len, &mut rng, &real) else {
+            let Some(w) = lengths.window(len, &mut rng) else {
                 continue;
             };
-            let batch: Vec<_> = (0..5).filter_map(|_| w.pick(&mut rng, &real)).collect();
+            let batch: Vec<_> = (0..5)
+                .filter_map(|_| w.pick(&mut rng, &uneven_len))
+                .collect();
             assert_eq!(batch.len(), 5);
             assert!(
                 batch
@@ -209,24 +251,50 @@ mod tests {
                 "{batch:?}"
             );
             for at in batch {
-                assert!(at.1 < real(at.0), "{at:?} is not a member");
+                assert!(at.1 < uneven_len(at.0), "{at:?} is not a member");
                 *hits.entry(at).or_insert(0u32) += 1;
             }
         }
         // 200 expected draws per member, as above.
         let chi = chi_square(&hits, len, 200.0);
         assert!(chi < 950.0, "chi-square {chi}");
-        assert!(Window::accept(&[0u8; 64], 0, &mut rng, &|_| 0).is_none());
+        assert!(Lengths::new(64).window(0, &mut rng).is_none());
+        assert!(Lengths::default().window(5, &mut rng).is_none());
     }
 
     #[test]
-    fn lengths_saturate_and_recount() {
-        let mut c = 254u8;
-        grow(&mut c);
-        grow(&mut c);
-        assert_eq!(c, SATURATED);
-        assert_eq!(shrunk(c, || 400), SATURATED);
-        assert_eq!(shrunk(c, || 254), 254);
-        assert_eq!(shrunk(254, || unreachable!("not saturated")), 253);
+    fn a_small_table_is_one_window() {
+        let mut l = Lengths::new(8);
+        l.grow(3);
+        l.grow(3);
+        l.grow(6);
+        let mut rng = Rng::new(5);
+        let len = |b: usize| usize::from(l.kept(b));
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let at = l.pick(3, &mut rng, len);
+            assert!(matches!(at, Some((3, 0 | 1)) | Some((6, 0))), "{at:?}");
+            seen.insert(at);
+        }
+        assert_eq!(seen.len(), 3);
+    }
+
+    #[test]
+    fn lengths_saturate_recount_and_keep_window_totals() {
+        let mut l = Lengths::new(128);
+        for _ in 0..256 {
+            l.grow(70);
+        }
+        assert_eq!(l.kept(70), SATURATED);
+        assert_eq!(l.sums, [0, 256]);
+        l.shrink(70, || 255);
+        assert_eq!(l.kept(70), SATURATED);
+        l.shrink(70, || 254);
+        assert_eq!(l.kept(70), 254);
+        l.shrink(70, || unreachable!("not saturated"));
+        assert_eq!(l.kept(70), 253);
+        assert_eq!(l.sums, [0, 253]);
+        l.grow(1);
+        assert_eq!(l.sums, [1, 253]);
     }
 }

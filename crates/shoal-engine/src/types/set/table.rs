@@ -20,8 +20,9 @@ struct Node {
 #[derive(Clone)]
 pub(super) struct Table {
     buckets: Vec<Option<Box<Node>>>,
-    /// Each bucket's chain length (saturating), for random draws ([`crate::util::draw`]).
-    counts: Vec<u8>,
+    /// Each bucket's chain length and each window's member count, for random draws
+    /// ([`crate::util::draw`]).
+    lengths: draw::Lengths,
     len: usize,
     /// Bytes held by the nodes and their out-of-line members, kept up to date so memory
     /// accounting after each write costs O(1).
@@ -32,6 +33,16 @@ pub(super) struct Table {
 /// Heap bytes one node holding `m` takes.
 fn node_bytes(m: &SmallBytes) -> usize {
     crate::types::alloc::alloc_size(std::mem::size_of::<Node>()) + m.heap_size()
+}
+
+/// The members of the chain that starts at `head`.
+fn chain_of(head: &Option<Box<Node>>) -> impl Iterator<Item = &[u8]> {
+    let mut cur = head.as_deref();
+    std::iter::from_fn(move || {
+        let node = cur?;
+        cur = node.next.as_deref();
+        Some(node.member.as_slice())
+    })
 }
 
 impl std::fmt::Debug for Table {
@@ -45,7 +56,7 @@ impl Table {
     pub(super) fn with_capacity(cap: usize) -> Table {
         let mut t = Table {
             buckets: Vec::new(),
-            counts: Vec::new(),
+            lengths: draw::Lengths::default(),
             len: 0,
             node_bytes: 0,
             hasher: RandomState::new(),
@@ -101,7 +112,7 @@ impl Table {
         let member = SmallBytes::new(m);
         self.node_bytes += node_bytes(&member);
         self.buckets[b] = Some(Box::new(Node { member, next }));
-        draw::grow(&mut self.counts[b]);
+        self.lengths.grow(b);
         self.len += 1;
         true
     }
@@ -134,7 +145,8 @@ impl Table {
         let mut node = link.take()?;
         *link = node.next.take();
         self.node_bytes -= node_bytes(&node.member);
-        self.counts[b] = draw::shrunk(self.counts[b], || self.chain(b).count());
+        let walk = || chain_of(&self.buckets[b]).count();
+        self.lengths.shrink(b, walk);
         self.len -= 1;
         self.shrink_if_sparse();
         Some(node.member)
@@ -150,21 +162,21 @@ impl Table {
 
     fn resize(&mut self, n: usize) {
         let old = std::mem::replace(&mut self.buckets, (0..n).map(|_| None).collect());
-        self.counts = vec![0; n];
+        self.lengths = draw::Lengths::new(n);
         for mut chain in old {
             while let Some(mut node) = chain {
                 chain = node.next.take();
                 let b = self.bucket_of(node.member.as_slice());
                 node.next = self.buckets[b].take();
                 self.buckets[b] = Some(node);
-                draw::grow(&mut self.counts[b]);
+                self.lengths.grow(b);
             }
         }
     }
 
     /// The length of bucket `b`'s chain.
     fn chain_len(&self, b: usize) -> usize {
-        match self.counts[b] {
+        match self.lengths.kept(b) {
             SATURATED => self.chain(b).count(),
             c => usize::from(c),
         }
@@ -206,33 +218,25 @@ impl Table {
 
     /// Where a uniformly random member sits: (bucket, position in its chain).
     fn pick(&self, rng: &mut Rng) -> Option<(usize, usize)> {
-        draw::pick(&self.counts, self.len, rng, |b| self.chain_len(b))
+        self.lengths.pick(self.len, rng, |b| self.chain_len(b))
     }
 
     /// The members of bucket `b`.
     fn chain(&self, b: usize) -> impl Iterator<Item = &[u8]> {
-        let mut cur = self.buckets[b].as_deref();
-        std::iter::from_fn(move || {
-            let node = cur?;
-            cur = node.next.as_deref();
-            Some(node.member.as_slice())
-        })
+        chain_of(&self.buckets[b])
     }
 
     /// Heap bytes: the bucket array, the nodes and their out-of-line members.
     pub(super) fn heap_size(&self) -> usize {
         let buckets = self.buckets.capacity() * std::mem::size_of::<Option<Box<Node>>>();
-        crate::types::alloc::alloc_size(buckets)
-            + crate::types::alloc::alloc_size(self.counts.capacity())
-            + self.node_bytes
+        crate::types::alloc::alloc_size(buckets) + self.lengths.heap_size() + self.node_bytes
     }
 
-    /// True if every kept chain length matches its chain (up to saturation).
+    /// True if every kept chain length and window total matches the chains.
     #[cfg(test)]
     pub(super) fn counts_match(&self) -> bool {
-        (0..self.buckets.len()).all(|b| {
-            usize::from(self.counts[b]) == self.chain(b).count().min(usize::from(SATURATED))
-        })
+        self.lengths
+            .matches(self.buckets.len(), |b| self.chain(b).count())
     }
 
     /// The node bytes counted from scratch, to check the running count.
@@ -334,10 +338,10 @@ mod tests {
             t.node_bytes += node_bytes(&member);
             let next = t.buckets[0].take();
             t.buckets[0] = Some(Box::new(Node { member, next }));
-            t.counts[0] = t.counts[0].saturating_add(1);
+            t.lengths.grow(0);
             t.len += 1;
         }
-        assert_eq!(t.counts[0], SATURATED);
+        assert_eq!(t.lengths.kept(0), SATURATED);
         assert!(t.counts_match());
         let mut rng = Rng::new(9);
         let mut seen = std::collections::HashSet::new();
