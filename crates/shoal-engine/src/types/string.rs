@@ -1,6 +1,10 @@
 //! The string type and its three encodings, as `OBJECT ENCODING` names them:
 //! `int` (a 64-bit integer), `embstr` (short, as written by SET) and `raw` (long, or
 //! modified in place by APPEND/SETRANGE/SETBIT).
+//!
+//! A string written whole is one allocation whatever its length (or none, up to 22
+//! bytes), with its length beside the pointer, so reading its size never touches its
+//! bytes; only a string modified in place keeps a growable buffer.
 
 use super::small::SmallBytes;
 use crate::util::num::parse_i64;
@@ -14,9 +18,10 @@ pub const EMBSTR_MAX: usize = 44;
 pub enum StrValue {
     /// A decimal integer, kept as a number.
     Int(i64),
-    /// A short string created whole.
+    /// A string created whole: `embstr` up to [`EMBSTR_MAX`] bytes, `raw` beyond.
     Emb(SmallBytes),
-    /// A long or in-place modified string; boxed to keep `Value` small.
+    /// A string modified in place (always `raw`): a growable buffer, boxed to keep `Value`
+    /// small.
     Raw(Box<Vec<u8>>),
 }
 
@@ -40,11 +45,7 @@ impl StrValue {
 
     /// Like [`StrValue::from_bytes`] but never `int` (INCRBYFLOAT results, for instance).
     pub fn from_bytes_no_int(b: &[u8]) -> StrValue {
-        if b.len() <= EMBSTR_MAX {
-            StrValue::Emb(SmallBytes::new(b))
-        } else {
-            StrValue::Raw(Box::new(b.to_vec()))
-        }
+        StrValue::Emb(SmallBytes::new(b))
     }
 
     /// A `raw` string owning `v`.
@@ -99,7 +100,8 @@ impl StrValue {
     pub fn encoding_name(&self) -> &'static str {
         match self {
             StrValue::Int(_) => "int",
-            StrValue::Emb(_) => "embstr",
+            StrValue::Emb(s) if s.len() <= EMBSTR_MAX => "embstr",
+            StrValue::Emb(_) => "raw",
             StrValue::Raw(_) => "raw",
         }
     }
@@ -134,5 +136,15 @@ mod tests {
         v.make_raw().push(b'3');
         assert_eq!(v.encoding_name(), "raw");
         assert_eq!(v.as_bytes().as_ref(), b"123");
+    }
+
+    #[test]
+    fn a_long_string_written_whole_is_one_allocation_until_modified() {
+        let mut v = StrValue::from_bytes(&[b'x'; 100]);
+        assert_eq!(v.heap_size(), crate::types::alloc::alloc_size(100));
+        v.make_raw().extend_from_slice(b"yz");
+        assert_eq!(v.encoding_name(), "raw");
+        assert_eq!(v.len(), 102);
+        assert_eq!(&v.as_bytes()[98..], b"xxyz");
     }
 }
