@@ -13,10 +13,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Bytes of the stream written per round.
 const ROUND: usize = 256 * 1024;
 
-/// Shortest time between two writes to a replica that is keeping up: appends made
-/// meanwhile go out together, in one write, without waking the link once each (Redis
-/// writes once per turn of its event loop). A link idle for longer writes at once.
+/// Shortest time between two writes to a replica that is keeping up, while less than
+/// [`GATHER_BYTES`] wait: appends made meanwhile go out together, in one write, without
+/// waking the link once each. A link idle for longer writes at once.
 const GATHER: Duration = Duration::from_millis(1);
+
+/// Bytes waiting that a link writes after one turn of the other connections without
+/// gathering for [`GATHER`].
+const GATHER_BYTES: u64 = 8 * 1024;
 
 /// Serves the replica behind `stream` until it goes away, falls too far behind, or the
 /// server stops. `input` holds what the replica sent after PSYNC.
@@ -165,7 +169,15 @@ async fn follow<S: Stream>(
                 // then carries what they all wrote. Nobody wakes the link meanwhile but
                 // a WAIT, which wants its acknowledgement at once.
                 if let Some(at) = next_write {
-                    if tokio::time::Instant::now() < at {
+                    // The other connections take their turn first, so what they append
+                    // goes out in this write, as Redis writes to its replicas once per
+                    // turn of its event loop. A turn under a light load appends little:
+                    // then the link gathers until GATHER after its last write, so a
+                    // write still carries a useful amount. Only a WAIT, which wants its
+                    // acknowledgement at once, cuts that short.
+                    tokio::task::yield_now().await;
+                    let pending = repl.offset(inner).saturating_sub(pos);
+                    if pending < GATHER_BYTES && tokio::time::Instant::now() < at {
                         tokio::select! {
                             _ = tokio::time::sleep_until(at) => {}
                             _ = repl.urgent_append(inner, urgent) => {}
