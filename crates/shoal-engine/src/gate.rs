@@ -3,8 +3,9 @@
 //! which keys will be touched.
 //!
 //! Shared passage must cost next to nothing on the hot path, so the gate is a row of
-//! reader-writer locks, one cache line each; a thread always uses the same one, so two cores
-//! never fight over a line. Exclusive passage takes every lock of the row, in order.
+//! reader-writer locks, one cache line each and about one per core; a thread always uses
+//! the same one, so threads on different cores seldom share a line. Exclusive passage takes
+//! every lock of the row, in order.
 //!
 //! A script that runs past `busy-reply-threshold` marks the gate busy: from then on a command
 //! that cannot pass answers `BUSY` instead of waiting, and only commands flagged `allow_busy`
@@ -14,7 +15,15 @@ use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;
 
-const SLOTS: usize = 16;
+/// How many reader locks the row holds: one per core, as a power of two from 2 to 16. No
+/// more threads than cores run at once, and exclusive passage takes every lock of the row,
+/// so a longer row would only make scripts and EXEC dearer.
+fn slot_count() -> usize {
+    std::thread::available_parallelism()
+        .map_or(16, |n| n.get())
+        .next_power_of_two()
+        .clamp(2, 16)
+}
 
 #[repr(align(128))]
 #[derive(Default)]
@@ -42,7 +51,7 @@ pub(crate) struct Gate {
 static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    static MY_SLOT: usize = NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS;
+    static MY_SLOT: usize = NEXT_SLOT.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Shared passage; dropping it leaves the gate.
@@ -64,7 +73,7 @@ impl Drop for Exclusive<'_> {
 impl Default for Gate {
     fn default() -> Self {
         Gate {
-            slots: (0..SLOTS).map(|_| Slot::default()).collect(),
+            slots: (0..slot_count()).map(|_| Slot::default()).collect(),
             busy: AtomicU8::new(0),
             kill: AtomicBool::new(false),
         }
@@ -73,7 +82,8 @@ impl Default for Gate {
 
 impl Gate {
     fn slot(&self) -> &RwLock<()> {
-        &self.slots[MY_SLOT.with(|s| *s)].0
+        // The row's length is a power of two.
+        &self.slots[MY_SLOT.with(|s| *s) & (self.slots.len() - 1)].0
     }
 
     /// Passes shared, waiting while an exclusive holder runs; gives up with the busy kind
@@ -102,7 +112,7 @@ impl Gate {
     /// Passes alone: waits for every shared holder to leave. Like [`Gate::shared`], gives up
     /// when another exclusive holder is marked busy.
     pub(crate) fn exclusive(&self) -> Result<Exclusive<'_>, Busy> {
-        let mut held = Vec::with_capacity(SLOTS);
+        let mut held = Vec::with_capacity(self.slots.len());
         for slot in self.slots.iter() {
             loop {
                 if let Some(g) = slot.0.try_write_for(Duration::from_millis(2)) {
