@@ -286,10 +286,8 @@ impl Dict {
 
     /// The length of bucket `b`'s chain.
     fn chain_len(&self, b: usize) -> usize {
-        match self.lengths.kept(b) {
-            draw::SATURATED => chain_len_walked(&self.buckets[b]),
-            c => usize::from(c),
-        }
+        self.lengths
+            .chain_len(b, || chain_len_walked(&self.buckets[b]))
     }
 
     /// The entry `depth` links down the chain of bucket `b`.

@@ -55,9 +55,19 @@ impl Lengths {
     }
 
     /// The kept length of bucket `b` ([`SATURATED`] for a chain that long or longer).
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn kept(&self, b: usize) -> u8 {
         self.counts[b]
+    }
+
+    /// The length of bucket `b`'s chain: the kept one, or `walk()` (counting the chain)
+    /// where it saturated.
+    #[inline]
+    pub(crate) fn chain_len(&self, b: usize, walk: impl FnOnce() -> usize) -> usize {
+        match self.counts[b] {
+            SATURATED => walk(),
+            c => usize::from(c),
+        }
     }
 
     /// One link was added to bucket `b`'s chain.

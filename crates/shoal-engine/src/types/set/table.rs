@@ -7,7 +7,7 @@ use std::hash::{BuildHasher, RandomState};
 
 const MIN_BUCKETS: usize = 4;
 
-use crate::util::draw::{self, SATURATED};
+use crate::util::draw;
 
 /// A chain link: one member and the rest of its bucket.
 #[derive(Clone)]
@@ -176,10 +176,7 @@ impl Table {
 
     /// The length of bucket `b`'s chain.
     fn chain_len(&self, b: usize) -> usize {
-        match self.lengths.kept(b) {
-            SATURATED => self.chain(b).count(),
-            c => usize::from(c),
-        }
+        self.lengths.chain_len(b, || self.chain(b).count())
     }
 
     /// Every member, in bucket order.
@@ -341,7 +338,7 @@ mod tests {
             t.lengths.grow(0);
             t.len += 1;
         }
-        assert_eq!(t.lengths.kept(0), SATURATED);
+        assert_eq!(t.lengths.kept(0), draw::SATURATED);
         assert!(t.counts_match());
         let mut rng = Rng::new(9);
         let mut seen = std::collections::HashSet::new();
