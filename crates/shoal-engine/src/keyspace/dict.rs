@@ -359,14 +359,29 @@ mod tests {
         assert!(d.buckets.len() <= MIN_BUCKETS * 2);
     }
 
-    #[test]
-    fn random_picks_every_key_about_equally_often() {
+    /// A table of `n` keys `k0`, `k1`, ...
+    fn filled(n: usize) -> Dict {
         let mut d = Dict::new(RandomState::new());
-        // 1,500 keys in 2,048 buckets: chains of 0 to 5 or so, and runs of empty buckets.
-        let n = 1500;
         for i in 0..n {
             d.insert_new(entry(&format!("k{i}")));
         }
+        d
+    }
+
+    /// The chi-square statistic of draw counts per key against `per` draws each; every one
+    /// of the `n` keys must have been drawn.
+    fn chi_square(hits: &std::collections::HashMap<Vec<u8>, u32>, n: usize, per: f64) -> f64 {
+        assert_eq!(hits.len(), n, "every key drawn");
+        hits.values()
+            .map(|&c| (f64::from(c) - per).powi(2) / per)
+            .sum()
+    }
+
+    #[test]
+    fn random_picks_every_key_about_equally_often() {
+        // 1,500 keys in 2,048 buckets: chains of 0 to 5 or so, and runs of empty buckets.
+        let n = 1500;
+        let d = filled(n);
         let mut rng = Rng::new(99);
         let draws = 600_000;
         let mut counts = std::collections::HashMap::new();
@@ -375,24 +390,16 @@ mod tests {
                 *counts.entry(e.key.as_slice().to_vec()).or_insert(0u32) += 1;
             }
         }
-        assert_eq!(counts.len(), n, "every key drawn");
         // Expected 400 per key; a chi-square over 1,499 degrees of freedom stays well
         // under 1,700 for a uniform draw (a chain-length bias gives tens of thousands).
-        let expected = draws as f64 / n as f64;
-        let chi2: f64 = counts
-            .values()
-            .map(|&c| (f64::from(c) - expected).powi(2) / expected)
-            .sum();
+        let chi2 = chi_square(&counts, n, draws as f64 / n as f64);
         assert!(chi2 < 1700.0, "chi-square {chi2}");
     }
 
     #[test]
     fn a_sample_draws_every_key_about_equally_often() {
-        let mut d = Dict::new(RandomState::new());
         let n = 2000;
-        for i in 0..n {
-            d.insert_new(entry(&format!("k{i}")));
-        }
+        let d = filled(n);
         let mut rng = Rng::new(5);
         let mut hits: std::collections::HashMap<Vec<u8>, u32> = std::collections::HashMap::new();
         let batches = n * 100 / 5;
@@ -404,12 +411,8 @@ mod tests {
             });
             assert_eq!((got, calls), (5, 5));
         }
-        assert_eq!(hits.len(), n);
         // 1999 degrees of freedom around 100 draws per key: sd about 63.
-        let chi: f64 = hits
-            .values()
-            .map(|&c| (f64::from(c) - 100.0).powi(2) / 100.0)
-            .sum();
+        let chi = chi_square(&hits, n, 100.0);
         assert!(chi < 2400.0, "chi-square {chi}");
         let mut empty = Dict::new(RandomState::new());
         empty.insert_new(entry("gone"));

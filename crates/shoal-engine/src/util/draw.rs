@@ -189,8 +189,9 @@ mod tests {
     }
 
     /// Hand-made lengths: three windows of chains of 3 except for a sparse stretch, and one
-    /// saturated bucket (a chain of 260, counted by walking) alone in the fourth.
-    fn uneven() -> Lengths {
+    /// saturated bucket (a chain of 260, counted by walking) alone in the fourth; with their
+    /// number of members.
+    fn uneven() -> (Lengths, usize) {
         let mut l = Lengths::new(256);
         for b in 0..256 {
             for _ in 0..uneven_len(b) {
@@ -198,7 +199,7 @@ mod tests {
             }
         }
         assert_eq!(l.kept(200), SATURATED);
-        l
+        (l, (0..256).map(uneven_len).sum())
     }
 
     /// The true chain lengths behind [`uneven`].
@@ -225,8 +226,7 @@ mod tests {
 
     #[test]
     fn a_draw_is_uniform_over_members_in_uneven_windows() {
-        let lengths = uneven();
-        let len: usize = (0..256).map(uneven_len).sum();
+        let (lengths, len) = uneven();
         let mut rng = Rng::new(7);
         let mut hits = std::collections::HashMap::new();
         for _ in 0..len * 200 {
@@ -242,8 +242,7 @@ mod tests {
 
     #[test]
     fn a_batch_comes_from_one_window_and_every_member_is_drawn_equally_often() {
-        let lengths = uneven();
-        let len: usize = (0..256).map(uneven_len).sum();
+        let (lengths, len) = uneven();
         let mut rng = Rng::new(11);
         let mut hits = std::collections::HashMap::new();
         for _ in 0..len * 40 {
