@@ -368,15 +368,6 @@ mod tests {
         d
     }
 
-    /// The chi-square statistic of draw counts per key against `per` draws each; every one
-    /// of the `n` keys must have been drawn.
-    fn chi_square(hits: &std::collections::HashMap<Vec<u8>, u32>, n: usize, per: f64) -> f64 {
-        assert_eq!(hits.len(), n, "every key drawn");
-        hits.values()
-            .map(|&c| (f64::from(c) - per).powi(2) / per)
-            .sum()
-    }
-
     #[test]
     fn random_picks_every_key_about_equally_often() {
         // 1,500 keys in 2,048 buckets: chains of 0 to 5 or so, and runs of empty buckets.
@@ -392,7 +383,7 @@ mod tests {
         }
         // Expected 400 per key; a chi-square over 1,499 degrees of freedom stays well
         // under 1,700 for a uniform draw (a chain-length bias gives tens of thousands).
-        let chi2 = chi_square(&counts, n, draws as f64 / n as f64);
+        let chi2 = draw::chi_square(&counts, n, draws as f64 / n as f64);
         assert!(chi2 < 1700.0, "chi-square {chi2}");
     }
 
@@ -412,7 +403,7 @@ mod tests {
             assert_eq!((got, calls), (5, 5));
         }
         // 1999 degrees of freedom around 100 draws per key: sd about 63.
-        let chi = chi_square(&hits, n, 100.0);
+        let chi = draw::chi_square(&hits, n, 100.0);
         assert!(chi < 2400.0, "chi-square {chi}");
         let mut empty = Dict::new(RandomState::new());
         empty.insert_new(entry("gone"));

@@ -175,6 +175,17 @@ impl Window {
     }
 }
 
+/// The chi-square statistic of draw counts against an even spread of `per` draws over
+/// `len` members (for the fairness tests of the tables that draw); every member must have
+/// been drawn.
+#[cfg(test)]
+pub(crate) fn chi_square<K>(hits: &std::collections::HashMap<K, u32>, len: usize, per: f64) -> f64 {
+    assert_eq!(hits.len(), len, "every member drawn");
+    hits.values()
+        .map(|&c| (f64::from(c) - per).powi(2) / per)
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,19 +220,6 @@ mod tests {
             100..120 | 192.. => 0,
             _ => 3,
         }
-    }
-
-    /// The chi-square statistic of draw counts against an even spread of `per` draws over
-    /// `len` members; every member must have been drawn.
-    fn chi_square(
-        hits: &std::collections::HashMap<(usize, usize), u32>,
-        len: usize,
-        per: f64,
-    ) -> f64 {
-        assert_eq!(hits.len(), len, "every member drawn");
-        hits.values()
-            .map(|&c| (f64::from(c) - per).powi(2) / per)
-            .sum()
     }
 
     #[test]
