@@ -9,6 +9,7 @@ use shoal_resp::{encode, parse_command, Frame, Limits, Protocol};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::task::Poll;
@@ -19,6 +20,9 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 const READ_CHUNK: usize = 16 * 1024;
+
+/// Replies shorter than this wait for the other ready connections (see `serve`).
+const BURST_BELOW: usize = 4096;
 
 /// Resolves once a replica's link must end (CLIENT KILL or server shutdown).
 pub(crate) type Closing = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -35,6 +39,31 @@ pub(crate) struct Connection<S> {
     /// The reply buffer against the normal class of `client-output-buffer-limit`.
     output_limit: OutputTracker,
     knobs: Knobs,
+    live: Live,
+}
+
+/// Connections being served now, over every listener.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts one connection in [`LIVE`] while it lives.
+struct Live;
+
+impl Live {
+    fn new() -> Live {
+        LIVE.fetch_add(1, Relaxed);
+        Live
+    }
+
+    /// Other connections are being served too.
+    fn others(&self) -> bool {
+        LIVE.load(Relaxed) > 1
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Relaxed);
+    }
 }
 
 /// Where the parameters read for every request sit in the configuration, found once per
@@ -150,6 +179,7 @@ impl<S: Stream> Connection<S> {
             push,
             output_limit,
             knobs,
+            live: Live::new(),
         }
     }
 
@@ -260,6 +290,14 @@ impl<S: Stream> Connection<S> {
             };
             if !self.durable(mark).await {
                 return Close::Error;
+            }
+            if output.len() < BURST_BELOW && self.live.others() {
+                // Let the other connections that are ready read and execute first, so
+                // their replies leave in one burst with this one: a client reading many
+                // connections then finds them waiting instead of being woken for each.
+                // A large reply goes at once: its reader is kept busy by it anyway, and
+                // holding it back would leave that reader idle while the others execute.
+                tokio::task::yield_now().await;
             }
             self.push.drain_into(&mut output);
             if !self.flush(&mut output).await {
