@@ -269,6 +269,13 @@ fn run(config: Config) -> anyhow::Result<()> {
         let binds = binds.split_whitespace().map(str::to_string).collect();
         let listeners =
             shoal_server::Listeners::new(binds, tokio::runtime::Handle::current(), stopped.clone());
+        let raft_member = engine.inner().config.get_i64("raft-node-id") > 0;
+        if !raft_member {
+            // From the first accepted connection on, clients are answered -LOADING until
+            // the data is in: one that connected before the load began must not see an
+            // empty server answer (nor take it for one that loaded).
+            engine.inner().persist.set_loading(true);
+        }
         if port > 0 {
             tasks.extend(listen_all(&engine, port, None, &stopped).await?);
             listeners.adopt(false, &tasks);
@@ -283,11 +290,13 @@ fn run(config: Config) -> anyhow::Result<()> {
         // A Raft member's data comes from its group (its own log and snapshot in
         // raft-dir); otherwise clients connected meanwhile are answered -LOADING until the
         // data is in.
-        let group = if engine.inner().config.get_i64("raft-node-id") > 0 {
+        let group = if raft_member {
             Some(start_group(&engine, port).await?)
         } else {
             let loading = engine.clone();
-            tokio::task::spawn_blocking(move || load_data(&loading)).await??;
+            let loaded = tokio::task::spawn_blocking(move || load_data(&loading)).await;
+            engine.inner().persist.set_loading(false);
+            loaded??;
             None
         };
         engine.start_background();
