@@ -189,6 +189,7 @@ impl Engine {
             .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
         let mut state = SessionState::detached(handle, 0, seed);
         state.acl = self.inner.acl.new_session(embedded);
+        state.wire = !embedded;
         Session {
             engine: self.clone(),
             state,

@@ -93,6 +93,10 @@ pub struct SessionState {
     pub(crate) in_exec: bool,
     /// CLIENT NO-TOUCH: reads do not update access times.
     pub no_touch: bool,
+    /// Replies go straight to a socket's encoder and nowhere else, so a range reply may be
+    /// built already encoded ([`Frame::Bulks`]); false for embedded handles and scripts,
+    /// which read the replies they get.
+    pub(crate) wire: bool,
     /// The connection closes after this reply (QUIT).
     pub close_after_reply: bool,
     /// Random source for commands of this session.
@@ -148,6 +152,7 @@ impl SessionState {
             no_forward: false,
             in_exec: false,
             no_touch: false,
+            wire: false,
             close_after_reply: false,
             rng: Rng::new(seed),
             handle,

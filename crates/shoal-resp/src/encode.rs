@@ -12,6 +12,10 @@ pub fn encode(frame: &Frame, proto: Protocol, out: &mut BytesMut) {
         Frame::Integer(n) => int_line(out, b':', *n),
         Frame::Bulk(b) => bulk(out, b'$', b),
         Frame::Array(items) => aggregate(out, b'*', items, proto),
+        Frame::Bulks(b) => {
+            int_line(out, b'*', b.len() as i64);
+            out.put_slice(b.wire());
+        }
         Frame::Null if resp3 => out.put_slice(b"_\r\n"),
         Frame::NullArray if resp3 => out.put_slice(b"_\r\n"),
         Frame::Null => out.put_slice(b"$-1\r\n"),

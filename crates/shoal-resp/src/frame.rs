@@ -1,5 +1,6 @@
 //! The value model shared by RESP2 and RESP3.
 
+use crate::Bulks;
 use bytes::Bytes;
 
 /// Protocol version a connection speaks; it decides how a [`Frame`] is written.
@@ -39,6 +40,10 @@ pub enum Frame {
     Bulk(Bytes),
     /// `*N`: an array.
     Array(Vec<Frame>),
+    /// An array of bulk strings already in wire form: written exactly as the `Array` of
+    /// `Bulk`s it stands for ([`Bulks::to_array`]), for either protocol. Only replies bound
+    /// for a socket are built this way.
+    Bulks(Bulks),
     /// The null reply. RESP3 `_`; in RESP2 the null bulk string `$-1`.
     Null,
     /// The null reply where Redis sends a null *array* in RESP2 (`*-1`); RESP3 `_`.

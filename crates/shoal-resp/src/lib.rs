@@ -16,10 +16,12 @@
 //! Redis replies with. [`parse_command`] applies [`Limits`] to client requests;
 //! [`encode_command`] writes a request for it to read.
 
+mod bulks;
 mod encode;
 mod frame;
 mod parse;
 
+pub use bulks::{Bulks, BulksWriter};
 pub use encode::{encode, encode_to_vec, format_double};
 pub use frame::{Frame, Protocol};
 pub use parse::{

@@ -42,6 +42,7 @@ pub(crate) fn frame_to_lua(lua: &Lua, f: Frame, resp3: bool) -> mlua::Result<Val
         }
         Frame::Verbatim { data, .. } => Value::String(lua.create_string(&data)?),
         Frame::Array(items) | Frame::Push(items) => array(lua, items, resp3)?,
+        Frame::Bulks(b) => frame_to_lua(lua, b.to_array(), resp3)?,
         Frame::Set(items) if resp3 => {
             let set = lua.create_table()?;
             for item in items {

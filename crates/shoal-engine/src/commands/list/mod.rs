@@ -29,11 +29,11 @@ use super::notify_util::{list_event, notify_then_reap};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Access, Ctx};
 use crate::notify;
-use crate::types::list::{End, Fill, Needle};
+use crate::types::list::{Elem, End, Fill, Needle};
 use crate::types::{ListValue, Value};
 use crate::util::num::parse_i64;
 use bytes::Bytes;
-use shoal_resp::Frame;
+use shoal_resp::{BulksWriter, Frame};
 
 /// The current `list-max-listpack-size`.
 fn fill(ctx: &Ctx<'_>) -> Fill {
@@ -210,6 +210,16 @@ fn lrange(ctx: &mut Ctx<'_>) -> CmdResult {
     };
     Ok(match normalise_range(start, stop, l.len()) {
         // Straight into the reply's frames: no vector of the elements in between.
+        Some((from, n)) if ctx.session.wire => {
+            let mut out = BulksWriter::with_capacity(n, n * 8);
+            for e in l.iter(from, false).take(n) {
+                match e {
+                    Elem::Str(s) => out.push(s),
+                    Elem::Int(v) => out.push_int(v),
+                }
+            }
+            Frame::Bulks(out.finish())
+        }
         Some((from, n)) => {
             let mut items = Vec::with_capacity(n);
             items.extend(
