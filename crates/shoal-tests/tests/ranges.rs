@@ -1,5 +1,6 @@
-//! Range replies over the wire: a client reads LRANGE exactly as the list holds it, in
-//! either protocol, alone, inside a transaction and from a script.
+//! Range replies over the wire: a client reads LRANGE, the hash listings and the sorted-set
+//! ranges exactly as the value holds them, in either protocol, alone, inside a transaction
+//! and from a script.
 
 use redis::Value;
 use shoal_tests::TestServer;
@@ -110,4 +111,122 @@ fn lrange_inside_exec_and_from_a_script_gives_the_same_elements() {
         .unwrap_or_else(|e| panic!("EVAL: {e}"));
     let want = Value::Array(items.into_iter().map(Value::BulkString).collect());
     assert_eq!(from_script, want);
+}
+
+fn raw_reply(s: &TestServer, request: &[u8], expected: &[u8]) {
+    let mut raw = s.raw();
+    assert_eq!(
+        String::from_utf8_lossy(&raw.roundtrip(request, expected)),
+        String::from_utf8_lossy(expected)
+    );
+}
+
+fn bulks(items: &[&str]) -> Value {
+    Value::Array(
+        items
+            .iter()
+            .map(|s| Value::BulkString(s.as_bytes().to_vec()))
+            .collect(),
+    )
+}
+
+#[test]
+fn hash_listings_are_exact_in_both_protocols() {
+    let s = TestServer::start();
+    let mut c = s.client();
+    let _: i64 = redis::cmd("HSET")
+        .arg("h")
+        .arg(&["f", "1", "g", "", "h", "x\r\ny"])
+        .query(&mut c)
+        .unwrap_or_default();
+    raw_reply(
+        &s,
+        b"HKEYS h\r\nHVALS h\r\nHGETALL h\r\nHKEYS nohash\r\nHGETALL nohash\r\n",
+        b"*3\r\n$1\r\nf\r\n$1\r\ng\r\n$1\r\nh\r\n\
+          *3\r\n$1\r\n1\r\n$0\r\n\r\n$4\r\nx\r\ny\r\n\
+          *6\r\n$1\r\nf\r\n$1\r\n1\r\n$1\r\ng\r\n$0\r\n\r\n$1\r\nh\r\n$4\r\nx\r\ny\r\n\
+          *0\r\n*0\r\n",
+    );
+    let mut c3 = s.client3();
+    let q = |con: &mut redis::Connection, cmd: &str| -> Value {
+        redis::cmd(cmd)
+            .arg("h")
+            .query(con)
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+    };
+    assert_eq!(q(&mut c3, "HKEYS"), bulks(&["f", "g", "h"]));
+    assert_eq!(q(&mut c3, "HVALS"), bulks(&["1", "", "x\r\ny"]));
+    let pair = |k: &str, v: &str| {
+        (
+            Value::BulkString(k.as_bytes().to_vec()),
+            Value::BulkString(v.as_bytes().to_vec()),
+        )
+    };
+    assert_eq!(
+        q(&mut c3, "HGETALL"),
+        Value::Map(vec![pair("f", "1"), pair("g", ""), pair("h", "x\r\ny")])
+    );
+}
+
+#[test]
+fn sorted_set_ranges_and_pops_are_exact_in_both_protocols() {
+    let s = TestServer::start();
+    let mut c = s.client();
+    let _: i64 = redis::cmd("ZADD")
+        .arg("z")
+        .arg(&["1.5", "a", "-inf", "b", "3", "c", "0.1", "d"])
+        .query(&mut c)
+        .unwrap_or_default();
+    // RESP2: scores are bulk strings as Redis formats doubles.
+    raw_reply(
+        &s,
+        b"ZRANGE z 0 -1\r\nZRANGE z 0 1 WITHSCORES\r\nZRANGEBYSCORE z (1 +inf WITHSCORES\r\n\
+          ZRANGE z 5 9\r\nZRANGE noz 0 -1 WITHSCORES\r\nZUNION 1 z WITHSCORES\r\n",
+        b"*4\r\n$1\r\nb\r\n$1\r\nd\r\n$1\r\na\r\n$1\r\nc\r\n\
+          *4\r\n$1\r\nb\r\n$4\r\n-inf\r\n$1\r\nd\r\n$3\r\n0.1\r\n\
+          *4\r\n$1\r\na\r\n$3\r\n1.5\r\n$1\r\nc\r\n$1\r\n3\r\n\
+          *0\r\n*0\r\n\
+          *8\r\n$1\r\nb\r\n$4\r\n-inf\r\n$1\r\nd\r\n$3\r\n0.1\r\n$1\r\na\r\n$3\r\n1.5\r\n$1\r\nc\r\n$1\r\n3\r\n",
+    );
+    raw_reply(
+        &s,
+        b"ZPOPMIN z\r\nZPOPMAX z 2\r\n",
+        b"*2\r\n$1\r\nb\r\n$4\r\n-inf\r\n*4\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\na\r\n$3\r\n1.5\r\n",
+    );
+    // RESP3: members alone are an array of bulk strings, scores are doubles.
+    let mut c3 = s.client3();
+    let _: i64 = redis::cmd("ZADD")
+        .arg("y")
+        .arg(&["1.5", "a", "2", "b"])
+        .query(&mut c3)
+        .unwrap_or_default();
+    let members: Value = redis::cmd("ZRANGE")
+        .arg("y")
+        .arg(0)
+        .arg(-1)
+        .query(&mut c3)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(members, bulks(&["a", "b"]));
+    let scored: Value = redis::cmd("ZRANGE")
+        .arg("y")
+        .arg(0)
+        .arg(-1)
+        .arg("WITHSCORES")
+        .query(&mut c3)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let entry = |m: &str, s: f64| {
+        Value::Array(vec![
+            Value::BulkString(m.as_bytes().to_vec()),
+            Value::Double(s),
+        ])
+    };
+    assert_eq!(scored, Value::Array(vec![entry("a", 1.5), entry("b", 2.0)]));
+    let popped: Value = redis::cmd("ZPOPMIN")
+        .arg("y")
+        .query(&mut c3)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        popped,
+        Value::Array(vec![Value::BulkString(b"a".to_vec()), Value::Double(1.5)])
+    );
 }

@@ -15,6 +15,7 @@ pub mod persistence;
 pub mod pubsub;
 pub mod raft;
 pub mod replication;
+pub(crate) mod reply;
 pub mod scripting;
 pub mod server;
 pub mod set;

@@ -2,6 +2,7 @@
 
 use super::{effect, limits, new_hash, purge, read};
 use crate::commands::notify_util::notify_then_reap;
+use crate::commands::reply::bulk_array;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
 use crate::notify;
@@ -154,27 +155,32 @@ pub(super) fn hexists(ctx: &mut Ctx<'_>) -> CmdResult {
 /// `HKEYS key`.
 pub(super) fn hkeys(ctx: &mut Ctx<'_>) -> CmdResult {
     let key = ctx.args.key()?;
-    read(ctx, &key, |h| {
-        Frame::Array(h.map_or_else(Vec::new, |h| {
-            h.iter().map(|(f, _)| Frame::bulk(f)).collect()
-        }))
+    let wire = ctx.session.wire;
+    read(ctx, &key, |h| match h {
+        Some(h) => bulk_array(wire, h.iter().map(|(f, _)| f)),
+        None => Frame::Array(Vec::new()),
     })
 }
 
 /// `HVALS key`.
 pub(super) fn hvals(ctx: &mut Ctx<'_>) -> CmdResult {
     let key = ctx.args.key()?;
-    read(ctx, &key, |h| {
-        Frame::Array(h.map_or_else(Vec::new, |h| {
-            h.iter().map(|(_, v)| Frame::bulk(v)).collect()
-        }))
+    let wire = ctx.session.wire;
+    read(ctx, &key, |h| match h {
+        Some(h) => bulk_array(wire, h.iter().map(|(_, v)| v)),
+        None => Frame::Array(Vec::new()),
     })
 }
 
 /// `HGETALL key`: a map (a flat array in RESP2).
 pub(super) fn hgetall(ctx: &mut Ctx<'_>) -> CmdResult {
     let key = ctx.args.key()?;
+    // In RESP2 the map is a flat array of bulk strings.
+    let flat = ctx.session.wire && ctx.session.protocol == shoal_resp::Protocol::Resp2;
     read(ctx, &key, |h| {
+        if let (true, Some(h)) = (flat, h) {
+            return bulk_array(true, h.iter().flat_map(|(f, v)| [f, v]));
+        }
         Frame::Map(h.map_or_else(Vec::new, |h| {
             h.iter()
                 .map(|(f, v)| (Frame::bulk(f), Frame::bulk(v)))

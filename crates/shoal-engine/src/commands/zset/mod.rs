@@ -32,13 +32,14 @@ mod tests_store;
 pub use decl::COMMANDS;
 
 use super::knob::Knob;
+use super::reply::bulk_array;
 use crate::error::CmdError;
 use crate::exec::{Access, Ctx};
 use crate::notify;
 use crate::types::zset::{Limits, Member};
 use crate::types::{Value, ZSetValue};
 use bytes::Bytes;
-use shoal_resp::{format_double, Frame, Protocol};
+use shoal_resp::{format_double, BulksWriter, Frame, Protocol};
 
 /// The encoding thresholds currently configured.
 fn limits(ctx: &Ctx<'_>) -> Limits {
@@ -80,12 +81,48 @@ fn member_frame(m: &Member) -> Frame {
     Frame::Bulk(Bytes::copy_from_slice(m))
 }
 
-/// Members, with their scores if asked: flat `[m, s, ...]` in RESP2, and `[[m, s], ...]`
-/// in RESP3.
-fn entries_reply(items: &[(Member, f64)], withscores: bool, resp3: bool) -> Frame {
-    if !withscores {
-        return Frame::Array(items.iter().map(|(m, _)| member_frame(m)).collect());
+/// How a reply of members may be built for the session: encoded at once when its replies
+/// go straight to a socket (scores too when it speaks RESP2, which spells them as bulk
+/// strings).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Packing {
+    /// As frames.
+    No,
+    /// Members alone may be encoded.
+    Members,
+    /// Members and RESP2 scores may be encoded.
+    All,
+}
+
+fn packing(ctx: &Ctx<'_>) -> Packing {
+    match (ctx.session.wire, ctx.session.protocol) {
+        (false, _) => Packing::No,
+        (true, Protocol::Resp2) => Packing::All,
+        (true, Protocol::Resp3) => Packing::Members,
     }
+}
+
+/// Members, with their scores if asked: flat `[m, s, ...]` unless `nested` (RESP3's
+/// `[[m, s], ...]`).
+fn entries_reply(
+    items: &[(Member, f64)],
+    withscores: bool,
+    nested: bool,
+    packing: Packing,
+) -> Frame {
+    if !withscores {
+        let wire = packing != Packing::No;
+        return bulk_array(wire, items.iter().map(|(m, _)| &m[..]));
+    }
+    if packing == Packing::All && !nested {
+        let mut out = BulksWriter::with_capacity(items.len() * 2, items.len() * 24);
+        for (m, s) in items {
+            out.push(m);
+            out.push(format_double(*s).as_bytes());
+        }
+        return Frame::Bulks(out.finish());
+    }
+    let resp3 = nested;
     if resp3 {
         let pairs = items
             .iter()

@@ -1,7 +1,7 @@
 //! ZPOPMIN, ZPOPMAX, ZMPOP, their blocking forms BZPOPMIN, BZPOPMAX, BZMPOP, and
 //! ZRANDMEMBER.
 
-use super::{entries_reply, member_frame, read, resp3};
+use super::{entries_reply, member_frame, packing, read, resp3, Packing};
 use crate::commands::notify_util::notify_then_reap;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Access, Ctx};
@@ -77,10 +77,16 @@ fn zpop(ctx: &mut Ctx<'_>, max: bool) -> CmdResult {
     };
     ctx.args.finish()?;
     let resp3 = resp3(ctx);
+    let packing = packing(ctx);
     let mut a = ctx.lock1(&key);
     let taken = pop(&mut a, &key, max, count.unwrap_or(1), count.is_some())?;
     // A single pop stays flat in RESP3 too; a counted one nests pairs there.
-    Ok(entries_reply(&taken, true, resp3 && count.is_some()))
+    Ok(entries_reply(
+        &taken,
+        true,
+        resp3 && count.is_some(),
+        packing,
+    ))
 }
 
 /// `ZPOPMIN key [count]`.
@@ -159,7 +165,7 @@ fn mpop(ctx: &Ctx<'_>, keys: &[Bytes], max: bool, count: usize) -> Result<Option
     for key in keys {
         let taken = pop(&mut a, key, max, count, true)?;
         if !taken.is_empty() {
-            let pairs = entries_reply(&taken, true, true);
+            let pairs = entries_reply(&taken, true, true, Packing::No);
             return Ok(Some(Frame::Array(vec![Frame::Bulk(key.clone()), pairs])));
         }
     }
@@ -233,5 +239,5 @@ pub(super) fn zrandmember(ctx: &mut Ctx<'_>) -> CmdResult {
         }
         out
     };
-    Ok(entries_reply(&picked, withscores, resp3))
+    Ok(entries_reply(&picked, withscores, resp3, packing(ctx)))
 }

@@ -2,7 +2,7 @@
 //! ZREVRANGEBYLEX), ZRANGESTORE, and ZREMRANGEBYRANK / ZREMRANGEBYSCORE / ZREMRANGEBYLEX.
 
 use super::add::{BAD_LEX_RANGE, BAD_SCORE_RANGE};
-use super::{entries_reply, limits, rank_interval, read, resp3, store_result};
+use super::{entries_reply, limits, packing, rank_interval, read, resp3, store_result};
 use crate::commands::notify_util::notify_then_reap;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Ctx};
@@ -140,9 +140,10 @@ fn range_read(ctx: &mut Ctx<'_>, form: Form) -> CmdResult {
     }
     let req = parse(&args, form)?;
     let resp3 = resp3(ctx);
+    let packing = packing(ctx);
     let mut a = ctx.lock1(&key);
     let items = read(&mut a, &key)?.map_or_else(Vec::new, |z| select(z, &req));
-    Ok(entries_reply(&items, req.withscores, resp3))
+    Ok(entries_reply(&items, req.withscores, resp3, packing))
 }
 
 /// `ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]`.

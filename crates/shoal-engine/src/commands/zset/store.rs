@@ -4,7 +4,7 @@
 //! Inputs are sorted sets or plain sets (every member scoring 1, as Redis has it); a missing
 //! key is an empty input.
 
-use super::{entries_reply, limits, resp3, store_result};
+use super::{entries_reply, limits, packing, resp3, store_result};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Ctx};
 use crate::types::zset::{cmp_entry, Member};
@@ -227,7 +227,7 @@ fn run(ctx: &mut Ctx<'_>, form: Form) -> CmdResult {
             let n = store_result(&mut a, &d, result, lim, (event, effect));
             Ok(Frame::Integer(n as i64))
         }
-        None => Ok(entries_reply(&result, o.withscores, resp3)),
+        None => Ok(entries_reply(&result, o.withscores, resp3, packing(ctx))),
     }
 }
 
