@@ -17,12 +17,17 @@ fn elements() -> Vec<Vec<u8>> {
     out
 }
 
-fn fill(con: &mut redis::Connection, key: &str, items: &[Vec<u8>]) {
-    let _: i64 = redis::cmd("RPUSH")
+/// Runs a writing command `cmd key args...` that answers an integer.
+fn write<A: redis::ToRedisArgs>(con: &mut redis::Connection, cmd: &str, key: &str, args: A) {
+    let _: i64 = redis::cmd(cmd)
         .arg(key)
-        .arg(items)
+        .arg(args)
         .query(con)
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{cmd} {key}: {e}"));
+}
+
+fn fill(con: &mut redis::Connection, key: &str, items: &[Vec<u8>]) {
+    write(con, "RPUSH", key, items);
 }
 
 fn lrange(con: &mut redis::Connection, key: &str, start: i64, stop: i64) -> Vec<Vec<u8>> {
@@ -134,11 +139,7 @@ fn bulks(items: &[&str]) -> Value {
 fn hash_listings_are_exact_in_both_protocols() {
     let s = TestServer::start();
     let mut c = s.client();
-    let _: i64 = redis::cmd("HSET")
-        .arg("h")
-        .arg(&["f", "1", "g", "", "h", "x\r\ny"])
-        .query(&mut c)
-        .unwrap_or_default();
+    write(&mut c, "HSET", "h", &["f", "1", "g", "", "h", "x\r\ny"]);
     raw_reply(
         &s,
         b"HKEYS h\r\nHVALS h\r\nHGETALL h\r\nHKEYS nohash\r\nHGETALL nohash\r\n",
@@ -172,11 +173,12 @@ fn hash_listings_are_exact_in_both_protocols() {
 fn sorted_set_ranges_and_pops_are_exact_in_both_protocols() {
     let s = TestServer::start();
     let mut c = s.client();
-    let _: i64 = redis::cmd("ZADD")
-        .arg("z")
-        .arg(&["1.5", "a", "-inf", "b", "3", "c", "0.1", "d"])
-        .query(&mut c)
-        .unwrap_or_default();
+    write(
+        &mut c,
+        "ZADD",
+        "z",
+        &["1.5", "a", "-inf", "b", "3", "c", "0.1", "d"],
+    );
     // RESP2: scores are bulk strings as Redis formats doubles.
     raw_reply(
         &s,
@@ -195,11 +197,7 @@ fn sorted_set_ranges_and_pops_are_exact_in_both_protocols() {
     );
     // RESP3: members alone are an array of bulk strings, scores are doubles.
     let mut c3 = s.client3();
-    let _: i64 = redis::cmd("ZADD")
-        .arg("y")
-        .arg(&["1.5", "a", "2", "b"])
-        .query(&mut c3)
-        .unwrap_or_default();
+    write(&mut c3, "ZADD", "y", &["1.5", "a", "2", "b"]);
     let members: Value = redis::cmd("ZRANGE")
         .arg("y")
         .arg(0)
