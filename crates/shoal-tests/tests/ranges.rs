@@ -228,3 +228,48 @@ fn sorted_set_ranges_and_pops_are_exact_in_both_protocols() {
         Value::Array(vec![Value::BulkString(b"a".to_vec()), Value::Double(1.5)])
     );
 }
+
+#[test]
+fn smembers_lists_every_member_in_each_encoding_and_protocol() {
+    let s = TestServer::start();
+    let mut c = s.client();
+    write(&mut c, "SADD", "ints", &["3", "-1", "20"]);
+    // An intset keeps its members sorted: the exact bytes are known.
+    raw_reply(
+        &s,
+        b"SMEMBERS ints\r\nSMEMBERS noset\r\n",
+        b"*3\r\n$2\r\n-1\r\n$1\r\n3\r\n$2\r\n20\r\n*0\r\n",
+    );
+    write(&mut c, "SADD", "small", &["a", "", "x\r\ny"]);
+    let big: Vec<String> = (0..1000).map(|i| format!("m{i}")).collect();
+    write(&mut c, "SADD", "big", &big);
+    let mut c3 = s.client3();
+    for (key, n) in [("ints", 3), ("small", 3), ("big", 1000)] {
+        let mut want: Vec<Vec<u8>> = redis::cmd("SMEMBERS")
+            .arg(key)
+            .query(&mut c3)
+            .unwrap_or_else(|e| panic!("SMEMBERS {key}: {e}"));
+        let mut got: Vec<Vec<u8>> = redis::cmd("SMEMBERS")
+            .arg(key)
+            .query(&mut c)
+            .unwrap_or_else(|e| panic!("SMEMBERS {key}: {e}"));
+        got.sort();
+        want.sort();
+        assert_eq!(got.len(), n, "{key}");
+        assert_eq!(got, want, "{key}");
+    }
+    let mut small: Vec<Vec<u8>> = redis::cmd("SMEMBERS")
+        .arg("small")
+        .query(&mut c)
+        .unwrap_or_default();
+    small.sort();
+    assert_eq!(small, vec![b"".to_vec(), b"a".to_vec(), b"x\r\ny".to_vec()]);
+    let typed: Value = redis::cmd("SMEMBERS")
+        .arg("ints")
+        .query(&mut c3)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(typed, Value::Set(ref m) if m.len() == 3),
+        "{typed:?}"
+    );
+}

@@ -6,7 +6,7 @@ use crate::error::CmdResult;
 use crate::exec::Ctx;
 use crate::notify;
 use crate::types::{SetValue, Value};
-use shoal_resp::Frame;
+use shoal_resp::{BulksWriter, Frame, Protocol};
 
 /// `SADD key member [member ...]`: the number of members added. Replicates as itself when
 /// it added anything.
@@ -95,12 +95,19 @@ pub(super) fn smismember(ctx: &mut Ctx<'_>) -> CmdResult {
 /// `SMEMBERS key`: every member, as a set.
 pub(super) fn smembers(ctx: &mut Ctx<'_>) -> CmdResult {
     let key = ctx.args.key()?;
+    // To a socket in RESP2 (where a set is an array) the members are encoded at once.
+    let flat = ctx.session.wire && ctx.session.protocol == Protocol::Resp2;
     let mut a = ctx.lock1(&key);
-    let members = match a.get_value(&key) {
-        Some(v) => v.as_set()?.members(),
-        None => Vec::new(),
+    let Some(v) = a.get_value(&key) else {
+        return Ok(set_reply(Vec::new()));
     };
-    Ok(set_reply(members))
+    let set = v.as_set()?;
+    if flat {
+        let mut out = BulksWriter::with_capacity(set.len(), set.len() * 16);
+        set.for_each(|m| out.push(m));
+        return Ok(Frame::Bulks(out.finish()));
+    }
+    Ok(set_reply(set.members()))
 }
 
 /// `SMOVE source destination member`: moves `member` between sets; 1 if it was in the
