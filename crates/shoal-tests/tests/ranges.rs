@@ -1,6 +1,6 @@
-//! Range replies over the wire: a client reads LRANGE, the hash listings and the sorted-set
-//! ranges exactly as the value holds them, in either protocol, alone, inside a transaction
-//! and from a script.
+//! Range replies over the wire: a client reads LRANGE, the hash listings, SMEMBERS, the
+//! sorted-set ranges and KEYS exactly as the data holds them, in either protocol, alone,
+//! inside a transaction and from a script.
 
 use redis::Value;
 use shoal_tests::TestServer;
@@ -272,4 +272,40 @@ fn smembers_lists_every_member_in_each_encoding_and_protocol() {
         matches!(typed, Value::Set(ref m) if m.len() == 3),
         "{typed:?}"
     );
+}
+
+#[test]
+fn keys_lists_every_matching_key_in_both_protocols() {
+    let s = TestServer::start();
+    let mut c = s.client();
+    let mut names: Vec<Vec<u8>> = (0..500).map(|i| format!("k:{i}").into_bytes()).collect();
+    names.push(b"k:\r\n\x00".to_vec());
+    for name in &names {
+        let _: () = redis::cmd("SET")
+            .arg(name)
+            .arg(1)
+            .query(&mut c)
+            .unwrap_or_else(|e| panic!("SET: {e}"));
+    }
+    let _: () = redis::cmd("SET")
+        .arg("other")
+        .arg(1)
+        .query(&mut c)
+        .unwrap_or_else(|e| panic!("SET: {e}"));
+    names.sort();
+    let mut c3 = s.client3();
+    for con in [&mut c, &mut c3] {
+        let mut got: Vec<Vec<u8>> = redis::cmd("KEYS")
+            .arg("k:*")
+            .query(con)
+            .unwrap_or_else(|e| panic!("KEYS: {e}"));
+        got.sort();
+        assert_eq!(got, names);
+        let none: Vec<Vec<u8>> = redis::cmd("KEYS")
+            .arg("nothing*")
+            .query(con)
+            .unwrap_or_else(|e| panic!("KEYS: {e}"));
+        assert!(none.is_empty());
+    }
+    raw_reply(&s, b"KEYS oth*\r\n", b"*1\r\n$5\r\nother\r\n");
 }

@@ -10,6 +10,7 @@
 //! full iteration returns every key that was present from its start to its end, however the
 //! tables grow or shrink between calls.
 
+use crate::commands::reply::bulk_array;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{is_word, Ctx};
 use crate::keyspace::SHARDS;
@@ -26,17 +27,18 @@ pub(super) fn keys(ctx: &mut Ctx<'_>) -> CmdResult {
     let pattern = ctx.args.bytes()?;
     let everything = pattern.as_ref() == b"*";
     let now = ctx.now_ms;
+    let wire = ctx.session.wire;
     let mut a = ctx.lock_all();
-    let mut out = Vec::new();
+    let mut names = Vec::new();
     for db in a.dbs_mut() {
         for e in db.dict.iter() {
             let live = db.expire_of(e).is_none_or(|at| at >= now);
             if live && (everything || glob_match(&pattern, e.key.as_slice(), false)) {
-                out.push(Frame::bulk(e.key.as_slice()));
+                names.push(e.key.as_slice());
             }
         }
     }
-    Ok(Frame::Array(out))
+    Ok(bulk_array(wire, names.into_iter()))
 }
 
 /// Parses a cursor as Redis does: decimal digits with an optional sign, within 64 bits;
