@@ -112,17 +112,9 @@ fn check_aof(args: &[String]) -> ExitCode {
 }
 
 /// Loads the data: the AOF when `appendonly` is yes (it takes precedence, as in Redis),
-/// else the snapshot.
+/// else the snapshot. The caller holds the loading state around it, from before the
+/// listeners open.
 fn load_data(engine: &Engine) -> anyhow::Result<()> {
-    // Clients are answered -LOADING until the data is in and the AOF (if on) is open.
-    let persist = &engine.inner().persist;
-    persist.set_loading(true);
-    let loaded = load_data_inner(engine);
-    persist.set_loading(false);
-    loaded
-}
-
-fn load_data_inner(engine: &Engine) -> anyhow::Result<()> {
     match engine.open_aof() {
         Ok(true) => Ok(()),
         Ok(false) => load_snapshot(engine),
@@ -272,8 +264,9 @@ fn run(config: Config) -> anyhow::Result<()> {
         let raft_member = engine.inner().config.get_i64("raft-node-id") > 0;
         if !raft_member {
             // From the first accepted connection on, clients are answered -LOADING until
-            // the data is in: one that connected before the load began must not see an
-            // empty server answer (nor take it for one that loaded).
+            // the data is in and the AOF (if on) is open: one that connected before the
+            // load began must not see an empty server answer (nor take it for one that
+            // loaded).
             engine.inner().persist.set_loading(true);
         }
         if port > 0 {
@@ -288,8 +281,7 @@ fn run(config: Config) -> anyhow::Result<()> {
         // CONFIG SET port / tls-port moves them.
         listeners.install(&engine);
         // A Raft member's data comes from its group (its own log and snapshot in
-        // raft-dir); otherwise clients connected meanwhile are answered -LOADING until the
-        // data is in.
+        // raft-dir); otherwise it is loaded here.
         let group = if raft_member {
             Some(start_group(&engine, port).await?)
         } else {
