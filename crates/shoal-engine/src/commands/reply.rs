@@ -1,9 +1,22 @@
 //! Reply shapes shared by the families.
 
-use shoal_resp::{BulksWriter, Frame};
+use crate::exec::Ctx;
+use shoal_resp::{BulksWriter, Frame, Protocol};
 
 /// Bytes reserved per element of an encoded array before its buffer grows.
 const BYTES_HINT: usize = 16;
+
+/// A writer for an encoded array of about `n` elements.
+pub(crate) fn writer(n: usize) -> BulksWriter {
+    BulksWriter::with_capacity(n, n * BYTES_HINT)
+}
+
+/// The session's replies go to a socket and it speaks RESP2, so replies RESP3 would type
+/// (maps, sets, doubles) may be encoded as the flat arrays of bulk strings RESP2 makes of
+/// them.
+pub(crate) fn wire_resp2(ctx: &Ctx<'_>) -> bool {
+    ctx.session.wire && ctx.session.protocol == Protocol::Resp2
+}
 
 /// An array of the bulk strings `items`: written at once into one encoded buffer when
 /// `wire` (the session's replies go straight to a socket, see `SessionState::wire`), as
@@ -12,8 +25,7 @@ pub(crate) fn bulk_array<'a>(wire: bool, items: impl Iterator<Item = &'a [u8]>) 
     if !wire {
         return Frame::Array(items.map(Frame::bulk).collect());
     }
-    let n = items.size_hint().0;
-    let mut out = BulksWriter::with_capacity(n, n * BYTES_HINT);
+    let mut out = writer(items.size_hint().0);
     for item in items {
         out.push(item);
     }

@@ -2,7 +2,7 @@
 
 use super::{effect, limits, new_hash, purge, read};
 use crate::commands::notify_util::notify_then_reap;
-use crate::commands::reply::bulk_array;
+use crate::commands::reply::{bulk_array, wire_resp2};
 use crate::error::{CmdError, CmdResult};
 use crate::exec::Ctx;
 use crate::notify;
@@ -175,8 +175,7 @@ pub(super) fn hvals(ctx: &mut Ctx<'_>) -> CmdResult {
 /// `HGETALL key`: a map (a flat array in RESP2).
 pub(super) fn hgetall(ctx: &mut Ctx<'_>) -> CmdResult {
     let key = ctx.args.key()?;
-    // In RESP2 the map is a flat array of bulk strings.
-    let flat = ctx.session.wire && ctx.session.protocol == shoal_resp::Protocol::Resp2;
+    let flat = wire_resp2(ctx);
     read(ctx, &key, |h| {
         if let (true, Some(h)) = (flat, h) {
             return bulk_array(true, h.iter().flat_map(|(f, v)| [f, v]));

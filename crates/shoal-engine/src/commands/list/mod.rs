@@ -26,6 +26,7 @@ pub use decl::COMMANDS;
 
 use super::knob::Knob;
 use super::notify_util::{list_event, notify_then_reap};
+use super::reply::writer;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{Access, Ctx};
 use crate::notify;
@@ -33,7 +34,7 @@ use crate::types::list::{Elem, End, Fill, Needle};
 use crate::types::{ListValue, Value};
 use crate::util::num::parse_i64;
 use bytes::Bytes;
-use shoal_resp::{BulksWriter, Frame};
+use shoal_resp::Frame;
 
 /// The current `list-max-listpack-size`.
 fn fill(ctx: &Ctx<'_>) -> Fill {
@@ -209,9 +210,10 @@ fn lrange(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(Frame::Array(Vec::new()));
     };
     Ok(match normalise_range(start, stop, l.len()) {
-        // Straight into the reply's frames: no vector of the elements in between.
+        // Encoded at once for a socket, else straight into the reply's frames: no vector
+        // of the elements in between either way.
         Some((from, n)) if ctx.session.wire => {
-            let mut out = BulksWriter::with_capacity(n, n * 8);
+            let mut out = writer(n);
             for e in l.iter(from, false).take(n) {
                 match e {
                     Elem::Str(s) => out.push(s),

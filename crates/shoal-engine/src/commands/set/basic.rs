@@ -2,11 +2,12 @@
 
 use super::{effect, limits, lock_keys, set_reply};
 use crate::commands::notify_util::notify_then_reap;
+use crate::commands::reply::{wire_resp2, writer};
 use crate::error::CmdResult;
 use crate::exec::Ctx;
 use crate::notify;
 use crate::types::{SetValue, Value};
-use shoal_resp::{BulksWriter, Frame, Protocol};
+use shoal_resp::Frame;
 
 /// `SADD key member [member ...]`: the number of members added. Replicates as itself when
 /// it added anything.
@@ -95,15 +96,14 @@ pub(super) fn smismember(ctx: &mut Ctx<'_>) -> CmdResult {
 /// `SMEMBERS key`: every member, as a set.
 pub(super) fn smembers(ctx: &mut Ctx<'_>) -> CmdResult {
     let key = ctx.args.key()?;
-    // To a socket in RESP2 (where a set is an array) the members are encoded at once.
-    let flat = ctx.session.wire && ctx.session.protocol == Protocol::Resp2;
+    let flat = wire_resp2(ctx);
     let mut a = ctx.lock1(&key);
     let Some(v) = a.get_value(&key) else {
         return Ok(set_reply(Vec::new()));
     };
     let set = v.as_set()?;
     if flat {
-        let mut out = BulksWriter::with_capacity(set.len(), set.len() * 16);
+        let mut out = writer(set.len());
         set.for_each(|m| out.push(m));
         return Ok(Frame::Bulks(out.finish()));
     }

@@ -32,14 +32,14 @@ mod tests_store;
 pub use decl::COMMANDS;
 
 use super::knob::Knob;
-use super::reply::bulk_array;
+use super::reply::{bulk_array, wire_resp2, writer};
 use crate::error::CmdError;
 use crate::exec::{Access, Ctx};
 use crate::notify;
 use crate::types::zset::{Limits, Member};
 use crate::types::{Value, ZSetValue};
 use bytes::Bytes;
-use shoal_resp::{format_double, BulksWriter, Frame, Protocol};
+use shoal_resp::{format_double, Frame, Protocol};
 
 /// The encoding thresholds currently configured.
 fn limits(ctx: &Ctx<'_>) -> Limits {
@@ -95,10 +95,12 @@ enum Packing {
 }
 
 fn packing(ctx: &Ctx<'_>) -> Packing {
-    match (ctx.session.wire, ctx.session.protocol) {
-        (false, _) => Packing::No,
-        (true, Protocol::Resp2) => Packing::All,
-        (true, Protocol::Resp3) => Packing::Members,
+    if wire_resp2(ctx) {
+        Packing::All
+    } else if ctx.session.wire {
+        Packing::Members
+    } else {
+        Packing::No
     }
 }
 
@@ -115,15 +117,14 @@ fn entries_reply(
         return bulk_array(wire, items.iter().map(|(m, _)| &m[..]));
     }
     if packing == Packing::All && !nested {
-        let mut out = BulksWriter::with_capacity(items.len() * 2, items.len() * 24);
+        let mut out = writer(items.len() * 2);
         for (m, s) in items {
             out.push(m);
             out.push(format_double(*s).as_bytes());
         }
         return Frame::Bulks(out.finish());
     }
-    let resp3 = nested;
-    if resp3 {
+    if nested {
         let pairs = items
             .iter()
             .map(|(m, s)| Frame::Array(vec![member_frame(m), Frame::Double(*s)]))
