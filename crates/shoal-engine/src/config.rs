@@ -129,6 +129,7 @@ pub fn params() -> Vec<Param> {
         int("hz", 0, i32::MAX as i64, "10"),
         int("busy-reply-threshold", 0, i64::MAX, "5000"),
         int("active-expire-effort", 1, 10, "1"),
+        param("activerehashing", Kind::Bool, "yes"),
         int("maxclients", 1, i32::MAX as i64, "10000"),
         int("timeout", 0, i32::MAX as i64, "0"),
         int("tcp-keepalive", 0, i32::MAX as i64, "300"),

@@ -76,6 +76,29 @@ pub(crate) fn active_expire_cycle(inner: &Inner) -> usize {
     deleted
 }
 
+/// Moves on the resizes of key tables that commands have stopped driving (each insert and
+/// delete moves a few buckets; a table nobody writes to would otherwise keep both bucket
+/// arrays): about a millisecond per cycle in all, as Redis's `activerehashing` spends.
+pub(crate) fn active_rehash(inner: &Inner) {
+    if !inner.config.get_bool("activerehashing") {
+        return;
+    }
+    let budget = Duration::from_millis(1);
+    let start = Instant::now();
+    for s in 0..SHARDS {
+        let left = budget.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return;
+        }
+        let mut shard = inner.keyspace.lock(s);
+        for db in shard.dbs.iter_mut() {
+            if db.dict.is_rehashing() {
+                db.dict.rehash_for(left);
+            }
+        }
+    }
+}
+
 pub(crate) fn start_background(weak: Weak<Inner>) {
     let spawned = std::thread::Builder::new()
         .name("shoal-cron".into())
@@ -88,6 +111,7 @@ pub(crate) fn start_background(weak: Weak<Inner>) {
                 }
                 let hz = inner.config.get_i64("hz").clamp(1, 500) as u64;
                 active_expire_cycle(&inner);
+                active_rehash(&inner);
                 crate::evict::cron(&inner);
                 ops.sample(&inner);
                 crate::rdb::file::maybe_save(&inner);

@@ -247,7 +247,7 @@ fn sample_spread(
     }
     let mut entries: Vec<(usize, usize, &Entry)> = places
         .iter()
-        .filter_map(|&(g, d, (b, depth))| guards[g].1.dbs[d].dict.link(b, depth).map(|e| (g, d, e)))
+        .filter_map(|&(g, d, place)| guards[g].1.dbs[d].dict.link(place).map(|e| (g, d, e)))
         .collect();
     crate::keyspace::dict::warm(entries.iter().map(|&(_, _, e)| e));
     // Ties go in offering order, which must not follow the shards' order.

@@ -3,13 +3,31 @@
 //! Chaining over a power-of-two bucket array lets SCAN use Redis's reverse-binary cursor:
 //! a full iteration returns every key present from start to end even when the table grows
 //! or shrinks between calls. Buckets are 8 bytes; entries are allocated once each.
+//!
+//! A resize is incremental, as Redis's is: the new table takes over at once and the old one
+//! is drained a few buckets per insert or delete (and by [`Dict::rehash_for`] from the
+//! background cycle), so no single command pays for moving millions of keys. While both
+//! tables exist, a key lives in the old table exactly when its old bucket is at or past the
+//! drain point; every lookup therefore reads one chain.
 
 use super::entry::Entry;
 use crate::util::draw;
 use crate::util::rng::Rng;
 use std::hash::{BuildHasher, RandomState};
+use std::time::{Duration, Instant};
 
 const MIN_BUCKETS: usize = 4;
+
+/// Non-empty old buckets moved per insert or delete while a resize is under way. Two keep a
+/// growing table ahead of its inserts: the drain ends half-way to the next doubling.
+const STEP_BUCKETS: usize = 2;
+
+/// Buckets visited (empty ones included) per step at most, so a sparse old table left by a
+/// shrink costs each command a bounded walk.
+const STEP_VISITS: usize = 20;
+
+/// An old table this small (in buckets) is moved whole when a resize begins.
+const MOVE_WHOLE: usize = 128;
 
 /// A chain link: one entry and the rest of its bucket.
 pub(crate) struct Node {
@@ -17,12 +35,150 @@ pub(crate) struct Node {
     next: Option<Box<Node>>,
 }
 
+/// A power-of-two array of chains with the chain lengths kept for random draws
+/// ([`crate::util::draw`]): about one byte per bucket beside the 8-byte bucket.
+#[derive(Default)]
+struct Table {
+    buckets: Vec<Option<Box<Node>>>,
+    lengths: draw::Lengths,
+}
+
+impl Table {
+    fn with_buckets(size: usize) -> Table {
+        let mut buckets = Vec::new();
+        buckets.resize_with(size, || None);
+        Table {
+            buckets,
+            lengths: draw::Lengths::new(size),
+        }
+    }
+
+    fn mask(&self) -> usize {
+        self.buckets.len().wrapping_sub(1)
+    }
+
+    /// The length of bucket `b`'s chain.
+    fn chain_len(&self, b: usize) -> usize {
+        self.lengths
+            .chain_len(b, || chain_len_walked(&self.buckets[b]))
+    }
+
+    fn find(&self, b: usize, key: &[u8]) -> Option<&Entry> {
+        let mut cur = self.buckets[b].as_deref();
+        while let Some(node) = cur {
+            if node.entry.key.as_slice() == key {
+                return Some(&node.entry);
+            }
+            cur = node.next.as_deref();
+        }
+        None
+    }
+
+    fn find_mut(&mut self, b: usize, key: &[u8]) -> Option<&mut Entry> {
+        let mut cur = self.buckets[b].as_deref_mut();
+        while let Some(node) = cur {
+            if node.entry.key.as_slice() == key {
+                return Some(&mut node.entry);
+            }
+            cur = node.next.as_deref_mut();
+        }
+        None
+    }
+
+    /// Links `node` at the head of bucket `b`.
+    fn push(&mut self, b: usize, mut node: Box<Node>) -> &mut Entry {
+        node.next = self.buckets[b].take();
+        self.lengths.grow(b);
+        &mut self.buckets[b].insert(node).entry
+    }
+
+    /// Unlinks the entry for `key` from bucket `b`.
+    fn unlink(&mut self, b: usize, key: &[u8]) -> Option<Entry> {
+        let mut link = &mut self.buckets[b];
+        loop {
+            match link {
+                None => return None,
+                Some(node) if node.entry.key.as_slice() == key => {
+                    let mut node = link.take()?;
+                    *link = node.next.take();
+                    let buckets = &self.buckets;
+                    self.lengths.shrink(b, || chain_len_walked(&buckets[b]));
+                    return Some(node.entry);
+                }
+                Some(node) => link = &mut node.next,
+            }
+        }
+    }
+
+    /// Every entry, in bucket order.
+    fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.buckets.iter().flat_map(|b| {
+            let mut cur = b.as_deref();
+            std::iter::from_fn(move || {
+                let node = cur?;
+                cur = node.next.as_deref();
+                Some(&node.entry)
+            })
+        })
+    }
+
+    /// The entry `depth` links down the chain of bucket `b`.
+    fn link(&self, b: usize, depth: usize) -> Option<&Entry> {
+        let mut cur = self.buckets.get(b)?.as_deref();
+        for _ in 0..depth {
+            cur = cur?.next.as_deref();
+        }
+        cur.map(|node| &node.entry)
+    }
+
+    fn visit(&self, b: usize, f: &mut impl FnMut(&Entry)) {
+        let mut cur = self.buckets[b].as_deref();
+        while let Some(node) = cur {
+            f(&node.entry);
+            cur = node.next.as_deref();
+        }
+    }
+
+    fn visit_mut(&mut self, b: usize, f: &mut impl FnMut(&mut Entry)) {
+        let mut cur = self.buckets[b].as_deref_mut();
+        while let Some(node) = cur {
+            f(&mut node.entry);
+            cur = node.next.as_deref_mut();
+        }
+    }
+
+    /// Drops every chain link by link, so a long chain cannot overflow the stack.
+    fn clear(&mut self) {
+        for mut chain in std::mem::take(&mut self.buckets) {
+            while let Some(mut node) = chain {
+                chain = node.next.take();
+            }
+        }
+        self.lengths = draw::Lengths::default();
+    }
+}
+
+/// The table a resize is draining: buckets below `moved` are empty, and `len` entries are
+/// still in it.
+struct Draining {
+    table: Table,
+    moved: usize,
+    len: usize,
+}
+
+/// Where a random entry sits (see [`Dict::place`] and [`Dict::link`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Place {
+    old: bool,
+    bucket: usize,
+    depth: usize,
+}
+
 /// A hash table of entries keyed by their key bytes.
 pub(crate) struct Dict {
-    buckets: Vec<Option<Box<Node>>>,
-    /// Each bucket's chain length and each window's member count, for random draws
-    /// ([`crate::util::draw`]): about one byte per bucket.
-    lengths: draw::Lengths,
+    main: Table,
+    /// The table being drained into `main` while a resize is under way.
+    old: Option<Box<Draining>>,
     len: usize,
     hasher: RandomState,
 }
@@ -31,8 +187,8 @@ impl Dict {
     /// An empty table; no buckets are allocated until the first insert.
     pub(crate) fn new(hasher: RandomState) -> Dict {
         Dict {
-            buckets: Vec::new(),
-            lengths: draw::Lengths::default(),
+            main: Table::default(),
+            old: None,
             len: 0,
             hasher,
         }
@@ -42,17 +198,27 @@ impl Dict {
         self.len
     }
 
-    fn mask(&self) -> usize {
-        self.buckets.len().wrapping_sub(1)
-    }
-
-    fn bucket_of(&self, key: &[u8]) -> usize {
-        (self.hasher.hash_one(key) as usize) & self.mask()
+    /// True while a resize is still moving entries out of the old table.
+    pub(crate) fn is_rehashing(&self) -> bool {
+        self.old.is_some()
     }
 
     /// The keyed hash of `key`; pass it to the `*_hashed` methods to hash a key only once.
     pub(crate) fn hash(&self, key: &[u8]) -> u64 {
         self.hasher.hash_one(key)
+    }
+
+    /// Which table holds (or would hold) a key of this hash, and its bucket there: the old
+    /// table when its bucket there has not been moved yet.
+    #[inline]
+    fn slot(&self, hash: u64) -> (bool, usize) {
+        if let Some(d) = &self.old {
+            let b = (hash as usize) & d.table.mask();
+            if b >= d.moved {
+                return (true, b);
+            }
+        }
+        (false, (hash as usize) & self.main.mask())
     }
 
     pub(crate) fn get(&self, key: &[u8]) -> Option<&Entry> {
@@ -63,14 +229,10 @@ impl Dict {
         if self.len == 0 {
             return None;
         }
-        let mut cur = self.buckets[(hash as usize) & self.mask()].as_deref();
-        while let Some(node) = cur {
-            if node.entry.key.as_slice() == key {
-                return Some(&node.entry);
-            }
-            cur = node.next.as_deref();
+        match (self.slot(hash), &self.old) {
+            ((true, b), Some(d)) => d.table.find(b, key),
+            ((_, b), _) => self.main.find(b, key),
         }
-        None
     }
 
     pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
@@ -81,15 +243,10 @@ impl Dict {
         if self.len == 0 {
             return None;
         }
-        let b = (hash as usize) & self.mask();
-        let mut cur = self.buckets[b].as_deref_mut();
-        while let Some(node) = cur {
-            if node.entry.key.as_slice() == key {
-                return Some(&mut node.entry);
-            }
-            cur = node.next.as_deref_mut();
+        match (self.slot(hash), &mut self.old) {
+            ((true, b), Some(d)) => d.table.find_mut(b, key),
+            ((_, b), _) => self.main.find_mut(b, key),
         }
-        None
     }
 
     /// Inserts an entry whose key is not present (callers check first).
@@ -101,16 +258,19 @@ impl Dict {
 
     /// Inserts an entry whose key is not present, given the key's hash.
     pub(crate) fn insert_new_hashed(&mut self, hash: u64, entry: Entry) -> &mut Entry {
-        if self.len >= self.buckets.len() {
-            self.resize((self.len + 1).next_power_of_two().max(MIN_BUCKETS));
+        self.rehash_step();
+        if self.len >= self.main.buckets.len() {
+            self.begin_resize((self.len + 1).next_power_of_two().max(MIN_BUCKETS));
         }
-        let b = (hash as usize) & self.mask();
-        let next = self.buckets[b].take();
         self.len += 1;
-        self.lengths.grow(b);
-        let slot = &mut self.buckets[b];
-        let node = slot.insert(Box::new(Node { entry, next }));
-        &mut node.entry
+        let node = Box::new(Node { entry, next: None });
+        match (self.slot(hash), &mut self.old) {
+            ((true, b), Some(d)) => {
+                d.len += 1;
+                d.table.push(b, node)
+            }
+            ((_, b), _) => self.main.push(b, node),
+        }
     }
 
     /// Removes and returns the entry for `key`.
@@ -118,91 +278,152 @@ impl Dict {
         if self.len == 0 {
             return None;
         }
-        let b = self.bucket_of(key);
-        let mut link = &mut self.buckets[b];
-        loop {
-            match link {
-                None => return None,
-                Some(node) if node.entry.key.as_slice() == key => {
-                    let mut node = link.take()?;
-                    *link = node.next.take();
-                    let walk = || chain_len_walked(&self.buckets[b]);
-                    self.lengths.shrink(b, walk);
-                    self.len -= 1;
-                    self.maybe_shrink();
-                    return Some(node.entry);
-                }
-                Some(node) => link = &mut node.next,
+        self.rehash_step();
+        let hash = self.hash(key);
+        let entry = match (self.slot(hash), &mut self.old) {
+            ((true, b), Some(d)) => {
+                let e = d.table.unlink(b, key)?;
+                d.len -= 1;
+                e
             }
+            ((_, b), _) => self.main.unlink(b, key)?,
+        };
+        self.len -= 1;
+        let n = self.main.buckets.len();
+        if self.old.is_none() && n > MIN_BUCKETS && self.len * 8 < n {
+            self.begin_resize(self.len.next_power_of_two().max(MIN_BUCKETS));
+        }
+        Some(entry)
+    }
+
+    /// Makes a new table of `size` buckets the main one and starts draining the current
+    /// one into it (all at once when it is small). A resize still under way is finished
+    /// first.
+    fn begin_resize(&mut self, size: usize) {
+        self.rehash_all();
+        let old = std::mem::replace(&mut self.main, Table::with_buckets(size));
+        if old.buckets.is_empty() {
+            return;
+        }
+        let whole = old.buckets.len() <= MOVE_WHOLE;
+        self.old = Some(Box::new(Draining {
+            table: old,
+            moved: 0,
+            len: self.len,
+        }));
+        if whole {
+            self.rehash_all();
         }
     }
 
-    fn maybe_shrink(&mut self) {
-        let n = self.buckets.len();
-        if n > MIN_BUCKETS && self.len * 8 < n {
-            self.resize(self.len.next_power_of_two().max(MIN_BUCKETS));
-        }
-    }
-
-    fn resize(&mut self, size: usize) {
-        let old = std::mem::take(&mut self.buckets);
-        self.buckets.resize_with(size, || None);
-        self.lengths = draw::Lengths::new(size);
-        for mut chain in old {
+    /// Moves old buckets into the main table: up to `buckets` non-empty ones, visiting at
+    /// most `visits`. Returns false once no resize is under way.
+    fn rehash(&mut self, buckets: usize, visits: usize) -> bool {
+        let Some(d) = self.old.as_deref_mut() else {
+            return false;
+        };
+        let mask = self.main.mask();
+        let (mut moved, mut visited) = (0, 0);
+        while moved < buckets && visited < visits && d.moved < d.table.buckets.len() {
+            let ob = d.moved;
+            d.moved += 1;
+            visited += 1;
+            let mut chain = d.table.buckets[ob].take();
+            if chain.is_none() {
+                continue;
+            }
+            moved += 1;
+            let mut n = 0;
             while let Some(mut node) = chain {
                 chain = node.next.take();
-                let b = self.bucket_of(node.entry.key.as_slice());
-                node.next = self.buckets[b].take();
-                self.buckets[b] = Some(node);
-                self.lengths.grow(b);
+                let b = (self.hasher.hash_one(node.entry.key.as_slice()) as usize) & mask;
+                self.main.push(b, node);
+                n += 1;
+            }
+            d.len -= n;
+            d.table.lengths.emptied(ob, n);
+        }
+        if d.moved == d.table.buckets.len() {
+            debug_assert_eq!(d.len, 0);
+            self.old = None;
+            return false;
+        }
+        true
+    }
+
+    /// One step of the resize under way, if any: what each insert and delete pays.
+    #[inline]
+    fn rehash_step(&mut self) {
+        if self.old.is_some() {
+            self.rehash(STEP_BUCKETS, STEP_VISITS);
+        }
+    }
+
+    /// Finishes the resize under way, if any.
+    fn rehash_all(&mut self) {
+        while self.rehash(usize::MAX, usize::MAX) {}
+    }
+
+    /// Moves old buckets for about `budget` of time; for the background cycle, so a table
+    /// that stops changing does not keep two bucket arrays. Returns true while a resize is
+    /// still under way.
+    pub(crate) fn rehash_for(&mut self, budget: Duration) -> bool {
+        let start = Instant::now();
+        while self.rehash(100, 1000) {
+            if start.elapsed() >= budget {
+                return true;
             }
         }
+        false
     }
 
     /// Drops every entry and frees the buckets.
     pub(crate) fn clear(&mut self) {
-        let old = std::mem::take(&mut self.buckets);
-        self.lengths = draw::Lengths::default();
-        // Unlink chains iteratively so a long chain cannot overflow the stack on drop.
-        for mut chain in old {
-            while let Some(mut node) = chain {
-                chain = node.next.take();
-            }
+        self.main.clear();
+        if let Some(mut d) = self.old.take() {
+            d.table.clear();
         }
         self.len = 0;
     }
 
-    /// Visits the bucket at `cursor` and returns the next cursor (0 when the iteration is
+    /// Visits the buckets at `cursor` and returns the next cursor (0 when the iteration is
     /// complete). Redis's reverse-binary cursor: increments happen on the reversed bits, so
-    /// buckets already visited stay visited when the table doubles or halves.
+    /// buckets already visited stay visited when the table doubles or halves. While a
+    /// resize is under way, the cursor's bucket in the smaller table is visited with every
+    /// bucket of the larger one that it splits into.
     pub(crate) fn scan(&self, cursor: u64, mut f: impl FnMut(&Entry)) -> u64 {
-        if self.buckets.is_empty() {
-            return 0;
-        }
-        let mask = self.mask() as u64;
-        let mut cur = self.buckets[(cursor & mask) as usize].as_deref();
-        while let Some(node) = cur {
-            f(&node.entry);
-            cur = node.next.as_deref();
-        }
-        let mut v = cursor | !mask;
-        v = v.reverse_bits();
-        v = v.wrapping_add(1);
-        v.reverse_bits()
+        let old = self.old.as_deref().map(|d| &d.table);
+        let (len, mask) = (self.main.buckets.len(), self.main.mask());
+        scan_masks(
+            cursor,
+            len,
+            mask,
+            old.map(Table::mask),
+            |is_old, b| match (is_old, old) {
+                (true, Some(t)) => t.visit(b, &mut f),
+                _ => self.main.visit(b, &mut f),
+            },
+        )
     }
 
-    /// Like [`Dict::scan`], with each entry of the bucket given mutably.
+    /// Like [`Dict::scan`], with each entry of the visited buckets given mutably.
     pub(crate) fn scan_mut(&mut self, cursor: u64, mut f: impl FnMut(&mut Entry)) -> u64 {
-        if self.buckets.is_empty() {
-            return 0;
-        }
-        let mask = self.mask() as u64;
-        let mut cur = self.buckets[(cursor & mask) as usize].as_deref_mut();
-        while let Some(node) = cur {
-            f(&mut node.entry);
-            cur = node.next.as_deref_mut();
-        }
-        (((cursor | !mask).reverse_bits()).wrapping_add(1)).reverse_bits()
+        let (main_mask, old_mask) = (
+            self.main.mask(),
+            self.old.as_deref().map(|d| d.table.mask()),
+        );
+        let main = &mut self.main;
+        let mut old = self.old.as_deref_mut().map(|d| &mut d.table);
+        scan_masks(
+            cursor,
+            main.buckets.len(),
+            main_mask,
+            old_mask,
+            |is_old, b| match (is_old, old.as_deref_mut()) {
+                (true, Some(t)) => t.visit_mut(b, &mut f),
+                _ => main.visit_mut(b, &mut f),
+            },
+        )
     }
 
     /// Takes every entry out, leaving an empty table with the same hasher.
@@ -211,30 +432,39 @@ impl Dict {
         std::mem::replace(self, empty)
     }
 
-    /// Every entry, in bucket order.
+    /// Every entry, in bucket order (the old table's last while a resize is under way).
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.buckets.iter().flat_map(|b| {
-            let mut cur = b.as_deref();
-            std::iter::from_fn(move || {
-                let node = cur?;
-                cur = node.next.as_deref();
-                Some(&node.entry)
-            })
-        })
+        let old = self.old.as_deref().map(|d| d.table.iter());
+        self.main.iter().chain(old.into_iter().flatten())
+    }
+
+    /// The table a draw should use, chosen in proportion to how many entries each holds,
+    /// with that count.
+    fn draw_table(&self, rng: &mut Rng) -> (bool, &Table, usize) {
+        match &self.old {
+            Some(d) if d.len > 0 && rng.index(self.len) < d.len => (true, &d.table, d.len),
+            Some(d) => (false, &self.main, self.len - d.len),
+            None => (false, &self.main, self.len),
+        }
     }
 
     /// A uniformly random entry, every key equally likely (see [`crate::util::draw`]:
     /// one cache line of chain lengths per try, a few tries at any load).
     pub(crate) fn random(&self, rng: &mut Rng) -> Option<&Entry> {
-        let (b, depth) = self.place(rng)?;
-        self.link(b, depth)
+        let place = self.place(rng)?;
+        self.link(place)
     }
 
-    /// Where a uniformly random entry sits, as (bucket, depth in its chain), for
-    /// [`Dict::link`]: a caller drawing from several tables can find every place before it
-    /// reads any entry, so those reads do not wait on one another.
-    pub(crate) fn place(&self, rng: &mut Rng) -> Option<(usize, usize)> {
-        self.lengths.pick(self.len, rng, |b| self.chain_len(b))
+    /// Where a uniformly random entry sits, for [`Dict::link`]: a caller drawing from
+    /// several tables can find every place before it reads any entry, so those reads do
+    /// not wait on one another.
+    pub(crate) fn place(&self, rng: &mut Rng) -> Option<Place> {
+        if self.len == 0 {
+            return None;
+        }
+        let (old, table, len) = self.draw_table(rng);
+        let (bucket, depth) = table.lengths.pick(len, rng, |b| table.chain_len(b))?;
+        Some(Place { old, bucket, depth })
     }
 
     /// Calls `f` with every entry when there are at most `n`, and otherwise with `n`
@@ -253,13 +483,19 @@ impl Dict {
     }
 
     /// Calls `f` with `n` entries drawn from one window of neighbouring buckets, with
-    /// replacement, every key equally likely per draw (see [`draw::Window`]). Each batch of
-    /// places is found before any of its entries is read, so those reads do not wait on
-    /// one another. Returns how many calls were made (`n`, or 0 for an empty table).
+    /// replacement, every key equally likely per draw (see [`draw::Window`]; while a resize
+    /// is under way the table is chosen first, in proportion to the entries it holds).
+    /// Each batch of places is found before any of its entries is read, so those reads do
+    /// not wait on one another. Returns how many calls were made (`n`, or 0 for an empty
+    /// table).
     pub(crate) fn sample(&self, rng: &mut Rng, n: usize, mut f: impl FnMut(&Entry)) -> usize {
         const BATCH: usize = 8;
-        let chain_len = |b| self.chain_len(b);
-        let Some(window) = self.lengths.window(self.len, rng) else {
+        if self.len == 0 {
+            return 0;
+        }
+        let (_, table, len) = self.draw_table(rng);
+        let chain_len = |b| table.chain_len(b);
+        let Some(window) = table.lengths.window(len, rng) else {
             return 0;
         };
         let mut calls = 0;
@@ -273,7 +509,7 @@ impl Dict {
             }
             let mut entries = [None; BATCH];
             for (entry, place) in entries.iter_mut().zip(&places[..now]) {
-                *entry = place.and_then(|(b, depth)| self.link(b, depth));
+                *entry = place.and_then(|(b, depth)| table.link(b, depth));
             }
             warm(entries[..now].iter().flatten().copied());
             for e in entries[..now].iter().flatten() {
@@ -284,20 +520,54 @@ impl Dict {
         calls
     }
 
-    /// The length of bucket `b`'s chain.
-    fn chain_len(&self, b: usize) -> usize {
-        self.lengths
-            .chain_len(b, || chain_len_walked(&self.buckets[b]))
-    }
-
-    /// The entry `depth` links down the chain of bucket `b`.
-    pub(crate) fn link(&self, b: usize, depth: usize) -> Option<&Entry> {
-        let mut cur = self.buckets[b].as_deref();
-        for _ in 0..depth {
-            cur = cur?.next.as_deref();
+    /// The entry at `place`, if it is still there.
+    pub(crate) fn link(&self, place: Place) -> Option<&Entry> {
+        match (&self.old, place.old) {
+            (Some(d), true) => d.table.link(place.bucket, place.depth),
+            (_, true) => None,
+            (_, false) => self.main.link(place.bucket, place.depth),
         }
-        cur.map(|node| &node.entry)
     }
+}
+
+/// The reverse-binary SCAN step over a table of `main_len` buckets (`main_mask`) and the
+/// one being drained into it, if any (`old_mask`): calls `visit(is_old, bucket)` for each
+/// bucket the cursor covers and returns the next cursor.
+fn scan_masks(
+    cursor: u64,
+    main_len: usize,
+    main_mask: usize,
+    old_mask: Option<usize>,
+    mut visit: impl FnMut(bool, usize),
+) -> u64 {
+    // Sets the bits above `mask` and adds one to the reversed cursor: the next bucket in
+    // reverse-binary order of a table with that mask.
+    let next = |v: u64, mask: u64| ((v | !mask).reverse_bits().wrapping_add(1)).reverse_bits();
+    if main_len == 0 {
+        return 0;
+    }
+    let Some(old_mask) = old_mask else {
+        let mask = main_mask as u64;
+        visit(false, (cursor & mask) as usize);
+        return next(cursor, mask);
+    };
+    let old_is_small = old_mask < main_mask;
+    let (small, large) = if old_is_small {
+        (old_mask as u64, main_mask as u64)
+    } else {
+        (main_mask as u64, old_mask as u64)
+    };
+    let mut v = cursor;
+    visit(old_is_small, (v & small) as usize);
+    // Every bucket of the larger table whose low bits are this bucket of the smaller.
+    loop {
+        visit(!old_is_small, (v & large) as usize);
+        v = next(v, large);
+        if v & (small ^ large) == 0 {
+            break;
+        }
+    }
+    v
 }
 
 /// The length of the chain that starts at `head`, counted link by link.
@@ -334,10 +604,20 @@ mod tests {
         Entry::new(k.as_bytes(), Value::Str(StrValue::from_bytes(b"v")), 0)
     }
 
-    /// True if every kept chain length and window total matches the chains.
+    /// True if every kept chain length and window total matches the chains, in both
+    /// tables, and the old table's buckets below its drain point are empty.
     fn counts_match(d: &Dict) -> bool {
-        d.lengths
-            .matches(d.buckets.len(), |b| chain_len_walked(&d.buckets[b]))
+        let table_ok = |t: &Table| {
+            t.lengths
+                .matches(t.buckets.len(), |b| chain_len_walked(&t.buckets[b]))
+        };
+        table_ok(&d.main)
+            && d.old.as_deref().is_none_or(|o| {
+                table_ok(&o.table)
+                    && o.table.buckets[..o.moved].iter().all(Option::is_none)
+                    && o.len == o.table.iter().count()
+            })
+            && d.len == d.iter().count()
     }
 
     #[test]
@@ -356,7 +636,124 @@ mod tests {
             }
         }
         assert_eq!(d.len(), 0);
-        assert!(d.buckets.len() <= MIN_BUCKETS * 2);
+        assert!(d.main.buckets.len() <= MIN_BUCKETS * 2);
+        assert!(!d.is_rehashing());
+    }
+
+    /// Inserts the keys `k{from}..k{to}`.
+    fn insert_range(d: &mut Dict, from: usize, to: usize) {
+        for i in from..to {
+            d.insert_new(entry(&format!("k{i}")));
+        }
+    }
+
+    #[test]
+    fn a_resize_moves_a_few_buckets_per_write_and_every_key_stays_found() {
+        let mut d = Dict::new(RandomState::new());
+        insert_range(&mut d, 0, 4096);
+        // The insert that fills the table starts a resize into 8,192 buckets.
+        insert_range(&mut d, 4096, 4097);
+        assert!(d.is_rehashing());
+        let Some(old) = d.old.as_deref() else {
+            panic!("draining")
+        };
+        assert_eq!(old.table.buckets.len(), 4096);
+        assert!(old.moved <= STEP_VISITS, "one step, not the whole table");
+        assert!(counts_match(&d));
+        // Half-way through, keys sit in both tables and each is found where the rule says.
+        insert_range(&mut d, 4097, 5000);
+        assert!(d.is_rehashing());
+        for i in 0..5000 {
+            let key = format!("k{i}");
+            assert!(d.get(key.as_bytes()).is_some(), "lost {key}");
+            assert!(d.get_mut(key.as_bytes()).is_some(), "lost {key}");
+        }
+        assert!(d.get(b"absent").is_none());
+        assert!(counts_match(&d));
+        // Removing keys drives the resize too, and finds keys in either table.
+        for i in (0..5000).step_by(3) {
+            assert!(d.remove(format!("k{i}").as_bytes()).is_some(), "k{i}");
+        }
+        assert!(counts_match(&d));
+        // A table left alone is finished by the background pass.
+        while d.rehash_for(Duration::from_millis(1)) {}
+        assert!(!d.is_rehashing());
+        assert!(counts_match(&d));
+        for i in 0..5000 {
+            assert_eq!(d.get(format!("k{i}").as_bytes()).is_some(), i % 3 != 0);
+        }
+    }
+
+    #[test]
+    fn a_growing_table_finishes_each_resize_before_the_next_is_due() {
+        let mut d = Dict::new(RandomState::new());
+        let mut size = d.main.buckets.len();
+        for i in 0..100_000 {
+            d.insert_new(entry(&format!("k{i}")));
+            if d.main.buckets.len() != size {
+                size = d.main.buckets.len();
+                // Entered with no resize under way: nothing was finished all at once.
+                assert!(d.old.as_deref().is_none_or(|o| o.moved <= STEP_VISITS));
+            }
+        }
+        assert_eq!(d.main.buckets.len(), 131_072);
+        assert!(counts_match(&d));
+    }
+
+    #[test]
+    fn a_shrink_drains_the_larger_table_into_the_smaller() {
+        let mut d = Dict::new(RandomState::new());
+        insert_range(&mut d, 0, 8192);
+        while d.rehash_for(Duration::from_millis(1)) {}
+        for i in 0..7500 {
+            d.remove(format!("k{i}").as_bytes());
+        }
+        assert!(d.main.buckets.len() < 8192, "shrunk");
+        assert!(counts_match(&d));
+        for i in 7500..8192 {
+            assert!(d.get(format!("k{i}").as_bytes()).is_some());
+        }
+        // Growing again while a shrink is still draining finishes it first.
+        insert_range(&mut d, 10_000, 12_000);
+        assert!(counts_match(&d));
+        assert_eq!(d.len(), 692 + 2000);
+    }
+
+    #[test]
+    fn random_draws_stay_fair_while_a_resize_is_under_way() {
+        let mut d = Dict::new(RandomState::new());
+        insert_range(&mut d, 0, 1025);
+        insert_range(&mut d, 1025, 1200);
+        let Some(old) = d.old.as_deref() else {
+            panic!("draining")
+        };
+        assert!(old.len > 0 && old.len < d.len(), "keys in both tables");
+        let mut rng = Rng::new(17);
+        let n = d.len();
+        let per = 300;
+        let mut counts = std::collections::HashMap::new();
+        for _ in 0..n * per {
+            if let Some(e) = d.random(&mut rng) {
+                *counts.entry(e.key.as_slice().to_vec()).or_insert(0u32) += 1;
+            }
+        }
+        // n - 1 degrees of freedom: mean n, standard deviation about sqrt(2n).
+        let chi2 = draw::chi_square(&counts, n, per as f64);
+        assert!(
+            chi2 < n as f64 + 6.0 * (2.0 * n as f64).sqrt(),
+            "chi-square {chi2}"
+        );
+        let mut hits: std::collections::HashMap<Vec<u8>, u32> = std::collections::HashMap::new();
+        for _ in 0..n * per / 5 {
+            d.sample(&mut rng, 5, |e| {
+                *hits.entry(e.key.as_slice().to_vec()).or_default() += 1;
+            });
+        }
+        let chi2 = draw::chi_square(&hits, n, per as f64);
+        assert!(
+            chi2 < n as f64 + 8.0 * (2.0 * n as f64).sqrt(),
+            "sample chi-square {chi2}"
+        );
     }
 
     /// A table of `n` keys `k0`, `k1`, ...
@@ -487,6 +884,70 @@ mod tests {
                 seen.contains(format!("stable{i}").as_bytes()),
                 "missed stable{i}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// Any run of inserts, removes and background steps keeps the table equal to a
+        /// set of its keys, and a SCAN through it (one call after each change) returns
+        /// every key present from start to end.
+        #[test]
+        fn the_table_matches_a_set_through_resizes(
+            initial in 0usize..3000,
+            ops in proptest::collection::vec((0u8..5, 0u16..4000), 1..3000),
+        ) {
+            let mut d = Dict::new(RandomState::new());
+            let mut model = BTreeSet::new();
+            for i in 0..initial {
+                let key = format!("k{i}");
+                d.insert_new(entry(&key));
+                model.insert(key);
+            }
+            let start_keys = model.clone();
+            let mut removed = BTreeSet::new();
+            let mut seen = BTreeSet::new();
+            let mut cursor = 0;
+            let mut scanning = true;
+            let mut scan = |d: &Dict, cursor: &mut u64| {
+                *cursor = d.scan(*cursor, |e| {
+                    seen.insert(String::from_utf8_lossy(e.key.as_slice()).into_owned());
+                });
+                *cursor != 0
+            };
+            for (op, k) in ops {
+                let key = format!("k{k}");
+                match op {
+                    0 | 1 => {
+                        if model.insert(key.clone()) {
+                            d.insert_new(entry(&key));
+                        }
+                    }
+                    2 | 3 => {
+                        proptest::prop_assert_eq!(d.remove(key.as_bytes()).is_some(), model.remove(&key));
+                        removed.insert(key);
+                    }
+                    _ => {
+                        d.rehash(1, 4);
+                    }
+                }
+                proptest::prop_assert_eq!(d.len(), model.len());
+                if scanning {
+                    scanning = scan(&d, &mut cursor);
+                }
+            }
+            while scanning {
+                scanning = scan(&d, &mut cursor);
+            }
+            for k in start_keys.difference(&removed) {
+                proptest::prop_assert!(seen.contains(k), "scan missed {}", k);
+            }
+            proptest::prop_assert!(counts_match(&d));
+            for k in &model {
+                proptest::prop_assert!(d.get(k.as_bytes()).is_some());
+            }
+            let mut all: Vec<String> = d.iter().map(|e| String::from_utf8_lossy(e.key.as_slice()).into_owned()).collect();
+            all.sort();
+            proptest::prop_assert_eq!(all, model.into_iter().collect::<Vec<_>>());
         }
     }
 }

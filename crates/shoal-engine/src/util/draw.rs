@@ -88,6 +88,13 @@ impl Lengths {
         self.sums[b / WINDOW] = self.sums[b / WINDOW].saturating_sub(1);
     }
 
+    /// Bucket `b`'s chain of `n` links was moved out whole.
+    #[inline]
+    pub(crate) fn emptied(&mut self, b: usize, n: usize) {
+        self.counts[b] = 0;
+        self.sums[b / WINDOW] = self.sums[b / WINDOW].saturating_sub(n as u32);
+    }
+
     /// Draws windows until one is accepted (with probability `members / cap`), reading only
     /// the window totals; `None` for an empty table. `len` is the table's member count.
     pub(crate) fn window(&self, len: usize, rng: &mut Rng) -> Option<Window> {

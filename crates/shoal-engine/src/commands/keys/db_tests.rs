@@ -207,3 +207,38 @@ fn declarations_match_redis() {
         ]
     );
 }
+
+#[test]
+fn the_background_pass_finishes_resizes_writes_stopped_driving() {
+    use crate::keyspace::SHARDS;
+    let mut h = Harness::new();
+    // About 1,100 keys a shard: past the doubling at 1,024, and before the few buckets
+    // each later insert moves can have drained the old table.
+    for i in 0..70_400 {
+        h.run(&["SET", &format!("k{i}"), "1"]);
+    }
+    let rehashing = |h: &Harness| {
+        (0..SHARDS)
+            .filter(|&s| h.engine.inner.keyspace.lock(s).dbs[0].dict.is_rehashing())
+            .count()
+    };
+    let before = rehashing(&h);
+    assert!(before > 0, "some resize still under way");
+    h.run(&["CONFIG", "SET", "activerehashing", "no"]);
+    crate::expire::active_rehash(&h.engine.inner);
+    assert_eq!(
+        rehashing(&h),
+        before,
+        "switched off, the pass moves nothing"
+    );
+    h.run(&["CONFIG", "SET", "activerehashing", "yes"]);
+    for _ in 0..10_000 {
+        if rehashing(&h) == 0 {
+            break;
+        }
+        crate::expire::active_rehash(&h.engine.inner);
+    }
+    assert_eq!(rehashing(&h), 0);
+    assert_eq!(h.run(&["DBSIZE"]), int(70_400));
+    assert_eq!(h.run(&["GET", "k70399"]), bulk("1"));
+}
