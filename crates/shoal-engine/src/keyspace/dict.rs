@@ -122,13 +122,18 @@ impl Table {
         })
     }
 
-    /// The entry `depth` links down the chain of bucket `b`.
-    fn link(&self, b: usize, depth: usize) -> Option<&Entry> {
+    /// The node `depth` links down the chain of bucket `b`.
+    fn node(&self, b: usize, depth: usize) -> Option<&Node> {
         let mut cur = self.buckets.get(b)?.as_deref();
         for _ in 0..depth {
             cur = cur?.next.as_deref();
         }
-        cur.map(|node| &node.entry)
+        cur
+    }
+
+    /// The entry `depth` links down the chain of bucket `b`.
+    fn link(&self, b: usize, depth: usize) -> Option<&Entry> {
+        self.node(b, depth).map(|node| &node.entry)
     }
 
     fn visit(&self, b: usize, f: &mut impl FnMut(&Entry)) {
@@ -439,12 +444,13 @@ impl Dict {
     }
 
     /// The table a draw should use, chosen in proportion to how many entries each holds,
-    /// with that count.
-    fn draw_table(&self, rng: &mut Rng) -> (bool, &Table, usize) {
+    /// with that count and its first bucket that may hold any (the drain point of the old
+    /// table).
+    fn draw_table(&self, rng: &mut Rng) -> (bool, &Table, usize, usize) {
         match &self.old {
-            Some(d) if d.len > 0 && rng.index(self.len) < d.len => (true, &d.table, d.len),
-            Some(d) => (false, &self.main, self.len - d.len),
-            None => (false, &self.main, self.len),
+            Some(d) if d.len > 0 && rng.index(self.len) < d.len => (true, &d.table, d.len, d.moved),
+            Some(d) => (false, &self.main, self.len - d.len, 0),
+            None => (false, &self.main, self.len, 0),
         }
     }
 
@@ -462,12 +468,14 @@ impl Dict {
         if self.len == 0 {
             return None;
         }
-        let (old, table, len) = self.draw_table(rng);
-        let (bucket, depth) = table.lengths.pick(len, rng, |b| table.chain_len(b))?;
+        let (old, table, len, from) = self.draw_table(rng);
+        let (bucket, depth) = table
+            .lengths
+            .pick_from(len, from, rng, |b| table.chain_len(b))?;
         Some(Place { old, bucket, depth })
     }
 
-    /// Calls `f` with every entry when there are at most `n`, and otherwise with `n`
+    /// Calls `f` with every entry when there are at most `n`, and otherwise with up to `n`
     /// entries drawn as [`Dict::sample`] draws them. Returns how many calls were made.
     pub(crate) fn sample_or_all(
         &self,
@@ -482,39 +490,70 @@ impl Dict {
         self.sample(rng, n, f)
     }
 
-    /// Calls `f` with `n` entries drawn from one window of neighbouring buckets, with
-    /// replacement, every key equally likely per draw (see [`draw::Window`]; while a resize
-    /// is under way the table is chosen first, in proportion to the entries it holds).
-    /// Each batch of places is found before any of its entries is read, so those reads do
-    /// not wait on one another. Returns how many calls were made (`n`, or 0 for an empty
+    /// Calls `f` with up to `n` distinct entries that follow one another in one window of
+    /// neighbouring buckets, from a uniformly chosen member of the window onwards (wrapping
+    /// round within the window), as Redis's sampler takes keys of consecutive buckets.
+    /// Every key is equally likely to be among them where windows hold at least `n` (32 to
+    /// 64 entries on average between a doubling and the next; fewer only in a table that
+    /// lost most of its keys): the window is accepted and its start member
+    /// chosen as for [`Dict::random`] (while a resize is under way the table is chosen
+    /// first, in proportion to the entries it holds), and bucket order is hash order, so
+    /// neighbours are unrelated keys. The chain heads come from one or two lines
+    /// of buckets and are read together, so their cache misses overlap. Returns how many
+    /// calls were made: `n`, or fewer where the window holds fewer entries (0 for an empty
     /// table).
     pub(crate) fn sample(&self, rng: &mut Rng, n: usize, mut f: impl FnMut(&Entry)) -> usize {
         const BATCH: usize = 8;
-        if self.len == 0 {
+        if self.len == 0 || n == 0 {
             return 0;
         }
-        let (_, table, len) = self.draw_table(rng);
+        let (_, table, len, from) = self.draw_table(rng);
         let chain_len = |b| table.chain_len(b);
-        let Some(window) = table.lengths.window(len, rng) else {
+        let Some(window) = table.lengths.window(len, from, rng) else {
             return 0;
         };
+        let Some((first, depth)) = window.pick(&table.lengths, rng, &chain_len) else {
+            return 0;
+        };
+        let (start, width) = window.buckets();
+        let want = n.min(window.members());
+        // Chains still to read, as (first node, how many of its nodes to take).
+        let mut heads: [(Option<&Node>, usize); BATCH] = [(None, 0); BATCH];
+        let mut b = first;
+        let mut head = table.node(first, depth);
+        let mut take = chain_len(first) - depth;
+        let mut planned = 0;
         let mut calls = 0;
-        let mut left = n;
-        while left > 0 {
-            let now = left.min(BATCH);
-            left -= now;
-            let mut places = [None; BATCH];
-            for place in &mut places[..now] {
-                *place = window.pick(rng, &chain_len);
+        let mut visited = 0;
+        while planned < want {
+            let mut m = 0;
+            while m < BATCH && planned < want {
+                if take > 0 {
+                    let t = take.min(want - planned);
+                    heads[m] = (head, t);
+                    m += 1;
+                    planned += t;
+                }
+                visited += 1;
+                if visited > width {
+                    break;
+                }
+                b = start + (b - start + 1) % width;
+                head = table.buckets[b].as_deref();
+                take = chain_len(b);
             }
-            let mut entries = [None; BATCH];
-            for (entry, place) in entries.iter_mut().zip(&places[..now]) {
-                *entry = place.and_then(|(b, depth)| table.link(b, depth));
+            warm(heads[..m].iter().filter_map(|h| h.0.map(|n| &n.entry)));
+            for &(node, t) in &heads[..m] {
+                let mut cur = node;
+                for _ in 0..t {
+                    let Some(n) = cur else { break };
+                    calls += 1;
+                    f(&n.entry);
+                    cur = n.next.as_deref();
+                }
             }
-            warm(entries[..now].iter().flatten().copied());
-            for e in entries[..now].iter().flatten() {
-                calls += 1;
-                f(e);
+            if visited > width {
+                break;
             }
         }
         calls
@@ -826,6 +865,30 @@ mod tests {
             "a table this small is given whole"
         );
         assert_eq!(d.sample_or_all(&mut rng, 5, |_| ()), 5);
+    }
+
+    #[test]
+    fn a_sample_takes_distinct_neighbours_and_at_most_its_window() {
+        let d = filled(3000);
+        let mut rng = Rng::new(8);
+        for n in [1, 5, 16, 64] {
+            for _ in 0..200 {
+                let mut keys = Vec::new();
+                let calls = d.sample(&mut rng, n, |e| keys.push(e.key.to_vec()));
+                assert_eq!(calls, keys.len());
+                assert!(calls >= 1 && calls <= n);
+                keys.sort();
+                keys.dedup();
+                assert_eq!(keys.len(), calls, "no entry twice");
+            }
+        }
+        // Four keys in four buckets: one window, all of it, each once.
+        let small = filled(4);
+        let mut keys = Vec::new();
+        assert_eq!(small.sample(&mut rng, 10, |e| keys.push(e.key.to_vec())), 4);
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 4);
     }
 
     #[test]

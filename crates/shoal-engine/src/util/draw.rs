@@ -97,18 +97,22 @@ impl Lengths {
 
     /// Draws windows until one is accepted (with probability `members / cap`), reading only
     /// the window totals; `None` for an empty table. `len` is the table's member count.
-    pub(crate) fn window(&self, len: usize, rng: &mut Rng) -> Option<Window> {
+    /// Only the windows from the one holding bucket `from` on are drawn (the buckets before
+    /// it being empty, as in a table a resize is draining; 0 otherwise): the acceptance
+    /// bound then follows the load of the buckets still in use.
+    pub(crate) fn window(&self, len: usize, from: usize, rng: &mut Rng) -> Option<Window> {
         let n = self.counts.len();
-        if len == 0 || n == 0 {
+        if len == 0 || n == 0 || from >= n {
             return None;
         }
         let width = WINDOW.min(n);
-        let windows = self.sums.len();
-        let cap = cap(width, len, n);
+        let first = from / width;
+        let windows = self.sums.len() - first;
+        let cap = cap(width, len, n - first * width);
         // Bounded only against totals that disagree with `len`; an empty window is
         // skipped, and past TRIES any non-empty one is taken.
         for tries in 0..TRIES * 16 {
-            let w = rng.index(windows);
+            let w = first + rng.index(windows);
             let members = self.sums[w] as usize;
             if members == 0 {
                 continue;
@@ -134,7 +138,19 @@ impl Lengths {
         rng: &mut Rng,
         chain_len: impl Fn(usize) -> usize,
     ) -> Option<(usize, usize)> {
-        self.window(len, rng)?.pick(rng, &chain_len)
+        self.pick_from(len, 0, rng, chain_len)
+    }
+
+    /// Like [`Lengths::pick`] in a table whose buckets before `from` are empty (see
+    /// [`Lengths::window`]).
+    pub(crate) fn pick_from(
+        &self,
+        len: usize,
+        from: usize,
+        rng: &mut Rng,
+        chain_len: impl Fn(usize) -> usize,
+    ) -> Option<(usize, usize)> {
+        self.window(len, from, rng)?.pick(self, rng, &chain_len)
     }
 
     /// True if these are the lengths of a table of `buckets` buckets whose chains are
@@ -164,22 +180,81 @@ pub(crate) struct Window {
 }
 
 impl Window {
-    /// The place of a uniformly chosen member of the window.
+    /// The window's first bucket and how many buckets it spans.
+    pub(crate) fn buckets(&self) -> (usize, usize) {
+        (self.start, self.width)
+    }
+
+    /// How many members the window held when it was accepted.
+    pub(crate) fn members(&self) -> usize {
+        self.members
+    }
+
+    /// The place of a uniformly chosen member of the window. `lengths` are the table's
+    /// (the ones that accepted the window) and `chain_len(b)` the true length of bucket
+    /// `b`'s chain, asked only where the kept one saturated.
     pub(crate) fn pick(
         &self,
+        lengths: &Lengths,
         rng: &mut Rng,
         chain_len: &impl Fn(usize) -> usize,
     ) -> Option<(usize, usize)> {
         let mut k = rng.index(self.members);
-        for b in self.start..self.start + self.width {
+        let counts = lengths.counts.get(self.start..self.start + self.width)?;
+        // Eight kept lengths at a time: a group without a saturated length is skipped on
+        // the sum of its bytes, so finding the member reads the line of lengths in eight
+        // steps rather than sixty-four.
+        let mut groups = counts.chunks_exact(8);
+        let mut b = self.start;
+        for group in &mut groups {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(group);
+            let w = u64::from_le_bytes(word);
+            if !has_saturated(w) {
+                let sum = byte_sum(w);
+                if k >= sum {
+                    k -= sum;
+                    b += 8;
+                    continue;
+                }
+            }
+            for _ in 0..8 {
+                let l = chain_len(b);
+                if k < l {
+                    return Some((b, k));
+                }
+                k -= l;
+                b += 1;
+            }
+        }
+        for _ in groups.remainder() {
             let l = chain_len(b);
             if k < l {
                 return Some((b, k));
             }
             k -= l;
+            b += 1;
         }
         None
     }
+}
+
+/// True if any byte of `w` is [`SATURATED`].
+#[inline]
+fn has_saturated(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A zero byte of !w is a saturated byte of w.
+    let z = !w;
+    z.wrapping_sub(ONES) & !z & HIGHS != 0
+}
+
+/// The sum of the eight bytes of `w`, taken as 16-bit lanes so it cannot overflow.
+#[inline]
+fn byte_sum(w: u64) -> usize {
+    const EVEN: u64 = 0x00FF_00FF_00FF_00FF;
+    let pairs = (w & EVEN) + ((w >> 8) & EVEN);
+    (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize
 }
 
 /// The chi-square statistic of draw counts against an even spread of `per` draws over
@@ -196,6 +271,28 @@ pub(crate) fn chi_square<K>(hits: &std::collections::HashMap<K, u32>, len: usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_sums_and_saturation_match_a_plain_loop() {
+        let mut rng = Rng::new(3);
+        for _ in 0..100_000 {
+            let mut bytes = [0u8; 8];
+            for b in &mut bytes {
+                // Mostly short chains, with the extremes mixed in.
+                *b = match rng.index(10) {
+                    0 => SATURATED,
+                    1 => SATURATED - 1,
+                    _ => rng.index(8) as u8,
+                };
+            }
+            let w = u64::from_le_bytes(bytes);
+            let sum: usize = bytes.iter().map(|&b| usize::from(b)).sum();
+            assert_eq!(byte_sum(w), sum, "{bytes:?}");
+            assert_eq!(has_saturated(w), bytes.contains(&SATURATED), "{bytes:?}");
+        }
+        assert_eq!(byte_sum(u64::MAX), 8 * 255);
+        assert!(has_saturated(0xFF) && !has_saturated(0xFEFE_FEFE_FEFE_FEFE));
+    }
 
     #[test]
     fn the_cap_covers_a_window_at_every_load() {
@@ -251,11 +348,11 @@ mod tests {
         let mut rng = Rng::new(11);
         let mut hits = std::collections::HashMap::new();
         for _ in 0..len * 40 {
-            let Some(w) = lengths.window(len, &mut rng) else {
+            let Some(w) = lengths.window(len, 0, &mut rng) else {
                 continue;
             };
             let batch: Vec<_> = (0..5)
-                .filter_map(|_| w.pick(&mut rng, &uneven_len))
+                .filter_map(|_| w.pick(&lengths, &mut rng, &uneven_len))
                 .collect();
             assert_eq!(batch.len(), 5);
             assert!(
@@ -272,8 +369,36 @@ mod tests {
         // 200 expected draws per member, as above.
         let chi = chi_square(&hits, len, 200.0);
         assert!(chi < 950.0, "chi-square {chi}");
-        assert!(Lengths::new(64).window(0, &mut rng).is_none());
-        assert!(Lengths::default().window(5, &mut rng).is_none());
+        assert!(Lengths::new(64).window(0, 0, &mut rng).is_none());
+        assert!(Lengths::default().window(5, 0, &mut rng).is_none());
+    }
+
+    #[test]
+    fn draws_from_a_drained_prefix_skip_it_and_stay_uniform() {
+        // 4,096 buckets of which the first 3,000 are empty (a draining table): the
+        // 1,096 left hold 3 members each, and the acceptance bound must follow their load
+        // (taken over all buckets it would be exceeded by every window, accepting each
+        // window regardless of how full it is).
+        let mut l = Lengths::new(4096);
+        let from = 3000;
+        for b in from..4096 {
+            for _ in 0..3 {
+                l.grow(b);
+            }
+        }
+        let len = 3 * (4096 - from);
+        let mut rng = Rng::new(23);
+        let mut hits = std::collections::HashMap::new();
+        for _ in 0..len * 100 {
+            if let Some(at) = l.pick_from(len, from, &mut rng, |b| if b < from { 0 } else { 3 }) {
+                assert!(at.0 >= from);
+                *hits.entry(at).or_insert(0u32) += 1;
+            }
+        }
+        // 3,287 degrees of freedom: sd about 81.
+        let chi = chi_square(&hits, len, 100.0);
+        assert!(chi < 3288.0 + 6.0 * 81.0, "chi-square {chi}");
+        assert!(l.window(len, 4096, &mut rng).is_none());
     }
 
     #[test]
