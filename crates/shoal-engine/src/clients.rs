@@ -114,11 +114,16 @@ impl ClientHandle {
 pub struct ClientRegistry {
     clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
     next_id: AtomicU64,
+    /// How many of them are TCP clients, kept apart so reading it takes no lock.
+    tcp: AtomicUsize,
 }
 
 impl ClientRegistry {
     pub(crate) fn register(&self, info: ClientInfo, now_ms: u64) -> Arc<ClientHandle> {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
+        if info.kind == ClientKind::Tcp {
+            self.tcp.fetch_add(1, Ordering::Relaxed);
+        }
         let handle = Arc::new(ClientHandle {
             id,
             info,
@@ -144,7 +149,10 @@ impl ClientRegistry {
     }
 
     pub(crate) fn unregister(&self, id: u64) {
-        self.clients.lock().remove(&id);
+        let removed = self.clients.lock().remove(&id);
+        if removed.is_some_and(|c| c.info.kind == ClientKind::Tcp) {
+            self.tcp.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// A snapshot of every client, by id.
@@ -157,12 +165,8 @@ impl ClientRegistry {
         self.clients.lock().get(&id).cloned()
     }
 
-    /// Number of clients of `kind`.
-    pub fn count(&self, kind: ClientKind) -> usize {
-        self.clients
-            .lock()
-            .values()
-            .filter(|c| c.info.kind == kind)
-            .count()
+    /// Number of TCP clients (replica links included); no lock taken.
+    pub fn tcp_count(&self) -> usize {
+        self.tcp.load(Ordering::Relaxed)
     }
 }

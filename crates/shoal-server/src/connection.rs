@@ -9,7 +9,6 @@ use shoal_resp::{encode, parse_command, Frame, Limits, Protocol};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::task::Poll;
@@ -39,31 +38,6 @@ pub(crate) struct Connection<S> {
     /// The reply buffer against the normal class of `client-output-buffer-limit`.
     output_limit: OutputTracker,
     knobs: Knobs,
-    live: Live,
-}
-
-/// Connections being served now, over every listener.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-/// Counts one connection in [`LIVE`] while it lives.
-struct Live;
-
-impl Live {
-    fn new() -> Live {
-        LIVE.fetch_add(1, Relaxed);
-        Live
-    }
-
-    /// Other connections are being served too.
-    fn others(&self) -> bool {
-        LIVE.load(Relaxed) > 1
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        LIVE.fetch_sub(1, Relaxed);
-    }
 }
 
 /// Where the parameters read for every request sit in the configuration, found once per
@@ -179,7 +153,6 @@ impl<S: Stream> Connection<S> {
             push,
             output_limit,
             knobs,
-            live: Live::new(),
         }
     }
 
@@ -291,7 +264,7 @@ impl<S: Stream> Connection<S> {
             if !self.durable(mark).await {
                 return Close::Error;
             }
-            if output.len() < BURST_BELOW && self.live.others() {
+            if output.len() < BURST_BELOW && self.session.engine().inner().clients.tcp_count() > 1 {
                 // Let the other connections that are ready read and execute first, so
                 // their replies leave in one burst with this one: a client reading many
                 // connections then finds them waiting instead of being woken for each.

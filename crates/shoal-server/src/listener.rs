@@ -3,7 +3,7 @@
 use crate::connection::{tcp_info, Connection};
 use crate::rebind::Listeners;
 use crate::tls::TlsContext;
-use shoal_engine::{ClientKind, Engine};
+use shoal_engine::Engine;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -22,7 +22,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// True when `maxclients` clients are connected already.
 fn clients_full(engine: &Engine) -> bool {
     let max = engine.inner().config.get_i64("maxclients").max(1) as usize;
-    engine.inner().clients.count(ClientKind::Tcp) >= max
+    engine.inner().clients.tcp_count() >= max
 }
 
 /// Accepts connections on `listener` until `shutdown` turns true, then closes them all.
