@@ -60,29 +60,27 @@ impl Table {
     /// The length of bucket `b`'s chain.
     fn chain_len(&self, b: usize) -> usize {
         self.lengths
-            .chain_len(b, || chain_len_walked(&self.buckets[b]))
+            .chain_len(b, || chain(&self.buckets[b]).count())
+    }
+
+    /// The entries of bucket `b`'s chain, mutably.
+    fn entries_mut(&mut self, b: usize) -> impl Iterator<Item = &mut Entry> {
+        let mut cur = self.buckets[b].as_deref_mut();
+        std::iter::from_fn(move || {
+            let node = cur.take()?;
+            cur = node.next.as_deref_mut();
+            Some(&mut node.entry)
+        })
     }
 
     fn find(&self, b: usize, key: &[u8]) -> Option<&Entry> {
-        let mut cur = self.buckets[b].as_deref();
-        while let Some(node) = cur {
-            if node.entry.key.as_slice() == key {
-                return Some(&node.entry);
-            }
-            cur = node.next.as_deref();
-        }
-        None
+        chain(&self.buckets[b])
+            .map(|node| &node.entry)
+            .find(|e| e.key.as_slice() == key)
     }
 
     fn find_mut(&mut self, b: usize, key: &[u8]) -> Option<&mut Entry> {
-        let mut cur = self.buckets[b].as_deref_mut();
-        while let Some(node) = cur {
-            if node.entry.key.as_slice() == key {
-                return Some(&mut node.entry);
-            }
-            cur = node.next.as_deref_mut();
-        }
-        None
+        self.entries_mut(b).find(|e| e.key.as_slice() == key)
     }
 
     /// Links `node` at the head of bucket `b`.
@@ -102,7 +100,7 @@ impl Table {
                     let mut node = link.take()?;
                     *link = node.next.take();
                     let buckets = &self.buckets;
-                    self.lengths.shrink(b, || chain_len_walked(&buckets[b]));
+                    self.lengths.shrink(b, || chain(&buckets[b]).count());
                     return Some(node.entry);
                 }
                 Some(node) => link = &mut node.next,
@@ -112,44 +110,12 @@ impl Table {
 
     /// Every entry, in bucket order.
     fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.buckets.iter().flat_map(|b| {
-            let mut cur = b.as_deref();
-            std::iter::from_fn(move || {
-                let node = cur?;
-                cur = node.next.as_deref();
-                Some(&node.entry)
-            })
-        })
+        self.buckets.iter().flat_map(chain).map(|node| &node.entry)
     }
 
     /// The node `depth` links down the chain of bucket `b`.
     fn node(&self, b: usize, depth: usize) -> Option<&Node> {
-        let mut cur = self.buckets.get(b)?.as_deref();
-        for _ in 0..depth {
-            cur = cur?.next.as_deref();
-        }
-        cur
-    }
-
-    /// The entry `depth` links down the chain of bucket `b`.
-    fn link(&self, b: usize, depth: usize) -> Option<&Entry> {
-        self.node(b, depth).map(|node| &node.entry)
-    }
-
-    fn visit(&self, b: usize, f: &mut impl FnMut(&Entry)) {
-        let mut cur = self.buckets[b].as_deref();
-        while let Some(node) = cur {
-            f(&node.entry);
-            cur = node.next.as_deref();
-        }
-    }
-
-    fn visit_mut(&mut self, b: usize, f: &mut impl FnMut(&mut Entry)) {
-        let mut cur = self.buckets[b].as_deref_mut();
-        while let Some(node) = cur {
-            f(&mut node.entry);
-            cur = node.next.as_deref_mut();
-        }
+        chain(self.buckets.get(b)?).nth(depth)
     }
 
     /// Drops every chain link by link, so a long chain cannot overflow the stack.
@@ -213,8 +179,24 @@ impl Dict {
         self.hasher.hash_one(key)
     }
 
-    /// Which table holds (or would hold) a key of this hash, and its bucket there: the old
-    /// table when its bucket there has not been moved yet.
+    /// The old table when `old` and a resize is under way, else the main one.
+    fn table(&self, old: bool) -> &Table {
+        match &self.old {
+            Some(d) if old => &d.table,
+            _ => &self.main,
+        }
+    }
+
+    /// [`Dict::table`], mutably.
+    fn table_mut(&mut self, old: bool) -> &mut Table {
+        match &mut self.old {
+            Some(d) if old => &mut d.table,
+            _ => &mut self.main,
+        }
+    }
+
+    /// Which table holds (or would hold) a key of this hash, as `true` for the old one, and
+    /// its bucket there: the old table when its bucket there has not been moved yet.
     #[inline]
     fn slot(&self, hash: u64) -> (bool, usize) {
         if let Some(d) = &self.old {
@@ -234,10 +216,8 @@ impl Dict {
         if self.len == 0 {
             return None;
         }
-        match (self.slot(hash), &self.old) {
-            ((true, b), Some(d)) => d.table.find(b, key),
-            ((_, b), _) => self.main.find(b, key),
-        }
+        let (old, b) = self.slot(hash);
+        self.table(old).find(b, key)
     }
 
     pub(crate) fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
@@ -248,10 +228,8 @@ impl Dict {
         if self.len == 0 {
             return None;
         }
-        match (self.slot(hash), &mut self.old) {
-            ((true, b), Some(d)) => d.table.find_mut(b, key),
-            ((_, b), _) => self.main.find_mut(b, key),
-        }
+        let (old, b) = self.slot(hash);
+        self.table_mut(old).find_mut(b, key)
     }
 
     /// Inserts an entry whose key is not present (callers check first).
@@ -268,14 +246,10 @@ impl Dict {
             self.begin_resize((self.len + 1).next_power_of_two().max(MIN_BUCKETS));
         }
         self.len += 1;
-        let node = Box::new(Node { entry, next: None });
-        match (self.slot(hash), &mut self.old) {
-            ((true, b), Some(d)) => {
-                d.len += 1;
-                d.table.push(b, node)
-            }
-            ((_, b), _) => self.main.push(b, node),
-        }
+        let (old, b) = self.slot(hash);
+        self.count_old(old, 1);
+        self.table_mut(old)
+            .push(b, Box::new(Node { entry, next: None }))
     }
 
     /// Removes and returns the entry for `key`.
@@ -284,21 +258,22 @@ impl Dict {
             return None;
         }
         self.rehash_step();
-        let hash = self.hash(key);
-        let entry = match (self.slot(hash), &mut self.old) {
-            ((true, b), Some(d)) => {
-                let e = d.table.unlink(b, key)?;
-                d.len -= 1;
-                e
-            }
-            ((_, b), _) => self.main.unlink(b, key)?,
-        };
+        let (old, b) = self.slot(self.hash(key));
+        let entry = self.table_mut(old).unlink(b, key)?;
+        self.count_old(old, -1);
         self.len -= 1;
         let n = self.main.buckets.len();
         if self.old.is_none() && n > MIN_BUCKETS && self.len * 8 < n {
             self.begin_resize(self.len.next_power_of_two().max(MIN_BUCKETS));
         }
         Some(entry)
+    }
+
+    /// Counts an entry added to (`delta` 1) or taken from (-1) the old table, when `old`.
+    fn count_old(&mut self, old: bool, delta: isize) {
+        if let Some(d) = self.old.as_deref_mut().filter(|_| old) {
+            d.len = d.len.wrapping_add_signed(delta);
+        }
     }
 
     /// Makes a new table of `size` buckets the main one and starts draining the current
@@ -397,38 +372,32 @@ impl Dict {
     /// resize is under way, the cursor's bucket in the smaller table is visited with every
     /// bucket of the larger one that it splits into.
     pub(crate) fn scan(&self, cursor: u64, mut f: impl FnMut(&Entry)) -> u64 {
-        let old = self.old.as_deref().map(|d| &d.table);
-        let (len, mask) = (self.main.buckets.len(), self.main.mask());
-        scan_masks(
-            cursor,
-            len,
-            mask,
-            old.map(Table::mask),
-            |is_old, b| match (is_old, old) {
-                (true, Some(t)) => t.visit(b, &mut f),
-                _ => self.main.visit(b, &mut f),
-            },
-        )
+        let Some((main, old)) = self.masks() else {
+            return 0;
+        };
+        scan_masks(cursor, main, old, |old, b| {
+            chain(&self.table(old).buckets[b]).for_each(|node| f(&node.entry));
+        })
     }
 
     /// Like [`Dict::scan`], with each entry of the visited buckets given mutably.
     pub(crate) fn scan_mut(&mut self, cursor: u64, mut f: impl FnMut(&mut Entry)) -> u64 {
-        let (main_mask, old_mask) = (
-            self.main.mask(),
-            self.old.as_deref().map(|d| d.table.mask()),
-        );
-        let main = &mut self.main;
-        let mut old = self.old.as_deref_mut().map(|d| &mut d.table);
-        scan_masks(
-            cursor,
-            main.buckets.len(),
-            main_mask,
-            old_mask,
-            |is_old, b| match (is_old, old.as_deref_mut()) {
-                (true, Some(t)) => t.visit_mut(b, &mut f),
-                _ => main.visit_mut(b, &mut f),
-            },
-        )
+        let Some((main, old)) = self.masks() else {
+            return 0;
+        };
+        scan_masks(cursor, main, old, |old, b| {
+            self.table_mut(old).entries_mut(b).for_each(&mut f);
+        })
+    }
+
+    /// The main table's bucket mask and the old one's while a resize is under way; `None`
+    /// before the first insert.
+    fn masks(&self) -> Option<(usize, Option<usize>)> {
+        if self.main.buckets.is_empty() {
+            return None;
+        }
+        let old = self.old.as_deref().map(|d| d.table.mask());
+        Some((self.main.mask(), old))
     }
 
     /// Takes every entry out, leaving an empty table with the same hasher.
@@ -516,65 +485,68 @@ impl Dict {
             return 0;
         };
         let (start, width) = window.buckets();
-        let want = n.min(window.members());
-        // Chains still to read, as (first node, how many of its nodes to take).
-        let mut heads: [(Option<&Node>, usize); BATCH] = [(None, 0); BATCH];
-        let mut b = first;
-        let mut head = table.node(first, depth);
-        let mut take = chain_len(first) - depth;
-        let mut planned = 0;
+        let mut left = n.min(window.members());
         let mut calls = 0;
-        let mut visited = 0;
-        while planned < want {
-            let mut m = 0;
-            while m < BATCH && planned < want {
-                if take > 0 {
-                    let t = take.min(want - planned);
-                    heads[m] = (head, t);
-                    m += 1;
-                    planned += t;
-                }
-                visited += 1;
-                if visited > width {
-                    break;
-                }
-                b = start + (b - start + 1) % width;
-                head = table.buckets[b].as_deref();
-                take = chain_len(b);
+        // Chains to read, as (first node, how many of its nodes to take), gathered from the
+        // kept lengths alone and read a batch at a time.
+        let mut batch: [(Option<&Node>, usize); BATCH] = [(None, 0); BATCH];
+        let mut m = 0;
+        // The window's buckets from the chosen one round to it again: from the chosen
+        // member to the end of its chain first, the links before it last.
+        for i in 0..=width {
+            let b = start + (first - start + i) % width;
+            let (skip, len) = match i {
+                0 => (depth, chain_len(b) - depth),
+                _ if i == width => (0, depth),
+                _ => (0, chain_len(b)),
+            };
+            let take = len.min(left);
+            if take > 0 {
+                batch[m] = (table.node(b, skip), take);
+                m += 1;
+                left -= take;
             }
-            warm(heads[..m].iter().filter_map(|h| h.0.map(|n| &n.entry)));
-            for &(node, t) in &heads[..m] {
-                let mut cur = node;
-                for _ in 0..t {
-                    let Some(n) = cur else { break };
-                    calls += 1;
-                    f(&n.entry);
-                    cur = n.next.as_deref();
-                }
+            if m == BATCH {
+                calls += read_chains(&batch, &mut f);
+                m = 0;
             }
-            if visited > width {
+            if left == 0 {
                 break;
             }
         }
-        calls
+        calls + read_chains(&batch[..m], &mut f)
     }
 
     /// The entry at `place`, if it is still there.
     pub(crate) fn link(&self, place: Place) -> Option<&Entry> {
-        match (&self.old, place.old) {
-            (Some(d), true) => d.table.link(place.bucket, place.depth),
-            (_, true) => None,
-            (_, false) => self.main.link(place.bucket, place.depth),
+        if place.old && self.old.is_none() {
+            return None;
         }
+        let node = self.table(place.old).node(place.bucket, place.depth)?;
+        Some(&node.entry)
     }
 }
 
-/// The reverse-binary SCAN step over a table of `main_len` buckets (`main_mask`) and the
-/// one being drained into it, if any (`old_mask`): calls `visit(is_old, bucket)` for each
+/// Calls `f` with the first `take` entries of each chain in `chains`, reading every chain's
+/// first entry before any is used so their cache misses overlap. Returns how many calls
+/// were made.
+fn read_chains(chains: &[(Option<&Node>, usize)], f: &mut impl FnMut(&Entry)) -> usize {
+    warm(chains.iter().filter_map(|c| c.0).map(|node| &node.entry));
+    let mut calls = 0;
+    for &(head, take) in chains {
+        for node in std::iter::successors(head, |n| n.next.as_deref()).take(take) {
+            calls += 1;
+            f(&node.entry);
+        }
+    }
+    calls
+}
+
+/// The reverse-binary SCAN step over a table with bucket mask `main_mask` and the one
+/// being drained into it, if any (`old_mask`): calls `visit(is_old, bucket)` for each
 /// bucket the cursor covers and returns the next cursor.
 fn scan_masks(
     cursor: u64,
-    main_len: usize,
     main_mask: usize,
     old_mask: Option<usize>,
     mut visit: impl FnMut(bool, usize),
@@ -582,9 +554,6 @@ fn scan_masks(
     // Sets the bits above `mask` and adds one to the reversed cursor: the next bucket in
     // reverse-binary order of a table with that mask.
     let next = |v: u64, mask: u64| ((v | !mask).reverse_bits().wrapping_add(1)).reverse_bits();
-    if main_len == 0 {
-        return 0;
-    }
     let Some(old_mask) = old_mask else {
         let mask = main_mask as u64;
         visit(false, (cursor & mask) as usize);
@@ -609,15 +578,9 @@ fn scan_masks(
     v
 }
 
-/// The length of the chain that starts at `head`, counted link by link.
-fn chain_len_walked(head: &Option<Box<Node>>) -> usize {
-    let mut n = 0;
-    let mut cur = head.as_deref();
-    while let Some(node) = cur {
-        n += 1;
-        cur = node.next.as_deref();
-    }
-    n
+/// The nodes of the chain that starts at `head`.
+fn chain(head: &Option<Box<Node>>) -> impl Iterator<Item = &Node> {
+    std::iter::successors(head.as_deref(), |node| node.next.as_deref())
 }
 
 /// Reads a field of each entry in one tight loop, so their cache misses overlap: the
@@ -648,7 +611,7 @@ mod tests {
     fn counts_match(d: &Dict) -> bool {
         let table_ok = |t: &Table| {
             t.lengths
-                .matches(t.buckets.len(), |b| chain_len_walked(&t.buckets[b]))
+                .matches(t.buckets.len(), |b| chain(&t.buckets[b]).count())
         };
         table_ok(&d.main)
             && d.old.as_deref().is_none_or(|o| {

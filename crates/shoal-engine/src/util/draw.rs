@@ -200,40 +200,27 @@ impl Window {
         chain_len: &impl Fn(usize) -> usize,
     ) -> Option<(usize, usize)> {
         let mut k = rng.index(self.members);
-        let counts = lengths.counts.get(self.start..self.start + self.width)?;
-        // Eight kept lengths at a time: a group without a saturated length is skipped on
-        // the sum of its bytes, so finding the member reads the line of lengths in eight
-        // steps rather than sixty-four.
-        let mut groups = counts.chunks_exact(8);
+        let end = self.start + self.width;
         let mut b = self.start;
-        for group in &mut groups {
+        // Whole groups of eight kept lengths are skipped on the sum of their bytes, so
+        // finding the member mostly reads the line of lengths in eight steps, not
+        // sixty-four; the group holding it (or a saturated length) is walked one by one.
+        while b + 8 <= end {
             let mut word = [0u8; 8];
-            word.copy_from_slice(group);
+            word.copy_from_slice(lengths.counts.get(b..b + 8)?);
             let w = u64::from_le_bytes(word);
-            if !has_saturated(w) {
-                let sum = byte_sum(w);
-                if k >= sum {
-                    k -= sum;
-                    b += 8;
-                    continue;
-                }
+            if has_saturated(w) || k < byte_sum(w) {
+                break;
             }
-            for _ in 0..8 {
-                let l = chain_len(b);
-                if k < l {
-                    return Some((b, k));
-                }
-                k -= l;
-                b += 1;
-            }
+            k -= byte_sum(w);
+            b += 8;
         }
-        for _ in groups.remainder() {
+        for b in b..end {
             let l = chain_len(b);
             if k < l {
                 return Some((b, k));
             }
             k -= l;
-            b += 1;
         }
         None
     }
