@@ -1,20 +1,26 @@
 //! What an entry's 32-bit `lru` field holds under each eviction policy.
 //!
 //! ```text
-//!   clock policies (noeviction, *-lru, *-random, volatile-ttl):  4 ms ticks mod 2^32
-//!                        (wraps after ~199 days, as Redis's 24-bit second clock does)
+//!   clock policies (noeviction, *-lru, *-random, volatile-ttl):
+//!                        [seconds mod 2^24:24][accesses:8]   (wraps after ~194 days, as
+//!                        Redis's 24-bit second clock does)
 //!   LFU policies:        [eviction epoch mod 2^8:8][minutes mod 2^16:16][log counter:8]
 //!   allkeys-adaptive:    [window:1][10 ms ticks mod 2^31:31]   (wraps after ~248 days)
 //! ```
 //! As in Redis, changing the policy at run time leaves existing keys with the other
-//! meaning until they are next touched. The clocks are finer than Redis's one-second LRU
-//! clock: at tens of thousands of requests a second, whole seconds tie nearly every key of
-//! a sample and sampled LRU degrades towards random eviction. The LFU stamp's spare byte
-//! keeps a recency that breaks ties between equal counters (the least recently used goes
-//! first; keys not read since they were written tie, as in Redis), on a logical clock: the eviction epoch advances each time a 64th of the keys
-//! was evicted, so the byte spans four turnovers of the cache whatever its size and
-//! request rate (a wall clock would be too coarse for a small cache, too short for a large
-//! one).
+//! meaning until they are next touched. The LRU clock counts seconds, as Redis's does, so
+//! the order of keys last used in different seconds is Redis's. At tens of thousands of
+//! requests a second a whole second ties nearly every key of a sample, and Redis then
+//! evicts in sampling order; the spare byte counts the key's accesses since it was written
+//! (saturating at 255), so that among keys last used in the same second the least used goes
+//! first. That keeps what a finer clock would (the keys read again) without its failure: an
+//! exact recency order evicts every key of a loop over more keys than the cache holds just
+//! before it is asked for again, where Redis's ties keep some. The LFU stamp's spare byte keeps a recency
+//! that breaks ties between equal counters (the least recently used goes first; keys not
+//! read since they were written tie, as in Redis), on a logical clock: the eviction epoch
+//! advances each time a 64th of the keys was evicted, so the byte spans four turnovers of
+//! the cache whatever its size and request rate (a wall clock would be too coarse for a
+//! small cache, too short for a large one).
 
 /// How the `lru` field is read and written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,17 +40,28 @@ pub(crate) const LFU_INIT: u32 = 5;
 pub(crate) const WINDOW: u32 = 1 << 31;
 const SECS_MASK: u32 = WINDOW - 1;
 
-/// Milliseconds per tick of the clock policies' stamp.
-const CLOCK_TICK_MS: u64 = 4;
+/// The clock policies' seconds wrap at 2^24, as Redis's LRU clock does.
+const CLOCK_MASK: u32 = (1 << 24) - 1;
 
-/// 4 ms ticks of the engine clock, as the clock policies store them.
-pub(crate) fn clock_ticks(now_ms: u64) -> u32 {
-    (now_ms / CLOCK_TICK_MS) as u32
+/// Seconds of the engine clock modulo 2^24, as the clock policies store them.
+fn clock_secs(now_ms: u64) -> u32 {
+    ((now_ms / 1000) as u32) & CLOCK_MASK
 }
 
-/// Milliseconds since a clock-policy stamp (modulo the clock's ~199-day wrap).
-pub(crate) fn clock_idle_ms(lru: u32, now_ms: u64) -> u64 {
-    u64::from(clock_ticks(now_ms).wrapping_sub(lru)) * CLOCK_TICK_MS
+/// A clock-policy stamp: the second of the last access and the accesses counted so far.
+fn clock_stamp(now_ms: u64, accesses: u32) -> u32 {
+    (clock_secs(now_ms) << 8) | accesses.min(255)
+}
+
+/// Whole seconds since a clock-policy stamp (modulo the clock's ~194-day wrap).
+pub(crate) fn clock_idle_secs(lru: u32, now_ms: u64) -> u64 {
+    u64::from(clock_secs(now_ms).wrapping_sub(lru >> 8) & CLOCK_MASK)
+}
+
+/// How evictable a clock-policy stamp is under LRU, higher first: idle seconds, then,
+/// among keys last used in the same second, the fewer accesses.
+pub(crate) fn clock_lru_score(lru: u32, now_ms: u64) -> u64 {
+    (clock_idle_secs(lru, now_ms) << 8) | u64::from(255 - (lru & 0xFF))
 }
 
 /// Eviction epochs since an LFU stamp was written, given the current epoch (0..=255,
@@ -71,7 +88,7 @@ fn lfu_minutes(now_ms: u64) -> u32 {
 /// Seconds since an access stamped `lru` in the given mode.
 pub(crate) fn idle_secs(mode: Mode, lru: u32, now_ms: u64) -> u64 {
     match mode {
-        Mode::Clock => clock_idle_ms(lru, now_ms) / 1000,
+        Mode::Clock => clock_idle_secs(lru, now_ms),
         Mode::Adaptive => idle_ticks(lru, now_ms) / 100,
         Mode::Lfu => 0,
     }
@@ -130,7 +147,7 @@ impl Toucher {
     /// The stamp of a key created now.
     pub(crate) fn fresh(&self) -> u32 {
         match self.mode {
-            Mode::Clock => clock_ticks(self.now_ms),
+            Mode::Clock => clock_stamp(self.now_ms, 0),
             Mode::Lfu => lfu_stamp(LFU_INIT, self.now_ms, self.epoch),
             Mode::Adaptive => WINDOW | ticks(self.now_ms),
         }
@@ -139,7 +156,7 @@ impl Toucher {
     /// The stamp of a key accessed now that held `lru`.
     pub(crate) fn touched(&self, lru: u32) -> u32 {
         match self.mode {
-            Mode::Clock => clock_ticks(self.now_ms),
+            Mode::Clock => clock_stamp(self.now_ms, (lru & 0xFF) + 1),
             Mode::Lfu => {
                 let c = lfu_decayed(lru, self.now_ms, self.decay_time);
                 let c = lfu_log_incr(c, self.log_factor, coin());
@@ -167,9 +184,8 @@ impl Toucher {
             },
             Mode::Clock => {
                 // Idle times beyond the clock's range read as its longest.
-                let max = u64::from(u32::MAX) * CLOCK_TICK_MS / 1000;
-                let back = idle.unwrap_or(0).min(max) * 1000 / CLOCK_TICK_MS;
-                clock_ticks(self.now_ms).wrapping_sub(back as u32)
+                let back = idle.unwrap_or(0).min(u64::from(CLOCK_MASK)) as u32;
+                (clock_secs(self.now_ms).wrapping_sub(back) & CLOCK_MASK) << 8
             }
             Mode::Adaptive => {
                 let back = idle.map_or(0, |i| i.saturating_mul(100).min(u64::from(SECS_MASK)));
@@ -234,16 +250,26 @@ mod tests {
     }
 
     #[test]
-    fn clock_stamp_has_millisecond_resolution_and_reads_idle_in_seconds() {
+    fn clock_stamp_orders_by_second_then_by_reads() {
         let now = 1_700_000_000_123;
         let a = toucher(Mode::Clock, now).fresh();
-        let b = toucher(Mode::Clock, now + 8).fresh();
-        assert!(clock_idle_ms(a, now + 100) > clock_idle_ms(b, now + 100));
+        let b = toucher(Mode::Clock, now + 1_000).fresh();
+        assert!(clock_lru_score(a, now + 1_500) > clock_lru_score(b, now + 1_500));
         assert_eq!(idle_secs(Mode::Clock, a, now + 65_000), 65);
-        // Across the counter's wrap.
-        let near_wrap = u64::from(u32::MAX) * CLOCK_TICK_MS - 40;
+        // Within one second the key used less goes first; an access moves a key to its second.
+        let read = toucher(Mode::Clock, now + 1_100).touched(a);
+        assert_eq!(read & 0xFF, 1);
+        assert!(clock_lru_score(b, now + 1_500) > clock_lru_score(read, now + 1_500));
+        let mut many = read;
+        for _ in 0..300 {
+            many = toucher(Mode::Clock, now + 1_200).touched(many);
+        }
+        assert_eq!(many & 0xFF, 255);
+        assert!(clock_lru_score(read, now + 1_500) > clock_lru_score(many, now + 1_500));
+        // Across the 24-bit clock's wrap.
+        let near_wrap = u64::from(CLOCK_MASK) * 1000 - 400;
         let s = toucher(Mode::Clock, near_wrap).fresh();
-        assert_eq!(clock_idle_ms(s, near_wrap + 2_000), 2_000);
+        assert_eq!(clock_idle_secs(s, near_wrap + 2_000), 2);
     }
 
     #[test]

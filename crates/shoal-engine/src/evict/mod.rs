@@ -35,7 +35,7 @@ use parking_lot::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8};
 
-pub(crate) use run::cron;
+pub(crate) use run::{cron, drop_adaptive_state};
 
 /// Redis's error for a command refused over the memory limit.
 pub(crate) const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";

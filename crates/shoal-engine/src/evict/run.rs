@@ -104,7 +104,8 @@ fn evict_random(inner: &Inner, policy: Policy, rng: &mut Rng) -> bool {
     false
 }
 
-/// How evictable an entry is under `policy`: higher goes first. LRU: milliseconds idle.
+/// How evictable an entry is under `policy`: higher goes first. LRU: seconds idle, then the
+/// fewer accesses (see [`bits`]).
 /// LFU: the decayed counter, lowest first, and among equal counters the least recently
 /// used, except among keys never read since they were written (the counter a new key
 /// starts with): those tie, as in Redis, and go in sampling order. Oldest-first there
@@ -124,7 +125,7 @@ fn score(inner: &Inner, policy: Policy, lru: u32, expire: Option<u64>, now_ms: u
             };
             ((255 - u64::from(counter)) << 8) | recency
         }
-        _ => bits::clock_idle_ms(lru, now_ms),
+        _ => bits::clock_lru_score(lru, now_ms),
     }
 }
 
@@ -302,6 +303,22 @@ pub(crate) fn resync(inner: &Inner) {
     inner.evict.synced.store(true, Relaxed);
 }
 
+/// Frees the adaptive policy's window and sketch in every shard when another policy is in
+/// force (called when the policy changes, and by the cron for any other way it changed),
+/// so the memory they held is neither counted nor kept.
+pub(crate) fn drop_adaptive_state(inner: &Inner) {
+    if inner.policy() == Policy::AllkeysAdaptive {
+        return;
+    }
+    for s in 0..SHARDS {
+        let mut shard = inner.keyspace.lock(s);
+        if !shard.evict.window.is_empty() || shard.evict.sketch.heap_size() > 0 {
+            shard.evict.clear_adaptive();
+            inner.publish_shard(&mut shard, true);
+        }
+    }
+}
+
 /// The background thread's share: keeps the total exact, drops the adaptive policy's state
 /// when another policy is in force, and evicts down to a lowered limit in short batches that
 /// leave the keyspace to clients between them.
@@ -311,15 +328,8 @@ pub(crate) fn cron(inner: &Inner) {
         inner.evict.behind.store(false, Relaxed);
         return;
     }
+    drop_adaptive_state(inner);
     resync(inner);
-    if inner.policy() != Policy::AllkeysAdaptive {
-        for s in 0..SHARDS {
-            let mut shard = inner.keyspace.lock(s);
-            if !shard.evict.window.is_empty() || shard.evict.sketch.heap_size() > 0 {
-                shard.evict.clear_adaptive();
-            }
-        }
-    }
     let hz = inner.config.get_i64("hz").clamp(1, 500) as u64;
     let budget = Duration::from_micros(1_000_000 / hz / 4);
     let start = Instant::now();

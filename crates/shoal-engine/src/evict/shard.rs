@@ -39,7 +39,7 @@ impl ShardEvict {
         Some((db as usize, key))
     }
 
-    /// Forgets the adaptive policy's state (another policy was chosen, or FLUSHALL).
+    /// Forgets the adaptive policy's state (another policy was chosen).
     pub(crate) fn clear_adaptive(&mut self) {
         self.window = VecDeque::new();
         self.window_bytes = 0;

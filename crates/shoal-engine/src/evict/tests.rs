@@ -151,6 +151,21 @@ fn every_allkeys_policy_evicts_down_to_the_limit() {
 }
 
 #[test]
+fn leaving_the_adaptive_policy_frees_its_state_at_once() {
+    // Regression: the adaptive policy's window and sketch stayed counted in used_memory
+    // until the background cycle noticed the change, so a limit set right after the switch
+    // held fewer keys than the same limit a moment later.
+    let mut h = evicts_under("allkeys-adaptive", "5");
+    h.run(&["FLUSHALL"]);
+    assert!(
+        used(&mut h) > 0,
+        "the adaptive state is counted while in force"
+    );
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    assert_eq!(used(&mut h), 0);
+}
+
+#[test]
 fn lfu_with_a_sample_as_large_as_the_shard_count_evicts() {
     // Its sample takes one key from every shard, all locked together.
     let mut h = evicts_under("allkeys-lfu", "64");
@@ -226,6 +241,58 @@ fn lru_evicts_idle_keys_before_recent_ones() {
         .filter(|i| h.run(&["EXISTS", &format!("new{i}")]) == int(1))
         .count();
     assert_eq!(kept_new, 50);
+}
+
+#[test]
+fn lru_evicts_the_less_used_among_keys_of_the_same_second() {
+    let mut h = Harness::new();
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    h.run(&["CONFIG", "SET", "maxmemory-samples", "64"]);
+    // Ten keys written and read first, ninety written later in the same second: the
+    // ninety, used once, go first (an exact recency order would evict the ten).
+    fill(&mut h, "read", 10, false);
+    for _ in 0..3 {
+        for i in 0..10 {
+            h.run(&["GET", &format!("read{i}")]);
+        }
+    }
+    h.advance(300);
+    fill(&mut h, "once", 90, false);
+    let limit = used(&mut h) / 2;
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    h.run(&["SET", "x", "y"]);
+    for i in 0..10 {
+        assert_eq!(h.run(&["EXISTS", &format!("read{i}")]), int(1));
+    }
+}
+
+#[test]
+fn lru_keeps_part_of_a_loop_larger_than_the_cache() {
+    // Regression: with a 4 ms LRU clock the order of a loop's keys was exact, so each key
+    // was evicted just before its turn came again and every request missed, where Redis's
+    // one-second clock ties the keys of a second and keeps some. Here a second spans more
+    // requests than the loop has keys, as at tens of thousands of requests a second.
+    let mut h = Harness::new();
+    h.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    let value = "x".repeat(10);
+    for i in 0..2000 {
+        h.run(&["SET", &format!("p{i}"), &value]);
+    }
+    let limit = used(&mut h);
+    h.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    let mut hits = 0;
+    for n in 0..24_000 {
+        if n % 10 == 0 {
+            h.advance(1);
+        }
+        let key = format!("k{}", n % 6000);
+        if h.run(&["GET", &key]) == Frame::Null {
+            h.run(&["SET", &key, &value]);
+        } else {
+            hits += 1;
+        }
+    }
+    assert!(hits > 600, "{hits} hits in 24000 requests");
 }
 
 #[test]

@@ -64,6 +64,12 @@ fn config_set(ctx: &mut Ctx<'_>) -> CmdResult {
         ));
     }
     crate::acl::config_changed(ctx.engine(), pairs.iter().map(|(n, _, _)| n.as_str()));
+    if pairs
+        .iter()
+        .any(|(n, _, _)| n.eq_ignore_ascii_case("maxmemory-policy"))
+    {
+        crate::evict::drop_adaptive_state(ctx.engine());
+    }
     Ok(Frame::ok())
 }
 
