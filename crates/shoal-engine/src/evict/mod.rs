@@ -35,7 +35,15 @@ use parking_lot::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8};
 
-pub(crate) use run::{cron, drop_adaptive_state};
+pub(crate) use run::cron;
+
+/// CONFIG SET changed these parameters: leaving the adaptive policy frees its state at once,
+/// so its memory stops counting against the limit before the next background pass.
+pub(crate) fn config_changed<'a>(inner: &Inner, mut names: impl Iterator<Item = &'a str>) {
+    if names.any(|n| n.eq_ignore_ascii_case("maxmemory-policy")) {
+        run::drop_adaptive_state(inner);
+    }
+}
 
 /// Redis's error for a command refused over the memory limit.
 pub(crate) const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";

@@ -63,13 +63,9 @@ fn config_set(ctx: &mut Ctx<'_>) -> CmdResult {
             crate::config::ConfigError::Invalid { name, reason }.to_string(),
         ));
     }
-    crate::acl::config_changed(ctx.engine(), pairs.iter().map(|(n, _, _)| n.as_str()));
-    if pairs
-        .iter()
-        .any(|(n, _, _)| n.eq_ignore_ascii_case("maxmemory-policy"))
-    {
-        crate::evict::drop_adaptive_state(ctx.engine());
-    }
+    let names = || pairs.iter().map(|(n, _, _)| n.as_str());
+    crate::acl::config_changed(ctx.engine(), names());
+    crate::evict::config_changed(ctx.engine(), names());
     Ok(Frame::ok())
 }
 
